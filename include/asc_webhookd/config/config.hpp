@@ -1,0 +1,215 @@
+#pragma once
+// The whole configuration of DESIGN.md §4 as plain, immutable values. The
+// loader (loader.hpp) builds one Config from YAML; everything else in the
+// daemon reads a `std::shared_ptr<const Config>` and never sees YAML.
+#include "asc_webhookd/core/net_address.hpp"
+#include "asc_webhookd/core/secret.hpp"
+#include "asc_webhookd/core/units.hpp"
+
+#include <nlohmann/json.hpp>
+#include <spdlog/common.h>
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace asc_webhookd::config {
+
+using namespace std::chrono_literals;
+
+struct SourcePos {
+  int line = 0;    // 1-based; 0 = unknown
+  int column = 0;  // 1-based
+};
+
+// A string that is a Mustache template, kept with where it was written so the
+// template compiler can report errors at the right line.
+struct Template {
+  std::string text;
+  SourcePos pos;
+};
+
+struct TlsConfig {
+  std::string cert_file;
+  std::string key_file;
+};
+
+struct ServerConfig {
+  std::vector<ListenAddress> listen{{"127.0.0.1", 8080}};
+  std::optional<TlsConfig> tls;
+  std::uint64_t max_body = 1024 * 1024;
+  Duration header_timeout = 10s;
+  Duration body_timeout = 30s;
+  Duration idle_timeout = 60s;
+  std::size_t max_connections = 1024;
+  std::vector<Cidr> trusted_proxies = {*Cidr::parse("127.0.0.1/32"), *Cidr::parse("::1/128")};
+  std::optional<Secret> admin_token;
+  unsigned io_threads = 0;  // 0: one per hardware thread
+};
+
+struct StoreConfig {
+  std::string path;  // resolved default: $STATE_DIRECTORY/state.db, else ./asc-webhookd.db
+  Duration retention = 30 * 24h;
+};
+
+struct DeliveryConfig {
+  unsigned concurrency = 8;
+  unsigned max_attempts = 12;
+  Duration initial_backoff = 5s;
+  Duration max_backoff = 30min;
+  Duration max_age = 48h;
+  Duration timeout = 15s;
+};
+
+struct LogConfig {
+  spdlog::level::level_enum level = spdlog::level::info;
+  bool json = false;
+};
+
+struct AppStoreConnectConfig {
+  std::optional<std::string> issuer_id;  // absent: an individual key (sub: user)
+  std::string key_id;
+  Secret private_key;                    // PEM text of the .p8
+  std::string base_url = "https://api.appstoreconnect.apple.com";
+};
+
+struct WebhookConfig {
+  std::string name;
+  Secret secret;
+  std::vector<Secret> previous_secrets;
+  std::string app_name;
+};
+
+struct GithubAppAuth {
+  std::int64_t app_id = 0;
+  std::int64_t installation_id = 0;
+  Secret private_key;
+};
+
+struct GithubConnection {
+  std::optional<Secret> token;
+  std::optional<GithubAppAuth> app;
+  std::string api_url = "https://api.github.com";
+};
+
+struct SlackConnection {
+  std::optional<Secret> webhook_url;  // the URL is the credential
+  std::optional<Secret> bot_token;
+  std::string api_url = "https://slack.com/api";
+};
+
+enum class JiraFlavor { automatic, cloud, datacenter };
+
+struct JiraConnection {
+  std::string base_url;
+  std::string email;
+  std::optional<Secret> api_token;
+  std::optional<Secret> bearer_token;
+  JiraFlavor flavor = JiraFlavor::automatic;
+};
+
+struct HttpHeader {
+  std::string name;
+  Secret value;  // header values may carry keys; never logged
+};
+
+struct HttpConnection {
+  Secret url;
+  std::vector<HttpHeader> headers;
+};
+
+struct Connections {
+  std::map<std::string, GithubConnection> github;
+  std::map<std::string, SlackConnection> slack;
+  std::map<std::string, JiraConnection> jira;
+  std::map<std::string, HttpConnection> http;
+};
+
+// One `when:` value: absent or "*" matches anything, else one of the values.
+struct Match {
+  std::vector<std::string> values;  // empty = any
+  bool matches(std::string_view v) const;
+  bool matches(const std::optional<std::string>& v) const;
+};
+
+struct When {
+  Match webhook;
+  Match event;
+  Match from;
+  Match to;
+};
+
+struct GithubAction {
+  std::string connection = "default";
+  std::string repo;  // owner/name
+  // workflow_dispatch
+  std::optional<std::string> workflow;
+  std::optional<Template> ref;
+  std::map<std::string, Template> inputs;
+  // repository_dispatch
+  std::optional<Template> event_type;
+  std::optional<nlohmann::json> client_payload;  // string leaves are templates
+  SourcePos pos;
+};
+
+struct SlackAction {
+  std::string connection;
+  std::optional<Template> channel;
+  std::optional<Template> text;
+  std::optional<nlohmann::json> blocks;  // string leaves are templates
+  bool thread_per_instance = false;
+  bool update_parent = false;
+  SourcePos pos;
+};
+
+struct JiraReleaseVersion {
+  Template project;
+  Template name;
+};
+
+struct JiraAction {
+  std::string connection = "default";
+  Template jql;
+  std::optional<Template> transition;
+  std::optional<Template> comment;
+  std::optional<JiraReleaseVersion> release_version;
+  SourcePos pos;
+};
+
+struct HttpAction {
+  std::optional<std::string> connection;
+  std::optional<Template> url;
+  std::string method = "POST";
+  std::map<std::string, Template> headers;
+  std::optional<Template> body;  // absent: the raw event JSON as received
+  SourcePos pos;
+};
+
+using Action = std::variant<GithubAction, SlackAction, JiraAction, HttpAction>;
+
+struct Rule {
+  std::string name;
+  When when;
+  bool stop = false;
+  std::vector<Action> actions;
+  SourcePos pos;
+};
+
+struct Config {
+  std::string source_path;
+  ServerConfig server;
+  StoreConfig store;
+  DeliveryConfig delivery;
+  LogConfig log;
+  std::optional<AppStoreConnectConfig> app_store_connect;
+  std::vector<WebhookConfig> webhooks;
+  Connections connections;
+  std::vector<Rule> rules;
+
+  const WebhookConfig* find_webhook(std::string_view name) const;
+};
+
+}  // namespace asc_webhookd::config

@@ -1,0 +1,31 @@
+#pragma once
+// Per-subsystem spdlog loggers ("http", "ingest", "config", "app", ...) that
+// share one set of sinks. Messages are written as `what key=value ...` so an
+// operator can grep them; the json format wraps the same text in one JSON
+// object per line. Logging never throws (spdlog's error handler swallows).
+#include <spdlog/logger.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace asc_webhookd::log {
+
+enum class Format { text, json };
+
+struct Options {
+  spdlog::level::level_enum level = spdlog::level::info;
+  Format format = Format::text;
+};
+
+// Configures every logger, existing and future. `sink` replaces the default
+// (stderr) sink; tests pass an ostream sink to read what was logged.
+void init(const Options& options, spdlog::sink_ptr sink = nullptr);
+
+// The logger of one subsystem; created on first use with the current sinks.
+std::shared_ptr<spdlog::logger> get(std::string_view subsystem);
+
+std::optional<spdlog::level::level_enum> parse_level(std::string_view name);
+
+}  // namespace asc_webhookd::log

@@ -1,0 +1,26 @@
+#pragma once
+// POST /webhooks/{name}, without HTTP: find the webhook, verify the signature
+// over the exact bytes, then decode. Returns the status and JSON answer of
+// DESIGN.md §5 plus what the log line needs. Throws nothing for bad input.
+#include "asc_webhookd/config/config.hpp"
+#include "asc_webhookd/ingest/event.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace asc_webhookd::ingest {
+
+struct IngestOutcome {
+  int status = 500;
+  nlohmann::json body;
+  std::string outcome;  // accepted | duplicate | invalid_signature | bad_request | unknown_webhook
+  std::optional<Event> event;
+};
+
+IngestOutcome handle_webhook(const config::Config& cfg, std::string_view webhook_name,
+                             std::string_view signature_header, std::string_view body);
+
+}  // namespace asc_webhookd::ingest

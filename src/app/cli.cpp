@@ -1,0 +1,210 @@
+#include "asc_webhookd/app/cli.hpp"
+
+#include "asc_webhookd/app/serve.hpp"
+#include "asc_webhookd/config/loader.hpp"
+#include "asc_webhookd/http/client.hpp"
+#include "asc_webhookd/ingest/signature.hpp"
+
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <optional>
+#include <sstream>
+#include <vector>
+
+namespace asc_webhookd::app {
+namespace {
+
+constexpr const char* kUsage = R"(asc-webhookd — App Store Connect webhooks to GitHub Actions, Slack and Jira
+
+usage:
+  asc-webhookd [serve] --config FILE        run the daemon (serve is the default command)
+  asc-webhookd check-config --config FILE   validate; errors as FILE:LINE:COL: message
+  asc-webhookd simulate --config FILE [--webhook NAME] [--instance FILE.json] EVENT.json...
+  asc-webhookd sign --secret-file FILE [BODY_FILE|-]
+  asc-webhookd send --config FILE --webhook NAME [--url URL] EVENT.json
+  asc-webhookd events [--state pending|done|dead] [--limit N] --config FILE
+  asc-webhookd event show ID --config FILE
+  asc-webhookd job retry ID --config FILE
+  asc-webhookd --version | --help
+
+exit codes: 0 ok, 1 invalid input or config, 2 usage, 3 runtime failure
+)";
+
+struct Args {
+  std::vector<std::string> positional;
+  std::map<std::string, std::string> options;
+};
+
+// Options take one value ("--config FILE" or "--config=FILE").
+std::optional<Args> parse_args(const std::vector<std::string>& argv, std::ostream& err) {
+  static const std::vector<std::string> with_value{"--config", "--webhook", "--url", "--secret-file", "--instance",
+                                                   "--state",  "--limit"};
+  Args a;
+  for (std::size_t i = 0; i < argv.size(); ++i) {
+    const std::string& s = argv[i];
+    if (s.rfind("--", 0) == 0 && s.size() > 2) {
+      auto eq = s.find('=');
+      std::string name = s.substr(0, eq);
+      if (std::find(with_value.begin(), with_value.end(), name) == with_value.end()) {
+        err << "asc-webhookd: unknown option " << name << "\n";
+        return std::nullopt;
+      }
+      if (eq != std::string::npos) {
+        a.options[name] = s.substr(eq + 1);
+      } else {
+        if (i + 1 >= argv.size()) {
+          err << "asc-webhookd: " << name << " needs a value\n";
+          return std::nullopt;
+        }
+        a.options[name] = argv[++i];
+      }
+    } else {
+      a.positional.push_back(s);
+    }
+  }
+  return a;
+}
+
+std::optional<std::string> read_input(const std::string& path, std::ostream& err) {
+  std::ostringstream ss;
+  if (path == "-") {
+    ss << std::cin.rdbuf();
+    return ss.str();
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    err << "asc-webhookd: cannot read " << path << "\n";
+    return std::nullopt;
+  }
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// Loads and prints diagnostics; null on errors.
+std::shared_ptr<const config::Config> load(const std::string& path, std::ostream& err) {
+  auto result = config::load_config_file(path);
+  for (const auto& d : result.diagnostics) err << d.text() << "\n";
+  return result.config;
+}
+
+int cmd_check_config(const Args& a, std::ostream& out, std::ostream& err) {
+  auto it = a.options.find("--config");
+  if (it == a.options.end() || a.positional.size() != 1) {
+    err << "usage: asc-webhookd check-config --config FILE\n";
+    return usage;
+  }
+  auto cfg = load(it->second, err);
+  if (!cfg) return invalid;
+  out << it->second << ": ok (" << cfg->webhooks.size() << " webhooks, " << cfg->rules.size() << " rules)\n";
+  return ok;
+}
+
+int cmd_sign(const Args& a, std::ostream& out, std::ostream& err) {
+  auto it = a.options.find("--secret-file");
+  if (it == a.options.end() || a.positional.size() > 2) {
+    err << "usage: asc-webhookd sign --secret-file FILE [BODY_FILE|-]\n";
+    return usage;
+  }
+  auto secret = read_input(it->second, err);
+  if (!secret) return invalid;
+  while (!secret->empty() && (secret->back() == '\n' || secret->back() == '\r')) secret->pop_back();
+  if (secret->empty()) {
+    err << "asc-webhookd: " << it->second << " is empty\n";
+    return invalid;
+  }
+  auto body = read_input(a.positional.size() == 2 ? a.positional[1] : "-", err);
+  if (!body) return invalid;
+  out << ingest::sign(*secret, *body) << "\n";
+  return ok;
+}
+
+std::string default_url(const config::Config& cfg, const std::string& webhook) {
+  auto addr = cfg.server.listen.front();
+  if (addr.host == "0.0.0.0") addr.host = "127.0.0.1";
+  if (addr.host == "::") addr.host = "::1";
+  return std::string(cfg.server.tls ? "https://" : "http://") + addr.text() + "/webhooks/" + webhook;
+}
+
+int cmd_send(const Args& a, std::ostream& out, std::ostream& err) {
+  auto cfg_it = a.options.find("--config");
+  auto hook_it = a.options.find("--webhook");
+  if (cfg_it == a.options.end() || hook_it == a.options.end() || a.positional.size() != 2) {
+    err << "usage: asc-webhookd send --config FILE --webhook NAME [--url URL] EVENT.json\n";
+    return usage;
+  }
+  auto cfg = load(cfg_it->second, err);
+  if (!cfg) return invalid;
+  const auto* hook = cfg->find_webhook(hook_it->second);
+  if (!hook) {
+    err << "asc-webhookd: no webhook named \"" << hook_it->second << "\" in " << cfg_it->second << "\n";
+    return invalid;
+  }
+  auto body = read_input(a.positional[1], err);
+  if (!body) return invalid;
+  http::ClientRequest req;
+  req.method = "POST";
+  auto url_it = a.options.find("--url");
+  req.url = url_it != a.options.end() ? url_it->second : default_url(*cfg, hook->name);
+  req.headers = {{"Content-Type", "application/json"}, {"x-apple-signature", ingest::sign(hook->secret.reveal(), *body)}};
+  req.body = *body;
+  auto res = http::fetch_blocking(req);
+  if (!res) {
+    err << "asc-webhookd: POST " << req.url << ": " << res.error().message << "\n";
+    return runtime;
+  }
+  out << res->status << " " << res->body;
+  if (res->body.empty() || res->body.back() != '\n') out << "\n";
+  if (res->status >= 200 && res->status < 300) return ok;
+  return res->status >= 500 ? runtime : invalid;
+}
+
+int dispatch(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {
+  if (!argv.empty() && (argv[0] == "--help" || argv[0] == "-h" || argv[0] == "help")) {
+    out << kUsage;
+    return ok;
+  }
+  if (!argv.empty() && argv[0] == "--version") {
+    out << "asc-webhookd " ASC_WEBHOOKD_VERSION "\n";
+    return ok;
+  }
+  auto args = parse_args(argv, err);
+  if (!args) {
+    err << kUsage;
+    return usage;
+  }
+  if (args->positional.empty()) args->positional.insert(args->positional.begin(), "serve");
+  const std::string cmd = args->positional.front();
+  if (cmd == "serve") {
+    auto it = args->options.find("--config");
+    if (it == args->options.end() || args->positional.size() != 1) {
+      err << "usage: asc-webhookd [serve] --config FILE\n";
+      return usage;
+    }
+    return serve(it->second);
+  }
+  if (cmd == "check-config") return cmd_check_config(*args, out, err);
+  if (cmd == "sign") return cmd_sign(*args, out, err);
+  if (cmd == "send") return cmd_send(*args, out, err);
+  if (cmd == "simulate" || cmd == "events" || cmd == "event" || cmd == "job") {
+    err << "asc-webhookd: '" << cmd << "' is not available in this version yet (it arrives with the store and rule engine)\n";
+    return usage;
+  }
+  err << "asc-webhookd: unknown command '" << cmd << "'\n" << kUsage;
+  return usage;
+}
+
+}  // namespace
+
+int run_cli(std::span<char*> args, std::ostream& out, std::ostream& err) {
+  std::vector<std::string> argv;
+  for (std::size_t i = 1; i < args.size(); ++i) argv.emplace_back(args[i]);
+  try {
+    return dispatch(argv, out, err);
+  } catch (const std::exception& e) {
+    err << "asc-webhookd: " << e.what() << "\n";
+    return runtime;
+  }
+}
+
+}  // namespace asc_webhookd::app

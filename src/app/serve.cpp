@@ -1,0 +1,136 @@
+#include "asc_webhookd/app/serve.hpp"
+
+#include "asc_webhookd/app/cli.hpp"
+#include "asc_webhookd/config/loader.hpp"
+#include "asc_webhookd/core/log.hpp"
+#include "asc_webhookd/http/router.hpp"
+#include "asc_webhookd/http/server.hpp"
+
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <systemd/sd-daemon.h>
+
+#include <iostream>
+#include <mutex>
+#include <thread>
+
+namespace asc_webhookd::app {
+namespace {
+
+namespace net = boost::asio;
+
+constexpr auto kShutdownGrace = std::chrono::seconds(10);
+
+// The current configuration, swapped whole on reload; readers keep the
+// snapshot they took for as long as they need it.
+class ConfigHolder {
+public:
+  explicit ConfigHolder(std::shared_ptr<const config::Config> c) : current_(std::move(c)) {}
+  std::shared_ptr<const config::Config> get() const {
+    std::lock_guard lock(mutex_);
+    return current_;
+  }
+  void set(std::shared_ptr<const config::Config> c) {
+    std::lock_guard lock(mutex_);
+    current_ = std::move(c);
+  }
+
+private:
+  mutable std::mutex mutex_;
+  std::shared_ptr<const config::Config> current_;
+};
+
+void apply_logging(const config::Config& cfg) {
+  log::init({cfg.log.level, cfg.log.json ? log::Format::json : log::Format::text});
+}
+
+void reload(ConfigHolder& holder, http::Server& server) {
+  auto lg = log::get("app");
+  auto old = holder.get();
+  auto result = config::load_config_file(old->source_path);
+  if (!result.ok()) {
+    for (const auto& d : result.diagnostics) lg->error("reload rejected: {}", d.text());
+    lg->error("reload failed; still serving the previous configuration");
+    return;
+  }
+  for (const auto& d : result.diagnostics) lg->warn("{}", d.text());
+  const auto& next = *result.config;
+  if (next.server.listen != old->server.listen)
+    lg->warn("server.listen changed; the new addresses take effect after a restart");
+  if (next.server.tls.has_value() != old->server.tls.has_value())
+    lg->warn("server.tls was switched on or off; that takes effect after a restart");
+  if (next.server.tls && old->server.tls) {
+    try {
+      server.reload_tls(*next.server.tls);
+    } catch (const std::exception& e) {
+      lg->error("reload failed: {}; still serving the previous configuration", e.what());
+      return;
+    }
+  }
+  holder.set(result.config);
+  apply_logging(next);
+  lg->info("configuration reloaded webhooks={} rules={}", next.webhooks.size(), next.rules.size());
+}
+
+}  // namespace
+
+int serve(const std::string& config_path) {
+  auto result = config::load_config_file(config_path);
+  for (const auto& d : result.diagnostics) std::cerr << d.text() << "\n";
+  if (!result.ok()) return invalid;
+  auto cfg = result.config;
+  apply_logging(*cfg);
+  auto lg = log::get("app");
+
+  ConfigHolder holder(cfg);
+  net::io_context ioc;
+  auto source = [&holder] { return holder.get(); };
+  http::Server server(ioc, source, std::make_shared<http::Router>(source));
+  try {
+    server.start();
+  } catch (const std::exception& e) {
+    lg->error("cannot start: {}", e.what());
+    return runtime;
+  }
+
+  net::signal_set signals(ioc, SIGINT, SIGTERM, SIGHUP);
+  net::steady_timer grace(ioc);
+  bool stopping = false;
+  std::function<void(boost::system::error_code, int)> on_signal = [&](boost::system::error_code ec, int sig) {
+    if (ec) return;
+    if (sig == SIGHUP) {
+      sd_notify(0, "RELOADING=1");
+      reload(holder, server);
+      sd_notify(0, "READY=1");
+      signals.async_wait(on_signal);
+      return;
+    }
+    if (stopping) return;
+    stopping = true;
+    lg->info("stopping signal={}", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    sd_notify(0, "STOPPING=1");
+    signals.cancel();
+    grace.expires_after(kShutdownGrace);
+    grace.async_wait([&](boost::system::error_code gec) {
+      if (gec) return;
+      lg->warn("connections still open after {}s; closing them", kShutdownGrace.count());
+      ioc.stop();
+    });
+    server.stop([&] { net::post(ioc, [&] { grace.cancel(); }); });
+  };
+  signals.async_wait(on_signal);
+
+  unsigned threads = cfg->server.io_threads ? cfg->server.io_threads : std::max(1u, std::thread::hardware_concurrency());
+  lg->info("started version={} io_threads={} webhooks={} rules={}", ASC_WEBHOOKD_VERSION, threads,
+           cfg->webhooks.size(), cfg->rules.size());
+  sd_notify(0, "READY=1");
+
+  std::vector<std::thread> pool;
+  for (unsigned i = 1; i < threads; ++i) pool.emplace_back([&] { ioc.run(); });
+  ioc.run();
+  for (auto& t : pool) t.join();
+  lg->info("stopped");
+  return ok;
+}
+
+}  // namespace asc_webhookd::app

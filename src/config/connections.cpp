@@ -1,0 +1,136 @@
+// connections: named credentials and endpoints that actions refer to.
+#include "sections.hpp"
+
+namespace asc_webhookd::config::detail {
+namespace {
+
+template <class T, class F>
+void each_named(YamlReader& r, const YAML::Node& n, const std::string& what, std::map<std::string, T>& out, F&& load) {
+  if (n.IsNull()) return;
+  if (!n.IsMap()) {
+    r.error(n, what + " must be a mapping of names to connections");
+    return;
+  }
+  for (auto it = n.begin(); it != n.end(); ++it) {
+    if (!it->first.IsScalar() || it->first.Scalar().empty()) {
+      r.error(it->first, what + ": connection names must be strings");
+      continue;
+    }
+    const std::string name = it->first.Scalar();
+    if (out.count(name)) {
+      r.error(it->first, "duplicate connection " + what + "." + name);
+      continue;
+    }
+    T value;
+    if (load(it->second, what + "." + name, value)) out.emplace(name, std::move(value));
+  }
+}
+
+bool load_github(YamlReader& r, const YAML::Node& n, const std::string& what, GithubConnection& c) {
+  if (!r.map(n, what, {"token", "app", "api_url"})) return false;
+  if (auto v = YamlReader::field(n, "token"))
+    if (auto s = r.secret(*v, what + ".token")) c.token = *s;
+  if (auto v = YamlReader::field(n, "app")) {
+    if (r.map(*v, what + ".app", {"app_id", "installation_id", "private_key"})) {
+      GithubAppAuth app;
+      auto id = YamlReader::field(*v, "app_id");
+      auto inst = YamlReader::field(*v, "installation_id");
+      auto key = YamlReader::field(*v, "private_key");
+      if (!id || !inst || !key) r.error(*v, what + ".app needs app_id, installation_id and private_key");
+      if (id)
+        if (auto i = r.integer(*id, what + ".app.app_id", 1, INT64_MAX)) app.app_id = *i;
+      if (inst)
+        if (auto i = r.integer(*inst, what + ".app.installation_id", 1, INT64_MAX)) app.installation_id = *i;
+      if (key)
+        if (auto s = r.secret(*key, what + ".app.private_key")) app.private_key = *s;
+      c.app = app;
+    }
+  }
+  if (YamlReader::field(n, "token").has_value() == YamlReader::field(n, "app").has_value())
+    r.error(n, what + " needs exactly one of token or app");
+  if (auto v = YamlReader::field(n, "api_url"))
+    if (auto s = r.url(*v, what + ".api_url")) c.api_url = *s;
+  return true;
+}
+
+bool load_slack(YamlReader& r, const YAML::Node& n, const std::string& what, SlackConnection& c) {
+  if (!r.map(n, what, {"webhook_url", "bot_token", "api_url"})) return false;
+  if (auto v = YamlReader::field(n, "webhook_url"))
+    if (auto s = r.secret(*v, what + ".webhook_url")) c.webhook_url = *s;
+  if (auto v = YamlReader::field(n, "bot_token"))
+    if (auto s = r.secret(*v, what + ".bot_token")) c.bot_token = *s;
+  bool wrote_webhook = YamlReader::field(n, "webhook_url").has_value();
+  bool wrote_bot = YamlReader::field(n, "bot_token").has_value();
+  if (wrote_webhook == wrote_bot) r.error(n, what + " needs exactly one of webhook_url or bot_token");
+  if (auto v = YamlReader::field(n, "api_url"))
+    if (auto s = r.url(*v, what + ".api_url")) c.api_url = *s;
+  return true;
+}
+
+bool load_jira(YamlReader& r, const YAML::Node& n, const std::string& what, JiraConnection& c) {
+  if (!r.map(n, what, {"base_url", "email", "api_token", "bearer_token", "flavor"})) return false;
+  if (auto v = YamlReader::field(n, "base_url")) {
+    if (auto s = r.url(*v, what + ".base_url")) c.base_url = *s;
+  } else {
+    r.error(n, what + ".base_url is required");
+  }
+  if (auto v = YamlReader::field(n, "email"))
+    if (auto s = r.nonempty_string(*v, what + ".email")) c.email = *s;
+  if (auto v = YamlReader::field(n, "api_token"))
+    if (auto s = r.secret(*v, what + ".api_token")) c.api_token = *s;
+  if (auto v = YamlReader::field(n, "bearer_token"))
+    if (auto s = r.secret(*v, what + ".bearer_token")) c.bearer_token = *s;
+  bool basic = YamlReader::field(n, "email") || YamlReader::field(n, "api_token");
+  bool bearer = YamlReader::field(n, "bearer_token").has_value();
+  if (basic && bearer) r.error(n, what + ": use email + api_token (Cloud) or bearer_token (Data Center), not both");
+  else if (!basic && !bearer) r.error(n, what + " needs email + api_token (Cloud) or bearer_token (Data Center)");
+  else if (basic && (!YamlReader::field(n, "email") || !YamlReader::field(n, "api_token")))
+    r.error(n, what + ": email and api_token go together");
+  if (auto v = YamlReader::field(n, "flavor")) {
+    if (auto s = r.string(*v, what + ".flavor")) {
+      if (*s == "auto") c.flavor = JiraFlavor::automatic;
+      else if (*s == "cloud") c.flavor = JiraFlavor::cloud;
+      else if (*s == "datacenter") c.flavor = JiraFlavor::datacenter;
+      else r.error(*v, what + ".flavor must be auto, cloud or datacenter");
+    }
+  }
+  return true;
+}
+
+bool load_http(YamlReader& r, const YAML::Node& n, const std::string& what, HttpConnection& c) {
+  if (!r.map(n, what, {"url", "headers"})) return false;
+  if (auto v = YamlReader::field(n, "url")) {
+    if (auto s = r.secret(*v, what + ".url", /*credential=*/false)) {
+      const auto& u = s->reveal();
+      if (u.rfind("http://", 0) != 0 && u.rfind("https://", 0) != 0)
+        r.error(*v, what + ".url must be an http:// or https:// URL");
+      c.url = *s;
+    }
+  } else {
+    r.error(n, what + ".url is required");
+  }
+  if (auto v = YamlReader::field(n, "headers")) {
+    if (!v->IsMap()) {
+      r.error(*v, what + ".headers must be a mapping of header names to values");
+    } else {
+      for (auto it = v->begin(); it != v->end(); ++it) {
+        auto name = r.nonempty_string(it->first, what + ".headers");
+        auto value = r.secret(it->second, what + ".headers." + (name ? *name : ""), /*credential=*/false);
+        if (name && value) c.headers.push_back({*name, *value});
+      }
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+void load_connections(YamlReader& r, const YAML::Node& n, Connections& out) {
+  if (!r.map(n, "connections", {"github", "slack", "jira", "http"})) return;
+  if (auto v = YamlReader::field(n, "github")) each_named(r, *v, "connections.github", out.github, [&](auto&&... a) { return load_github(r, a...); });
+  if (auto v = YamlReader::field(n, "slack")) each_named(r, *v, "connections.slack", out.slack, [&](auto&&... a) { return load_slack(r, a...); });
+  if (auto v = YamlReader::field(n, "jira")) each_named(r, *v, "connections.jira", out.jira, [&](auto&&... a) { return load_jira(r, a...); });
+  if (auto v = YamlReader::field(n, "http")) each_named(r, *v, "connections.http", out.http, [&](auto&&... a) { return load_http(r, a...); });
+}
+
+}  // namespace asc_webhookd::config::detail

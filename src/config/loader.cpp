@@ -1,0 +1,297 @@
+#include "asc_webhookd/config/loader.hpp"
+
+#include "sections.hpp"
+
+#include "asc_webhookd/core/log.hpp"
+
+#include <cstdlib>
+#include <fstream>
+#include <regex>
+#include <set>
+#include <sstream>
+
+namespace asc_webhookd::config {
+
+std::string Diagnostic::text() const {
+  std::string out = file;
+  if (line > 0) out += ":" + std::to_string(line) + ":" + std::to_string(column);
+  out += ": ";
+  if (severity == Severity::warning) out += "warning: ";
+  return out + message;
+}
+
+std::string LoadResult::errors_text() const {
+  std::string out;
+  for (const auto& d : diagnostics) out += d.text() + "\n";
+  return out;
+}
+
+Environment Environment::process() {
+  return Environment{[](const std::string& name) -> std::optional<std::string> {
+    if (const char* v = std::getenv(name.c_str())) return std::string(v);
+    return std::nullopt;
+  }};
+}
+
+bool Match::matches(std::string_view v) const {
+  if (values.empty()) return true;
+  for (const auto& x : values)
+    if (x == "*" || x == v) return true;
+  return false;
+}
+
+bool Match::matches(const std::optional<std::string>& v) const {
+  if (values.empty()) return true;
+  return v && matches(std::string_view(*v));
+}
+
+const WebhookConfig* Config::find_webhook(std::string_view name) const {
+  for (const auto& w : webhooks)
+    if (w.name == name) return &w;
+  return nullptr;
+}
+
+namespace detail {
+
+void load_server(YamlReader& r, const YAML::Node& n, ServerConfig& out) {
+  if (!r.map(n, "server",
+             {"listen", "tls", "max_body", "header_timeout", "body_timeout", "idle_timeout", "max_connections",
+              "trusted_proxies", "admin_token", "io_threads"}))
+    return;
+  if (auto v = YamlReader::field(n, "listen")) {
+    if (auto list = r.string_list(*v, "server.listen")) {
+      out.listen.clear();
+      for (const auto& s : *list) {
+        std::string err;
+        if (auto a = parse_listen_address(s, err)) out.listen.push_back(*a);
+        else r.error(*v, "server.listen: \"" + s + "\": " + err);
+      }
+      if (list->empty()) r.error(*v, "server.listen must name at least one address");
+    }
+  }
+  if (auto v = YamlReader::field(n, "tls")) {
+    if (r.map(*v, "server.tls", {"cert_file", "key_file"})) {
+      TlsConfig tls;
+      auto cert = YamlReader::field(*v, "cert_file");
+      auto key = YamlReader::field(*v, "key_file");
+      if (!cert || !key) r.error(*v, "server.tls needs both cert_file and key_file");
+      for (auto [node, dest, what] : {std::tuple{cert, &tls.cert_file, "server.tls.cert_file"},
+                                      std::tuple{key, &tls.key_file, "server.tls.key_file"}}) {
+        if (!node) continue;
+        if (auto s = r.nonempty_string(*node, what)) {
+          if (!std::ifstream(*s)) r.error(*node, std::string(what) + ": cannot read " + *s);
+          *dest = *s;
+        }
+      }
+      out.tls = tls;
+    }
+  }
+  if (auto v = YamlReader::field(n, "max_body"))
+    if (auto s = r.size(*v, "server.max_body")) {
+      if (*s == 0) r.error(*v, "server.max_body must be greater than 0");
+      out.max_body = *s;
+    }
+  for (auto [key, dest] : {std::pair{"header_timeout", &out.header_timeout},
+                           std::pair{"body_timeout", &out.body_timeout}, std::pair{"idle_timeout", &out.idle_timeout}})
+    if (auto v = YamlReader::field(n, key))
+      if (auto d = r.duration(*v, std::string("server.") + key)) {
+        if (d->count() == 0) r.error(*v, std::string("server.") + key + " must be greater than 0");
+        *dest = *d;
+      }
+  if (auto v = YamlReader::field(n, "max_connections"))
+    if (auto i = r.integer(*v, "server.max_connections", 1, 1'000'000)) out.max_connections = static_cast<std::size_t>(*i);
+  if (auto v = YamlReader::field(n, "io_threads"))
+    if (auto i = r.integer(*v, "server.io_threads", 0, 256)) out.io_threads = static_cast<unsigned>(*i);
+  if (auto v = YamlReader::field(n, "trusted_proxies")) {
+    if (auto list = r.string_list(*v, "server.trusted_proxies")) {
+      out.trusted_proxies.clear();
+      for (const auto& s : *list) {
+        if (auto c = Cidr::parse(s)) out.trusted_proxies.push_back(*c);
+        else r.error(*v, "server.trusted_proxies: \"" + s + "\" is not an address or CIDR block");
+      }
+    }
+  }
+  if (auto v = YamlReader::field(n, "admin_token"))
+    if (auto s = r.secret(*v, "server.admin_token")) out.admin_token = *s;
+}
+
+void load_store(YamlReader& r, const YAML::Node& n, const Environment& env, StoreConfig& out) {
+  if (auto dir = env.getenv("STATE_DIRECTORY"); dir && !dir->empty())
+    out.path = dir->substr(0, dir->find(':')) + "/state.db";  // systemd may list several
+  else
+    out.path = "./asc-webhookd.db";
+  if (!r.map(n, "store", {"path", "retention"})) return;
+  if (auto v = YamlReader::field(n, "path"))
+    if (auto s = r.nonempty_string(*v, "store.path")) out.path = *s;
+  if (auto v = YamlReader::field(n, "retention"))
+    if (auto d = r.duration(*v, "store.retention")) out.retention = *d;
+}
+
+void load_delivery(YamlReader& r, const YAML::Node& n, DeliveryConfig& out) {
+  if (!r.map(n, "delivery",
+             {"concurrency", "max_attempts", "initial_backoff", "max_backoff", "max_age", "timeout"}))
+    return;
+  if (auto v = YamlReader::field(n, "concurrency"))
+    if (auto i = r.integer(*v, "delivery.concurrency", 1, 256)) out.concurrency = static_cast<unsigned>(*i);
+  if (auto v = YamlReader::field(n, "max_attempts"))
+    if (auto i = r.integer(*v, "delivery.max_attempts", 1, 1000)) out.max_attempts = static_cast<unsigned>(*i);
+  for (auto [key, dest] : {std::pair{"initial_backoff", &out.initial_backoff},
+                           std::pair{"max_backoff", &out.max_backoff}, std::pair{"max_age", &out.max_age},
+                           std::pair{"timeout", &out.timeout}})
+    if (auto v = YamlReader::field(n, key))
+      if (auto d = r.duration(*v, std::string("delivery.") + key)) {
+        if (d->count() == 0) r.error(*v, std::string("delivery.") + key + " must be greater than 0");
+        *dest = *d;
+      }
+  if (out.max_backoff < out.initial_backoff)
+    r.error(n, "delivery.max_backoff must not be shorter than delivery.initial_backoff");
+}
+
+void load_log(YamlReader& r, const YAML::Node& n, LogConfig& out) {
+  if (!r.map(n, "log", {"level", "format"})) return;
+  if (auto v = YamlReader::field(n, "level")) {
+    if (auto s = r.string(*v, "log.level")) {
+      if (auto l = log::parse_level(*s)) out.level = *l;
+      else r.error(*v, "log.level must be one of trace, debug, info, warn, error");
+    }
+  }
+  if (auto v = YamlReader::field(n, "format")) {
+    if (auto s = r.string(*v, "log.format")) {
+      if (*s == "text") out.json = false;
+      else if (*s == "json") out.json = true;
+      else r.error(*v, "log.format must be text or json");
+    }
+  }
+}
+
+void load_app_store_connect(YamlReader& r, const YAML::Node& n, std::optional<AppStoreConnectConfig>& out) {
+  if (!r.map(n, "app_store_connect", {"issuer_id", "key_id", "private_key", "base_url"})) return;
+  AppStoreConnectConfig asc;
+  if (auto v = YamlReader::field(n, "issuer_id"))
+    if (auto s = r.nonempty_string(*v, "app_store_connect.issuer_id")) asc.issuer_id = *s;
+  if (auto v = YamlReader::field(n, "key_id")) {
+    if (auto s = r.nonempty_string(*v, "app_store_connect.key_id")) asc.key_id = *s;
+  } else {
+    r.error(n, "app_store_connect.key_id is required");
+  }
+  if (auto v = YamlReader::field(n, "private_key")) {
+    if (auto s = r.secret(*v, "app_store_connect.private_key")) {
+      if (s->reveal().find("-----BEGIN PRIVATE KEY-----") == std::string::npos)
+        r.error(*v, "app_store_connect.private_key is not a PEM PKCS#8 key (an AuthKey_*.p8 file)");
+      asc.private_key = *s;
+    }
+  } else {
+    r.error(n, "app_store_connect.private_key is required");
+  }
+  if (auto v = YamlReader::field(n, "base_url"))
+    if (auto s = r.url(*v, "app_store_connect.base_url")) asc.base_url = *s;
+  out = asc;
+}
+
+void load_webhooks(YamlReader& r, const YAML::Node& n, std::vector<WebhookConfig>& out) {
+  if (!n.IsSequence()) {
+    r.error(n, "webhooks must be a list");
+    return;
+  }
+  static const std::regex name_re("[a-z0-9][a-z0-9_-]*");
+  std::set<std::string> names;
+  for (const auto& item : n) {
+    if (!r.map(item, "webhook", {"name", "secret", "previous_secrets", "app_name"})) continue;
+    WebhookConfig w;
+    if (auto v = YamlReader::field(item, "name")) {
+      if (auto s = r.nonempty_string(*v, "webhooks[].name")) {
+        if (!std::regex_match(*s, name_re))
+          r.error(*v, "webhook name \"" + *s + "\" must match [a-z0-9][a-z0-9_-]* (it becomes the URL path)");
+        else if (!names.insert(*s).second)
+          r.error(*v, "duplicate webhook name \"" + *s + "\"");
+        w.name = *s;
+      }
+    } else {
+      r.error(item, "webhook needs a name");
+    }
+    if (auto v = YamlReader::field(item, "secret")) {
+      if (auto s = r.secret(*v, "webhook " + w.name + " secret")) w.secret = *s;
+    } else {
+      r.error(item, "webhook " + w.name + " needs a secret");
+    }
+    if (auto v = YamlReader::field(item, "previous_secrets")) {
+      if (!v->IsSequence()) {
+        r.error(*v, "previous_secrets must be a list");
+      } else {
+        for (const auto& p : *v)
+          if (auto s = r.secret(p, "webhook " + w.name + " previous_secrets[]")) w.previous_secrets.push_back(*s);
+      }
+    }
+    if (auto v = YamlReader::field(item, "app_name"))
+      if (auto s = r.string(*v, "webhooks[].app_name")) w.app_name = *s;
+    out.push_back(std::move(w));
+  }
+  if (n.size() == 0) r.error(n, "webhooks must list at least one webhook");
+}
+
+}  // namespace detail
+
+namespace {
+
+YAML::Node section(const YAML::Node& root, std::string_view key) {
+  if (auto v = detail::YamlReader::field(root, key)) return *v;
+  return YAML::Node();
+}
+
+LoadResult load_document(const YAML::Node& root, detail::YamlReader& r, const std::string& source,
+                         const Environment& env) {
+  auto cfg = std::make_shared<Config>();
+  cfg->source_path = source;
+  if (root.IsNull() || !root.IsDefined()) {
+    r.error(YAML::Mark(), "the configuration is empty (it needs at least webhooks: and rules:)");
+  } else if (r.map(root, "the configuration",
+                   {"server", "store", "delivery", "log", "app_store_connect", "webhooks", "connections", "rules"})) {
+    detail::load_server(r, section(root, "server"), cfg->server);
+    detail::load_store(r, section(root, "store"), env, cfg->store);
+    detail::load_delivery(r, section(root, "delivery"), cfg->delivery);
+    detail::load_log(r, section(root, "log"), cfg->log);
+    if (auto v = detail::YamlReader::field(root, "app_store_connect"))
+      detail::load_app_store_connect(r, *v, cfg->app_store_connect);
+    if (auto v = detail::YamlReader::field(root, "webhooks")) detail::load_webhooks(r, *v, cfg->webhooks);
+    else r.error(root.Mark(), "webhooks: is required (one entry per webhook created in App Store Connect)");
+    detail::load_connections(r, section(root, "connections"), cfg->connections);
+    if (auto v = detail::YamlReader::field(root, "rules")) detail::load_rules(r, *v, *cfg, cfg->rules);
+    else if (!root["rules"].IsDefined()) r.error(root.Mark(), "rules: is required (it may be an empty list: rules: [])");
+  }
+  LoadResult result;
+  result.diagnostics = std::move(r.diagnostics());
+  bool errors = false;
+  for (const auto& d : result.diagnostics) errors = errors || d.severity == Diagnostic::Severity::error;
+  if (!errors) result.config = std::move(cfg);
+  return result;
+}
+
+}  // namespace
+
+LoadResult load_config_string(std::string_view yaml, const std::string& source_name, const Environment& env) {
+  detail::YamlReader r(source_name, env);
+  YAML::Node root;
+  try {
+    root = YAML::Load(std::string(yaml));
+  } catch (const YAML::Exception& e) {
+    r.error(e.mark, e.msg);
+    LoadResult result;
+    result.diagnostics = std::move(r.diagnostics());
+    return result;
+  }
+  return load_document(root, r, source_name, env);
+}
+
+LoadResult load_config_file(const std::string& path, const Environment& env) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    LoadResult result;
+    result.diagnostics.push_back({Diagnostic::Severity::error, path, 0, 0, "cannot read the configuration file"});
+    return result;
+  }
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return load_config_string(ss.str(), path, env);
+}
+
+}  // namespace asc_webhookd::config

@@ -1,0 +1,111 @@
+#include "asc_webhookd/core/log.hpp"
+
+#include <spdlog/details/log_msg.h>
+#include <spdlog/pattern_formatter.h>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <map>
+#include <mutex>
+
+namespace asc_webhookd::log {
+namespace {
+
+// One JSON object per line: {"ts","level","logger","msg"}. nlohmann::json does
+// the escaping; invalid UTF-8 in a message is replaced, never thrown.
+class JsonFormatter final : public spdlog::formatter {
+public:
+  void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
+    auto tp = std::chrono::time_point_cast<std::chrono::milliseconds>(msg.time);
+    auto secs = std::chrono::time_point_cast<std::chrono::seconds>(tp);
+    auto ms = (tp - secs).count();
+    std::time_t t = std::chrono::system_clock::to_time_t(secs);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char ts[64];
+    std::snprintf(ts, sizeof ts, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                  tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
+    nlohmann::json j;
+    j["ts"] = ts;
+    auto lvl = spdlog::level::to_string_view(msg.level);
+    j["level"] = std::string(lvl.data(), lvl.size());
+    j["logger"] = std::string(msg.logger_name.data(), msg.logger_name.size());
+    j["msg"] = std::string(msg.payload.data(), msg.payload.size());
+    auto s = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    dest.append(s.data(), s.data() + s.size());
+    dest.push_back('\n');
+  }
+  std::unique_ptr<spdlog::formatter> clone() const override { return std::make_unique<JsonFormatter>(); }
+};
+
+struct State {
+  std::mutex mutex;
+  Options options;
+  spdlog::sink_ptr sink;
+  std::map<std::string, std::shared_ptr<spdlog::logger>, std::less<>> loggers;
+};
+
+State& state() {
+  static State s;
+  return s;
+}
+
+std::unique_ptr<spdlog::formatter> make_formatter(Format f) {
+  if (f == Format::json) return std::make_unique<JsonFormatter>();
+  return std::make_unique<spdlog::pattern_formatter>("%Y-%m-%dT%H:%M:%S.%eZ %l %n: %v",
+                                                     spdlog::pattern_time_type::utc);
+}
+
+void configure(spdlog::logger& l, const State& s) {
+  l.sinks().clear();
+  l.sinks().push_back(s.sink);
+  l.set_level(s.options.level);
+  l.flush_on(spdlog::level::trace);
+}
+
+}  // namespace
+
+void init(const Options& options, spdlog::sink_ptr sink) {
+  auto& s = state();
+  std::lock_guard lock(s.mutex);
+  s.options = options;
+  // A new sink is only given at start-up and in tests; a reload keeps the
+  // sink (loggers may be writing to it from other threads) and changes its
+  // formatter and the levels, which spdlog allows concurrently.
+  const bool new_sink = sink || !s.sink;
+  if (new_sink) s.sink = sink ? std::move(sink) : std::make_shared<spdlog::sinks::stderr_sink_mt>();
+  s.sink->set_formatter(make_formatter(options.format));
+  s.sink->set_level(spdlog::level::trace);
+  for (auto& [name, l] : s.loggers) {
+    if (new_sink) configure(*l, s);
+    else l->set_level(options.level);
+  }
+}
+
+std::shared_ptr<spdlog::logger> get(std::string_view subsystem) {
+  auto& s = state();
+  std::lock_guard lock(s.mutex);
+  if (auto it = s.loggers.find(subsystem); it != s.loggers.end()) return it->second;
+  if (!s.sink) {
+    s.sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
+    s.sink->set_formatter(make_formatter(s.options.format));
+  }
+  auto l = std::make_shared<spdlog::logger>(std::string(subsystem));
+  configure(*l, s);
+  s.loggers.emplace(std::string(subsystem), l);
+  return l;
+}
+
+std::optional<spdlog::level::level_enum> parse_level(std::string_view name) {
+  if (name == "trace") return spdlog::level::trace;
+  if (name == "debug") return spdlog::level::debug;
+  if (name == "info") return spdlog::level::info;
+  if (name == "warn") return spdlog::level::warn;
+  if (name == "error") return spdlog::level::err;
+  return std::nullopt;
+}
+
+}  // namespace asc_webhookd::log

@@ -1,0 +1,211 @@
+#include "asc_webhookd/ingest/event.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <ctime>
+
+namespace asc_webhookd::ingest {
+namespace {
+
+using json = nlohmann::json;
+
+// Bodies come from the network: bound nesting so a hostile body cannot make
+// destruction or later traversal recurse without limit.
+constexpr std::size_t kMaxDepth = 64;
+
+struct TooDeep {};
+
+Error err(std::string m) { return Error{std::move(m)}; }
+
+// Reads an optional string member; a present non-string is an error.
+bool opt_string(const json& obj, const char* key, const std::string& path, std::optional<std::string>& out,
+                std::string& error) {
+  auto it = obj.find(key);
+  if (it == obj.end() || it->is_null()) return true;
+  if (!it->is_string()) {
+    error = path + "." + key + " must be a string";
+    return false;
+  }
+  out = it->get<std::string>();
+  return true;
+}
+
+// relationships.<name>: {data:{type,id}, links:{self}} or, for background
+// assets, {type, id, links:{self}}.
+bool resource(const json& rel, const std::string& path, std::optional<ResourceRef>& out, std::string& error) {
+  if (!rel.is_object()) {
+    error = path + " must be an object";
+    return false;
+  }
+  const json* ident = &rel;
+  if (auto d = rel.find("data"); d != rel.end() && !d->is_null()) {
+    if (!d->is_object()) {
+      error = path + ".data must be an object";
+      return false;
+    }
+    ident = &*d;
+  }
+  auto t = ident->find("type");
+  auto i = ident->find("id");
+  if (t == ident->end() || !t->is_string() || i == ident->end() || !i->is_string() ||
+      t->get_ref<const std::string&>().empty() || i->get_ref<const std::string&>().empty()) {
+    error = path + " needs a string type and id";
+    return false;
+  }
+  ResourceRef r{t->get<std::string>(), i->get<std::string>(), {}};
+  if (auto l = rel.find("links"); l != rel.end() && l->is_object()) {
+    if (auto s = l->find("self"); s != l->end()) {
+      if (!s->is_string()) {
+        error = path + ".links.self must be a string";
+        return false;
+      }
+      r.url = s->get<std::string>();
+    }
+  }
+  out = std::move(r);
+  return true;
+}
+
+}  // namespace
+
+std::optional<std::int64_t> parse_rfc3339_nanos(std::string_view s) {
+  auto digits = [&](std::size_t pos, std::size_t n, int& out) {
+    if (pos + n > s.size()) return false;
+    out = 0;
+    for (std::size_t k = pos; k < pos + n; ++k) {
+      if (s[k] < '0' || s[k] > '9') return false;
+      out = out * 10 + (s[k] - '0');
+    }
+    return true;
+  };
+  int year, mon, day, hour, min, sec;
+  if (!digits(0, 4, year) || s.size() < 19 || s[4] != '-' || !digits(5, 2, mon) || s[7] != '-' ||
+      !digits(8, 2, day) || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') || !digits(11, 2, hour) || s[13] != ':' ||
+      !digits(14, 2, min) || s[16] != ':' || !digits(17, 2, sec))
+    return std::nullopt;
+  if (mon < 1 || mon > 12 || day < 1 || day > 31 || hour > 23 || min > 59 || sec > 60) return std::nullopt;
+  std::size_t pos = 19;
+  std::int64_t nanos = 0;
+  if (pos < s.size() && s[pos] == '.') {
+    ++pos;
+    std::size_t n = 0;
+    while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') {
+      if (n < 9) nanos = nanos * 10 + (s[pos] - '0');
+      ++n;
+      ++pos;
+    }
+    if (n == 0) return std::nullopt;
+    for (std::size_t k = n; k < 9; ++k) nanos *= 10;
+  }
+  std::int64_t offset = 0;
+  if (pos < s.size() && (s[pos] == 'Z' || s[pos] == 'z')) {
+    ++pos;
+  } else if (pos < s.size() && (s[pos] == '+' || s[pos] == '-')) {
+    int oh, om;
+    if (!digits(pos + 1, 2, oh) || pos + 3 >= s.size() || s[pos + 3] != ':' || !digits(pos + 4, 2, om))
+      return std::nullopt;
+    offset = (oh * 3600 + om * 60) * (s[pos] == '+' ? 1 : -1);
+    pos += 6;
+  } else {
+    return std::nullopt;
+  }
+  if (pos != s.size()) return std::nullopt;
+  std::tm tm{};
+  tm.tm_year = year - 1900;
+  tm.tm_mon = mon - 1;
+  tm.tm_mday = day;
+  tm.tm_hour = hour;
+  tm.tm_min = min;
+  tm.tm_sec = sec;
+  std::int64_t secs = static_cast<std::int64_t>(timegm(&tm)) - offset;
+  return secs * 1'000'000'000 + nanos;
+}
+
+Result<Event, Error> decode_event(std::string_view body) {
+  json doc;
+  try {
+    auto guard = [](int depth, json::parse_event_t, json&) {
+      if (static_cast<std::size_t>(depth) > kMaxDepth) throw TooDeep{};
+      return true;
+    };
+    doc = json::parse(body.begin(), body.end(), guard);
+  } catch (const TooDeep&) {
+    return err("body nests deeper than 64 levels");
+  } catch (const json::parse_error& e) {
+    return err(std::string("body is not valid JSON: ") + e.what());
+  }
+  if (!doc.is_object()) return err("body is not a JSON object");
+  auto data_it = doc.find("data");
+  if (data_it == doc.end() || !data_it->is_object())
+    return err("body is not an App Store Connect event: no \"data\" object");
+  const json& data = *data_it;
+
+  Event ev;
+  ev.raw = std::string(body);
+  auto t = data.find("type");
+  if (t == data.end() || !t->is_string() || t->get_ref<const std::string&>().empty())
+    return err("data.type is missing or not a string");
+  auto id = data.find("id");
+  if (id == data.end() || !id->is_string() || id->get_ref<const std::string&>().empty())
+    return err("data.id is missing or not a string");
+  ev.type_name = t->get<std::string>();
+  ev.id = id->get<std::string>();
+  const EventTypeInfo* info = find_event_type(ev.type_name);
+  ev.type = info ? info->type : EventType::unknown;
+
+  if (auto v = data.find("version"); v != data.end() && !v->is_null()) {
+    if (!v->is_number_integer()) return err("data.version must be an integer");
+    ev.version = v->get<std::int64_t>();
+  }
+
+  std::string error;
+  if (auto a = data.find("attributes"); a != data.end() && !a->is_null()) {
+    if (!a->is_object()) return err("data.attributes must be an object");
+    std::optional<std::string> ts;
+    if (!opt_string(*a, "timestamp", "data.attributes", ts, error)) return err(error);
+    if (ts) {
+      auto nanos = parse_rfc3339_nanos(*ts);
+      if (!nanos) return err("data.attributes.timestamp is not an RFC 3339 time: " + *ts);
+      ev.timestamp = Timestamp{*nanos, *ts};
+    }
+    // The type's own spelling first, then the other two (Apple is not
+    // consistent across event types; community payloads mix them).
+    static constexpr std::pair<const char*, const char*> spellings[] = {
+        {"oldValue", "newValue"}, {"oldState", "newState"}, {"oldExternalBuildState", "newExternalBuildState"}};
+    if (info && !info->new_key.empty()) {
+      if (!opt_string(*a, info->old_key.data(), "data.attributes", ev.old_state, error)) return err(error);
+      if (!opt_string(*a, info->new_key.data(), "data.attributes", ev.new_state, error)) return err(error);
+    }
+    for (auto [o, n] : spellings) {
+      if (!ev.old_state && !opt_string(*a, o, "data.attributes", ev.old_state, error)) return err(error);
+      if (!ev.new_state && !opt_string(*a, n, "data.attributes", ev.new_state, error)) return err(error);
+    }
+    if (auto v = a->find("appId"); v != a->end() && !v->is_null()) {
+      if (v->is_string()) ev.app_id = v->get<std::string>();
+      else if (v->is_number_integer()) ev.app_id = std::to_string(v->get<std::int64_t>());
+      else return err("data.attributes.appId must be a string");
+    }
+    if (auto v = a->find("available"); v != a->end() && !v->is_null()) {
+      if (!v->is_boolean()) return err("data.attributes.available must be true or false");
+      ev.available = v->get<bool>();
+    }
+    if (auto v = a->find("territories"); v != a->end() && !v->is_null()) {
+      if (!v->is_array()) return err("data.attributes.territories must be a list of strings");
+      for (const auto& x : *v) {
+        if (!x.is_string()) return err("data.attributes.territories must be a list of strings");
+        ev.territories.push_back(x.get<std::string>());
+      }
+    }
+  }
+
+  if (auto rel = data.find("relationships"); rel != data.end() && !rel->is_null()) {
+    if (!rel->is_object()) return err("data.relationships must be an object");
+    if (auto i = rel->find("instance"); i != rel->end() && !i->is_null())
+      if (!resource(*i, "data.relationships.instance", ev.instance, error)) return err(error);
+    if (auto m = rel->find("marketplaceApp"); m != rel->end() && !m->is_null())
+      if (!resource(*m, "data.relationships.marketplaceApp", ev.marketplace_app, error)) return err(error);
+  }
+  return ev;
+}
+
+}  // namespace asc_webhookd::ingest

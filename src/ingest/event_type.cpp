@@ -1,0 +1,56 @@
+#include "asc_webhookd/ingest/event_type.hpp"
+
+#include <array>
+
+namespace asc_webhookd::ingest {
+namespace {
+
+constexpr std::array<EventTypeInfo, 13> kTypes{{
+    {EventType::webhook_ping_created, "webhookPingCreated", "", "", ""},
+    {EventType::app_store_version_app_version_state_updated, "appStoreVersionAppVersionStateUpdated",
+     "APP_STORE_VERSION_APP_VERSION_STATE_UPDATED", "oldValue", "newValue"},
+    {EventType::build_upload_state_updated, "buildUploadStateUpdated", "BUILD_UPLOAD_STATE_UPDATED", "oldState",
+     "newState"},
+    {EventType::build_beta_detail_external_build_state_updated, "buildBetaDetailExternalBuildStateUpdated",
+     "BUILD_BETA_DETAIL_EXTERNAL_BUILD_STATE_UPDATED", "oldExternalBuildState", "newExternalBuildState"},
+    {EventType::beta_feedback_screenshot_submission_created, "betaFeedbackScreenshotSubmissionCreated",
+     "BETA_FEEDBACK_SCREENSHOT_SUBMISSION_CREATED", "", ""},
+    {EventType::beta_feedback_crash_submission_created, "betaFeedbackCrashSubmissionCreated",
+     "BETA_FEEDBACK_CRASH_SUBMISSION_CREATED", "", ""},
+    {EventType::background_asset_version_state_updated, "backgroundAssetVersionStateUpdated",
+     "BACKGROUND_ASSET_VERSION_STATE_UPDATED", "oldState", "newState"},
+    {EventType::background_asset_version_internal_beta_release_created,
+     "backgroundAssetVersionInternalBetaReleaseCreated", "BACKGROUND_ASSET_VERSION_INTERNAL_BETA_RELEASE_CREATED", "",
+     ""},
+    {EventType::background_asset_version_external_beta_release_state_updated,
+     "backgroundAssetVersionExternalBetaReleaseStateUpdated",
+     "BACKGROUND_ASSET_VERSION_EXTERNAL_BETA_RELEASE_STATE_UPDATED", "oldState", "newState"},
+    {EventType::background_asset_version_app_store_release_state_updated,
+     "backgroundAssetVersionAppStoreReleaseStateUpdated", "BACKGROUND_ASSET_VERSION_APP_STORE_RELEASE_STATE_UPDATED",
+     "oldState", "newState"},
+    {EventType::alternative_distribution_package_version_created, "alternativeDistributionPackageVersionCreated",
+     "ALTERNATIVE_DISTRIBUTION_PACKAGE_VERSION_CREATED", "", ""},
+    {EventType::alternative_distribution_package_available_updated, "alternativeDistributionPackageAvailableUpdated",
+     "ALTERNATIVE_DISTRIBUTION_PACKAGE_AVAILABLE_UPDATED", "", ""},
+    {EventType::alternative_distribution_territory_availability_updated,
+     "alternativeDistributionTerritoryAvailabilityUpdated", "ALTERNATIVE_DISTRIBUTION_TERRITORY_AVAILABILITY_UPDATED",
+     "", ""},
+}};
+
+}  // namespace
+
+std::span<const EventTypeInfo> known_event_types() { return kTypes; }
+
+const EventTypeInfo* find_event_type(std::string_view name) {
+  for (const auto& t : kTypes)
+    if (t.name == name) return &t;
+  return nullptr;
+}
+
+std::string_view to_string(EventType t) {
+  for (const auto& info : kTypes)
+    if (info.type == t) return info.name;
+  return "unknown";
+}
+
+}  // namespace asc_webhookd::ingest

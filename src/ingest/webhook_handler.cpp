@@ -1,0 +1,41 @@
+#include "asc_webhookd/ingest/webhook_handler.hpp"
+
+#include "asc_webhookd/ingest/signature.hpp"
+
+#include <vector>
+
+namespace asc_webhookd::ingest {
+
+IngestOutcome handle_webhook(const config::Config& cfg, std::string_view webhook_name,
+                             std::string_view signature_header, std::string_view body) {
+  IngestOutcome out;
+  const config::WebhookConfig* hook = cfg.find_webhook(webhook_name);
+  if (!hook) {
+    out.status = 404;
+    out.outcome = "unknown_webhook";
+    out.body = {{"error", "no webhook named \"" + std::string(webhook_name) + "\""}};
+    return out;
+  }
+  std::vector<const Secret*> secrets{&hook->secret};
+  for (const auto& s : hook->previous_secrets) secrets.push_back(&s);
+  if (!verify(signature_header, body, secrets)) {
+    out.status = 401;
+    out.outcome = "invalid_signature";
+    out.body = {{"error", "invalid signature"}};
+    return out;
+  }
+  auto decoded = decode_event(body);
+  if (!decoded) {
+    out.status = 400;
+    out.outcome = "bad_request";
+    out.body = {{"error", decoded.error().message}};
+    return out;
+  }
+  out.status = 200;
+  out.outcome = "accepted";
+  out.body = {{"status", "accepted"}, {"id", decoded->id}, {"jobs", 0}};
+  out.event = std::move(*decoded);
+  return out;
+}
+
+}  // namespace asc_webhookd::ingest
