@@ -40,7 +40,7 @@ bool Match::matches(std::string_view v) const {
   return false;
 }
 
-bool Match::matches(const std::optional<std::string>& v) const {
+bool Match::matches_state(const std::optional<std::string>& v) const {
   if (values.empty()) return true;
   return v && matches(std::string_view(*v));
 }

@@ -132,7 +132,7 @@ struct Connections {
 struct Match {
   std::vector<std::string> values;  // empty = any
   bool matches(std::string_view v) const;
-  bool matches(const std::optional<std::string>& v) const;
+  bool matches_state(const std::optional<std::string>& v) const;  // absent state matches only "any"
 };
 
 struct When {

@@ -19,8 +19,9 @@ struct Options {
   Format format = Format::text;
 };
 
-// Configures every logger, existing and future. `sink` replaces the default
-// (stderr) sink; tests pass an ostream sink to read what was logged.
+// Configures every logger, existing and future. `sink` replaces the current
+// sink (stderr by default; tests pass an ostream sink to read what was
+// logged); null keeps the current one and only changes format and level.
 void init(const Options& options, spdlog::sink_ptr sink = nullptr);
 
 // The logger of one subsystem; created on first use with the current sinks.

@@ -1,0 +1,78 @@
+// The command line of DESIGN.md §3, run as the real binary.
+#include "support/daemon.hpp"
+#include "support/temp_dir.hpp"
+
+#include <gtest/gtest.h>
+
+namespace asc_webhookd::test {
+namespace {
+
+const std::string kExample = std::string(ASC_WEBHOOKD_SOURCE_DIR) + "/config/example.yaml";
+
+TEST(Cli, VersionAndHelp) {
+  auto v = run_binary({"--version"});
+  EXPECT_EQ(v.exit_code, 0);
+  EXPECT_EQ(v.out, "asc-webhookd " ASC_WEBHOOKD_VERSION "\n");
+  auto h = run_binary({"--help"});
+  EXPECT_EQ(h.exit_code, 0);
+  EXPECT_NE(h.out.find("check-config --config FILE"), std::string::npos);
+}
+
+TEST(Cli, UsageErrorsExit2) {
+  EXPECT_EQ(run_binary({"frobnicate"}).exit_code, 2);
+  EXPECT_EQ(run_binary({"--no-such-option"}).exit_code, 2);
+  EXPECT_EQ(run_binary({"serve"}).exit_code, 2);           // no --config
+  EXPECT_EQ(run_binary({"check-config"}).exit_code, 2);
+  EXPECT_EQ(run_binary({"sign"}).exit_code, 2);
+  EXPECT_EQ(run_binary({"send", "--config", kExample}).exit_code, 2);
+  auto r = run_binary({"--config"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--config needs a value"), std::string::npos);
+}
+
+TEST(Cli, CheckConfigOkAndInvalid) {
+  auto good = run_binary({"check-config", "--config", kExample});
+  EXPECT_EQ(good.exit_code, 0) << good.err;
+  EXPECT_NE(good.out.find(": ok (1 webhooks, 0 rules)"), std::string::npos);
+  EXPECT_NE(good.err.find("warning: webhook ios-app secret is written inline"), std::string::npos);
+  auto bad_path = std::string(ASC_WEBHOOKD_SOURCE_DIR) + "/tests/config/bad/unknown_nested_key.yaml";
+  auto bad = run_binary({"check-config", "--config", bad_path});
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_NE(bad.err.find(bad_path + ":3:3: unknown key \"max_bdy\" in server"), std::string::npos) << bad.err;
+}
+
+TEST(Cli, ServeWithInvalidConfigExits1) {
+  auto r = run_binary({"--config", std::string(ASC_WEBHOOKD_SOURCE_DIR) + "/tests/config/bad/bad_duration.yaml"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("server.header_timeout must be a duration"), std::string::npos);
+}
+
+TEST(Cli, SignWithApplesTestVector) {
+  TempDir dir;
+  auto secret = dir.write("secret", "This is my secret\n");  // trailing newline is not part of it
+  auto body = dir.write("body", "Hello, World!");
+  const std::string expected = "hmacsha256=7f062172b01cb00b53ca068614674a3d982a34062a0f5d37687d5e3377e54657\n";
+  auto from_file = run_binary({"sign", "--secret-file", secret, body});
+  EXPECT_EQ(from_file.exit_code, 0) << from_file.err;
+  EXPECT_EQ(from_file.out, expected);
+  auto from_stdin = run_binary({"sign", "--secret-file", secret, "-"}, {}, std::string("Hello, World!"));
+  EXPECT_EQ(from_stdin.out, expected);
+  auto missing = run_binary({"sign", "--secret-file", dir.file("nope"), body});
+  EXPECT_EQ(missing.exit_code, 1);
+}
+
+TEST(Cli, SendToNothingListeningIsARuntimeFailure) {
+  auto r = run_binary({"send", "--config", kExample, "--webhook", "ios-app", "--url", "http://127.0.0.1:1/webhooks/ios-app",
+                       std::string(ASC_WEBHOOKD_FIXTURES) + "/events/webhookPingCreated.json"});
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_NE(r.err.find("cannot connect"), std::string::npos) << r.err;
+}
+
+TEST(Cli, SendWithUnknownWebhookIsInvalid) {
+  auto r = run_binary({"send", "--config", kExample, "--webhook", "android",
+                       std::string(ASC_WEBHOOKD_FIXTURES) + "/events/webhookPingCreated.json"});
+  EXPECT_EQ(r.exit_code, 1);
+}
+
+}  // namespace
+}  // namespace asc_webhookd::test

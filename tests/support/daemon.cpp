@@ -1,0 +1,107 @@
+#include "support/daemon.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <regex>
+#include <thread>
+
+namespace asc_webhookd::test {
+namespace {
+
+pid_t spawn(const std::vector<std::string>& args, const std::map<std::string, std::string>& env,
+            const std::string& in_path, const std::string& out_path, const std::string& err_path) {
+  pid_t pid = ::fork();
+  if (pid != 0) return pid;
+  int in = ::open(in_path.c_str(), O_RDONLY);
+  int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  ::dup2(in, 0);
+  ::dup2(out, 1);
+  ::dup2(err, 2);
+  for (const auto& [k, v] : env) ::setenv(k.c_str(), v.c_str(), 1);
+  std::vector<char*> argv;
+  std::string bin = ASC_WEBHOOKD_BINARY;
+  argv.push_back(bin.data());
+  std::vector<std::string> copy = args;
+  for (auto& a : copy) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  ::execv(bin.c_str(), argv.data());
+  ::_exit(127);
+}
+
+int decode_status(int status) {
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) return -WTERMSIG(status);
+  return -1000;
+}
+
+}  // namespace
+
+CommandResult run_binary(const std::vector<std::string>& args, const std::map<std::string, std::string>& env,
+                         const std::optional<std::string>& input) {
+  TempDir dir;
+  std::string in_path = input ? dir.write("stdin", *input) : "/dev/null";
+  auto out_path = dir.file("out"), err_path = dir.file("err");
+  pid_t pid = spawn(args, env, in_path, out_path, err_path);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  return {decode_status(status), read_file(out_path), read_file(err_path)};
+}
+
+Daemon::Daemon(const std::vector<std::string>& args, const std::map<std::string, std::string>& env)
+    : out_path_(dir_.file("out")), err_path_(dir_.file("err")) {
+  pid_ = spawn(args, env, "/dev/null", out_path_, err_path_);
+}
+
+Daemon::~Daemon() {
+  if (!exit_code_ && pid_ > 0) {
+    ::kill(pid_, SIGKILL);
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+  }
+}
+
+std::uint16_t Daemon::wait_listening(std::chrono::milliseconds timeout) {
+  static const std::regex re(R"(listening address=\S*:(\d+))");
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    std::smatch m;
+    auto text = log();
+    if (std::regex_search(text, m, re)) return static_cast<std::uint16_t>(std::stoi(m[1]));
+    if (wait_exit(std::chrono::milliseconds(0))) return 0;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return 0;
+}
+
+bool Daemon::wait_log(const std::string& text, std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (log().find(text) != std::string::npos) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return false;
+}
+
+void Daemon::signal(int sig) {
+  if (pid_ > 0 && !exit_code_) ::kill(pid_, sig);
+}
+
+std::optional<int> Daemon::wait_exit(std::chrono::milliseconds timeout) {
+  if (exit_code_) return exit_code_;
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    int status = 0;
+    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+      exit_code_ = decode_status(status);
+      return exit_code_;
+    }
+    if (std::chrono::steady_clock::now() >= deadline) return std::nullopt;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
+
+}  // namespace asc_webhookd::test

@@ -1,0 +1,48 @@
+#pragma once
+// A deliberately dumb HTTP client on a blocking POSIX socket: it writes the
+// exact bytes a test gives it (so tests can pipeline, trickle headers, or lie
+// about lengths) and parses answers just enough to check them.
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+
+namespace asc_webhookd::test {
+
+struct RawResponse {
+  int status = 0;
+  std::map<std::string, std::string> headers;  // lower-case names
+  std::string body;
+  std::string header(const std::string& lower_name) const {
+    auto it = headers.find(lower_name);
+    return it == headers.end() ? "" : it->second;
+  }
+};
+
+class RawClient {
+public:
+  explicit RawClient(std::uint16_t port, const std::string& host = "127.0.0.1");
+  ~RawClient();
+  RawClient(const RawClient&) = delete;
+  RawClient& operator=(const RawClient&) = delete;
+
+  bool connected() const { return fd_ >= 0; }
+  bool send(const std::string& bytes);
+  // Reads one response (Content-Length framed). nullopt on close/timeout.
+  std::optional<RawResponse> read_response(std::chrono::milliseconds timeout = std::chrono::seconds(10));
+  // True when the server closed the connection within `timeout` (after
+  // discarding anything it still sent).
+  bool wait_closed(std::chrono::milliseconds timeout = std::chrono::seconds(10));
+
+private:
+  bool fill(std::chrono::steady_clock::time_point deadline);
+  int fd_ = -1;
+  std::string buffer_;
+};
+
+// A complete request with Content-Length.
+std::string make_request(const std::string& method, const std::string& target, const std::string& body = "",
+                         const std::map<std::string, std::string>& headers = {}, bool keep_alive = true);
+
+}  // namespace asc_webhookd::test
