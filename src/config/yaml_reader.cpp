@@ -67,7 +67,7 @@ bool YamlReader::map(const YAML::Node& node, std::string_view what, std::initial
   }
   std::set<std::string> seen;
   for (auto it = node.begin(); it != node.end(); ++it) {
-    const YAML::Node& key = it->first;
+    const YAML::Node key = it->first;  // a copy: it-> yields a temporary proxy
     if (!key.IsScalar()) {
       error(key, std::string(what) + ": keys must be plain strings");
       continue;

@@ -158,7 +158,7 @@ TEST_F(ServerTest, ChunkedBodyIsAccepted) {
                     ingest::sign("s3cret", body) + "\r\n\r\n";
   auto half = body.size() / 2;
   auto hex = [](std::size_t n) {
-    char b[16];
+    char b[32];
     std::snprintf(b, sizeof b, "%zx", n);
     return std::string(b);
   };
