@@ -4,6 +4,12 @@
 #include "asc_webhookd/config/loader.hpp"
 #include "asc_webhookd/http/client.hpp"
 #include "asc_webhookd/ingest/signature.hpp"
+#include "asc_webhookd/core/clock.hpp"
+#include "asc_webhookd/store/sqlite_store.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <ctime>
 
 #include <fstream>
 #include <iostream>
@@ -159,6 +165,123 @@ int cmd_send(const Args& a, std::ostream& out, std::ostream& err) {
   return res->status >= 500 ? runtime : invalid;
 }
 
+std::string iso_time(std::int64_t ms) {
+  std::time_t t = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+// Opens the store named by --config, for the operator commands. Safe while
+// the daemon runs (WAL: readers never block the writer for long).
+std::unique_ptr<store::SqliteStore> open_store(const Args& a, std::ostream& err, int& code) {
+  auto it = a.options.find("--config");
+  if (it == a.options.end()) {
+    code = usage;
+    err << "asc-webhookd: --config FILE is required\n";
+    return nullptr;
+  }
+  auto cfg = load(it->second, err);
+  if (!cfg) {
+    code = invalid;
+    return nullptr;
+  }
+  auto st = store::SqliteStore::open({cfg->store.path, ""});
+  if (!st) {
+    code = runtime;
+    err << "asc-webhookd: " << st.error().message << "\n";
+    return nullptr;
+  }
+  return std::move(*st);
+}
+
+int cmd_events(const Args& a, std::ostream& out, std::ostream& err) {
+  std::string state;
+  if (auto it = a.options.find("--state"); it != a.options.end()) state = it->second;
+  if (!state.empty() && state != "pending" && state != "done" && state != "dead") {
+    err << "asc-webhookd: --state must be pending, done or dead\n";
+    return usage;
+  }
+  std::size_t limit = 50;
+  if (auto it = a.options.find("--limit"); it != a.options.end()) {
+    try {
+      limit = std::stoul(it->second);
+    } catch (const std::exception&) {
+      err << "asc-webhookd: --limit must be a number\n";
+      return usage;
+    }
+  }
+  if (a.positional.size() != 1) {
+    err << "usage: asc-webhookd events [--state pending|done|dead] [--limit N] --config FILE\n";
+    return usage;
+  }
+  int code = ok;
+  auto st = open_store(a, err, code);
+  if (!st) return code;
+  auto rows = st->events(state, limit);
+  out << "SEQ\tRECEIVED\tSTATE\tWEBHOOK\tTYPE\tFROM->TO\tID\n";
+  for (const auto& e : rows)
+    out << e.seq << "\t" << iso_time(e.received_at_ms) << "\t" << e.state << "\t" << e.webhook << "\t" << e.type << "\t"
+        << (e.old_state.empty() ? "-" : e.old_state) << "->" << (e.new_state.empty() ? "-" : e.new_state) << "\t"
+        << e.event_id << "\n";
+  return ok;
+}
+
+int cmd_event_show(const Args& a, std::ostream& out, std::ostream& err) {
+  if (a.positional.size() != 3 || a.positional[1] != "show") {
+    err << "usage: asc-webhookd event show ID --config FILE\n";
+    return usage;
+  }
+  int code = ok;
+  auto st = open_store(a, err, code);
+  if (!st) return code;
+  auto ev = st->event(a.positional[2]);
+  if (!ev) {
+    err << "asc-webhookd: no event " << a.positional[2] << "\n";
+    return invalid;
+  }
+  nlohmann::json j = {{"seq", ev->seq},           {"webhook", ev->webhook},
+                      {"id", ev->event_id},       {"type", ev->type},
+                      {"received", iso_time(ev->received_at_ms)}, {"state", ev->state}};
+  j["payload"] = nlohmann::json::parse(ev->raw, nullptr, false);
+  j["jobs"] = nlohmann::json::array();
+  for (const auto& job : ev->jobs) {
+    nlohmann::json jj = {{"id", job.id},       {"rule", job.rule},         {"action_index", job.action_index},
+                         {"kind", job.kind},   {"state", job.state},       {"attempts", job.attempts},
+                         {"next_try", iso_time(job.next_at_ms)}, {"action", nlohmann::json::parse(job.action_json, nullptr, false)}};
+    if (!job.last_error.empty()) jj["last_error"] = job.last_error;
+    jj["attempt_log"] = nlohmann::json::array();
+    for (const auto& at : job.attempt_log) {
+      nlohmann::json aj = {{"at", iso_time(at.started_at_ms)}, {"ms", at.duration_ms}, {"outcome", at.outcome}};
+      if (at.http_status) aj["status"] = *at.http_status;
+      if (!at.error.empty()) aj["error"] = at.error;
+      jj["attempt_log"].push_back(aj);
+    }
+    j["jobs"].push_back(jj);
+  }
+  out << j.dump(2) << "\n";
+  return ok;
+}
+
+int cmd_job_retry(const Args& a, std::ostream& out, std::ostream& err) {
+  if (a.positional.size() != 3 || a.positional[1] != "retry") {
+    err << "usage: asc-webhookd job retry ID --config FILE\n";
+    return usage;
+  }
+  int code = ok;
+  auto st = open_store(a, err, code);
+  if (!st) return code;
+  auto n = st->retry(a.positional[2], SystemClock().now_ms());
+  if (n == 0) {
+    err << "asc-webhookd: no dead job for " << a.positional[2] << "\n";
+    return invalid;
+  }
+  out << "requeued " << n << " job" << (n == 1 ? "" : "s") << "\n";
+  return ok;
+}
+
 int dispatch(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {
   if (!argv.empty() && (argv[0] == "--help" || argv[0] == "-h" || argv[0] == "help")) {
     out << kUsage;
@@ -186,8 +309,11 @@ int dispatch(const std::vector<std::string>& argv, std::ostream& out, std::ostre
   if (cmd == "check-config") return cmd_check_config(*args, out, err);
   if (cmd == "sign") return cmd_sign(*args, out, err);
   if (cmd == "send") return cmd_send(*args, out, err);
-  if (cmd == "simulate" || cmd == "events" || cmd == "event" || cmd == "job") {
-    err << "asc-webhookd: '" << cmd << "' is not available in this version yet (it arrives with the store and rule engine)\n";
+  if (cmd == "events") return cmd_events(*args, out, err);
+  if (cmd == "event") return cmd_event_show(*args, out, err);
+  if (cmd == "job") return cmd_job_retry(*args, out, err);
+  if (cmd == "simulate") {
+    err << "asc-webhookd: 'simulate' is not available in this version yet (it arrives with the actions)\n";
     return usage;
   }
   err << "asc-webhookd: unknown command '" << cmd << "'\n" << kUsage;

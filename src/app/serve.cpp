@@ -5,11 +5,15 @@
 #include "asc_webhookd/core/log.hpp"
 #include "asc_webhookd/http/router.hpp"
 #include "asc_webhookd/http/server.hpp"
+#include "asc_webhookd/core/clock.hpp"
+#include "asc_webhookd/delivery/engine.hpp"
+#include "asc_webhookd/store/sqlite_store.hpp"
 
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <systemd/sd-daemon.h>
 
+#include <condition_variable>
 #include <iostream>
 #include <mutex>
 #include <thread>
@@ -72,6 +76,36 @@ void reload(ConfigHolder& holder, http::Server& server) {
   lg->info("configuration reloaded webhooks={} rules={}", next.webhooks.size(), next.rules.size());
 }
 
+// Prunes done events older than store.retention: at start, then hourly.
+class Pruner {
+public:
+  Pruner(store::Store& store, std::function<std::shared_ptr<const config::Config>()> config, const Clock& clock)
+      : thread_([this, &store, config, &clock] {
+          std::unique_lock lock(mutex_);
+          do {
+            lock.unlock();
+            auto cfg = config();
+            auto n = store.prune(clock.now_ms() - cfg->store.retention.count());
+            if (n > 0) log::get("store")->info("pruned events={} older_than={}", n, format_duration(cfg->store.retention));
+            lock.lock();
+          } while (!cv_.wait_for(lock, std::chrono::hours(1), [this] { return stop_; }));
+        }) {}
+  ~Pruner() {
+    {
+      std::lock_guard lock(mutex_);
+      stop_ = true;
+    }
+    cv_.notify_one();
+    thread_.join();
+  }
+
+private:
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
 }  // namespace
 
 int serve(const std::string& config_path) {
@@ -82,16 +116,29 @@ int serve(const std::string& config_path) {
   apply_logging(*cfg);
   auto lg = log::get("app");
 
+  auto opened = store::SqliteStore::open({cfg->store.path, ""});
+  if (!opened) {
+    lg->error("cannot start: {}", opened.error().message);
+    return runtime;
+  }
+  auto& st = **opened;
+  if (auto n = st.recover_running(); n > 0) lg->warn("resuming jobs left running by an earlier stop jobs={}", n);
+
   ConfigHolder holder(cfg);
+  SystemClock clock;
   net::io_context ioc;
   auto source = [&holder] { return holder.get(); };
-  http::Server server(ioc, source, std::make_shared<http::Router>(source));
+  delivery::Engine engine(ioc, source, st, clock);
+  http::Router::Dependencies deps{source, &st, &clock, [&engine] { engine.notify(); }};
+  http::Server server(ioc, source, std::make_shared<http::Router>(deps));
   try {
     server.start();
   } catch (const std::exception& e) {
     lg->error("cannot start: {}", e.what());
     return runtime;
   }
+  engine.start();
+  Pruner pruner(st, source, clock);
 
   net::signal_set signals(ioc, SIGINT, SIGTERM, SIGHUP);
   net::steady_timer grace(ioc);
@@ -113,23 +160,27 @@ int serve(const std::string& config_path) {
     grace.expires_after(kShutdownGrace);
     grace.async_wait([&](boost::system::error_code gec) {
       if (gec) return;
-      lg->warn("connections still open after {}s; closing them", kShutdownGrace.count());
+      lg->warn("still busy after {}s; stopping anyway (queued jobs stay in the store)", kShutdownGrace.count());
       ioc.stop();
     });
-    server.stop([&] { net::post(ioc, [&] { grace.cancel(); }); });
+    // Requests in flight finish (their events are stored), then running
+    // attempts finish; queued jobs wait in the store for the next start.
+    server.stop([&] {
+      engine.stop([&] { net::post(ioc, [&] { grace.cancel(); }); });
+    });
   };
   signals.async_wait(on_signal);
 
   unsigned threads = cfg->server.io_threads ? cfg->server.io_threads : std::max(1u, std::thread::hardware_concurrency());
-  lg->info("started version={} io_threads={} webhooks={} rules={}", ASC_WEBHOOKD_VERSION, threads,
-           cfg->webhooks.size(), cfg->rules.size());
+  lg->info("started version={} io_threads={} store={} webhooks={} rules={}", ASC_WEBHOOKD_VERSION, threads,
+           cfg->store.path, cfg->webhooks.size(), cfg->rules.size());
   sd_notify(0, "READY=1");
 
   std::vector<std::thread> pool;
   for (unsigned i = 1; i < threads; ++i) pool.emplace_back([&] { ioc.run(); });
   ioc.run();
   for (auto& t : pool) t.join();
-  lg->info("stopped");
+  lg->info("stopped pending_jobs={}", st.count_jobs("pending"));
   return ok;
 }
 

@@ -2,6 +2,8 @@
 
 #include "asc_webhookd/core/log.hpp"
 #include "asc_webhookd/ingest/webhook_handler.hpp"
+#include "asc_webhookd/rules/engine.hpp"
+#include "asc_webhookd/store/async.hpp"
 
 #include <boost/beast/http/field.hpp>
 #include <nlohmann/json.hpp>
@@ -42,41 +44,81 @@ std::string_view path_of(std::string_view target) {
 
 }  // namespace
 
-Response Router::handle(Request& req, const RequestInfo& info) {
+boost::asio::awaitable<Response> Router::handle(Request& req, const RequestInfo& info) {
   auto path = path_of(req.target());
   constexpr std::string_view hooks = "/webhooks/";
-  if (path.substr(0, hooks.size()) == hooks) return webhook(req, info, path.substr(hooks.size()));
+  if (path.substr(0, hooks.size()) == hooks) co_return co_await webhook(req, info, path.substr(hooks.size()));
   if (path == "/healthz") {
-    if (req.method() != bhttp::verb::get) return method_not_allowed("GET", req, info);
-    return json_response(200, R"({"status":"ok"})", req, info);
+    if (req.method() != bhttp::verb::get) co_return method_not_allowed("GET", req, info);
+    co_return json_response(200, R"({"status":"ok"})", req, info);
   }
   if (path == "/readyz") {
-    if (req.method() != bhttp::verb::get) return method_not_allowed("GET", req, info);
-    if (!config_()) return json_response(503, R"({"status":"not ready","reason":"no configuration loaded"})", req, info);
-    return json_response(200, R"({"status":"ready"})", req, info);
+    if (req.method() != bhttp::verb::get) co_return method_not_allowed("GET", req, info);
+    co_return co_await ready(req, info);
   }
-  return error(404, "no route for " + std::string(path), req, info);
+  co_return error(404, "no route for " + std::string(path), req, info);
 }
 
-Response Router::webhook(Request& req, const RequestInfo& info, std::string_view name) {
-  auto cfg = config_();
+boost::asio::awaitable<Response> Router::ready(Request& req, const RequestInfo& info) {
+  if (!deps_.config()) co_return json_response(503, R"({"status":"not ready","reason":"no configuration loaded"})", req, info);
+  auto* st = deps_.store;
+  // Named first: GCC 12 miscompiles capturing lambdas inside co_await (bug 107288).
+  auto probe = [st](auto cb) { st->check_writable_async(std::move(cb)); };
+  auto problem = co_await store::await_store<std::string>(std::move(probe));
+  if (!problem.empty())
+    co_return json_response(503, nlohmann::json{{"status", "not ready"}, {"reason", "store is not writable: " + problem}}.dump(), req, info);
+  co_return json_response(200, R"({"status":"ready"})", req, info);
+}
+
+boost::asio::awaitable<Response> Router::webhook(Request& req, const RequestInfo& info, std::string_view name) {
+  auto cfg = deps_.config();
   const auto started = std::chrono::steady_clock::now();
   if (!cfg->find_webhook(name))
-    return error(404, "no webhook named \"" + std::string(name) + "\"", req, info);
-  if (req.method() != bhttp::verb::post) return method_not_allowed("POST", req, info);
+    co_return error(404, "no webhook named \"" + std::string(name) + "\"", req, info);
+  if (req.method() != bhttp::verb::post) co_return method_not_allowed("POST", req, info);
 
   auto out = ingest::handle_webhook(*cfg, name, req["x-apple-signature"], req.body());
-  const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
   auto lg = log::get("ingest");
-  if (out.event) {
-    const auto& ev = *out.event;
-    lg->info("event webhook={} type={} id={} from={} to={} outcome={} ms={:.2f} request_id={}", name, ev.type_name,
-             ev.id, ev.old_state.value_or("-"), ev.new_state.value_or("-"), out.outcome, ms, info.request_id);
-  } else {
+  auto elapsed = [&] { return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count(); };
+  if (!out.event) {
     lg->warn("event webhook={} outcome={} error=\"{}\" remote={} request_id={}", name, out.outcome,
              out.body.value("error", ""), info.remote, info.request_id);
+    co_return json_response(static_cast<unsigned>(out.status), out.body.dump(), req, info);
   }
-  return json_response(static_cast<unsigned>(out.status), out.body.dump(), req, info);
+  // Rules are matched now, so a 200 already means "these actions will run".
+  store::NewEvent ne{std::string(name), std::move(*out.event), {}, deps_.clock->now_ms()};
+  ne.jobs = rules::plan(*cfg, name, ne.event);
+  const std::string id = ne.event.id, type = ne.event.type_name;
+  const std::string from = ne.event.old_state.value_or("-"), to = ne.event.new_state.value_or("-");
+  auto* st = deps_.store;
+  auto commit = [st, ne = std::move(ne)](auto cb) mutable { st->ingest_async(std::move(ne), std::move(cb)); };
+  auto stored = co_await store::await_store<store::IngestResult>(std::move(commit));
+  unsigned status = 200;
+  nlohmann::json body;
+  std::string outcome;
+  switch (stored.status) {
+    case store::IngestStatus::accepted:
+      body = {{"status", "accepted"}, {"id", id}, {"jobs", stored.jobs}};
+      outcome = "accepted";
+      if (stored.jobs > 0 && deps_.jobs_stored) deps_.jobs_stored();
+      break;
+    case store::IngestStatus::duplicate:
+      body = {{"status", "duplicate"}, {"id", id}};
+      outcome = "duplicate";
+      break;
+    case store::IngestStatus::failed:
+      status = 503;
+      body = {{"error", "the event could not be stored; nothing was kept, deliver it again later"}};
+      outcome = "store_failed";
+      break;
+  }
+  if (status == 200)
+    lg->info("event webhook={} type={} id={} from={} to={} outcome={} jobs={} ms={:.2f} request_id={}", name, type, id,
+             from, to, outcome, stored.jobs, elapsed(), info.request_id);
+  else
+    lg->error("event webhook={} type={} id={} outcome={} error=\"{}\" ms={:.2f} request_id={}", name, type, id, outcome,
+              stored.error, elapsed(), info.request_id);
+  co_return json_response(status, body.dump(), req, info);
 }
 
 }  // namespace asc_webhookd::http

@@ -333,7 +333,7 @@ net::awaitable<void> Session<Stream>::run() {
     RequestInfo info{new_request_id(), client_address(peer_, req["x-forwarded-for"], limits)};
     Response res;
     try {
-      res = server_->router->handle(req, info);
+      res = co_await server_->router->handle(req, info);
     } catch (const std::exception& e) {
       lg->error("handler failed request_id={} error=\"{}\"", info.request_id, e.what());
       res = json_response(500, R"({"error":"internal error"})", req, info);

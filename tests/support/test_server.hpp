@@ -1,7 +1,12 @@
 #pragma once
-// The real http::Server and Router, in-process, on 127.0.0.1 port 0, with a
+// The daemon's real parts in-process: SqliteStore on a file in a temp dir,
+// delivery Engine, Router and Server on 127.0.0.1 port 0, with the
 // configuration given as YAML text.
 #include "asc_webhookd/config/loader.hpp"
+#include "asc_webhookd/core/clock.hpp"
+#include "asc_webhookd/store/sqlite_store.hpp"
+
+#include "support/temp_dir.hpp"
 
 #include <cstdint>
 #include <memory>
@@ -16,24 +21,41 @@ class io_context;
 namespace asc_webhookd::http {
 class Server;
 }
+namespace asc_webhookd::delivery {
+class Engine;
+}
 
 namespace asc_webhookd::test {
 
 // A config with one webhook "app" (secret "s3cret", previous "old-secret")
-// listening on 127.0.0.1:0; `server_extra` lines are added under server:.
-std::string basic_config(const std::string& server_extra = "");
+// listening on 127.0.0.1:0; `server_extra` lines are added under server:,
+// `rest` after the webhooks (connections:, rules:, delivery:...). Without
+// rules in `rest`, "rules: []" is added.
+std::string basic_config(const std::string& server_extra = "", const std::string& rest = "");
+
+struct TestServerOptions {
+  unsigned threads = 2;
+  std::string vfs;             // SQLite VFS for the store (fault injection)
+  const Clock* clock = nullptr;  // default: the system clock
+};
 
 class TestServer {
 public:
-  explicit TestServer(const std::string& yaml, unsigned threads = 2);
+  explicit TestServer(const std::string& yaml, TestServerOptions options = {});
   ~TestServer();
 
   std::uint16_t port(std::size_t index = 0) const;
   const config::Config& config() const { return *config_; }
+  store::SqliteStore& store() { return *store_; }
+  std::string store_path() const { return dir_.file("state.db"); }
 
 private:
+  TempDir dir_;
+  SystemClock system_clock_;
   std::shared_ptr<const config::Config> config_;
+  std::unique_ptr<store::SqliteStore> store_;
   std::unique_ptr<boost::asio::io_context> ioc_;
+  std::unique_ptr<delivery::Engine> engine_;
   std::unique_ptr<http::Server> server_;
   std::vector<std::thread> threads_;
 };

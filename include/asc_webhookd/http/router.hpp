@@ -1,8 +1,12 @@
 #pragma once
-// Maps a parsed request to its answer (DESIGN.md §5). Pure request →
-// response; the server owns sockets, deadlines and limits.
+// Maps a parsed request to its answer (DESIGN.md §5). The server owns
+// sockets, deadlines and limits; the router owns meaning: verify → decode →
+// match rules → store (awaiting the durable commit) → answer.
 #include "asc_webhookd/config/config.hpp"
+#include "asc_webhookd/core/clock.hpp"
+#include "asc_webhookd/store/store.hpp"
 
+#include <boost/asio/awaitable.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 
@@ -26,14 +30,23 @@ Response json_response(unsigned status, const std::string& json_body, const Requ
 class Router {
 public:
   using ConfigSource = std::function<std::shared_ptr<const config::Config>()>;
-  explicit Router(ConfigSource config) : config_(std::move(config)) {}
+
+  struct Dependencies {
+    ConfigSource config;
+    store::Store* store = nullptr;
+    const Clock* clock = nullptr;
+    std::function<void()> jobs_stored;  // wakes the delivery workers
+  };
+
+  explicit Router(Dependencies deps) : deps_(std::move(deps)) {}
   virtual ~Router() = default;
 
-  virtual Response handle(Request& req, const RequestInfo& info);
+  virtual boost::asio::awaitable<Response> handle(Request& req, const RequestInfo& info);
 
 protected:
-  Response webhook(Request& req, const RequestInfo& info, std::string_view name);
-  ConfigSource config_;
+  boost::asio::awaitable<Response> webhook(Request& req, const RequestInfo& info, std::string_view name);
+  boost::asio::awaitable<Response> ready(Request& req, const RequestInfo& info);
+  Dependencies deps_;
 };
 
 }  // namespace asc_webhookd::http

@@ -1,0 +1,25 @@
+#pragma once
+// Mustache templates (libkainjow-mustache-dev) with HTML escaping off, over
+// the data of DESIGN.md §4 "Templates". A name that is absent renders empty.
+#include "asc_webhookd/config/config.hpp"
+#include "asc_webhookd/core/result.hpp"
+#include "asc_webhookd/ingest/event.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+
+namespace asc_webhookd::rules {
+
+// The template data for one job: event.*, webhook.*, rule.name (and, once
+// enrichment runs, instance, app, history).
+nlohmann::json template_context(const ingest::Event& event, const config::WebhookConfig* webhook,
+                                const std::string& rule);
+
+// Renders `text`; an error names the problem (unclosed section, ...).
+Result<std::string, Error> render(const std::string& text, const nlohmann::json& context);
+
+// Only checks that `text` compiles.
+std::string template_error(const std::string& text);
+
+}  // namespace asc_webhookd::rules

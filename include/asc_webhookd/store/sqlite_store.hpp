@@ -1,0 +1,55 @@
+#pragma once
+// The embedded store: one SQLite file in WAL mode with synchronous=FULL, so a
+// commit is on disk (fsync) when it returns. All writes run on one store
+// thread; whatever is queued while a transaction commits goes into the next
+// one (group commit), so many concurrent requests share one fsync.
+//
+// open() returns an error (never throws) when the file cannot be opened or
+// migrated; the methods report failures through their results.
+#include "asc_webhookd/core/result.hpp"
+#include "asc_webhookd/store/store.hpp"
+
+#include <memory>
+
+namespace asc_webhookd::store {
+
+struct SqliteOptions {
+  std::string path;
+  std::string vfs;  // empty: SQLite's default; tests pass a fault-injecting VFS
+};
+
+class SqliteStore final : public Store {
+public:
+  static Result<std::unique_ptr<SqliteStore>, Error> open(const SqliteOptions& options);
+  ~SqliteStore() override;
+
+  void ingest_async(NewEvent event, IngestCallback done) override;
+  void lease_async(std::int64_t now_ms, std::int64_t lease_ms, std::function<void(LeaseResult)> done) override;
+  void record_async(std::int64_t job_id, Attempt attempt, JobOutcome outcome, std::int64_t next_at_ms,
+                    std::function<void(bool ok)> done) override;
+
+  std::vector<HistoryEntry> history(const std::string& webhook, const std::string& instance_id) override;
+  std::optional<std::string> kv_get(const std::string& key) override;
+  bool kv_put(const std::string& key, const std::string& value) override;
+  std::size_t recover_running() override;
+  std::size_t prune(std::int64_t before_ms) override;
+  std::size_t retry(const std::string& id, std::int64_t now_ms) override;
+  std::vector<EventView> events(const std::string& state, std::size_t limit) override;
+  std::optional<EventView> event(const std::string& id) override;
+  std::size_t count_jobs(const std::string& state) override;
+  void check_writable_async(std::function<void(std::string)> done) override;
+
+  // How many transactions and tasks have been committed (group-commit ratio).
+  std::uint64_t commits() const;
+  std::uint64_t tasks() const;
+
+  struct Impl;
+
+private:
+  explicit SqliteStore(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+constexpr int kSchemaVersion = 1;
+
+}  // namespace asc_webhookd::store

@@ -1,0 +1,140 @@
+#pragma once
+// The durable store behind a narrow interface: ingest one event with its
+// planned jobs; lease due jobs; record attempts; per-instance history; a
+// key-value table; and the operator queries. SqliteStore (sqlite_store.hpp)
+// is the embedded implementation; a shared PostgreSQL one can implement the
+// same interface.
+//
+// Every call may be made from any thread. The *_async calls complete on the
+// store's own thread; callers hop back to their executor (async_store.hpp).
+#include "asc_webhookd/ingest/event.hpp"
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace asc_webhookd::store {
+
+struct PlannedJob {
+  std::string rule;
+  int action_index = 0;
+  std::string kind;         // github | slack | jira | http
+  std::string action_json;  // the action as planned (no secrets: connections by name)
+  std::string order_key;    // jobs with the same key are delivered in id order
+};
+
+struct NewEvent {
+  std::string webhook;
+  ingest::Event event;
+  std::vector<PlannedJob> jobs;
+  std::int64_t received_at_ms = 0;
+};
+
+enum class IngestStatus { accepted, duplicate, failed };
+
+struct IngestResult {
+  IngestStatus status = IngestStatus::failed;
+  std::int64_t event_seq = 0;
+  std::size_t jobs = 0;
+  std::string error;  // failed: why (for the log; the client gets 503)
+};
+
+struct LeasedJob {
+  std::int64_t id = 0;
+  std::int64_t event_seq = 0;
+  std::string webhook;
+  std::string rule;
+  int action_index = 0;
+  std::string kind;
+  std::string action_json;
+  int attempts = 0;  // attempts made before this one
+  std::int64_t created_at_ms = 0;
+  std::string raw_event;
+};
+
+struct Attempt {
+  std::int64_t started_at_ms = 0;
+  std::int64_t duration_ms = 0;
+  std::optional<int> http_status;
+  std::string error;  // redacted
+  std::string outcome;  // done | retry | dead
+};
+
+enum class JobOutcome { done, retry, dead };
+
+struct LeaseResult {
+  std::optional<LeasedJob> job;
+  std::optional<std::int64_t> next_due_ms;  // when nothing is due: the earliest time something will be
+};
+
+struct HistoryEntry {
+  std::string state;
+  std::optional<std::int64_t> event_time_ns;
+  std::int64_t received_at_ms = 0;
+};
+
+// Operator views.
+struct JobView {
+  std::int64_t id = 0;
+  std::string rule;
+  int action_index = 0;
+  std::string kind;
+  std::string state;
+  int attempts = 0;
+  std::int64_t next_at_ms = 0;
+  std::string last_error;
+  std::string action_json;
+  std::vector<Attempt> attempt_log;
+};
+
+struct EventView {
+  std::int64_t seq = 0;
+  std::string webhook;
+  std::string event_id;
+  std::string type;
+  std::string old_state;
+  std::string new_state;
+  std::int64_t received_at_ms = 0;
+  std::string state;  // pending | done | dead
+  std::string raw;
+  std::vector<JobView> jobs;
+};
+
+class Store {
+public:
+  virtual ~Store() = default;
+
+  using IngestCallback = std::function<void(IngestResult)>;
+  // Durable (fsync'd) before `done` is called with accepted/duplicate.
+  virtual void ingest_async(NewEvent event, IngestCallback done) = 0;
+  virtual void lease_async(std::int64_t now_ms, std::int64_t lease_ms, std::function<void(LeaseResult)> done) = 0;
+  virtual void record_async(std::int64_t job_id, Attempt attempt, JobOutcome outcome, std::int64_t next_at_ms,
+                            std::function<void(bool ok)> done) = 0;
+
+  // Blocking forms, for the command line and tests.
+  IngestResult ingest(NewEvent event);
+  LeaseResult lease(std::int64_t now_ms, std::int64_t lease_ms);
+  bool record(std::int64_t job_id, Attempt attempt, JobOutcome outcome, std::int64_t next_at_ms);
+
+  virtual std::vector<HistoryEntry> history(const std::string& webhook, const std::string& instance_id) = 0;
+  virtual std::optional<std::string> kv_get(const std::string& key) = 0;
+  virtual bool kv_put(const std::string& key, const std::string& value) = 0;
+
+  // Jobs left running by a crash become pending again. Returns how many.
+  virtual std::size_t recover_running() = 0;
+  // Deletes done events (all jobs done, or none) received before `before_ms`.
+  virtual std::size_t prune(std::int64_t before_ms) = 0;
+  // Requeues dead jobs: `id` names a job, or with `is_event` an event (seq or data.id).
+  virtual std::size_t retry(const std::string& id, std::int64_t now_ms) = 0;
+  virtual std::vector<EventView> events(const std::string& state, std::size_t limit) = 0;
+  virtual std::optional<EventView> event(const std::string& id) = 0;
+  // Counts by state, for /metrics and /readyz.
+  virtual std::size_t count_jobs(const std::string& state) = 0;
+  // A cheap write probe for /readyz: "" = writable, else the reason.
+  virtual void check_writable_async(std::function<void(std::string)> done) = 0;
+  std::string check_writable();
+};
+
+}  // namespace asc_webhookd::store

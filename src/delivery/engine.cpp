@@ -1,0 +1,183 @@
+#include "asc_webhookd/delivery/engine.hpp"
+
+#include "asc_webhookd/actions/action.hpp"
+#include "asc_webhookd/core/log.hpp"
+#include "asc_webhookd/delivery/backoff.hpp"
+#include "asc_webhookd/rules/engine.hpp"
+#include "asc_webhookd/rules/template.hpp"
+#include "asc_webhookd/store/async.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+
+#include <atomic>
+#include <random>
+
+namespace asc_webhookd::delivery {
+
+namespace net = boost::asio;
+constexpr auto use_tuple = net::as_tuple(net::use_awaitable);
+constexpr std::int64_t kMaxSleepMs = 5000;
+
+struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
+  net::io_context& ioc;
+  ConfigSource config;
+  store::Store& store;
+  const Clock& clock;
+  // All workers share one strand: their timers are touched by notify().
+  net::strand<net::io_context::executor_type> strand;
+  std::vector<std::unique_ptr<net::steady_timer>> timers;
+  std::unique_ptr<http::HttpClient> client;
+  bool stopping = false;
+  std::size_t running = 0;
+  std::function<void()> on_stopped;
+  std::atomic<std::uint64_t> attempts{0};
+  std::mt19937_64 rng{std::random_device{}()};
+
+  Impl(net::io_context& io, ConfigSource c, store::Store& s, const Clock& k)
+      : ioc(io), config(std::move(c)), store(s), clock(k), strand(net::make_strand(io)) {}
+
+  net::awaitable<void> worker(std::size_t index);
+  net::awaitable<void> run_job(const store::LeasedJob& job);
+};
+
+net::awaitable<void> Engine::Impl::worker(std::size_t index) {
+  auto& timer = *timers[index];
+  while (!stopping) {
+    const auto cfg = config();
+    // A lease long enough for one attempt with room to spare; if the worker
+    // dies, the job becomes due again when it runs out.
+    const std::int64_t lease_ms = cfg->delivery.timeout.count() * 2 + 30'000;
+    // Lambdas are named before co_await: GCC 12 miscompiles a capturing
+    // lambda written inside a co_await expression (gcc bug 107288).
+    auto lease_start = [this, lease_ms](auto cb) { store.lease_async(clock.now_ms(), lease_ms, std::move(cb)); };
+    auto lease = co_await store::await_store<store::LeaseResult>(std::move(lease_start));
+    if (stopping) {
+      if (lease.job) {  // leased just as we stopped: give it back untouched
+        auto give_back = [this, id = lease.job->id](auto cb) {
+          store.record_async(id, {clock.now_ms(), 0, std::nullopt, "not attempted: shutting down", "retry"},
+                             store::JobOutcome::retry, clock.now_ms(), std::move(cb));
+        };
+        co_await store::await_store<bool>(std::move(give_back));
+      }
+      break;
+    }
+    if (lease.job) {
+      co_await run_job(*lease.job);
+      continue;
+    }
+    std::int64_t sleep_ms = kMaxSleepMs;
+    if (lease.next_due_ms) sleep_ms = std::clamp<std::int64_t>(*lease.next_due_ms - clock.now_ms(), 1, kMaxSleepMs);
+    timer.expires_after(std::chrono::milliseconds(sleep_ms));
+    co_await timer.async_wait(use_tuple);  // cancelled by notify() or stop()
+  }
+}
+
+net::awaitable<void> Engine::Impl::run_job(const store::LeasedJob& job) {
+  auto lg = log::get("delivery");
+  const auto cfg = config();
+  const std::int64_t started = clock.now_ms();
+  const auto steady_start = std::chrono::steady_clock::now();
+  actions::Outcome outcome;
+  auto action = rules::action_from_json(nlohmann::json::parse(job.action_json, nullptr, false));
+  auto event = ingest::decode_event(job.raw_event);
+  if (!action || !event) {
+    outcome.permanent_error = true;
+    outcome.result.error = !action ? action.error().message : "stored event no longer decodes: " + event.error().message;
+  } else {
+    auto context = rules::template_context(*event, cfg->find_webhook(job.webhook), job.rule);
+    actions::Job j{*cfg, *action, *event, context, job.rule};
+    outcome = co_await actions::run(j, *client);
+  }
+  const auto duration = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - steady_start);
+  const int attempt_no = job.attempts + 1;
+  const std::int64_t now = clock.now_ms();
+  Classification c = outcome.permanent_error ? Classification{Verdict::final, std::nullopt, outcome.result.error}
+                                             : classify(job.kind, outcome.result, now);
+  store::JobOutcome result = store::JobOutcome::done;
+  std::int64_t next_at = now;
+  std::string error = c.verdict == Verdict::success ? "" : c.reason;
+  std::string next = "-";
+  if (c.verdict == Verdict::retry) {
+    std::uniform_real_distribution<double> unit(0.0, 1.0);
+    auto plan = plan_retry(cfg->delivery, attempt_no, now, job.created_at_ms, unit(rng), c.wait);
+    if (plan.dead) {
+      result = store::JobOutcome::dead;
+      error += "; " + plan.why_dead;
+    } else {
+      result = store::JobOutcome::retry;
+      next_at = plan.next_at_ms;
+      next = format_duration(Duration(plan.next_at_ms - now));
+    }
+  } else if (c.verdict == Verdict::final) {
+    result = store::JobOutcome::dead;
+  }
+  const char* outcome_text = result == store::JobOutcome::done ? "done" : result == store::JobOutcome::dead ? "dead" : "retry";
+  store::Attempt a{started, duration.count(), outcome.result.status ? std::optional<int>(static_cast<int>(*outcome.result.status)) : std::nullopt,
+                   error, outcome_text};
+  ++attempts;
+  auto level = result == store::JobOutcome::done ? spdlog::level::info
+               : result == store::JobOutcome::dead ? spdlog::level::err
+                                                   : spdlog::level::warn;
+  lg->log(level, "attempt job={} event={} rule={} action={} target=\"{}\" status={} attempt={} outcome={} next_try={} ms={}{}",
+          job.id, event ? event->id : "?", job.rule, job.kind, outcome.target,
+          outcome.result.status ? std::to_string(*outcome.result.status) : "-", attempt_no, outcome_text, next,
+          duration.count(), error.empty() ? "" : " error=\"" + error + "\"");
+  auto record = [this, id = job.id, a, result, next_at](auto cb) {
+    store.record_async(id, a, result, next_at, std::move(cb));
+  };
+  co_await store::await_store<bool>(std::move(record));
+}
+
+Engine::Engine(net::io_context& ioc, ConfigSource config, store::Store& store, const Clock& clock)
+    : impl_(std::make_shared<Impl>(ioc, std::move(config), store, clock)) {}
+
+Engine::~Engine() = default;
+
+void Engine::start() {
+  auto cfg = impl_->config();
+  impl_->client = std::make_unique<http::HttpClient>(impl_->ioc.get_executor());
+  const std::size_t n = cfg->delivery.concurrency;
+  for (std::size_t i = 0; i < n; ++i) impl_->timers.push_back(std::make_unique<net::steady_timer>(impl_->strand));
+  impl_->running = n;
+  for (std::size_t i = 0; i < n; ++i) {
+    auto self = impl_;
+    net::co_spawn(impl_->strand, impl_->worker(i), [self](std::exception_ptr e) {
+      if (e) {
+        try {
+          std::rethrow_exception(e);
+        } catch (const std::exception& ex) {
+          log::get("delivery")->error("worker failed error=\"{}\"", ex.what());
+        }
+      }
+      if (--self->running == 0 && self->on_stopped) {
+        auto f = std::move(self->on_stopped);
+        f();
+      }
+    });
+  }
+}
+
+void Engine::notify() {
+  net::post(impl_->strand, [self = impl_] {
+    for (auto& t : self->timers) t->cancel();
+  });
+}
+
+void Engine::stop(std::function<void()> on_stopped) {
+  net::post(impl_->strand, [self = impl_, on_stopped = std::move(on_stopped)]() mutable {
+    self->stopping = true;
+    if (self->running == 0) {
+      on_stopped();
+      return;
+    }
+    self->on_stopped = std::move(on_stopped);
+    for (auto& t : self->timers) t->cancel();
+  });
+}
+
+std::uint64_t Engine::attempts() const { return impl_->attempts; }
+
+}  // namespace asc_webhookd::delivery

@@ -1,0 +1,70 @@
+#pragma once
+// Internal: the schema, one entry per version. A database at version N runs
+// migrations N+1.. in one transaction at open.
+namespace asc_webhookd::store::schema {
+
+inline const char* const kMigrations[] = {
+    // 1: events, jobs, attempts, history, kv.
+    R"sql(
+CREATE TABLE events (
+  seq          INTEGER PRIMARY KEY,
+  webhook      TEXT NOT NULL,
+  event_id     TEXT NOT NULL,
+  type         TEXT NOT NULL,
+  old_state    TEXT,
+  new_state    TEXT,
+  instance_type TEXT,
+  instance_id  TEXT,
+  event_time   INTEGER,
+  received_at  INTEGER NOT NULL,
+  raw          TEXT NOT NULL,
+  UNIQUE (webhook, event_id)
+) STRICT;
+CREATE INDEX events_received ON events(received_at);
+CREATE TABLE jobs (
+  id           INTEGER PRIMARY KEY,
+  event_seq    INTEGER NOT NULL REFERENCES events(seq) ON DELETE CASCADE,
+  rule         TEXT NOT NULL,
+  action_index INTEGER NOT NULL,
+  kind         TEXT NOT NULL,
+  action       TEXT NOT NULL,
+  order_key    TEXT NOT NULL,
+  state        TEXT NOT NULL CHECK (state IN ('pending', 'running', 'done', 'dead')),
+  attempts     INTEGER NOT NULL DEFAULT 0,
+  next_at      INTEGER NOT NULL,
+  lease_until  INTEGER,
+  created_at   INTEGER NOT NULL,
+  last_error   TEXT
+) STRICT;
+CREATE INDEX jobs_due ON jobs(state, next_at);
+CREATE INDEX jobs_order ON jobs(order_key, id);
+CREATE INDEX jobs_event ON jobs(event_seq);
+CREATE TABLE attempts (
+  id          INTEGER PRIMARY KEY,
+  job_id      INTEGER NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+  started_at  INTEGER NOT NULL,
+  duration_ms INTEGER NOT NULL,
+  http_status INTEGER,
+  error       TEXT,
+  outcome     TEXT NOT NULL
+) STRICT;
+CREATE INDEX attempts_job ON attempts(job_id);
+CREATE TABLE history (
+  id          INTEGER PRIMARY KEY,
+  webhook     TEXT NOT NULL,
+  instance_id TEXT NOT NULL,
+  state       TEXT NOT NULL,
+  event_time  INTEGER,
+  received_at INTEGER NOT NULL,
+  event_seq   INTEGER NOT NULL REFERENCES events(seq) ON DELETE CASCADE
+) STRICT;
+CREATE INDEX history_instance ON history(webhook, instance_id);
+CREATE TABLE kv (
+  key        TEXT PRIMARY KEY,
+  value      TEXT NOT NULL,
+  updated_at INTEGER NOT NULL
+) STRICT;
+)sql",
+};
+
+}  // namespace asc_webhookd::store::schema

@@ -1,0 +1,444 @@
+#include "asc_webhookd/store/sqlite_store.hpp"
+
+#include "schema.hpp"
+#include "sqlite.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <future>
+#include <mutex>
+#include <thread>
+
+namespace asc_webhookd::store {
+
+namespace {
+
+std::int64_t wall_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// One unit of work for the store thread. `work` runs inside the batch's
+// transaction (in its own savepoint); `done` runs after the commit with
+// whether the task's changes are durable.
+struct Task {
+  std::function<bool(sql::Db&, std::string& error)> work;
+  std::function<void(bool ok, const std::string& error)> done;
+};
+
+constexpr std::size_t kMaxBatch = 1024;
+
+}  // namespace
+
+struct SqliteStore::Impl {
+  sql::Db db;
+  std::mutex mutex;
+  std::condition_variable cv;
+  std::deque<Task> queue;
+  bool stopping = false;
+  std::thread thread;
+  std::atomic<std::uint64_t> commits{0};
+  std::atomic<std::uint64_t> tasks{0};
+
+  void submit(Task t) {
+    {
+      std::lock_guard lock(mutex);
+      queue.push_back(std::move(t));
+    }
+    cv.notify_one();
+  }
+
+  // Runs `f(db)` on the store thread in its own transaction and returns its
+  // value; for the blocking, low-rate calls.
+  template <class F>
+  auto run_sync(F f) -> decltype(f(db)) {
+    using T = decltype(f(db));
+    auto p = std::make_shared<std::promise<T>>();
+    auto fut = p->get_future();
+    auto value = std::make_shared<std::optional<T>>();
+    submit({[f = std::move(f), value](sql::Db& d, std::string&) mutable {
+              *value = f(d);
+              return true;
+            },
+            [p, value](bool ok, const std::string&) {
+              p->set_value(ok && *value ? std::move(**value) : T{});
+            }});
+    return fut.get();
+  }
+
+  void loop() {
+    for (;;) {
+      std::vector<Task> batch;
+      {
+        std::unique_lock lock(mutex);
+        cv.wait(lock, [&] { return stopping || !queue.empty(); });
+        if (queue.empty()) return;  // stopping, and everything queued has run
+        while (!queue.empty() && batch.size() < kMaxBatch) {
+          batch.push_back(std::move(queue.front()));
+          queue.pop_front();
+        }
+      }
+      run_batch(batch);
+    }
+  }
+
+  void run_batch(std::vector<Task>& batch) {
+    std::vector<char> ok(batch.size(), 0);
+    std::vector<std::string> errors(batch.size());
+    std::string err = db.exec("BEGIN IMMEDIATE");
+    if (err.empty()) {
+      for (std::size_t i = 0; i < batch.size(); ++i) {
+        db.exec("SAVEPOINT task");
+        try {
+          ok[i] = batch[i].work(db, errors[i]);
+        } catch (const std::exception& e) {
+          errors[i] = e.what();
+          ok[i] = 0;
+        }
+        if (!ok[i]) db.exec("ROLLBACK TO task");
+        db.exec("RELEASE task");
+      }
+      err = db.exec("COMMIT");
+      if (!err.empty()) db.exec("ROLLBACK");
+    }
+    if (!err.empty()) {
+      for (auto& t : batch) t.done(false, "store commit failed: " + err);
+      return;
+    }
+    ++commits;
+    tasks += batch.size();
+    for (std::size_t i = 0; i < batch.size(); ++i) batch[i].done(ok[i] != 0, errors[i]);
+  }
+};
+
+Result<std::unique_ptr<SqliteStore>, Error> SqliteStore::open(const SqliteOptions& options) {
+  auto impl = std::make_unique<Impl>();
+  if (auto e = impl->db.open(options.path, options.vfs); !e.empty())
+    return Error{"cannot open the store " + options.path + ": " + e};
+  // WAL + synchronous=FULL: a COMMIT returns after the WAL is fsync'd.
+  for (const char* pragma : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA foreign_keys=ON",
+                             "PRAGMA busy_timeout=5000"}) {
+    if (auto e = impl->db.exec(pragma); !e.empty())
+      return Error{"cannot open the store " + options.path + ": " + e};
+  }
+  std::int64_t version = 0;
+  {
+    auto s = impl->db.stmt("PRAGMA user_version");
+    if (s.step() == SQLITE_ROW) version = s.i64(0);
+  }
+  if (version > kSchemaVersion)
+    return Error{"the store " + options.path + " has schema version " + std::to_string(version) +
+                 ", newer than this asc-webhookd understands (" + std::to_string(kSchemaVersion) + ")"};
+  if (version < kSchemaVersion) {
+    std::string e = impl->db.exec("BEGIN IMMEDIATE");
+    for (auto v = version; e.empty() && v < kSchemaVersion; ++v) e = impl->db.exec(schema::kMigrations[v]);
+    if (e.empty()) e = impl->db.exec(("PRAGMA user_version=" + std::to_string(kSchemaVersion)).c_str());
+    if (e.empty()) e = impl->db.exec("COMMIT");
+    if (!e.empty()) {
+      impl->db.exec("ROLLBACK");
+      return Error{"cannot create the schema in " + options.path + ": " + e};
+    }
+  }
+  auto* raw = impl.get();
+  impl->thread = std::thread([raw] { raw->loop(); });
+  return std::unique_ptr<SqliteStore>(new SqliteStore(std::move(impl)));
+}
+
+SqliteStore::SqliteStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+SqliteStore::~SqliteStore() {
+  {
+    std::lock_guard lock(impl_->mutex);
+    impl_->stopping = true;
+  }
+  impl_->cv.notify_one();
+  if (impl_->thread.joinable()) impl_->thread.join();
+}
+
+std::uint64_t SqliteStore::commits() const { return impl_->commits; }
+std::uint64_t SqliteStore::tasks() const { return impl_->tasks; }
+
+void SqliteStore::ingest_async(NewEvent ev, IngestCallback done) {
+  auto result = std::make_shared<IngestResult>();
+  auto input = std::make_shared<NewEvent>(std::move(ev));
+  impl_->submit(
+      {[input, result](sql::Db& db, std::string&) {
+         const auto& e = input->event;
+         auto ins = db.stmt(
+             "INSERT INTO events (webhook, event_id, type, old_state, new_state, instance_type, instance_id, "
+             "event_time, received_at, raw) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) "
+             "ON CONFLICT (webhook, event_id) DO NOTHING RETURNING seq");
+         ins.bind(1, input->webhook).bind(2, e.id).bind(3, e.type_name).bind(4, e.old_state).bind(5, e.new_state);
+         ins.bind(6, e.instance ? std::optional<std::string>(e.instance->type) : std::nullopt);
+         ins.bind(7, e.instance ? std::optional<std::string>(e.instance->id) : std::nullopt);
+         ins.bind(8, e.timestamp ? std::optional<std::int64_t>(e.timestamp->unix_nanos) : std::nullopt);
+         ins.bind(9, input->received_at_ms).bind(10, e.raw);
+         int rc = ins.step();
+         if (rc == SQLITE_DONE) {  // the conflict: seen before, plan nothing
+           result->status = IngestStatus::duplicate;
+           return true;
+         }
+         if (rc != SQLITE_ROW) throw std::runtime_error(db.error());
+         const std::int64_t seq = ins.i64(0);
+         result->event_seq = seq;
+         if (ins.step() != SQLITE_DONE) throw std::runtime_error(db.error());
+         for (const auto& j : input->jobs) {
+           auto s = db.stmt(
+               "INSERT INTO jobs (event_seq, rule, action_index, kind, action, order_key, state, next_at, created_at) "
+               "VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending', ?7, ?7)");
+           s.bind(1, seq).bind(2, j.rule).bind(3, j.action_index).bind(4, j.kind).bind(5, j.action_json);
+           s.bind(6, j.order_key).bind(7, input->received_at_ms);
+           if (s.step() != SQLITE_DONE) throw std::runtime_error(db.error());
+         }
+         if (e.instance && e.new_state) {
+           auto h = db.stmt(
+               "INSERT INTO history (webhook, instance_id, state, event_time, received_at, event_seq) "
+               "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+           h.bind(1, input->webhook).bind(2, e.instance->id).bind(3, *e.new_state);
+           h.bind(4, e.timestamp ? std::optional<std::int64_t>(e.timestamp->unix_nanos) : std::nullopt);
+           h.bind(5, input->received_at_ms).bind(6, seq);
+           if (h.step() != SQLITE_DONE) throw std::runtime_error(db.error());
+         }
+         result->status = IngestStatus::accepted;
+         result->jobs = input->jobs.size();
+         return true;
+       },
+       [result, done = std::move(done)](bool ok, const std::string& error) {
+         if (!ok) {
+           result->status = IngestStatus::failed;
+           result->error = error;
+         }
+         done(*result);
+       }});
+}
+
+void SqliteStore::lease_async(std::int64_t now_ms, std::int64_t lease_ms, std::function<void(LeaseResult)> done) {
+  auto result = std::make_shared<LeaseResult>();
+  impl_->submit(
+      {[result, now_ms, lease_ms](sql::Db& db, std::string&) {
+         // Due: pending and its time has come, or running with an expired
+         // lease (its worker died). Not leased while an earlier job with the
+         // same order key is still pending or running (per-instance order).
+         auto s = db.stmt(
+             "UPDATE jobs SET state = 'running', lease_until = ?1 + ?2 WHERE id = ("
+             "  SELECT j.id FROM jobs j"
+             "  WHERE ((j.state = 'pending' AND j.next_at <= ?1) OR (j.state = 'running' AND j.lease_until <= ?1))"
+             "    AND NOT EXISTS (SELECT 1 FROM jobs k WHERE k.order_key = j.order_key AND k.id < j.id"
+             "                    AND k.state IN ('pending', 'running'))"
+             "  ORDER BY j.next_at, j.id LIMIT 1)"
+             " RETURNING id, event_seq, rule, action_index, kind, action, attempts, created_at");
+         s.bind(1, now_ms).bind(2, lease_ms);
+         int rc = s.step();
+         if (rc == SQLITE_ROW) {
+           LeasedJob j;
+           j.id = s.i64(0);
+           j.event_seq = s.i64(1);
+           j.rule = s.text(2);
+           j.action_index = static_cast<int>(s.i64(3));
+           j.kind = s.text(4);
+           j.action_json = s.text(5);
+           j.attempts = static_cast<int>(s.i64(6));
+           j.created_at_ms = s.i64(7);
+           s.step();
+           auto e = db.stmt("SELECT webhook, raw FROM events WHERE seq = ?1");
+           e.bind(1, j.event_seq);
+           if (e.step() == SQLITE_ROW) {
+             j.webhook = e.text(0);
+             j.raw_event = e.text(1);
+           }
+           result->job = std::move(j);
+           return true;
+         }
+         if (rc != SQLITE_DONE) throw std::runtime_error(db.error());
+         auto n = db.stmt(
+             "SELECT min(t) FROM (SELECT min(next_at) AS t FROM jobs WHERE state = 'pending'"
+             " UNION ALL SELECT min(lease_until) FROM jobs WHERE state = 'running')");
+         if (n.step() == SQLITE_ROW && !n.is_null(0)) result->next_due_ms = n.i64(0);
+         return true;
+       },
+       [result, done = std::move(done)](bool ok, const std::string&) {
+         if (!ok) *result = LeaseResult{};
+         done(std::move(*result));
+       }});
+}
+
+void SqliteStore::record_async(std::int64_t job_id, Attempt attempt, JobOutcome outcome, std::int64_t next_at_ms,
+                               std::function<void(bool ok)> done) {
+  auto a = std::make_shared<Attempt>(std::move(attempt));
+  impl_->submit({[job_id, a, outcome, next_at_ms](sql::Db& db, std::string&) {
+                   auto ins = db.stmt(
+                       "INSERT INTO attempts (job_id, started_at, duration_ms, http_status, error, outcome)"
+                       " VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+                   ins.bind(1, job_id).bind(2, a->started_at_ms).bind(3, a->duration_ms);
+                   if (a->http_status) ins.bind(4, std::int64_t{*a->http_status});
+                   else ins.bind_null(4);
+                   ins.bind(5, a->error).bind(6, a->outcome);
+                   if (ins.step() != SQLITE_DONE) throw std::runtime_error(db.error());
+                   const char* state = outcome == JobOutcome::done ? "done" : outcome == JobOutcome::dead ? "dead" : "pending";
+                   auto up = db.stmt(
+                       "UPDATE jobs SET state = ?2, attempts = attempts + 1, next_at = ?3, lease_until = NULL,"
+                       " last_error = ?4 WHERE id = ?1");
+                   up.bind(1, job_id).bind(2, state).bind(3, next_at_ms).bind(4, a->error);
+                   if (up.step() != SQLITE_DONE) throw std::runtime_error(db.error());
+                   return true;
+                 },
+                 [done = std::move(done)](bool ok, const std::string&) { done(ok); }});
+}
+
+std::vector<HistoryEntry> SqliteStore::history(const std::string& webhook, const std::string& instance_id) {
+  return impl_->run_sync([&](sql::Db& db) {
+    std::vector<HistoryEntry> out;
+    auto s = db.stmt(
+        "SELECT state, event_time, received_at FROM history WHERE webhook = ?1 AND instance_id = ?2"
+        " ORDER BY coalesce(event_time, received_at * 1000000), id");
+    s.bind(1, webhook).bind(2, instance_id);
+    while (s.step() == SQLITE_ROW)
+      out.push_back({s.text(0), s.is_null(1) ? std::nullopt : std::optional<std::int64_t>(s.i64(1)), s.i64(2)});
+    return out;
+  });
+}
+
+std::optional<std::string> SqliteStore::kv_get(const std::string& key) {
+  return impl_->run_sync([&](sql::Db& db) -> std::optional<std::string> {
+    auto s = db.stmt("SELECT value FROM kv WHERE key = ?1");
+    s.bind(1, key);
+    if (s.step() == SQLITE_ROW) return s.text(0);
+    return std::nullopt;
+  });
+}
+
+bool SqliteStore::kv_put(const std::string& key, const std::string& value) {
+  return impl_->run_sync([&](sql::Db& db) {
+    auto s = db.stmt(
+        "INSERT INTO kv (key, value, updated_at) VALUES (?1, ?2, ?3)"
+        " ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at");
+    s.bind(1, key).bind(2, value).bind(3, wall_ms());
+    return s.step() == SQLITE_DONE;
+  });
+}
+
+std::size_t SqliteStore::recover_running() {
+  return impl_->run_sync([](sql::Db& db) {
+    auto s = db.stmt("UPDATE jobs SET state = 'pending', lease_until = NULL WHERE state = 'running'");
+    s.step();
+    return static_cast<std::size_t>(db.changes());
+  });
+}
+
+std::size_t SqliteStore::prune(std::int64_t before_ms) {
+  return impl_->run_sync([before_ms](sql::Db& db) {
+    auto s = db.stmt(
+        "DELETE FROM events WHERE received_at < ?1 AND NOT EXISTS"
+        " (SELECT 1 FROM jobs WHERE jobs.event_seq = events.seq AND jobs.state != 'done')");
+    s.bind(1, before_ms);
+    s.step();
+    return static_cast<std::size_t>(db.changes());
+  });
+}
+
+std::size_t SqliteStore::retry(const std::string& id, std::int64_t now_ms) {
+  return impl_->run_sync([&](sql::Db& db) {
+    // A job id, an event seq, or an event's data.id: all its dead jobs.
+    auto s = db.stmt(
+        "UPDATE jobs SET state = 'pending', attempts = 0, next_at = ?2, created_at = ?2, lease_until = NULL"
+        " WHERE state = 'dead' AND (CAST(id AS TEXT) = ?1 OR event_seq IN"
+        " (SELECT seq FROM events WHERE CAST(seq AS TEXT) = ?1 OR event_id = ?1))");
+    s.bind(1, id).bind(2, now_ms);
+    s.step();
+    return static_cast<std::size_t>(db.changes());
+  });
+}
+
+namespace {
+
+constexpr const char* kEventState =
+    "CASE WHEN EXISTS (SELECT 1 FROM jobs j WHERE j.event_seq = e.seq AND j.state = 'dead') THEN 'dead'"
+    " WHEN EXISTS (SELECT 1 FROM jobs j WHERE j.event_seq = e.seq AND j.state IN ('pending', 'running')) THEN 'pending'"
+    " ELSE 'done' END";
+
+EventView read_event_row(sql::Stmt& s) {
+  EventView v;
+  v.seq = s.i64(0);
+  v.webhook = s.text(1);
+  v.event_id = s.text(2);
+  v.type = s.text(3);
+  v.old_state = s.text(4);
+  v.new_state = s.text(5);
+  v.received_at_ms = s.i64(6);
+  v.state = s.text(7);
+  v.raw = s.text(8);
+  return v;
+}
+
+}  // namespace
+
+std::vector<EventView> SqliteStore::events(const std::string& state, std::size_t limit) {
+  return impl_->run_sync([&](sql::Db& db) {
+    static const std::string q = std::string("SELECT * FROM (SELECT e.seq, e.webhook, e.event_id, e.type, e.old_state,"
+                                             " e.new_state, e.received_at, ") +
+                                 kEventState + " AS st, '' FROM events e) WHERE (?1 = '' OR st = ?1)" +
+                                 " ORDER BY seq DESC LIMIT ?2";
+    std::vector<EventView> out;
+    auto s = db.stmt(q.c_str());
+    s.bind(1, state).bind(2, static_cast<std::int64_t>(limit));
+    while (s.step() == SQLITE_ROW) out.push_back(read_event_row(s));
+    return out;
+  });
+}
+
+std::optional<EventView> SqliteStore::event(const std::string& id) {
+  return impl_->run_sync([&](sql::Db& db) -> std::optional<EventView> {
+    static const std::string q = std::string("SELECT e.seq, e.webhook, e.event_id, e.type, e.old_state, e.new_state,"
+                                             " e.received_at, ") +
+                                 kEventState + ", e.raw FROM events e WHERE CAST(e.seq AS TEXT) = ?1 OR e.event_id = ?1"
+                                               " ORDER BY e.seq DESC LIMIT 1";
+    auto s = db.stmt(q.c_str());
+    s.bind(1, id);
+    if (s.step() != SQLITE_ROW) return std::nullopt;
+    EventView v = read_event_row(s);
+    auto j = db.stmt(
+        "SELECT id, rule, action_index, kind, state, attempts, next_at, coalesce(last_error, ''), action"
+        " FROM jobs WHERE event_seq = ?1 ORDER BY id");
+    j.bind(1, v.seq);
+    while (j.step() == SQLITE_ROW) {
+      JobView jv{j.i64(0), j.text(1), static_cast<int>(j.i64(2)), j.text(3), j.text(4), static_cast<int>(j.i64(5)),
+                 j.i64(6), j.text(7), j.text(8), {}};
+      auto a = db.stmt(
+          "SELECT started_at, duration_ms, http_status, coalesce(error, ''), outcome FROM attempts"
+          " WHERE job_id = ?1 ORDER BY id");
+      a.bind(1, jv.id);
+      while (a.step() == SQLITE_ROW)
+        jv.attempt_log.push_back({a.i64(0), a.i64(1),
+                                  a.is_null(2) ? std::nullopt : std::optional<int>(static_cast<int>(a.i64(2))),
+                                  a.text(3), a.text(4)});
+      v.jobs.push_back(std::move(jv));
+    }
+    return v;
+  });
+}
+
+std::size_t SqliteStore::count_jobs(const std::string& state) {
+  return impl_->run_sync([&](sql::Db& db) {
+    auto s = db.stmt("SELECT count(*) FROM jobs WHERE state = ?1");
+    s.bind(1, state);
+    return s.step() == SQLITE_ROW ? static_cast<std::size_t>(s.i64(0)) : std::size_t{0};
+  });
+}
+
+void SqliteStore::check_writable_async(std::function<void(std::string)> done) {
+  impl_->submit({[](sql::Db& db, std::string&) {
+                   auto s = db.stmt(
+                       "INSERT INTO kv (key, value, updated_at) VALUES ('readyz', 'ok', ?1)"
+                       " ON CONFLICT (key) DO UPDATE SET updated_at = excluded.updated_at");
+                   s.bind(1, wall_ms());
+                   if (s.step() != SQLITE_DONE) throw std::runtime_error(db.error());
+                   return true;
+                 },
+                 [done = std::move(done)](bool ok, const std::string& error) {
+                   done(ok ? "" : error.empty() ? "store write failed" : error);
+                 }});
+}
+
+}  // namespace asc_webhookd::store
