@@ -252,8 +252,13 @@ void SqliteStore::lease_async(std::int64_t now_ms, std::int64_t lease_ms, std::f
            return true;
          }
          if (rc != SQLITE_DONE) throw std::runtime_error(db.error());
+         // The next time something becomes due. A job waiting behind an
+         // earlier one of its order key does not count: it is freed when
+         // that one is recorded, by the worker that records it.
          auto n = db.stmt(
-             "SELECT min(t) FROM (SELECT min(next_at) AS t FROM jobs WHERE state = 'pending'"
+             "SELECT min(t) FROM (SELECT min(j.next_at) AS t FROM jobs j WHERE j.state = 'pending'"
+             "   AND NOT EXISTS (SELECT 1 FROM jobs k WHERE k.order_key = j.order_key AND k.id < j.id"
+             "                   AND k.state IN ('pending', 'running'))"
              " UNION ALL SELECT min(lease_until) FROM jobs WHERE state = 'running')");
          if (n.step() == SQLITE_ROW && !n.is_null(0)) result->next_due_ms = n.i64(0);
          return true;

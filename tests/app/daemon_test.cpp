@@ -10,14 +10,14 @@
 namespace asc_webhookd::test {
 namespace {
 
-std::string config_with(const std::string& secret_line, const std::string& log = "debug") {
-  return "server:\n  listen: 127.0.0.1:0\nlog:\n  level: " + log + "\nwebhooks:\n  - name: ios-app\n    " + secret_line +
-         "\n    previous_secrets: [\"${env:OLD_SECRET}\"]\nrules: []\n";
+std::string config_with(const TempDir& dir, const std::string& secret_line, const std::string& log = "debug") {
+  return "server:\n  listen: 127.0.0.1:0\nstore:\n  path: " + dir.file("state.db") + "\nlog:\n  level: " + log +
+         "\nwebhooks:\n  - name: ios-app\n    " + secret_line + "\n    previous_secrets: [\"${env:OLD_SECRET}\"]\nrules: []\n";
 }
 
 TEST(Daemon, ServesSendAndStopsCleanlyOnSigterm) {
   TempDir dir;
-  auto cfg = dir.write("c.yaml", config_with("secret: ${env:HOOK_SECRET}"));
+  auto cfg = dir.write("c.yaml", config_with(dir, "secret: ${env:HOOK_SECRET}"));
   std::map<std::string, std::string> env{{"HOOK_SECRET", "daemon-test-secret-value"}, {"OLD_SECRET", "old-daemon-secret"}};
   Daemon d({"serve", "--config", cfg}, env);
   auto port = d.wait_listening();
@@ -29,7 +29,7 @@ TEST(Daemon, ServesSendAndStopsCleanlyOnSigterm) {
     EXPECT_EQ(r.out.rfind("200 {\"id\":", 0), 0u) << r.out;
   }
   // A bad signature: send with another secret.
-  auto other = dir.write("other.yaml", config_with("secret: wrong-secret-value"));
+  auto other = dir.write("other.yaml", config_with(dir, "secret: wrong-secret-value"));
   auto r401 = run_binary({"send", "--config", other, "--webhook", "ios-app", "--url", url,
                           std::string(ASC_WEBHOOKD_FIXTURES) + "/events/webhookPingCreated.json"}, env);
   EXPECT_EQ(r401.exit_code, 1);
@@ -52,7 +52,7 @@ TEST(Daemon, ServesSendAndStopsCleanlyOnSigterm) {
 
 TEST(Daemon, SigintFinishesAnOpenRequestThenExits) {
   TempDir dir;
-  auto cfg = dir.write("c.yaml", config_with("secret: ${env:HOOK_SECRET}", "info"));
+  auto cfg = dir.write("c.yaml", config_with(dir, "secret: ${env:HOOK_SECRET}", "info"));
   Daemon d({"--config", cfg}, {{"HOOK_SECRET", "x1"}, {"OLD_SECRET", "x2"}});
   auto port = d.wait_listening();
   ASSERT_NE(port, 0) << d.log();
@@ -76,7 +76,7 @@ TEST(Daemon, SigintFinishesAnOpenRequestThenExits) {
 
 TEST(Daemon, JsonLogFormat) {
   TempDir dir;
-  auto cfg = dir.write("c.yaml", "server:\n  listen: 127.0.0.1:0\nlog:\n  format: json\nwebhooks: [{name: a, secret: \"${env:S}\"}]\nrules: []\n");
+  auto cfg = dir.write("c.yaml", "server:\n  listen: 127.0.0.1:0\nstore:\n  path: " + dir.file("s.db") + "\nlog:\n  format: json\nwebhooks: [{name: a, secret: \"${env:S}\"}]\nrules: []\n");
   Daemon d({"--config", cfg}, {{"S", "x"}});
   ASSERT_NE(d.wait_listening(), 0) << d.log();
   d.signal(SIGTERM);
@@ -87,12 +87,12 @@ TEST(Daemon, JsonLogFormat) {
 
 TEST(Daemon, PortInUseIsARuntimeFailure) {
   TempDir dir;
-  auto cfg1 = dir.write("a.yaml", "server:\n  listen: 127.0.0.1:0\nwebhooks: [{name: a, secret: \"${env:S}\"}]\nrules: []\n");
+  auto cfg1 = dir.write("a.yaml", "server:\n  listen: 127.0.0.1:0\nstore:\n  path: " + dir.file("a.db") + "\nwebhooks: [{name: a, secret: \"${env:S}\"}]\nrules: []\n");
   Daemon first({"--config", cfg1}, {{"S", "x"}});
   auto port = first.wait_listening();
   ASSERT_NE(port, 0);
   auto cfg2 = dir.write("b.yaml", "server:\n  listen: 127.0.0.1:" + std::to_string(port) +
-                                      "\nwebhooks: [{name: a, secret: \"${env:S}\"}]\nrules: []\n");
+                                      "\nstore:\n  path: " + dir.file("b.db") + "\nwebhooks: [{name: a, secret: \"${env:S}\"}]\nrules: []\n");
   auto r = run_binary({"--config", cfg2}, {{"S", "x"}});
   EXPECT_EQ(r.exit_code, 3);
   EXPECT_NE(r.err.find("cannot listen on 127.0.0.1:" + std::to_string(port)), std::string::npos) << r.err;

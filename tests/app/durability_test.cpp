@@ -1,0 +1,140 @@
+// The real daemon process with its real store file: crash safety (kill -9)
+// and the operator commands that read and change the store while it runs.
+#include "asc_webhookd/ingest/signature.hpp"
+
+#include "support/daemon.hpp"
+#include "support/fake_http.hpp"
+#include "support/raw_client.hpp"
+#include "support/temp_dir.hpp"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <signal.h>
+
+#include <atomic>
+#include <map>
+#include <thread>
+
+namespace asc_webhookd::test {
+namespace {
+
+using json = nlohmann::json;
+using namespace std::chrono_literals;
+
+std::string upload_event(int i) {
+  // A distinct instance per event: they may be delivered in parallel.
+  return R"({"data":{"type":"buildUploadStateUpdated","id":"crash-)" + std::to_string(i) +
+         R"(","version":1,"attributes":{"oldState":"PROCESSING","newState":"COMPLETE"},"relationships":{"instance":{"data":{"type":"buildUploads","id":"u-)" +
+         std::to_string(i) + R"("}}}}})";
+}
+
+std::string daemon_config(const TempDir& dir, const FakeHttpServer& fake, int concurrency) {
+  return "server:\n  listen: 127.0.0.1:0\nstore:\n  path: " + dir.file("state.db") +
+         "\ndelivery:\n  concurrency: " + std::to_string(concurrency) +
+         "\n  initial_backoff: 100ms\n  max_backoff: 500ms\nwebhooks:\n  - name: ios-app\n    secret: ${env:HOOK_SECRET}\n"
+         "rules:\n  - name: forward\n    actions:\n      - http: { url: \"" + fake.url("/hook") + "\" }\n";
+}
+
+int post(std::uint16_t port, const std::string& body) {
+  RawClient c(port);
+  c.send(make_request("POST", "/webhooks/ios-app", body, {{"x-apple-signature", ingest::sign("crash-secret", body)}}));
+  auto r = c.read_response();
+  return r ? r->status : 0;
+}
+
+const std::map<std::string, std::string> kEnv{{"HOOK_SECRET", "crash-secret"}};
+
+TEST(Durability, KillNineLosesNothingAndRepeatsAtMostTheRequestInFlight) {
+  TempDir dir;
+  FakeHttpServer fake([](const FakeRequest&) { return FakeResponse{200, {}, "ok", 150ms}; });
+  auto cfg = dir.write("c.yaml", daemon_config(dir, fake, 1));
+  constexpr int kEvents = 20;
+  {
+    Daemon d({"--config", cfg}, kEnv);
+    auto port = d.wait_listening();
+    ASSERT_NE(port, 0) << d.log();
+    for (int i = 0; i < kEvents; ++i) ASSERT_EQ(post(port, upload_event(i)), 200);
+    ASSERT_TRUE(fake.wait_for(3));  // some delivered, one in flight, the rest queued
+    d.signal(SIGKILL);
+    auto code = d.wait_exit();
+    ASSERT_TRUE(code);
+    EXPECT_EQ(*code, -SIGKILL);
+  }
+  const auto before_restart = fake.count();
+  EXPECT_LT(before_restart, static_cast<std::size_t>(kEvents)) << "everything was delivered before the kill";
+  Daemon again({"--config", cfg}, kEnv);
+  ASSERT_NE(again.wait_listening(), 0) << again.log();
+  std::map<std::string, int> seen;
+  auto deadline = std::chrono::steady_clock::now() + 60s;
+  while (std::chrono::steady_clock::now() < deadline) {
+    seen.clear();
+    for (const auto& r : fake.requests()) ++seen[json::parse(r.body)["data"]["id"].get<std::string>()];
+    if (seen.size() == kEvents) break;
+    std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_EQ(seen.size(), static_cast<std::size_t>(kEvents)) << "an acknowledged event was lost";
+  int repeated = 0;
+  for (const auto& [id, n] : seen) {
+    EXPECT_LE(n, 2) << id;
+    repeated += n > 1;
+  }
+  EXPECT_LE(repeated, 1) << "more than the one request in flight at the kill was sent twice";
+  // The last answer may still be on its way to the store: poll, bounded.
+  CommandResult pending;
+  for (int i = 0; i < 100; ++i) {
+    pending = run_binary({"events", "--state", "pending", "--config", cfg}, kEnv);
+    if (pending.out.find("crash-") == std::string::npos) break;
+    std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_EQ(pending.exit_code, 0) << pending.err;
+  EXPECT_EQ(pending.out.find("crash-"), std::string::npos) << pending.out;
+  auto done = run_binary({"events", "--state", "done", "--limit", "100", "--config", cfg}, kEnv);
+  std::size_t lines = 0;
+  for (char c : done.out) lines += c == '\n';
+  EXPECT_EQ(lines, static_cast<std::size_t>(kEvents) + 1) << done.out;
+  EXPECT_NE(again.log().find("resuming jobs left running"), std::string::npos) << again.log();
+}
+
+TEST(Durability, DeadJobIsListedShownAndRequeuedFromTheCommandLine) {
+  TempDir dir;
+  std::atomic<bool> healthy{false};
+  FakeHttpServer fake([&](const FakeRequest&) {
+    return healthy ? FakeResponse{200, {}, "ok"} : FakeResponse{404, {}, "no such hook"};
+  });
+  auto cfg = dir.write("c.yaml", daemon_config(dir, fake, 2));
+  Daemon d({"--config", cfg}, kEnv);
+  auto port = d.wait_listening();
+  ASSERT_NE(port, 0) << d.log();
+  ASSERT_EQ(post(port, upload_event(7)), 200);
+  ASSERT_TRUE(fake.wait_for(1));
+  ASSERT_TRUE(d.wait_log("outcome=dead"));
+
+  auto dead = run_binary({"events", "--state", "dead", "--config", cfg}, kEnv);
+  EXPECT_EQ(dead.exit_code, 0) << dead.err;
+  EXPECT_NE(dead.out.find("\tdead\tios-app\tbuildUploadStateUpdated\tPROCESSING->COMPLETE\tcrash-7"), std::string::npos)
+      << dead.out;
+  auto shown = run_binary({"event", "show", "crash-7", "--config", cfg}, kEnv);
+  ASSERT_EQ(shown.exit_code, 0) << shown.err;
+  auto j = json::parse(shown.out);
+  EXPECT_EQ(j["state"], "dead");
+  EXPECT_EQ(j["payload"]["data"]["id"], "crash-7");
+  EXPECT_EQ(j["jobs"][0]["rule"], "forward");
+  EXPECT_EQ(j["jobs"][0]["attempt_log"][0]["status"], 404);
+  EXPECT_NE(j["jobs"][0]["last_error"].get<std::string>().find("no such hook"), std::string::npos);
+
+  healthy = true;
+  auto retried = run_binary({"job", "retry", "crash-7", "--config", cfg}, kEnv);
+  EXPECT_EQ(retried.exit_code, 0) << retried.err;
+  EXPECT_EQ(retried.out, "requeued 1 job\n");
+  ASSERT_TRUE(fake.wait_for(2));
+  ASSERT_TRUE(d.wait_log("outcome=done"));
+  auto nothing = run_binary({"job", "retry", "crash-7", "--config", cfg}, kEnv);
+  EXPECT_EQ(nothing.exit_code, 1);
+  auto missing = run_binary({"event", "show", "no-such-event", "--config", cfg}, kEnv);
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_EQ(run_binary({"events", "--state", "weird", "--config", cfg}, kEnv).exit_code, 2);
+}
+
+}  // namespace
+}  // namespace asc_webhookd::test

@@ -1,0 +1,229 @@
+// The whole pipeline in-process: signed POST → store → delivery worker →
+// a fake endpoint on 127.0.0.1, over real sockets and a real SQLite file.
+#include "asc_webhookd/ingest/signature.hpp"
+
+#include "support/fake_http.hpp"
+#include "support/faulty_vfs.hpp"
+#include "support/log_capture.hpp"
+#include "support/raw_client.hpp"
+#include "support/test_server.hpp"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <sqlite3.h>
+
+#include <thread>
+
+namespace asc_webhookd::test {
+namespace {
+
+using json = nlohmann::json;
+using namespace std::chrono_literals;
+
+std::string upload_event(const std::string& id, const std::string& instance = "up-1", const std::string& state = "COMPLETE") {
+  return R"({"data":{"type":"buildUploadStateUpdated","id":")" + id +
+         R"(","version":1,"attributes":{"oldState":"PROCESSING","newState":")" + state +
+         R"("},"relationships":{"instance":{"data":{"type":"buildUploads","id":")" + instance + R"("}}}}})";
+}
+
+std::string config_for(const FakeHttpServer& fake, const std::string& extra_action = "",
+                       const std::string& delivery = "  initial_backoff: 100ms\n  max_backoff: 1s\n") {
+  return basic_config("", "delivery:\n" + delivery +
+                              "connections:\n  http:\n    sink:\n      url: " + fake.url("/hook") +
+                              "\n      headers: { X-Api-Key: \"key-that-must-stay-secret\" }\n"
+                              "rules:\n  - name: forward\n    when: { event: buildUploadStateUpdated }\n    actions:\n"
+                              "      - http:\n          connection: sink\n          headers: { X-Event: \"{{event.type}}/{{event.new_state}}\" }\n" +
+                              extra_action);
+}
+
+RawResponse post(std::uint16_t port, const std::string& body, const std::string& secret = "s3cret") {
+  RawClient c(port);
+  c.send(make_request("POST", "/webhooks/app", body, {{"x-apple-signature", ingest::sign(secret, body)}}));
+  return c.read_response().value_or(RawResponse{});
+}
+
+// Polls the store until `pred` holds for the event (bounded; no fixed sleeps).
+template <class Pred>
+std::optional<store::EventView> wait_event(store::Store& st, const std::string& id, Pred pred,
+                                           std::chrono::seconds timeout = 30s) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto ev = st.event(id);
+    if (ev && pred(*ev)) return ev;
+    std::this_thread::sleep_for(20ms);
+  }
+  return std::nullopt;
+}
+
+TEST(Delivery, AnsweredOnlyAfterTheCommitThenDelivered) {
+  FakeHttpServer fake;
+  TestServer server(config_for(fake));
+  auto r = post(server.port(), upload_event("e-1"));
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(json::parse(r.body), json({{"status", "accepted"}, {"id", "e-1"}, {"jobs", 1}}));
+  // Another connection to the file sees the event and its job the moment 200 arrives.
+  sqlite3* db = nullptr;
+  sqlite3_open_v2(server.store_path().c_str(), &db, SQLITE_OPEN_READONLY, nullptr);
+  sqlite3_stmt* s = nullptr;
+  sqlite3_prepare_v2(db, "SELECT count(*) FROM events e JOIN jobs j ON j.event_seq = e.seq WHERE e.event_id = 'e-1'", -1, &s, nullptr);
+  ASSERT_EQ(sqlite3_step(s), SQLITE_ROW);
+  EXPECT_EQ(sqlite3_column_int(s, 0), 1);
+  sqlite3_finalize(s);
+  sqlite3_close(db);
+
+  ASSERT_TRUE(fake.wait_for(1));
+  auto req = fake.requests().at(0);
+  EXPECT_EQ(req.method, "POST");
+  EXPECT_EQ(req.target, "/hook");
+  EXPECT_EQ(req.body, upload_event("e-1"));  // the raw event, as received
+  EXPECT_EQ(req.header("x-event"), "buildUploadStateUpdated/COMPLETE");
+  EXPECT_EQ(req.header("x-api-key"), "key-that-must-stay-secret");
+  EXPECT_EQ(req.header("content-type"), "application/json");
+  auto ev = wait_event(server.store(), "e-1", [](const auto& e) { return e.state == "done"; });
+  ASSERT_TRUE(ev);
+  ASSERT_EQ(ev->jobs.size(), 1u);
+  EXPECT_EQ(ev->jobs[0].attempt_log.at(0).http_status, 200);
+  // No secret reaches the store: the job keeps the connection by name.
+  EXPECT_EQ(ev->jobs[0].action_json.find("key-that-must-stay-secret"), std::string::npos);
+  EXPECT_NE(ev->jobs[0].action_json.find("\"connection\":\"sink\""), std::string::npos);
+}
+
+TEST(Delivery, DuplicateIsAnsweredAndPlannedOnce) {
+  FakeHttpServer fake;
+  TestServer server(config_for(fake));
+  EXPECT_EQ(json::parse(post(server.port(), upload_event("dup")).body)["status"], "accepted");
+  auto again = post(server.port(), upload_event("dup"));
+  EXPECT_EQ(again.status, 200);
+  EXPECT_EQ(json::parse(again.body), json({{"status", "duplicate"}, {"id", "dup"}}));
+  ASSERT_TRUE(wait_event(server.store(), "dup", [](const auto& e) { return e.state == "done"; }));
+  EXPECT_EQ(server.store().count_jobs("done"), 1u);
+  EXPECT_EQ(fake.count(), 1u);
+}
+
+TEST(Delivery, StoreFailureIs503AndNothingIsKept) {
+  register_faulty_vfs();
+  FakeHttpServer fake;
+  TestServer server(config_for(fake), {.threads = 2, .vfs = "faulty", .clock = nullptr});
+  set_fail_writes(true);
+  auto r = post(server.port(), upload_event("lost-1"));
+  RawClient c(server.port());
+  c.send(make_request("GET", "/readyz"));
+  auto ready = c.read_response();
+  set_fail_writes(false);
+  EXPECT_EQ(r.status, 503);
+  EXPECT_NE(json::parse(r.body)["error"].get<std::string>().find("could not be stored"), std::string::npos);
+  ASSERT_TRUE(ready);
+  EXPECT_EQ(ready->status, 503);
+  EXPECT_NE(ready->body.find("store is not writable"), std::string::npos);
+  EXPECT_FALSE(server.store().event("lost-1"));
+  // Apple redelivers; now it sticks.
+  EXPECT_EQ(post(server.port(), upload_event("lost-1")).status, 200);
+  EXPECT_TRUE(fake.wait_for(1));
+}
+
+TEST(Delivery, ServerErrorsAreRetriedUntilDelivered) {
+  FakeHttpServer fake;
+  fake.push({503, {}, "busy"});
+  fake.push({503, {}, "busy"});
+  TestServer server(config_for(fake));
+  ASSERT_EQ(post(server.port(), upload_event("r-1")).status, 200);
+  auto ev = wait_event(server.store(), "r-1", [](const auto& e) { return e.state == "done"; });
+  ASSERT_TRUE(ev);
+  const auto& log = ev->jobs.at(0).attempt_log;
+  ASSERT_EQ(log.size(), 3u);
+  EXPECT_EQ(log[0].http_status, 503);
+  EXPECT_EQ(log[0].outcome, "retry");
+  EXPECT_NE(log[0].error.find("HTTP 503"), std::string::npos);
+  EXPECT_EQ(log[1].http_status, 503);
+  EXPECT_EQ(log[2].http_status, 200);
+  EXPECT_EQ(log[2].outcome, "done");
+  EXPECT_EQ(fake.count(), 3u);
+}
+
+TEST(Delivery, RetryAfterIsHonoured) {
+  FakeHttpServer fake;
+  fake.push({429, {{"Retry-After", "2"}}, R"({"error":"rate limited"})"});
+  TestServer server(config_for(fake));
+  ASSERT_EQ(post(server.port(), upload_event("ra-1")).status, 200);
+  // After the 429, the job is scheduled no earlier than Retry-After says
+  // (our own backoff here would be ~100 ms).
+  auto waiting = wait_event(server.store(), "ra-1", [](const auto& e) { return e.jobs.at(0).attempts == 1; });
+  ASSERT_TRUE(waiting);
+  const auto& job = waiting->jobs.at(0);
+  EXPECT_EQ(job.state, "pending");
+  EXPECT_GE(job.next_at_ms - job.attempt_log.at(0).started_at_ms, 2000);
+  auto done = wait_event(server.store(), "ra-1", [](const auto& e) { return e.state == "done"; });
+  ASSERT_TRUE(done);
+  EXPECT_EQ(done->jobs.at(0).attempt_log.size(), 2u);
+}
+
+TEST(Delivery, ClientErrorIsFinalThenRequeuedByRetry) {
+  FakeHttpServer fake;
+  fake.push({404, {}, "no such hook"});
+  TestServer server(config_for(fake));
+  ASSERT_EQ(post(server.port(), upload_event("d-1")).status, 200);
+  auto dead = wait_event(server.store(), "d-1", [](const auto& e) { return e.state == "dead"; });
+  ASSERT_TRUE(dead);
+  EXPECT_EQ(dead->jobs.at(0).attempt_log.size(), 1u);
+  EXPECT_NE(dead->jobs.at(0).last_error.find("HTTP 404: no such hook"), std::string::npos);
+  auto listed = server.store().events("dead", 10);
+  ASSERT_EQ(listed.size(), 1u);
+  EXPECT_EQ(listed[0].event_id, "d-1");
+  EXPECT_EQ(server.store().retry(std::to_string(dead->jobs.at(0).id), SystemClock().now_ms()), 1u);
+  auto done = wait_event(server.store(), "d-1", [](const auto& e) { return e.state == "done"; });
+  ASSERT_TRUE(done);
+  EXPECT_EQ(fake.count(), 2u);
+}
+
+TEST(Delivery, SameInstanceIsDeliveredInOrder) {
+  FakeHttpServer fake;
+  fake.push({503, {}, "first try fails"});
+  TestServer server(config_for(fake));
+  ASSERT_EQ(post(server.port(), upload_event("o-1", "same", "PROCESSING")).status, 200);
+  ASSERT_EQ(post(server.port(), upload_event("o-2", "same", "COMPLETE")).status, 200);
+  ASSERT_EQ(post(server.port(), upload_event("o-3", "other", "COMPLETE")).status, 200);
+  ASSERT_TRUE(fake.wait_for(4));
+  std::vector<std::string> same;
+  for (const auto& r : fake.requests())
+    if (r.body.find("\"same\"") != std::string::npos) same.push_back(json::parse(r.body)["data"]["id"]);
+  EXPECT_EQ(same, (std::vector<std::string>{"o-1", "o-1", "o-2"}));
+}
+
+TEST(Delivery, BackoffIsScheduledOnTheManualClock) {
+  ManualClock clock;
+  const std::int64_t t0 = clock.now_ms();
+  FakeHttpServer fake;
+  fake.push({500, {}, "oops"});
+  TestServer server(config_for(fake, "", "  initial_backoff: 5s\n  max_backoff: 1m\n"), {.threads = 2, .vfs = "", .clock = &clock});
+  ASSERT_EQ(post(server.port(), upload_event("m-1")).status, 200);
+  auto waiting = wait_event(server.store(), "m-1", [](const auto& e) { return e.jobs.at(0).attempts == 1; });
+  ASSERT_TRUE(waiting);
+  const auto& job = waiting->jobs.at(0);
+  EXPECT_EQ(job.attempt_log.at(0).started_at_ms, t0);  // time stood still
+  EXPECT_GE(job.next_at_ms, t0 + 4000);               // 5 s − 20 %
+  EXPECT_LE(job.next_at_ms, t0 + 6000);               // 5 s + 20 %
+  EXPECT_EQ(fake.count(), 1u);
+  clock.advance(6s);  // the worker sees it due at its next wake-up
+  auto done = wait_event(server.store(), "m-1", [](const auto& e) { return e.state == "done"; });
+  ASSERT_TRUE(done);
+  EXPECT_EQ(done->jobs.at(0).attempt_log.at(1).started_at_ms, t0 + 6000);
+}
+
+TEST(Delivery, SecretsStayOutOfTheLog) {
+  LogCapture cap(spdlog::level::trace);
+  {
+    FakeHttpServer fake;
+    fake.push({500, {}, "oops"});
+    TestServer server(config_for(fake));
+    ASSERT_EQ(post(server.port(), upload_event("s-1")).status, 200);
+    ASSERT_TRUE(wait_event(server.store(), "s-1", [](const auto& e) { return e.state == "done"; }));
+  }
+  auto text = cap.text();
+  EXPECT_NE(text.find("attempt job="), std::string::npos) << text;
+  EXPECT_NE(text.find("outcome=retry"), std::string::npos) << text;
+  EXPECT_EQ(text.find("key-that-must-stay-secret"), std::string::npos) << text;
+  EXPECT_EQ(text.find("s3cret"), std::string::npos) << text;
+}
+
+}  // namespace
+}  // namespace asc_webhookd::test

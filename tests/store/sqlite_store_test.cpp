@@ -1,0 +1,226 @@
+// The SQLite store on a real file: ingest and dedupe, job leasing and order,
+// attempts, retry, recovery, pruning, group commit, and failure injection.
+#include "asc_webhookd/store/sqlite_store.hpp"
+
+#include "support/faulty_vfs.hpp"
+#include "support/temp_dir.hpp"
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <thread>
+
+namespace asc_webhookd::store {
+namespace {
+
+using test::TempDir;
+
+ingest::Event make_event(const std::string& id, const std::string& instance = "inst-1",
+                         const std::string& new_state = "COMPLETE") {
+  auto body = R"({"data":{"type":"buildUploadStateUpdated","id":")" + id +
+              R"(","version":1,"attributes":{"oldState":"PROCESSING","newState":")" + new_state +
+              R"("},"relationships":{"instance":{"data":{"type":"buildUploads","id":")" + instance + R"("}}}}})";
+  auto ev = ingest::decode_event(body);
+  if (!ev) throw std::runtime_error(ev.error().message);
+  return *ev;
+}
+
+NewEvent new_event(const std::string& id, int jobs, std::int64_t at_ms = 1000, const std::string& instance = "inst-1") {
+  NewEvent ne{"app", make_event(id, instance), {}, at_ms};
+  for (int i = 0; i < jobs; ++i)
+    ne.jobs.push_back({"rule", i, "http", R"({"kind":"http"})", "app|buildUploads|" + instance + "|rule|" + std::to_string(i)});
+  return ne;
+}
+
+std::int64_t count(const std::string& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr);
+  sqlite3_stmt* s = nullptr;
+  sqlite3_prepare_v2(db, sql.c_str(), -1, &s, nullptr);
+  std::int64_t n = -1;
+  if (sqlite3_step(s) == SQLITE_ROW) n = sqlite3_column_int64(s, 0);
+  sqlite3_finalize(s);
+  sqlite3_close(db);
+  return n;
+}
+
+class StoreTest : public ::testing::Test {
+protected:
+  TempDir dir;
+  std::string path = dir.file("state.db");
+  std::unique_ptr<SqliteStore> store = std::move(SqliteStore::open({path, ""}).value());
+};
+
+TEST_F(StoreTest, IngestIsVisibleToAnotherConnectionWhenItReturns) {
+  auto r = store->ingest(new_event("e1", 2));
+  EXPECT_EQ(r.status, IngestStatus::accepted);
+  EXPECT_EQ(r.jobs, 2u);
+  EXPECT_EQ(count(path, "SELECT count(*) FROM events WHERE event_id = 'e1'"), 1);
+  EXPECT_EQ(count(path, "SELECT count(*) FROM jobs WHERE state = 'pending'"), 2);
+  EXPECT_EQ(count(path, "SELECT count(*) FROM history WHERE state = 'COMPLETE'"), 1);
+}
+
+TEST_F(StoreTest, DuplicatePlansNothing) {
+  EXPECT_EQ(store->ingest(new_event("e1", 2)).status, IngestStatus::accepted);
+  auto again = store->ingest(new_event("e1", 2));
+  EXPECT_EQ(again.status, IngestStatus::duplicate);
+  EXPECT_EQ(count(path, "SELECT count(*) FROM jobs"), 2);
+  EXPECT_EQ(count(path, "SELECT count(*) FROM events"), 1);
+  // The same data.id on another webhook is another event.
+  auto other = new_event("e1", 1);
+  other.webhook = "other";
+  EXPECT_EQ(store->ingest(std::move(other)).status, IngestStatus::accepted);
+}
+
+TEST_F(StoreTest, LeaseKeepsOrderPerOrderKeyAndRunsOthersInParallel) {
+  store->ingest(new_event("a", 1, 1000, "x"));
+  store->ingest(new_event("b", 1, 1001, "x"));
+  store->ingest(new_event("c", 1, 1002, "y"));
+  auto first = store->lease(5000, 60000);
+  ASSERT_TRUE(first.job);
+  auto second = store->lease(5000, 60000);
+  ASSERT_TRUE(second.job);
+  // "b" waits for "a" (same instance); "c" (another instance) does not.
+  EXPECT_NE(first.job->raw_event.find("\"a\""), std::string::npos);
+  EXPECT_NE(second.job->raw_event.find("\"c\""), std::string::npos);
+  EXPECT_FALSE(store->lease(5000, 60000).job);
+  // "a" fails and is rescheduled: "b" still waits behind it.
+  store->record(first.job->id, {5000, 10, 503, "HTTP 503", "retry"}, JobOutcome::retry, 9000);
+  auto none = store->lease(6000, 60000);
+  EXPECT_FALSE(none.job);
+  ASSERT_TRUE(none.next_due_ms);
+  EXPECT_EQ(*none.next_due_ms, 9000);
+  auto again = store->lease(9000, 60000);
+  ASSERT_TRUE(again.job);
+  EXPECT_EQ(again.job->id, first.job->id);
+  EXPECT_EQ(again.job->attempts, 1);
+  store->record(again.job->id, {9000, 10, 200, "", "done"}, JobOutcome::done, 9000);
+  auto b = store->lease(9001, 60000);
+  ASSERT_TRUE(b.job);
+  EXPECT_NE(b.job->raw_event.find("\"b\""), std::string::npos);
+}
+
+TEST_F(StoreTest, ExpiredLeaseMakesTheJobDueAgain) {
+  store->ingest(new_event("a", 1));
+  auto j = store->lease(1000, 500);
+  ASSERT_TRUE(j.job);
+  EXPECT_FALSE(store->lease(1400, 500).job);
+  auto again = store->lease(1500, 500);
+  ASSERT_TRUE(again.job);
+  EXPECT_EQ(again.job->id, j.job->id);
+}
+
+TEST_F(StoreTest, RecoverRunningResumesJobsOfACrashedProcess) {
+  store->ingest(new_event("a", 2));
+  ASSERT_TRUE(store->lease(1000, 600000).job);
+  EXPECT_EQ(store->recover_running(), 1u);
+  EXPECT_EQ(count(path, "SELECT count(*) FROM jobs WHERE state = 'pending'"), 2);
+}
+
+TEST_F(StoreTest, DeadJobsAreListedAndRequeued) {
+  store->ingest(new_event("a", 1));
+  auto j = store->lease(1000, 60000);
+  store->record(j.job->id, {1000, 5, 404, "HTTP 404: Not Found", "dead"}, JobOutcome::dead, 1000);
+  auto dead = store->events("dead", 10);
+  ASSERT_EQ(dead.size(), 1u);
+  EXPECT_EQ(dead[0].event_id, "a");
+  auto shown = store->event("a");
+  ASSERT_TRUE(shown);
+  ASSERT_EQ(shown->jobs.size(), 1u);
+  EXPECT_EQ(shown->jobs[0].state, "dead");
+  ASSERT_EQ(shown->jobs[0].attempt_log.size(), 1u);
+  EXPECT_EQ(shown->jobs[0].attempt_log[0].http_status, 404);
+  EXPECT_EQ(store->retry("a", 2000), 1u);  // by the event's data.id
+  EXPECT_TRUE(store->events("dead", 10).empty());
+  EXPECT_EQ(store->events("pending", 10).size(), 1u);
+  EXPECT_EQ(store->retry("a", 2000), 0u);  // nothing dead any more
+  auto again = store->lease(2000, 60000);
+  ASSERT_TRUE(again.job);
+  EXPECT_EQ(again.job->attempts, 0);
+}
+
+TEST_F(StoreTest, PruneRemovesOnlyOldDoneEvents) {
+  store->ingest(new_event("old-done", 1, 1000, "p"));
+  store->ingest(new_event("old-pending", 1, 1000, "q"));
+  store->ingest(new_event("old-nojobs", 0, 1000, "r"));
+  store->ingest(new_event("new-done", 0, 50'000, "s"));
+  auto j = store->lease(2000, 60000);
+  ASSERT_TRUE(j.job);
+  ASSERT_NE(j.job->raw_event.find("old-done"), std::string::npos);
+  store->record(j.job->id, {2000, 1, 200, "", "done"}, JobOutcome::done, 2000);
+  EXPECT_EQ(store->prune(10'000), 2u);
+  EXPECT_EQ(count(path, "SELECT count(*) FROM events"), 2);
+  EXPECT_TRUE(store->event("old-pending"));
+  EXPECT_TRUE(store->event("new-done"));
+  EXPECT_EQ(count(path, "SELECT count(*) FROM attempts"), 0);  // cascaded
+  // Pruned means forgotten: the same id is new again (dedupe window = retention).
+  EXPECT_EQ(store->ingest(new_event("old-done", 0, 60'000, "p")).status, IngestStatus::accepted);
+}
+
+TEST_F(StoreTest, ConcurrentIngestsShareCommits) {
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t)
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 50; ++i) store->ingest(new_event("g" + std::to_string(t) + "-" + std::to_string(i), 1));
+    });
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(count(path, "SELECT count(*) FROM events"), 400);
+  EXPECT_EQ(store->tasks(), 400u);
+  EXPECT_LT(store->commits(), store->tasks()) << "no group commit happened";
+}
+
+TEST_F(StoreTest, HistoryAndKeyValue) {
+  store->ingest(new_event("h1", 0, 1000, "v"));
+  auto e2 = new_event("h2", 0, 2000, "v");
+  e2.event = make_event("h2", "v", "FAILED");
+  store->ingest(std::move(e2));
+  auto h = store->history("app", "v");
+  ASSERT_EQ(h.size(), 2u);
+  EXPECT_EQ(h[0].state, "COMPLETE");
+  EXPECT_EQ(h[1].state, "FAILED");
+  EXPECT_FALSE(store->kv_get("slack:thread:x"));
+  EXPECT_TRUE(store->kv_put("slack:thread:x", "1700000000.000100"));
+  EXPECT_EQ(store->kv_get("slack:thread:x"), "1700000000.000100");
+  EXPECT_EQ(store->check_writable(), "");
+}
+
+TEST(StoreOpen, RefusesADatabaseFromTheFuture) {
+  TempDir dir;
+  auto path = dir.file("future.db");
+  sqlite3* db = nullptr;
+  sqlite3_open(path.c_str(), &db);
+  sqlite3_exec(db, "PRAGMA user_version=99", nullptr, nullptr, nullptr);
+  sqlite3_close(db);
+  auto st = SqliteStore::open({path, ""});
+  ASSERT_FALSE(st);
+  EXPECT_NE(st.error().message.find("schema version 99"), std::string::npos);
+}
+
+TEST(StoreOpen, UnopenablePathIsAClearError) {
+  auto st = SqliteStore::open({"/nonexistent/dir/state.db", ""});
+  ASSERT_FALSE(st);
+  EXPECT_NE(st.error().message.find("cannot open the store /nonexistent/dir/state.db"), std::string::npos);
+}
+
+TEST(StoreFaults, FailedCommitLeavesNothingHalfWritten) {
+  test::register_faulty_vfs();
+  TempDir dir;
+  auto path = dir.file("faulty.db");
+  auto st = std::move(SqliteStore::open({path, "faulty"}).value());
+  ASSERT_EQ(st->ingest(new_event("before", 2)).status, IngestStatus::accepted);
+  test::set_fail_writes(true);
+  auto failed = st->ingest(new_event("during", 3));
+  EXPECT_EQ(failed.status, IngestStatus::failed);
+  EXPECT_FALSE(failed.error.empty());
+  EXPECT_NE(st->check_writable(), "");
+  test::set_fail_writes(false);
+  EXPECT_EQ(count(path, "SELECT count(*) FROM events"), 1);
+  EXPECT_EQ(count(path, "SELECT count(*) FROM jobs"), 2);
+  // The store recovers once the disk does, and the event can be delivered again.
+  EXPECT_EQ(st->ingest(new_event("during", 3)).status, IngestStatus::accepted);
+  EXPECT_EQ(count(path, "SELECT count(*) FROM jobs"), 5);
+  EXPECT_EQ(st->check_writable(), "");
+}
+
+}  // namespace
+}  // namespace asc_webhookd::store

@@ -1,0 +1,138 @@
+#include "support/fake_http.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+
+namespace asc_webhookd::test {
+
+FakeHttpServer::FakeHttpServer(Handler handler) : handler_(std::move(handler)) {
+  listen_fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+  int one = 1;
+  ::setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(listen_fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  ::listen(listen_fd_, 64);
+  socklen_t len = sizeof a;
+  ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&a), &len);
+  port_ = ntohs(a.sin_port);
+  acceptor_ = std::thread([this] {
+    while (!stopping_) {
+      pollfd p{listen_fd_, POLLIN, 0};
+      if (::poll(&p, 1, 50) <= 0) continue;
+      int fd = ::accept(listen_fd_, nullptr, nullptr);
+      if (fd < 0) continue;
+      std::lock_guard lock(mutex_);
+      client_fds_.push_back(fd);
+      workers_.emplace_back([this, fd] { serve(fd); });
+    }
+  });
+}
+
+FakeHttpServer::~FakeHttpServer() {
+  stopping_ = true;
+  acceptor_.join();
+  {
+    std::lock_guard lock(mutex_);
+    for (int fd : client_fds_) ::shutdown(fd, SHUT_RDWR);
+  }
+  for (auto& t : workers_) t.join();
+  for (int fd : client_fds_) ::close(fd);
+  ::close(listen_fd_);
+}
+
+void FakeHttpServer::push(FakeResponse r) {
+  std::lock_guard lock(mutex_);
+  canned_.push_back(std::move(r));
+}
+
+std::vector<FakeRequest> FakeHttpServer::requests() const {
+  std::lock_guard lock(mutex_);
+  return requests_;
+}
+
+std::size_t FakeHttpServer::count() const {
+  std::lock_guard lock(mutex_);
+  return requests_.size();
+}
+
+bool FakeHttpServer::wait_for(std::size_t n, std::chrono::milliseconds timeout) const {
+  std::unique_lock lock(mutex_);
+  return cv_.wait_for(lock, timeout, [&] { return requests_.size() >= n; });
+}
+
+void FakeHttpServer::serve(int fd) {
+  std::string buf;
+  char chunk[16384];
+  for (;;) {
+    std::size_t head_end;
+    while ((head_end = buf.find("\r\n\r\n")) == std::string::npos) {
+      auto n = ::recv(fd, chunk, sizeof chunk, 0);
+      if (n <= 0) return;
+      buf.append(chunk, static_cast<std::size_t>(n));
+    }
+    FakeRequest req;
+    std::string head = buf.substr(0, head_end);
+    auto line_end = head.find("\r\n");
+    std::string line = head.substr(0, line_end);
+    auto sp1 = line.find(' '), sp2 = line.rfind(' ');
+    req.method = line.substr(0, sp1);
+    req.target = line.substr(sp1 + 1, sp2 - sp1 - 1);
+    std::size_t pos = line_end == std::string::npos ? head.size() : line_end + 2;
+    while (pos < head.size()) {
+      auto e = head.find("\r\n", pos);
+      if (e == std::string::npos) e = head.size();
+      std::string h = head.substr(pos, e - pos);
+      auto colon = h.find(':');
+      if (colon != std::string::npos) {
+        std::string name = h.substr(0, colon);
+        std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
+        std::string value = h.substr(colon + 1);
+        while (!value.empty() && value.front() == ' ') value.erase(0, 1);
+        req.headers[name] = value;
+      }
+      pos = e + 2;
+    }
+    std::size_t length = req.headers.count("content-length") ? std::stoul(req.headers["content-length"]) : 0;
+    while (buf.size() < head_end + 4 + length) {
+      auto n = ::recv(fd, chunk, sizeof chunk, 0);
+      if (n <= 0) return;
+      buf.append(chunk, static_cast<std::size_t>(n));
+    }
+    req.body = buf.substr(head_end + 4, length);
+    buf.erase(0, head_end + 4 + length);
+    req.at = std::chrono::steady_clock::now();
+
+    FakeResponse res;
+    {
+      std::unique_lock lock(mutex_);
+      if (!canned_.empty()) {
+        res = canned_.front();
+        canned_.pop_front();
+      } else if (handler_) {
+        lock.unlock();
+        res = handler_(req);
+      }
+    }
+    {
+      std::lock_guard lock(mutex_);  // recorded on arrival, answered after the delay
+      requests_.push_back(req);
+    }
+    cv_.notify_all();
+    if (res.delay.count() > 0) std::this_thread::sleep_for(res.delay);
+    std::string out = "HTTP/1.1 " + std::to_string(res.status) + " X\r\nContent-Length: " + std::to_string(res.body.size()) + "\r\n";
+    for (const auto& [k, v] : res.headers) out += k + ": " + v + "\r\n";
+    out += "\r\n" + res.body;
+    if (::send(fd, out.data(), out.size(), MSG_NOSIGNAL) < 0) return;
+    if (req.header("connection") == "close") return;
+  }
+}
+
+}  // namespace asc_webhookd::test
