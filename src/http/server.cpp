@@ -159,21 +159,34 @@ public:
   }
 
 private:
+  // Deadlines without a timer operation per phase: arm() only moves
+  // deadline_; the one watch timer is re-armed only when the new deadline is
+  // earlier than the time it is waiting for. When it fires it cancels the
+  // socket if the deadline has passed, or sleeps again until the new one.
   void arm(Duration d) {
     timed_out_ = false;
-    auto gen = ++generation_;
-    timer_.expires_after(d);
-    timer_.async_wait([weak = this->weak_from_this(), gen](error_code ec) {
-      auto self = weak.lock();
-      if (ec || !self || self->generation_ != gen) return;
-      self->timed_out_ = true;
-      error_code ignored;
-      beast::get_lowest_layer(self->stream_).cancel(ignored);
-    });
+    deadline_ = std::chrono::steady_clock::now() + d;
+    if (!watching_ || deadline_ < watch_until_) watch();
   }
-  void disarm() {
-    ++generation_;
-    timer_.cancel();
+  void disarm() { deadline_ = std::chrono::steady_clock::time_point::max(); }
+
+  void watch() {
+    watching_ = true;
+    watch_until_ = deadline_;
+    timer_.expires_at(deadline_);
+    timer_.async_wait([weak = this->weak_from_this(), gen = ++generation_](error_code ec) {
+      auto self = weak.lock();
+      if (!self || self->generation_ != gen) return;  // superseded by a newer watch
+      self->watching_ = false;
+      if (ec) return;
+      if (self->deadline_ <= std::chrono::steady_clock::now()) {
+        self->timed_out_ = true;
+        error_code ignored;
+        beast::get_lowest_layer(self->stream_).cancel(ignored);
+      } else if (self->deadline_ != std::chrono::steady_clock::time_point::max()) {
+        self->watch();
+      }
+    });
   }
 
   net::awaitable<bool> write(Response& res) {
@@ -208,6 +221,9 @@ private:
   std::shared_ptr<const config::Config> cfg_;
   beast::flat_buffer buffer_;
   std::uint64_t generation_ = 0;
+  std::chrono::steady_clock::time_point deadline_ = std::chrono::steady_clock::time_point::max();
+  std::chrono::steady_clock::time_point watch_until_{};
+  bool watching_ = false;
   bool timed_out_ = false;
   bool idle_ = true;
   bool stopping_ = false;
@@ -342,8 +358,9 @@ net::awaitable<void> Session<Stream>::run() {
     res.keep_alive(keep);
     const bool written = co_await write(res);
     const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
-    lg->info("request id={} remote={} method={} target={} status={} bytes={} ms={:.2f}", info.request_id, info.remote,
-             std::string(req.method_string()), std::string(req.target()), res.result_int(), req.body().size(), ms);
+    if (lg->should_log(spdlog::level::info))
+      lg->info("request id={} remote={} method={} target={} status={} bytes={} ms={:.2f}", info.request_id, info.remote,
+               std::string(req.method_string()), std::string(req.target()), res.result_int(), req.body().size(), ms);
     if (!written) co_return;
     if (!keep) {
       co_await linger_close();

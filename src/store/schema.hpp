@@ -37,7 +37,8 @@ CREATE TABLE jobs (
   last_error   TEXT
 ) STRICT;
 CREATE INDEX jobs_due ON jobs(state, next_at);
-CREATE INDEX jobs_order ON jobs(order_key, id);
+CREATE INDEX jobs_lease ON jobs(state, lease_until);
+CREATE INDEX jobs_order ON jobs(order_key, state, id);
 CREATE INDEX jobs_event ON jobs(event_seq);
 CREATE TABLE attempts (
   id          INTEGER PRIMARY KEY,

@@ -84,32 +84,58 @@ struct SqliteStore::Impl {
     }
   }
 
+  // One transaction for the whole batch: one fsync however many tasks.
+  // Tasks run without savepoints (they cost two statements each); if one
+  // fails, the batch is rolled back and each task is run again in its own
+  // transaction, so one bad task cannot sink the others.
   void run_batch(std::vector<Task>& batch) {
-    std::vector<char> ok(batch.size(), 0);
     std::vector<std::string> errors(batch.size());
-    std::string err = db.exec("BEGIN IMMEDIATE");
+    std::string err = exec_cached("BEGIN IMMEDIATE");
+    bool task_failed = false;
     if (err.empty()) {
-      for (std::size_t i = 0; i < batch.size(); ++i) {
-        db.exec("SAVEPOINT task");
-        try {
-          ok[i] = batch[i].work(db, errors[i]);
-        } catch (const std::exception& e) {
-          errors[i] = e.what();
-          ok[i] = 0;
-        }
-        if (!ok[i]) db.exec("ROLLBACK TO task");
-        db.exec("RELEASE task");
+      for (std::size_t i = 0; i < batch.size() && !task_failed; ++i) task_failed = !run_task(batch[i], errors[i]);
+      if (task_failed) {
+        exec_cached("ROLLBACK");
+      } else {
+        err = exec_cached("COMMIT");
+        if (!err.empty()) exec_cached("ROLLBACK");
       }
-      err = db.exec("COMMIT");
-      if (!err.empty()) db.exec("ROLLBACK");
+    }
+    if (task_failed && batch.size() > 1) {
+      for (auto& t : batch) {
+        std::vector<Task> one;
+        one.push_back(std::move(t));
+        run_batch(one);
+      }
+      return;
     }
     if (!err.empty()) {
       for (auto& t : batch) t.done(false, "store commit failed: " + err);
       return;
     }
+    if (task_failed) {  // a batch of one whose task failed: rolled back, nothing kept
+      batch[0].done(false, errors[0]);
+      return;
+    }
     ++commits;
     tasks += batch.size();
-    for (std::size_t i = 0; i < batch.size(); ++i) batch[i].done(ok[i] != 0, errors[i]);
+    for (std::size_t i = 0; i < batch.size(); ++i) batch[i].done(true, errors[i]);
+  }
+
+  bool run_task(Task& t, std::string& error) {
+    try {
+      return t.work(db, error);
+    } catch (const std::exception& e) {
+      error = e.what();
+      return false;
+    }
+  }
+
+  // Transaction control through the statement cache (no re-parsing).
+  std::string exec_cached(const char* sql) {
+    auto s = db.stmt(sql);
+    int rc = s.step();
+    return rc == SQLITE_DONE || rc == SQLITE_ROW ? std::string() : db.error();
   }
 };
 
@@ -218,19 +244,30 @@ void SqliteStore::lease_async(std::int64_t now_ms, std::int64_t lease_ms, std::f
   auto result = std::make_shared<LeaseResult>();
   impl_->submit(
       {[result, now_ms, lease_ms](sql::Db& db, std::string&) {
-         // Due: pending and its time has come, or running with an expired
-         // lease (its worker died). Not leased while an earlier job with the
-         // same order key is still pending or running (per-instance order).
+         // Due: running with an expired lease (its worker died), or pending
+         // and its time has come, and not behind an earlier job with the
+         // same order key that is still pending or running (per-instance
+         // order). Two index walks rather than one OR, so neither scans.
+         std::int64_t id = 0;
+         {
+           auto expired = db.stmt("SELECT id FROM jobs WHERE state = 'running' AND lease_until <= ?1 LIMIT 1");
+           expired.bind(1, now_ms);
+           if (expired.step() == SQLITE_ROW) id = expired.i64(0);
+         }
+         if (id == 0) {
+           auto due = db.stmt(
+               "SELECT j.id FROM jobs j WHERE j.state = 'pending' AND j.next_at <= ?1"
+               "  AND NOT EXISTS (SELECT 1 FROM jobs k WHERE k.order_key = j.order_key"
+               "                  AND k.state IN ('pending', 'running') AND k.id < j.id)"
+               " ORDER BY j.next_at, j.id LIMIT 1");
+           due.bind(1, now_ms);
+           if (due.step() == SQLITE_ROW) id = due.i64(0);
+         }
          auto s = db.stmt(
-             "UPDATE jobs SET state = 'running', lease_until = ?1 + ?2 WHERE id = ("
-             "  SELECT j.id FROM jobs j"
-             "  WHERE ((j.state = 'pending' AND j.next_at <= ?1) OR (j.state = 'running' AND j.lease_until <= ?1))"
-             "    AND NOT EXISTS (SELECT 1 FROM jobs k WHERE k.order_key = j.order_key AND k.id < j.id"
-             "                    AND k.state IN ('pending', 'running'))"
-             "  ORDER BY j.next_at, j.id LIMIT 1)"
+             "UPDATE jobs SET state = 'running', lease_until = ?2 + ?3 WHERE id = ?1"
              " RETURNING id, event_seq, rule, action_index, kind, action, attempts, created_at");
-         s.bind(1, now_ms).bind(2, lease_ms);
-         int rc = s.step();
+         s.bind(1, id).bind(2, now_ms).bind(3, lease_ms);
+         int rc = id == 0 ? SQLITE_DONE : s.step();
          if (rc == SQLITE_ROW) {
            LeasedJob j;
            j.id = s.i64(0);
@@ -257,8 +294,8 @@ void SqliteStore::lease_async(std::int64_t now_ms, std::int64_t lease_ms, std::f
          // that one is recorded, by the worker that records it.
          auto n = db.stmt(
              "SELECT min(t) FROM (SELECT min(j.next_at) AS t FROM jobs j WHERE j.state = 'pending'"
-             "   AND NOT EXISTS (SELECT 1 FROM jobs k WHERE k.order_key = j.order_key AND k.id < j.id"
-             "                   AND k.state IN ('pending', 'running'))"
+             "   AND NOT EXISTS (SELECT 1 FROM jobs k WHERE k.order_key = j.order_key"
+             "                   AND k.state IN ('pending', 'running') AND k.id < j.id)"
              " UNION ALL SELECT min(lease_until) FROM jobs WHERE state = 'running')");
          if (n.step() == SQLITE_ROW && !n.is_null(0)) result->next_due_ms = n.i64(0);
          return true;
