@@ -3,6 +3,7 @@
 #include "asc_webhookd/app/cli.hpp"
 #include "asc_webhookd/config/loader.hpp"
 #include "asc_webhookd/core/log.hpp"
+#include "asc_webhookd/core/metrics.hpp"
 #include "asc_webhookd/http/router.hpp"
 #include "asc_webhookd/http/server.hpp"
 #include "asc_webhookd/core/clock.hpp"
@@ -12,6 +13,8 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <systemd/sd-daemon.h>
+
+#include <time.h>
 
 #include <condition_variable>
 #include <iostream>
@@ -45,16 +48,38 @@ private:
 };
 
 void apply_logging(const config::Config& cfg) {
-  log::init({cfg.log.level, cfg.log.json ? log::Format::json : log::Format::text});
+  log::init({cfg.log.level, cfg.log.json ? log::Format::json : log::Format::text, log::stderr_is_journal()});
+}
+
+// RELOADING=1 with MONOTONIC_USEC, as systemd 253+ expects for
+// Type=notify-reload (harmless for older systemd and without systemd).
+void notify_reloading() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  auto usec = static_cast<unsigned long long>(ts.tv_sec) * 1'000'000ull + static_cast<unsigned long long>(ts.tv_nsec) / 1000;
+  sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu", usec);
+}
+
+// WATCHDOG=1 from the event loop itself every half WatchdogSec: if the loop
+// wedges, the pings stop and systemd restarts the service.
+void start_watchdog(net::steady_timer& timer, std::chrono::microseconds interval) {
+  timer.expires_after(interval);
+  timer.async_wait([&timer, interval](boost::system::error_code ec) {
+    if (ec) return;
+    sd_notify(0, "WATCHDOG=1");
+    start_watchdog(timer, interval);
+  });
 }
 
 void reload(ConfigHolder& holder, http::Server& server) {
   auto lg = log::get("app");
   auto old = holder.get();
   auto result = config::load_config_file(old->source_path);
+  auto& reg = metrics::Registry::global();
   if (!result.ok()) {
     for (const auto& d : result.diagnostics) lg->error("reload rejected: {}", d.text());
     lg->error("reload failed; still serving the previous configuration");
+    reg.inc("asc_webhookd_config_reloads_total", {{"result", "failure"}});
     return;
   }
   for (const auto& d : result.diagnostics) lg->warn("{}", d.text());
@@ -68,11 +93,13 @@ void reload(ConfigHolder& holder, http::Server& server) {
       server.reload_tls(*next.server.tls);
     } catch (const std::exception& e) {
       lg->error("reload failed: {}; still serving the previous configuration", e.what());
+      reg.inc("asc_webhookd_config_reloads_total", {{"result", "failure"}});
       return;
     }
   }
   holder.set(result.config);
   apply_logging(next);
+  reg.inc("asc_webhookd_config_reloads_total", {{"result", "success"}});
   lg->info("configuration reloaded webhooks={} rules={}", next.webhooks.size(), next.rules.size());
 }
 
@@ -122,6 +149,13 @@ int serve(const std::string& config_path) {
     return runtime;
   }
   auto& st = **opened;
+  auto& reg = metrics::Registry::global();
+  metrics::describe_standard(reg);
+  reg.on_scrape([&st](metrics::Registry& r) {
+    for (const char* state : {"pending", "running", "dead"})
+      r.set("asc_webhookd_jobs", {{"state", state}}, static_cast<double>(st.count_jobs(state)));
+    metrics::update_process_metrics(r);
+  });
   if (auto n = st.recover_running(); n > 0) lg->warn("resuming jobs left running by an earlier stop jobs={}", n);
 
   ConfigHolder holder(cfg);
@@ -141,12 +175,13 @@ int serve(const std::string& config_path) {
   Pruner pruner(st, source, clock);
 
   net::signal_set signals(ioc, SIGINT, SIGTERM, SIGHUP);
+  net::steady_timer watchdog(ioc);
   net::steady_timer grace(ioc);
   bool stopping = false;
   std::function<void(boost::system::error_code, int)> on_signal = [&](boost::system::error_code ec, int sig) {
     if (ec) return;
     if (sig == SIGHUP) {
-      sd_notify(0, "RELOADING=1");
+      notify_reloading();
       reload(holder, server);
       sd_notify(0, "READY=1");
       signals.async_wait(on_signal);
@@ -157,6 +192,7 @@ int serve(const std::string& config_path) {
     lg->info("stopping signal={}", sig == SIGTERM ? "SIGTERM" : "SIGINT");
     sd_notify(0, "STOPPING=1");
     signals.cancel();
+    watchdog.cancel();
     grace.expires_after(kShutdownGrace);
     grace.async_wait([&](boost::system::error_code gec) {
       if (gec) return;
@@ -175,6 +211,9 @@ int serve(const std::string& config_path) {
   lg->info("started version={} io_threads={} store={} webhooks={} rules={}", ASC_WEBHOOKD_VERSION, threads,
            cfg->store.path, cfg->webhooks.size(), cfg->rules.size());
   sd_notify(0, "READY=1");
+  std::uint64_t watchdog_usec = 0;
+  if (sd_watchdog_enabled(0, &watchdog_usec) > 0 && watchdog_usec > 0)
+    start_watchdog(watchdog, std::chrono::microseconds(watchdog_usec / 2));
 
   std::vector<std::thread> pool;
   for (unsigned i = 1; i < threads; ++i) pool.emplace_back([&] { ioc.run(); });

@@ -3,6 +3,11 @@
 #include <spdlog/details/log_msg.h>
 #include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/sinks/systemd_sink.h>
+
+#include <sys/stat.h>
+
+#include <cstdlib>
 #include <spdlog/spdlog.h>
 
 #include <nlohmann/json.hpp>
@@ -76,7 +81,11 @@ void init(const Options& options, spdlog::sink_ptr sink) {
   // sink (loggers may be writing to it from other threads) and changes its
   // formatter and the levels, which spdlog allows concurrently.
   const bool new_sink = sink || !s.sink;
-  if (new_sink) s.sink = sink ? std::move(sink) : std::make_shared<spdlog::sinks::stderr_sink_mt>();
+  if (new_sink) {
+    if (sink) s.sink = std::move(sink);
+    else if (options.journal) s.sink = std::make_shared<spdlog::sinks::systemd_sink_mt>("asc-webhookd", true);
+    else s.sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
+  }
   s.sink->set_formatter(make_formatter(options.format));
   s.sink->set_level(spdlog::level::trace);
   for (auto& [name, l] : s.loggers) {
@@ -97,6 +106,16 @@ std::shared_ptr<spdlog::logger> get(std::string_view subsystem) {
   configure(*l, s);
   s.loggers.emplace(std::string(subsystem), l);
   return l;
+}
+
+bool stderr_is_journal() {
+  const char* js = std::getenv("JOURNAL_STREAM");  // "DEV:INODE" of the journal stream
+  if (!js) return false;
+  struct stat st {};
+  if (fstat(2, &st) != 0) return false;
+  unsigned long long dev = 0, ino = 0;
+  if (std::sscanf(js, "%llu:%llu", &dev, &ino) != 2) return false;
+  return dev == static_cast<unsigned long long>(st.st_dev) && ino == static_cast<unsigned long long>(st.st_ino);
 }
 
 std::optional<spdlog::level::level_enum> parse_level(std::string_view name) {

@@ -2,6 +2,7 @@
 
 #include "asc_webhookd/actions/action.hpp"
 #include "asc_webhookd/core/log.hpp"
+#include "asc_webhookd/core/metrics.hpp"
 #include "asc_webhookd/delivery/backoff.hpp"
 #include "asc_webhookd/rules/engine.hpp"
 #include "asc_webhookd/rules/template.hpp"
@@ -118,6 +119,12 @@ net::awaitable<void> Engine::Impl::run_job(const store::LeasedJob& job) {
   store::Attempt a{started, duration.count(), outcome.result.status ? std::optional<int>(static_cast<int>(*outcome.result.status)) : std::nullopt,
                    error, outcome_text};
   ++attempts;
+  auto& reg = metrics::Registry::global();
+  reg.inc("asc_webhookd_attempts_total", {{"kind", job.kind}, {"outcome", outcome_text}});
+  reg.observe("asc_webhookd_attempt_duration_seconds", {{"kind", job.kind}}, static_cast<double>(duration.count()) / 1000.0);
+  if (result == store::JobOutcome::done)
+    reg.observe("asc_webhookd_event_to_action_seconds", {{"kind", job.kind}},
+                static_cast<double>(std::max<std::int64_t>(0, now - job.created_at_ms)) / 1000.0);
   auto level = result == store::JobOutcome::done ? spdlog::level::info
                : result == store::JobOutcome::dead ? spdlog::level::err
                                                    : spdlog::level::warn;

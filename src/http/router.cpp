@@ -1,6 +1,7 @@
 #include "asc_webhookd/http/router.hpp"
 
 #include "asc_webhookd/core/log.hpp"
+#include "asc_webhookd/core/metrics.hpp"
 #include "asc_webhookd/ingest/webhook_handler.hpp"
 #include "asc_webhookd/rules/engine.hpp"
 #include "asc_webhookd/store/async.hpp"
@@ -52,6 +53,16 @@ boost::asio::awaitable<Response> Router::handle(Request& req, const RequestInfo&
     if (req.method() != bhttp::verb::get) co_return method_not_allowed("GET", req, info);
     co_return json_response(200, R"({"status":"ok"})", req, info);
   }
+  if (path == "/metrics") {
+    if (req.method() != bhttp::verb::get) co_return method_not_allowed("GET", req, info);
+    Response res{bhttp::status::ok, req.version()};
+    res.set(bhttp::field::server, "asc-webhookd/" ASC_WEBHOOKD_VERSION);
+    res.set(bhttp::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
+    res.set("X-Request-Id", info.request_id);
+    res.body() = metrics::Registry::global().render();
+    res.prepare_payload();
+    co_return res;
+  }
   if (path == "/readyz") {
     if (req.method() != bhttp::verb::get) co_return method_not_allowed("GET", req, info);
     co_return co_await ready(req, info);
@@ -80,7 +91,9 @@ boost::asio::awaitable<Response> Router::webhook(Request& req, const RequestInfo
   auto out = ingest::handle_webhook(*cfg, name, req["x-apple-signature"], req.body());
   auto lg = log::get("ingest");
   auto elapsed = [&] { return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count(); };
+  auto& reg = metrics::Registry::global();
   if (!out.event) {
+    reg.inc("asc_webhookd_events_total", {{"webhook", std::string(name)}, {"type", "-"}, {"outcome", out.outcome}});
     lg->warn("event webhook={} outcome={} error=\"{}\" remote={} request_id={}", name, out.outcome,
              out.body.value("error", ""), info.remote, info.request_id);
     co_return json_response(static_cast<unsigned>(out.status), out.body.dump(), req, info);
@@ -112,6 +125,7 @@ boost::asio::awaitable<Response> Router::webhook(Request& req, const RequestInfo
       outcome = "store_failed";
       break;
   }
+  reg.inc("asc_webhookd_events_total", {{"webhook", std::string(name)}, {"type", type}, {"outcome", outcome}});
   if (status == 200)
     lg->info("event webhook={} type={} id={} from={} to={} outcome={} jobs={} ms={:.2f} request_id={}", name, type, id,
              from, to, outcome, stored.jobs, elapsed(), info.request_id);

@@ -1,6 +1,7 @@
 #include "asc_webhookd/http/server.hpp"
 
 #include "asc_webhookd/core/log.hpp"
+#include "asc_webhookd/core/metrics.hpp"
 #include "asc_webhookd/http/router.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -42,6 +43,16 @@ std::string new_request_id() {
     v >>= 4;
   }
   return id;
+}
+
+// Low-cardinality route label for metrics: never the raw path.
+std::string route_label(std::string_view target) {
+  auto q = target.find('?');
+  auto path = q == std::string_view::npos ? target : target.substr(0, q);
+  if (path.rfind("/webhooks/", 0) == 0) return "/webhooks";
+  if (path == "/healthz" || path == "/readyz" || path == "/metrics") return std::string(path);
+  if (path.rfind("/api/", 0) == 0 || path == "/ui") return "/api";
+  return "other";
 }
 
 std::string address_text(const tcp::endpoint& ep) {
@@ -205,6 +216,8 @@ private:
     auto res = json_response(status, "{\"error\":\"" + message + "\"}", req, info);
     res.keep_alive(false);
     co_await write(res);
+    metrics::Registry::global().inc("asc_webhookd_http_requests_total",
+                                    {{"route", "-"}, {"code", std::to_string(status)}});
     log::get("http")->info("request id={} remote={} status={} error=\"{}\"", info.request_id, peer_, status, message);
   }
 
@@ -357,6 +370,8 @@ net::awaitable<void> Session<Stream>::run() {
     const bool keep = req.keep_alive() && !stopping_ && !server_->stopping;
     res.keep_alive(keep);
     const bool written = co_await write(res);
+    metrics::Registry::global().inc("asc_webhookd_http_requests_total",
+                                    {{"route", route_label(req.target())}, {"code", std::to_string(res.result_int())}});
     const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
     if (lg->should_log(spdlog::level::info))
       lg->info("request id={} remote={} method={} target={} status={} bytes={} ms={:.2f}", info.request_id, info.remote,

@@ -1,5 +1,6 @@
 #include "support/test_server.hpp"
 
+#include "asc_webhookd/core/metrics.hpp"
 #include "asc_webhookd/delivery/engine.hpp"
 #include "asc_webhookd/http/router.hpp"
 #include "asc_webhookd/http/server.hpp"
@@ -41,6 +42,7 @@ TestServer::TestServer(const std::string& yaml, TestServerOptions options) {
   auto* engine = engine_.get();
   http::Router::Dependencies deps{source, store_.get(), &clock, [engine] { engine->notify(); }};
   server_ = std::make_unique<http::Server>(*ioc_, source, std::make_shared<http::Router>(deps));
+  metrics::describe_standard(metrics::Registry::global());
   server_->start();
   engine_->start();
   for (unsigned i = 0; i < options.threads; ++i)

@@ -17,7 +17,11 @@ enum class Format { text, json };
 struct Options {
   spdlog::level::level_enum level = spdlog::level::info;
   Format format = Format::text;
+  bool journal = false;  // write to journald (with a priority per level) instead of stderr
 };
+
+// True when stderr is connected to the journal (systemd sets JOURNAL_STREAM).
+bool stderr_is_journal();
 
 // Configures every logger, existing and future. `sink` replaces the current
 // sink (stderr by default; tests pass an ostream sink to read what was
