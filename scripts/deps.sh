@@ -9,6 +9,7 @@ PACKAGES=(
   nlohmann-json3-dev libspdlog-dev libfmt-dev libyaml-cpp-dev
   libsqlite3-dev libsystemd-dev libkainjow-mustache-dev
   libgtest-dev libgmock-dev
+  systemd   # systemd-analyze, for the unit-file test
 )
 
 missing=()
