@@ -1,4 +1,5 @@
 #include "support/fake_http.hpp"
+#include "support/raw_client.hpp"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -79,27 +80,10 @@ void FakeHttpServer::serve(int fd) {
       buf.append(chunk, static_cast<std::size_t>(n));
     }
     FakeRequest req;
-    std::string head = buf.substr(0, head_end);
-    auto line_end = head.find("\r\n");
-    std::string line = head.substr(0, line_end);
+    std::string line = parse_head(buf.substr(0, head_end), req.headers);
     auto sp1 = line.find(' '), sp2 = line.rfind(' ');
     req.method = line.substr(0, sp1);
     req.target = line.substr(sp1 + 1, sp2 - sp1 - 1);
-    std::size_t pos = line_end == std::string::npos ? head.size() : line_end + 2;
-    while (pos < head.size()) {
-      auto e = head.find("\r\n", pos);
-      if (e == std::string::npos) e = head.size();
-      std::string h = head.substr(pos, e - pos);
-      auto colon = h.find(':');
-      if (colon != std::string::npos) {
-        std::string name = h.substr(0, colon);
-        std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
-        std::string value = h.substr(colon + 1);
-        while (!value.empty() && value.front() == ' ') value.erase(0, 1);
-        req.headers[name] = value;
-      }
-      pos = e + 2;
-    }
     std::size_t length = req.headers.count("content-length") ? std::stoul(req.headers["content-length"]) : 0;
     while (buf.size() < head_end + 4 + length) {
       auto n = ::recv(fd, chunk, sizeof chunk, 0);

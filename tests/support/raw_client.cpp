@@ -67,27 +67,10 @@ std::optional<RawResponse> RawClient::read_response(std::chrono::milliseconds ti
   while ((head_end = buffer_.find("\r\n\r\n")) == std::string::npos)
     if (!fill(deadline)) return std::nullopt;
   RawResponse r;
-  std::string head = buffer_.substr(0, head_end);
-  auto line_end = head.find("\r\n");
-  std::string status_line = head.substr(0, line_end);
+  std::string status_line = parse_head(buffer_.substr(0, head_end), r.headers);
   auto sp = status_line.find(' ');
   if (sp == std::string::npos) return std::nullopt;
   r.status = std::stoi(status_line.substr(sp + 1, 3));
-  std::size_t pos = line_end == std::string::npos ? head.size() : line_end + 2;
-  while (pos < head.size()) {
-    auto e = head.find("\r\n", pos);
-    if (e == std::string::npos) e = head.size();
-    std::string line = head.substr(pos, e - pos);
-    auto colon = line.find(':');
-    if (colon != std::string::npos) {
-      std::string name = line.substr(0, colon);
-      std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
-      std::string value = line.substr(colon + 1);
-      while (!value.empty() && value.front() == ' ') value.erase(0, 1);
-      r.headers[name] = value;
-    }
-    pos = e + 2;
-  }
   std::size_t length = r.headers.count("content-length") ? std::stoul(r.headers["content-length"]) : 0;
   std::size_t body_start = head_end + 4;
   while (buffer_.size() < body_start + length)
@@ -109,6 +92,27 @@ bool RawClient::wait_closed(std::chrono::milliseconds timeout) {
     if (n <= 0) return true;
     buffer_.append(buf, static_cast<std::size_t>(n));
   }
+}
+
+std::string parse_head(const std::string& head, std::map<std::string, std::string>& headers) {
+  auto line_end = head.find("\r\n");
+  std::string first = head.substr(0, line_end);
+  std::size_t pos = line_end == std::string::npos ? head.size() : line_end + 2;
+  while (pos < head.size()) {
+    auto e = head.find("\r\n", pos);
+    if (e == std::string::npos) e = head.size();
+    std::string line = head.substr(pos, e - pos);
+    auto colon = line.find(':');
+    if (colon != std::string::npos) {
+      std::string name = line.substr(0, colon);
+      std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
+      std::string value = line.substr(colon + 1);
+      while (!value.empty() && value.front() == ' ') value.erase(0, 1);
+      headers[name] = value;
+    }
+    pos = e + 2;
+  }
+  return first;
 }
 
 std::string make_request(const std::string& method, const std::string& target, const std::string& body,

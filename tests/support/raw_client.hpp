@@ -41,6 +41,10 @@ private:
   std::string buffer_;
 };
 
+// Splits an HTTP head (without the blank line) into its first line and its
+// header fields (lower-case names). Shared by RawClient and FakeHttpServer.
+std::string parse_head(const std::string& head, std::map<std::string, std::string>& headers);
+
 // A complete request with Content-Length.
 std::string make_request(const std::string& method, const std::string& target, const std::string& body = "",
                          const std::map<std::string, std::string>& headers = {}, bool keep_alive = true);
