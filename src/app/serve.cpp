@@ -88,6 +88,11 @@ void reload(ConfigHolder& holder, http::Server& server) {
     lg->warn("server.listen changed; the new addresses take effect after a restart");
   if (next.server.tls.has_value() != old->server.tls.has_value())
     lg->warn("server.tls was switched on or off; that takes effect after a restart");
+  if (next.store.path != old->store.path) lg->warn("store.path changed; that takes effect after a restart");
+  if (next.delivery.concurrency != old->delivery.concurrency)
+    lg->warn("delivery.concurrency changed; that takes effect after a restart");
+  if (next.server.io_threads != old->server.io_threads)
+    lg->warn("server.io_threads changed; that takes effect after a restart");
   if (next.server.tls && old->server.tls) {
     try {
       server.reload_tls(*next.server.tls);
@@ -219,6 +224,8 @@ int serve(const std::string& config_path) {
   for (unsigned i = 1; i < threads; ++i) pool.emplace_back([&] { ioc.run(); });
   ioc.run();
   for (auto& t : pool) t.join();
+  // A round trip through the store queue: every task queued before it has
+  // run, so no store callback outlives the io_context.
   lg->info("stopped pending_jobs={}", st.count_jobs("pending"));
   return ok;
 }
