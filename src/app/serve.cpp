@@ -12,6 +12,7 @@
 
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
 #include <systemd/sd-daemon.h>
 
 #include <time.h>
@@ -62,12 +63,14 @@ void notify_reloading() {
 
 // WATCHDOG=1 from the event loop itself every half WatchdogSec: if the loop
 // wedges, the pings stop and systemd restarts the service.
-void start_watchdog(net::steady_timer& timer, std::chrono::microseconds interval) {
+// The timer lives on the control strand, where `stopped` is also set, so a
+// ping that is already running cannot re-arm after the stop.
+void start_watchdog(net::steady_timer& timer, std::chrono::microseconds interval, const bool& stopped) {
   timer.expires_after(interval);
-  timer.async_wait([&timer, interval](boost::system::error_code ec) {
-    if (ec) return;
+  timer.async_wait([&timer, interval, &stopped](boost::system::error_code ec) {
+    if (ec || stopped) return;
     sd_notify(0, "WATCHDOG=1");
-    start_watchdog(timer, interval);
+    start_watchdog(timer, interval, stopped);
   });
 }
 
@@ -179,9 +182,12 @@ int serve(const std::string& config_path) {
   engine.start();
   Pruner pruner(st, source, clock);
 
-  net::signal_set signals(ioc, SIGINT, SIGTERM, SIGHUP);
-  net::steady_timer watchdog(ioc);
-  net::steady_timer grace(ioc);
+  // Signals, the watchdog and the shutdown grace timer share one strand:
+  // their state is touched only there, whichever io thread runs it.
+  auto control = net::make_strand(ioc);
+  net::signal_set signals(control, SIGINT, SIGTERM, SIGHUP);
+  net::steady_timer watchdog(control);
+  net::steady_timer grace(control);
   bool stopping = false;
   std::function<void(boost::system::error_code, int)> on_signal = [&](boost::system::error_code ec, int sig) {
     if (ec) return;
@@ -197,7 +203,7 @@ int serve(const std::string& config_path) {
     lg->info("stopping signal={}", sig == SIGTERM ? "SIGTERM" : "SIGINT");
     sd_notify(0, "STOPPING=1");
     signals.cancel();
-    watchdog.cancel();
+    watchdog.cancel();  // and `stopping` keeps a ping already running from re-arming
     grace.expires_after(kShutdownGrace);
     grace.async_wait([&](boost::system::error_code gec) {
       if (gec) return;
@@ -207,7 +213,7 @@ int serve(const std::string& config_path) {
     // Requests in flight finish (their events are stored), then running
     // attempts finish; queued jobs wait in the store for the next start.
     server.stop([&] {
-      engine.stop([&] { net::post(ioc, [&] { grace.cancel(); }); });
+      engine.stop([&] { net::post(control, [&] { grace.cancel(); }); });
     });
   };
   signals.async_wait(on_signal);
@@ -218,7 +224,7 @@ int serve(const std::string& config_path) {
   sd_notify(0, "READY=1");
   std::uint64_t watchdog_usec = 0;
   if (sd_watchdog_enabled(0, &watchdog_usec) > 0 && watchdog_usec > 0)
-    start_watchdog(watchdog, std::chrono::microseconds(watchdog_usec / 2));
+    net::post(control, [&] { start_watchdog(watchdog, std::chrono::microseconds(watchdog_usec / 2), stopping); });
 
   std::vector<std::thread> pool;
   for (unsigned i = 1; i < threads; ++i) pool.emplace_back([&] { ioc.run(); });
