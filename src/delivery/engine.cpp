@@ -34,7 +34,6 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
   bool stopping = false;
   std::size_t running = 0;
   std::function<void()> on_stopped;
-  std::atomic<std::uint64_t> attempts{0};
   std::mt19937_64 rng{std::random_device{}()};
 
   Impl(net::io_context& io, ConfigSource c, store::Store& s, const Clock& k)
@@ -118,7 +117,6 @@ net::awaitable<void> Engine::Impl::run_job(const store::LeasedJob& job) {
   const char* outcome_text = result == store::JobOutcome::done ? "done" : result == store::JobOutcome::dead ? "dead" : "retry";
   store::Attempt a{started, duration.count(), outcome.result.status ? std::optional<int>(static_cast<int>(*outcome.result.status)) : std::nullopt,
                    error, outcome_text};
-  ++attempts;
   auto& reg = metrics::Registry::global();
   reg.inc("asc_webhookd_attempts_total", {{"kind", job.kind}, {"outcome", outcome_text}});
   reg.observe("asc_webhookd_attempt_duration_seconds", {{"kind", job.kind}}, static_cast<double>(duration.count()) / 1000.0);
@@ -185,6 +183,5 @@ void Engine::stop(std::function<void()> on_stopped) {
   });
 }
 
-std::uint64_t Engine::attempts() const { return impl_->attempts; }
 
 }  // namespace asc_webhookd::delivery

@@ -84,11 +84,11 @@ boost::asio::awaitable<Response> Router::ready(Request& req, const RequestInfo& 
 boost::asio::awaitable<Response> Router::webhook(Request& req, const RequestInfo& info, std::string_view name) {
   auto cfg = deps_.config();
   const auto started = std::chrono::steady_clock::now();
-  if (!cfg->find_webhook(name))
-    co_return error(404, "no webhook named \"" + std::string(name) + "\"", req, info);
+  const config::WebhookConfig* hook = cfg->find_webhook(name);
+  if (!hook) co_return error(404, "no webhook named \"" + std::string(name) + "\"", req, info);
   if (req.method() != bhttp::verb::post) co_return method_not_allowed("POST", req, info);
 
-  auto out = ingest::handle_webhook(*cfg, name, req["x-apple-signature"], req.body());
+  auto out = ingest::handle_webhook(*hook, req["x-apple-signature"], req.body());
   auto lg = log::get("ingest");
   auto elapsed = [&] { return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count(); };
   auto& reg = metrics::Registry::global();

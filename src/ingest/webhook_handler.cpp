@@ -6,18 +6,11 @@
 
 namespace asc_webhookd::ingest {
 
-IngestOutcome handle_webhook(const config::Config& cfg, std::string_view webhook_name,
-                             std::string_view signature_header, std::string_view body) {
+IngestOutcome handle_webhook(const config::WebhookConfig& hook, std::string_view signature_header,
+                             std::string_view body) {
   IngestOutcome out;
-  const config::WebhookConfig* hook = cfg.find_webhook(webhook_name);
-  if (!hook) {
-    out.status = 404;
-    out.outcome = "unknown_webhook";
-    out.body = {{"error", "no webhook named \"" + std::string(webhook_name) + "\""}};
-    return out;
-  }
-  std::vector<const Secret*> secrets{&hook->secret};
-  for (const auto& s : hook->previous_secrets) secrets.push_back(&s);
+  std::vector<const Secret*> secrets{&hook.secret};
+  for (const auto& s : hook.previous_secrets) secrets.push_back(&s);
   if (!verify(signature_header, body, secrets)) {
     out.status = 401;
     out.outcome = "invalid_signature";

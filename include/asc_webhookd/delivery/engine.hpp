@@ -29,7 +29,6 @@ public:
   // lease nothing more, and `on_stopped` is called once all have returned.
   void stop(std::function<void()> on_stopped);
 
-  std::uint64_t attempts() const;
 
   struct Impl;
 

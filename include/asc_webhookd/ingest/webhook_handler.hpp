@@ -1,6 +1,6 @@
 #pragma once
-// POST /webhooks/{name}, without HTTP: find the webhook, verify the signature
-// over the exact bytes, then decode. Returns the status and JSON answer of
+// POST /webhooks/{name}, without HTTP, for a webhook the caller has found:
+// verify the signature over the exact bytes, then decode. Returns the status and JSON answer of
 // DESIGN.md §5 plus what the log line needs. Throws nothing for bad input.
 #include "asc_webhookd/config/config.hpp"
 #include "asc_webhookd/ingest/event.hpp"
@@ -16,11 +16,11 @@ namespace asc_webhookd::ingest {
 struct IngestOutcome {
   int status = 500;
   nlohmann::json body;
-  std::string outcome;  // accepted | duplicate | invalid_signature | bad_request | unknown_webhook
+  std::string outcome;  // accepted | invalid_signature | bad_request
   std::optional<Event> event;
 };
 
-IngestOutcome handle_webhook(const config::Config& cfg, std::string_view webhook_name,
-                             std::string_view signature_header, std::string_view body);
+IngestOutcome handle_webhook(const config::WebhookConfig& hook, std::string_view signature_header,
+                             std::string_view body);
 
 }  // namespace asc_webhookd::ingest
