@@ -1,6 +1,7 @@
 #include "asc_webhookd/app/cli.hpp"
 
 #include "asc_webhookd/app/serve.hpp"
+#include "asc_webhookd/app/simulate.hpp"
 #include "asc_webhookd/config/loader.hpp"
 #include "asc_webhookd/http/client.hpp"
 #include "asc_webhookd/ingest/signature.hpp"
@@ -257,12 +258,28 @@ int cmd_event_show(const Args& a, std::ostream& out, std::ostream& err) {
       nlohmann::json aj = {{"at", iso_time(at.started_at_ms)}, {"ms", at.duration_ms}, {"outcome", at.outcome}};
       if (at.http_status) aj["status"] = *at.http_status;
       if (!at.error.empty()) aj["error"] = at.error;
+      if (!at.detail.empty()) aj["detail"] = at.detail;
       jj["attempt_log"].push_back(aj);
     }
     j["jobs"].push_back(jj);
   }
   out << j.dump(2) << "\n";
   return ok;
+}
+
+int cmd_simulate(const Args& a, std::ostream& out, std::ostream& err) {
+  auto it = a.options.find("--config");
+  if (it == a.options.end() || a.positional.size() < 2) {
+    err << "usage: asc-webhookd simulate --config FILE [--webhook NAME] [--instance FILE.json] EVENT.json...\n";
+    return usage;
+  }
+  auto cfg = load(it->second, err);
+  if (!cfg) return invalid;
+  SimulateOptions o;
+  if (auto w = a.options.find("--webhook"); w != a.options.end()) o.webhook = w->second;
+  if (auto i = a.options.find("--instance"); i != a.options.end()) o.instance = i->second;
+  o.event_files.assign(a.positional.begin() + 1, a.positional.end());
+  return simulate(*cfg, o, out, err);
 }
 
 int cmd_job_retry(const Args& a, std::ostream& out, std::ostream& err) {
@@ -312,10 +329,7 @@ int dispatch(const std::vector<std::string>& argv, std::ostream& out, std::ostre
   if (cmd == "events") return cmd_events(*args, out, err);
   if (cmd == "event") return cmd_event_show(*args, out, err);
   if (cmd == "job") return cmd_job_retry(*args, out, err);
-  if (cmd == "simulate") {
-    err << "asc-webhookd: 'simulate' is not available in this version yet (it arrives with the actions)\n";
-    return usage;
-  }
+  if (cmd == "simulate") return cmd_simulate(*args, out, err);
   err << "asc-webhookd: unknown command '" << cmd << "'\n" << kUsage;
   return usage;
 }

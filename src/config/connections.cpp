@@ -1,4 +1,5 @@
 // connections: named credentials and endpoints that actions refer to.
+#include "asc_webhookd/core/jwt.hpp"
 #include "sections.hpp"
 
 namespace asc_webhookd::config::detail {
@@ -42,7 +43,12 @@ bool load_github(YamlReader& r, const YAML::Node& n, const std::string& what, Gi
       if (inst)
         if (auto i = r.integer(*inst, what + ".app.installation_id", 1, INT64_MAX)) app.installation_id = *i;
       if (key)
-        if (auto s = r.secret(*key, what + ".app.private_key")) app.private_key = *s;
+        if (auto s = r.secret(*key, what + ".app.private_key")) {
+          // Loaded now, so a bad key fails check-config, not the first dispatch.
+          if (auto k = jwt::SigningKey::load(s->reveal(), jwt::Algorithm::rs256); !k)
+            r.error(*key, what + ".app.private_key: " + k.error().message + " (the GitHub App's .pem file)");
+          app.private_key = *s;
+        }
       c.app = app;
     }
   }

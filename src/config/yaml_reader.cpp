@@ -1,5 +1,9 @@
 #include "yaml_reader.hpp"
 
+#include "asc_webhookd/rules/template.hpp"
+
+#include <algorithm>
+
 #include <charconv>
 #include <cstdlib>
 #include <fstream>
@@ -52,6 +56,15 @@ void YamlReader::error(const YAML::Mark& mark, std::string message) {
 void YamlReader::warning(const YAML::Node& node, std::string message) {
   error(node.Mark(), std::move(message));
   diags_.back().severity = Diagnostic::Severity::warning;
+}
+
+void YamlReader::error_at(SourcePos pos, std::string message) {
+  diags_.push_back(Diagnostic{});
+  auto& d = diags_.back();
+  d.file = file_;
+  d.line = pos.line;
+  d.column = pos.column;
+  d.message = std::move(message);
 }
 
 SourcePos YamlReader::pos(const YAML::Node& node) const {
@@ -175,7 +188,27 @@ std::optional<std::vector<std::string>> YamlReader::string_list(const YAML::Node
 std::optional<Template> YamlReader::template_text(const YAML::Node& node, std::string_view what) {
   auto s = string(node, what);
   if (!s) return std::nullopt;
+  if (!check_template(node, *s, what)) return std::nullopt;
   return Template{*s, pos(node)};
+}
+
+bool YamlReader::check_template(const YAML::Node& node, const std::string& text, std::string_view what) {
+  std::size_t offset = 0;
+  std::string problem = rules::check_template(text, offset);
+  if (problem.empty()) return true;
+  // Point at the tag: same line, further right; or lines further down
+  // inside a multi-line scalar.
+  SourcePos p = pos(node);
+  const std::string before = text.substr(0, std::min(offset, text.size()));
+  const auto newlines = static_cast<int>(std::count(before.begin(), before.end(), '\n'));
+  if (newlines == 0) {
+    p.column += static_cast<int>(offset) + (node.Tag() == "!" ? 1 : 0);  // past an opening quote
+  } else {
+    p.line += newlines + (node.Tag() == "!" ? 0 : 1);
+    p.column = static_cast<int>(before.size() - before.rfind('\n'));
+  }
+  error_at(p, std::string(what) + " template: " + problem);
+  return false;
 }
 
 std::optional<std::string> YamlReader::url(const YAML::Node& node, std::string_view what) {
@@ -193,13 +226,17 @@ std::optional<nlohmann::json> YamlReader::json(const YAML::Node& node, std::stri
   if (node.IsNull()) return nlohmann::json(nullptr);
   if (node.IsScalar()) {
     const auto& s = node.Scalar();
-    if (node.Tag() == "!") return nlohmann::json(s);  // quoted: always a string
+    if (node.Tag() == "!") {  // quoted: always a string, and a template
+      if (!check_template(node, s, what)) return std::nullopt;
+      return nlohmann::json(s);
+    }
     if (s == "true") return nlohmann::json(true);
     if (s == "false") return nlohmann::json(false);
     if (s == "null" || s == "~") return nlohmann::json(nullptr);
     std::int64_t i = 0;
     auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), i);
     if (ec == std::errc{} && p == s.data() + s.size() && !s.empty()) return nlohmann::json(i);
+    if (!check_template(node, s, what)) return std::nullopt;
     return nlohmann::json(s);
   }
   if (node.IsSequence()) {

@@ -25,6 +25,7 @@ public:
   void error(const YAML::Mark& mark, std::string message);
   void error(const YAML::Node& node, std::string message) { error(node.Mark(), std::move(message)); }
   void warning(const YAML::Node& node, std::string message);
+  void error_at(SourcePos pos, std::string message);
   SourcePos pos(const YAML::Node& node) const;
 
   // A map whose keys are all in `allowed`; reports unknown and duplicate keys.
@@ -43,6 +44,9 @@ public:
   // A scalar or a list of scalars.
   std::optional<std::vector<std::string>> string_list(const YAML::Node& node, std::string_view what);
   std::optional<Template> template_text(const YAML::Node& node, std::string_view what);
+  // Reports a template that does not compile or names unknown data, at the
+  // line and column of the offending tag.
+  bool check_template(const YAML::Node& node, const std::string& text, std::string_view what);
   std::optional<std::string> url(const YAML::Node& node, std::string_view what);
   // A YAML value as JSON: plain scalars that look like numbers/booleans/null
   // become those, quoted scalars stay strings.

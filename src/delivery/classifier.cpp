@@ -2,6 +2,7 @@
 
 #include "asc_webhookd/ingest/event.hpp"
 
+#include <nlohmann/json.hpp>
 #include <strings.h>
 
 #include <charconv>
@@ -62,20 +63,44 @@ Classification classify(std::string_view kind, const AttemptResult& r, std::int6
     return parse_ratelimit_reset(r.header("x-ratelimit-reset"), now_ms);
   };
   if (s >= 200 && s < 300) {
+    // Slack's Web API answers most errors with 200 and {"ok":false}:
+    // permanent, except rate limits (DESIGN.md §6).
+    if (kind == "slack" && !r.body.empty() && r.body.front() == '{') {
+      auto j = nlohmann::json::parse(r.body, nullptr, false);
+      if (j.is_object() && j.contains("ok") && j["ok"] == false) {
+        const std::string err = j.value("error", std::string("ok:false"));
+        c.reason = "slack: " + err;
+        if (err == "ratelimited" || err == "rate_limited") {
+          c.verdict = Verdict::retry;
+          c.wait = wait();
+          if (!c.wait) c.wait = std::chrono::seconds(1);
+        } else {
+          c.verdict = Verdict::final;
+        }
+        return c;
+      }
+    }
     c.verdict = Verdict::success;
     return c;
   }
   c.reason = "HTTP " + std::to_string(s) + (r.error.empty() ? "" : ": " + r.error);
+  // GitHub's secondary rate limit may come without any header: wait at
+  // least a minute (octokit does the same).
+  const bool github_secondary = kind == "github" && (s == 403 || s == 429) &&
+                                (r.body.find("secondary rate limit") != std::string::npos ||
+                                 r.error.find("secondary rate limit") != std::string::npos);
   if (s == 429 || s >= 500) {
     c.verdict = Verdict::retry;
     c.wait = wait();
+    if (!c.wait && github_secondary) c.wait = std::chrono::seconds(60);
     return c;
   }
   // GitHub's primary and secondary rate limits answer 403 (docs: "Rate
   // limits for the REST API"): remaining 0, or a retry-after header.
-  if (s == 403 && (r.header("x-ratelimit-remaining") == "0" || !r.header("retry-after").empty())) {
+  if (s == 403 && (r.header("x-ratelimit-remaining") == "0" || !r.header("retry-after").empty() || github_secondary)) {
     c.verdict = Verdict::retry;
     c.wait = wait();
+    if (!c.wait && github_secondary) c.wait = std::chrono::seconds(60);
     c.reason += " (rate limited)";
     return c;
   }

@@ -22,6 +22,37 @@ namespace net = boost::asio;
 constexpr auto use_tuple = net::as_tuple(net::use_awaitable);
 constexpr std::int64_t kMaxSleepMs = 5000;
 
+namespace {
+
+class ClientTransport final : public actions::Transport {
+public:
+  explicit ClientTransport(http::HttpClient& c) : client_(c) {}
+  net::awaitable<actions::HttpResult> send(http::ClientRequest r) override { co_return co_await client_.request(std::move(r)); }
+
+private:
+  http::HttpClient& client_;
+};
+
+class StoreKeyValue final : public actions::KeyValue {
+public:
+  explicit StoreKeyValue(store::Store& s) : store_(s) {}
+  net::awaitable<std::optional<std::string>> get(std::string key) override {
+    auto start = [this, key = std::move(key)](auto cb) mutable { store_.kv_get_async(std::move(key), std::move(cb)); };
+    co_return co_await store::await_store<std::optional<std::string>>(std::move(start));
+  }
+  net::awaitable<bool> put(std::string key, std::string value) override {
+    auto start = [this, key = std::move(key), value = std::move(value)](auto cb) mutable {
+      store_.kv_put_async(std::move(key), std::move(value), std::move(cb));
+    };
+    co_return co_await store::await_store<bool>(std::move(start));
+  }
+
+private:
+  store::Store& store_;
+};
+
+}  // namespace
+
 struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
   net::io_context& ioc;
   ConfigSource config;
@@ -31,6 +62,9 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
   net::strand<net::io_context::executor_type> strand;
   std::vector<std::unique_ptr<net::steady_timer>> timers;
   std::unique_ptr<http::HttpClient> client;
+  std::unique_ptr<ClientTransport> transport;
+  std::unique_ptr<StoreKeyValue> kv;
+  actions::TokenCache tokens;
   bool stopping = false;
   std::size_t running = 0;
   std::function<void()> on_stopped;
@@ -57,7 +91,7 @@ net::awaitable<void> Engine::Impl::worker(std::size_t index) {
     if (stopping) {
       if (lease.job) {  // leased just as we stopped: give it back untouched
         auto give_back = [this, id = lease.job->id](auto cb) {
-          store.record_async(id, {clock.now_ms(), 0, std::nullopt, "not attempted: shutting down", "retry"},
+          store.record_async(id, {clock.now_ms(), 0, std::nullopt, "not attempted: shutting down", "retry", ""},
                              store::JobOutcome::retry, clock.now_ms(), std::move(cb));
         };
         co_await store::await_store<bool>(std::move(give_back));
@@ -88,8 +122,10 @@ net::awaitable<void> Engine::Impl::run_job(const store::LeasedJob& job) {
     outcome.result.error = !action ? action.error().message : "stored event no longer decodes: " + event.error().message;
   } else {
     auto context = rules::template_context(*event, cfg->find_webhook(job.webhook), job.rule);
-    actions::Job j{*cfg, *action, *event, context, job.rule};
-    outcome = co_await actions::run(j, *client);
+    std::string instance_key = event->instance ? job.webhook + "|" + event->instance->type + "|" + event->instance->id : "";
+    actions::Job j{*cfg, *action, *event, context, job.rule, job.id, std::move(instance_key)};
+    actions::Services services{*transport, *kv, clock, tokens};
+    outcome = co_await actions::run(j, services);
   }
   const auto duration = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - steady_start);
   const int attempt_no = job.attempts + 1;
@@ -116,7 +152,7 @@ net::awaitable<void> Engine::Impl::run_job(const store::LeasedJob& job) {
   }
   const char* outcome_text = result == store::JobOutcome::done ? "done" : result == store::JobOutcome::dead ? "dead" : "retry";
   store::Attempt a{started, duration.count(), outcome.result.status ? std::optional<int>(static_cast<int>(*outcome.result.status)) : std::nullopt,
-                   error, outcome_text};
+                   error, outcome_text, outcome.detail};
   auto& reg = metrics::Registry::global();
   reg.inc("asc_webhookd_attempts_total", {{"kind", job.kind}, {"outcome", outcome_text}});
   reg.observe("asc_webhookd_attempt_duration_seconds", {{"kind", job.kind}}, static_cast<double>(duration.count()) / 1000.0);
@@ -126,10 +162,11 @@ net::awaitable<void> Engine::Impl::run_job(const store::LeasedJob& job) {
   auto level = result == store::JobOutcome::done ? spdlog::level::info
                : result == store::JobOutcome::dead ? spdlog::level::err
                                                    : spdlog::level::warn;
-  lg->log(level, "attempt job={} event={} rule={} action={} target=\"{}\" status={} attempt={} outcome={} next_try={} ms={}{}",
+  lg->log(level, "attempt job={} event={} rule={} action={} target=\"{}\" status={} attempt={} outcome={} next_try={} ms={}{}{}",
           job.id, event ? event->id : "?", job.rule, job.kind, outcome.target,
           outcome.result.status ? std::to_string(*outcome.result.status) : "-", attempt_no, outcome_text, next,
-          duration.count(), error.empty() ? "" : " error=\"" + error + "\"");
+          duration.count(), error.empty() ? "" : " error=\"" + error + "\"",
+          outcome.detail.empty() ? "" : " detail=\"" + outcome.detail + "\"");
   auto record = [this, id = job.id, a, result, next_at](auto cb) {
     store.record_async(id, a, result, next_at, std::move(cb));
   };
@@ -144,6 +181,8 @@ Engine::~Engine() = default;
 void Engine::start() {
   auto cfg = impl_->config();
   impl_->client = std::make_unique<http::HttpClient>(impl_->ioc.get_executor());
+  impl_->transport = std::make_unique<ClientTransport>(*impl_->client);
+  impl_->kv = std::make_unique<StoreKeyValue>(impl_->store);
   const std::size_t n = cfg->delivery.concurrency;
   for (std::size_t i = 0; i < n; ++i) impl_->timers.push_back(std::make_unique<net::steady_timer>(impl_->strand));
   impl_->running = n;

@@ -2,6 +2,9 @@
 
 #include <kainjow/mustache.hpp>
 
+#include <cctype>
+#include <cstdlib>
+
 namespace asc_webhookd::rules {
 
 namespace mustache = kainjow::mustache;
@@ -55,6 +58,64 @@ Result<std::string, Error> render(const std::string& text, const json& context) 
   std::string out = tmpl.render(to_data(context));
   if (!tmpl.is_valid()) return Error{tmpl.error_message()};
   return Result<std::string, Error>(boost::system::in_place_value, std::move(out));
+}
+
+std::string check_template(const std::string& text, std::size_t& offset) {
+  offset = 0;
+  mustache::mustache tmpl(text);
+  if (!tmpl.is_valid()) {
+    std::string msg = tmpl.error_message();
+    // kainjow ends its messages with " at N" (a byte offset).
+    if (auto at = msg.rfind(" at "); at != std::string::npos) {
+      offset = std::strtoul(msg.c_str() + at + 4, nullptr, 10);
+      msg.erase(at);
+    }
+    return msg;
+  }
+  static const char* const known[] = {"event", "webhook", "rule", "instance", "app", "build", "history"};
+  auto trim = [](std::string s) {
+    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.erase(0, 1);
+    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.pop_back();
+    return s;
+  };
+  int depth = 0;
+  std::size_t pos = 0;
+  while (true) {
+    const std::size_t open = text.find("{{", pos);
+    if (open == std::string::npos) break;
+    const bool triple = text.compare(open, 3, "{{{") == 0;
+    const std::size_t start = open + (triple ? 3 : 2);
+    const std::size_t close = text.find(triple ? "}}}" : "}}", start);
+    if (close == std::string::npos) break;
+    std::string inner = trim(text.substr(start, close - start));
+    pos = close + (triple ? 3 : 2);
+    if (inner.empty() || inner[0] == '!') continue;
+    if (inner[0] == '=') break;  // custom delimiters: the compiler has checked it, we stop here
+    std::string name = inner;
+    bool opens = false;
+    if (inner[0] == '/') {
+      depth = std::max(0, depth - 1);
+      continue;
+    }
+    if (inner[0] == '>') {
+      offset = open;
+      return "partials ({{>name}}) are not supported";
+    }
+    if (inner[0] == '#' || inner[0] == '^') opens = true;
+    if (opens || inner[0] == '&') name = trim(inner.substr(1));
+    if (depth == 0 && name != ".") {
+      const std::string root = name.substr(0, name.find('.'));
+      bool ok = false;
+      for (const char* k : known) ok = ok || root == k;
+      if (!ok) {
+        offset = open;
+        return "unknown template data \"" + root +
+               "\" (the data has event, webhook, rule, instance, app, build and history)";
+      }
+    }
+    if (opens) ++depth;
+  }
+  return "";
 }
 
 std::string template_error(const std::string& text) {

@@ -66,6 +66,11 @@ CREATE TABLE kv (
   updated_at INTEGER NOT NULL
 ) STRICT;
 )sql",
+    // 2: what an attempt did (Jira issues transitioned or skipped, Slack ts).
+    R"sql(
+ALTER TABLE attempts ADD COLUMN detail TEXT;
+CREATE INDEX kv_updated ON kv(updated_at);
+)sql",
 };
 
 }  // namespace asc_webhookd::store::schema

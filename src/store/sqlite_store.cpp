@@ -311,12 +311,14 @@ void SqliteStore::record_async(std::int64_t job_id, Attempt attempt, JobOutcome 
   auto a = std::make_shared<Attempt>(std::move(attempt));
   impl_->submit({[job_id, a, outcome, next_at_ms](sql::Db& db, std::string&) {
                    auto ins = db.stmt(
-                       "INSERT INTO attempts (job_id, started_at, duration_ms, http_status, error, outcome)"
-                       " VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+                       "INSERT INTO attempts (job_id, started_at, duration_ms, http_status, error, outcome, detail)"
+                       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
                    ins.bind(1, job_id).bind(2, a->started_at_ms).bind(3, a->duration_ms);
                    if (a->http_status) ins.bind(4, std::int64_t{*a->http_status});
                    else ins.bind_null(4);
                    ins.bind(5, a->error).bind(6, a->outcome);
+                   if (a->detail.empty()) ins.bind_null(7);
+                   else ins.bind(7, a->detail);
                    if (ins.step() != SQLITE_DONE) throw std::runtime_error(db.error());
                    const char* state = outcome == JobOutcome::done ? "done" : outcome == JobOutcome::dead ? "dead" : "pending";
                    auto up = db.stmt(
@@ -361,6 +363,29 @@ bool SqliteStore::kv_put(const std::string& key, const std::string& value) {
   });
 }
 
+void SqliteStore::kv_get_async(std::string key, std::function<void(std::optional<std::string>)> done) {
+  auto value = std::make_shared<std::optional<std::string>>();
+  impl_->submit({[key = std::move(key), value](sql::Db& db, std::string&) {
+                   auto s = db.stmt("SELECT value FROM kv WHERE key = ?1");
+                   s.bind(1, key);
+                   if (s.step() == SQLITE_ROW) *value = s.text(0);
+                   return true;
+                 },
+                 [value, done = std::move(done)](bool ok, const std::string&) { done(ok ? std::move(*value) : std::nullopt); }});
+}
+
+void SqliteStore::kv_put_async(std::string key, std::string value, std::function<void(bool ok)> done) {
+  impl_->submit({[key = std::move(key), value = std::move(value)](sql::Db& db, std::string&) {
+                   auto s = db.stmt(
+                       "INSERT INTO kv (key, value, updated_at) VALUES (?1, ?2, ?3)"
+                       " ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at");
+                   s.bind(1, key).bind(2, value).bind(3, wall_ms());
+                   if (s.step() != SQLITE_DONE) throw std::runtime_error(db.error());
+                   return true;
+                 },
+                 [done = std::move(done)](bool ok, const std::string&) { done(ok); }});
+}
+
 std::size_t SqliteStore::recover_running() {
   return impl_->run_sync([](sql::Db& db) {
     auto s = db.stmt("UPDATE jobs SET state = 'pending', lease_until = NULL WHERE state = 'running'");
@@ -376,7 +401,11 @@ std::size_t SqliteStore::prune(std::int64_t before_ms) {
         " (SELECT 1 FROM jobs WHERE jobs.event_seq = events.seq AND jobs.state != 'done')");
     s.bind(1, before_ms);
     s.step();
-    return static_cast<std::size_t>(db.changes());
+    auto n = static_cast<std::size_t>(db.changes());
+    auto kv = db.stmt("DELETE FROM kv WHERE key LIKE 'progress:%' AND updated_at < ?1");
+    kv.bind(1, before_ms);
+    kv.step();
+    return n;
   });
 }
 
@@ -448,13 +477,13 @@ std::optional<EventView> SqliteStore::event(const std::string& id) {
       JobView jv{j.i64(0), j.text(1), static_cast<int>(j.i64(2)), j.text(3), j.text(4), static_cast<int>(j.i64(5)),
                  j.i64(6), j.text(7), j.text(8), {}};
       auto a = db.stmt(
-          "SELECT started_at, duration_ms, http_status, coalesce(error, ''), outcome FROM attempts"
+          "SELECT started_at, duration_ms, http_status, coalesce(error, ''), outcome, coalesce(detail, '') FROM attempts"
           " WHERE job_id = ?1 ORDER BY id");
       a.bind(1, jv.id);
       while (a.step() == SQLITE_ROW)
         jv.attempt_log.push_back({a.i64(0), a.i64(1),
                                   a.is_null(2) ? std::nullopt : std::optional<int>(static_cast<int>(a.i64(2))),
-                                  a.text(3), a.text(4)});
+                                  a.text(3), a.text(4), a.text(5)});
       v.jobs.push_back(std::move(jv));
     }
     return v;

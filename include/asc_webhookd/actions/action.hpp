@@ -1,8 +1,14 @@
 #pragma once
 // Runs one job's action: render its templates against the event, build the
-// request(s), send them with the shared client, and report what happened in
-// the classifier's terms. One file per action kind under src/actions/.
+// request(s), send them, and report what happened in the classifier's terms.
+// One file per action kind under src/actions/.
+//
+// Actions never touch the network or the store directly: they go through
+// Services, so the delivery engine (real HTTP client, SQLite key-value) and
+// `simulate` (a recorder with made-up answers, an in-memory map) run the
+// very same code.
 #include "asc_webhookd/config/config.hpp"
+#include "asc_webhookd/core/clock.hpp"
 #include "asc_webhookd/delivery/classifier.hpp"
 #include "asc_webhookd/http/client.hpp"
 #include "asc_webhookd/ingest/event.hpp"
@@ -10,9 +16,49 @@
 #include <boost/asio/awaitable.hpp>
 #include <nlohmann/json.hpp>
 
+#include <map>
+#include <mutex>
+#include <optional>
 #include <string>
 
 namespace asc_webhookd::actions {
+
+using HttpResult = Result<http::ClientResponse, Error>;
+
+class Transport {
+public:
+  virtual ~Transport() = default;
+  virtual boost::asio::awaitable<HttpResult> send(http::ClientRequest request) = 0;
+};
+
+// Small durable state: Slack thread parents, per-job progress of multi-step
+// actions (so a retry does not repeat what already succeeded).
+class KeyValue {
+public:
+  virtual ~KeyValue() = default;
+  virtual boost::asio::awaitable<std::optional<std::string>> get(std::string key) = 0;
+  virtual boost::asio::awaitable<bool> put(std::string key, std::string value) = 0;
+};
+
+// GitHub App installation tokens, per connection, reused until five minutes
+// before they expire. Shared by all workers.
+class TokenCache {
+public:
+  std::optional<std::string> get(const std::string& key, std::int64_t now_ms);
+  void put(const std::string& key, std::string token, std::int64_t expires_ms);
+  void drop(const std::string& key);
+
+private:
+  std::mutex mutex_;
+  std::map<std::string, std::pair<std::string, std::int64_t>> tokens_;
+};
+
+struct Services {
+  Transport& http;
+  KeyValue& kv;
+  const Clock& clock;
+  TokenCache& tokens;
+};
 
 struct Job {
   const config::Config& config;
@@ -20,20 +66,42 @@ struct Job {
   const ingest::Event& event;
   const nlohmann::json& context;  // template data
   std::string rule;
+  std::int64_t id = 0;       // the job's id (progress keys)
+  std::string instance_key;  // webhook|type|id of the event's instance ("" without one)
 };
 
 struct Outcome {
   delivery::AttemptResult result;
-  std::string target;  // for logs: method and host, never a credential
+  std::string target;            // for logs: method and host, never a credential
   bool permanent_error = false;  // a problem no retry can fix (bad template, missing connection)
+  std::string detail;            // what was done, for the attempt record ("MOB-1 → Done; MOB-2 skipped: …")
 };
 
-boost::asio::awaitable<Outcome> run(const Job& job, http::HttpClient& client);
-
-// The request an http action would send; shared by delivery and simulate.
-Result<http::ClientRequest, Error> build_http_request(const Job& job, const config::HttpAction& action);
+boost::asio::awaitable<Outcome> run(const Job& job, Services& services);
 
 // "https://host" of a URL, for logs (a webhook URL's path is its secret).
 std::string redact_url(const std::string& url);
+
+// The request as text: method and URL, headers, blank line, body, with every
+// credential masked. For simulate and debug logs.
+std::string describe(const http::ClientRequest& request);
+
+// A response's error text as the service phrases it: GitHub "message", Jira
+// "errorMessages"/"errors", Slack "error", else the start of the body.
+std::string service_message(const std::string& body);
+
+namespace detail {
+boost::asio::awaitable<Outcome> run_http(const Job& job, const config::HttpAction& a, Services& s);
+boost::asio::awaitable<Outcome> run_github(const Job& job, const config::GithubAction& a, Services& s);
+boost::asio::awaitable<Outcome> run_slack(const Job& job, const config::SlackAction& a, Services& s);
+boost::asio::awaitable<Outcome> run_jira(const Job& job, const config::JiraAction& a, Services& s);
+
+// Renders a template; on failure sets `out` to a permanent error naming `what`.
+std::optional<std::string> render(const config::Template& t, const Job& job, Outcome& out, const std::string& what);
+// Renders every string leaf of a JSON tree.
+std::optional<nlohmann::json> render_tree(const nlohmann::json& tree, const Job& job, Outcome& out, const std::string& what);
+// Fills out.result from a transport result; true on 2xx.
+bool take(Outcome& out, const HttpResult& r);
+}  // namespace detail
 
 }  // namespace asc_webhookd::actions

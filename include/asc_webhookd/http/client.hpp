@@ -26,6 +26,9 @@ struct ClientRequest {
   std::string body;
   Duration timeout = std::chrono::seconds(15);
   std::size_t max_response = 1024 * 1024;
+  // Credentials inside url/headers/body, masked whenever the request is shown
+  // (simulate, logs). Not sent.
+  std::vector<std::string> secrets;
 };
 
 struct ClientResponse {

@@ -22,4 +22,10 @@ Result<std::string, Error> render(const std::string& text, const nlohmann::json&
 // Only checks that `text` compiles.
 std::string template_error(const std::string& text);
 
+// The check-config view of a template: it must compile, and every name used
+// outside a section must start with one of the template data's sections
+// (event, webhook, rule, instance, app, build, history). Returns "" when
+// fine, else the problem, with `offset` the byte in `text` where it is.
+std::string check_template(const std::string& text, std::size_t& offset);
+
 }  // namespace asc_webhookd::rules

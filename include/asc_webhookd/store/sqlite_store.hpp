@@ -31,6 +31,8 @@ public:
   std::vector<HistoryEntry> history(const std::string& webhook, const std::string& instance_id) override;
   std::optional<std::string> kv_get(const std::string& key) override;
   bool kv_put(const std::string& key, const std::string& value) override;
+  void kv_get_async(std::string key, std::function<void(std::optional<std::string>)> done) override;
+  void kv_put_async(std::string key, std::string value, std::function<void(bool ok)> done) override;
   std::size_t recover_running() override;
   std::size_t prune(std::int64_t before_ms) override;
   std::size_t retry(const std::string& id, std::int64_t now_ms) override;
@@ -50,6 +52,6 @@ private:
   std::unique_ptr<Impl> impl_;
 };
 
-constexpr int kSchemaVersion = 1;
+constexpr int kSchemaVersion = 2;
 
 }  // namespace asc_webhookd::store

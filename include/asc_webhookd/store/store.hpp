@@ -60,6 +60,7 @@ struct Attempt {
   std::optional<int> http_status;
   std::string error;  // redacted
   std::string outcome;  // done | retry | dead
+  std::string detail;   // what the action did ("MOB-1 → Done; …"), empty if nothing to say
 };
 
 enum class JobOutcome { done, retry, dead };
@@ -121,10 +122,13 @@ public:
   virtual std::vector<HistoryEntry> history(const std::string& webhook, const std::string& instance_id) = 0;
   virtual std::optional<std::string> kv_get(const std::string& key) = 0;
   virtual bool kv_put(const std::string& key, const std::string& value) = 0;
+  virtual void kv_get_async(std::string key, std::function<void(std::optional<std::string>)> done) = 0;
+  virtual void kv_put_async(std::string key, std::string value, std::function<void(bool ok)> done) = 0;
 
   // Jobs left running by a crash become pending again. Returns how many.
   virtual std::size_t recover_running() = 0;
-  // Deletes done events (all jobs done, or none) received before `before_ms`.
+  // Deletes done events (all jobs done, or none) received before `before_ms`,
+  // and per-job progress notes (kv "progress:*") last written before it.
   virtual std::size_t prune(std::int64_t before_ms) = 0;
   // Requeues dead jobs: `id` names a job, or with `is_event` an event (seq or data.id).
   virtual std::size_t retry(const std::string& id, std::int64_t now_ms) = 0;

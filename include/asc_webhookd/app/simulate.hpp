@@ -1,0 +1,24 @@
+#pragma once
+// `asc-webhookd simulate` (DESIGN.md §3): for each event file, the rules
+// that match and the exact requests each action would send, run through the
+// same action code as the daemon, against a recorder that makes up plausible
+// answers. No network, no store.
+#include "asc_webhookd/config/config.hpp"
+
+#include <iosfwd>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace asc_webhookd::app {
+
+struct SimulateOptions {
+  std::string webhook;                 // default: the first webhook
+  std::optional<std::string> instance;  // an ASC API answer used as enrichment data
+  std::vector<std::string> event_files;
+};
+
+// Exit code: 0, or 1 when an event file cannot be read or parsed.
+int simulate(const config::Config& cfg, const SimulateOptions& options, std::ostream& out, std::ostream& err);
+
+}  // namespace asc_webhookd::app

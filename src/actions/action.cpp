@@ -1,0 +1,149 @@
+// What every action kind shares: dispatch, template rendering, reading a
+// service's error text, and showing a request with its credentials masked.
+#include "asc_webhookd/actions/action.hpp"
+
+#include "asc_webhookd/rules/template.hpp"
+
+#include <strings.h>
+
+namespace asc_webhookd::actions {
+
+using nlohmann::json;
+
+std::optional<std::string> TokenCache::get(const std::string& key, std::int64_t now_ms) {
+  std::lock_guard lock(mutex_);
+  auto it = tokens_.find(key);
+  if (it == tokens_.end() || it->second.second - 5 * 60 * 1000 <= now_ms) return std::nullopt;
+  return it->second.first;
+}
+
+void TokenCache::put(const std::string& key, std::string token, std::int64_t expires_ms) {
+  std::lock_guard lock(mutex_);
+  tokens_[key] = {std::move(token), expires_ms};
+}
+
+void TokenCache::drop(const std::string& key) {
+  std::lock_guard lock(mutex_);
+  tokens_.erase(key);
+}
+
+std::string redact_url(const std::string& url) {
+  auto scheme = url.find("://");
+  if (scheme == std::string::npos) return "<url>";
+  auto path = url.find('/', scheme + 3);
+  std::string host = url.substr(0, path);
+  if (auto at = host.find('@'); at != std::string::npos) host = url.substr(0, scheme + 3) + host.substr(at + 1);
+  return host;
+}
+
+namespace {
+
+std::string mask(std::string text, const std::vector<std::string>& secrets) {
+  for (const auto& s : secrets) {
+    if (s.size() < 4) continue;  // masking "a" everywhere would hide the request, not the secret
+    for (auto pos = text.find(s); pos != std::string::npos; pos = text.find(s, pos + 10))
+      text.replace(pos, s.size(), "<redacted>");
+  }
+  return text;
+}
+
+}  // namespace
+
+std::string describe(const http::ClientRequest& r) {
+  std::string url = r.url;
+  for (const auto& s : r.secrets)
+    if (s == r.url) url = redact_url(r.url) + "/<redacted>";  // a Slack webhook: the path is the secret
+  std::string out = r.method + " " + mask(url, r.secrets) + "\n";
+  for (const auto& [k, v] : r.headers) {
+    std::string value = mask(v, r.secrets);
+    if (strcasecmp(k.c_str(), "authorization") == 0) {
+      auto sp = v.find(' ');
+      value = (sp == std::string::npos ? "" : v.substr(0, sp + 1)) + "<redacted>";
+    }
+    out += k + ": " + value + "\n";
+  }
+  if (!r.body.empty()) {
+    auto j = json::parse(r.body, nullptr, false);
+    out += "\n" + mask(j.is_discarded() ? r.body : j.dump(2), r.secrets) + "\n";
+  }
+  return out;
+}
+
+std::string service_message(const std::string& body) {
+  auto j = json::parse(body, nullptr, false);
+  std::string msg;
+  if (j.is_object()) {
+    if (auto m = j.find("message"); m != j.end() && m->is_string()) msg = m->get<std::string>();  // GitHub
+    if (auto e = j.find("error"); e != j.end() && e->is_string()) msg = e->get<std::string>();    // Slack
+    if (auto em = j.find("errorMessages"); em != j.end() && em->is_array())                       // Jira
+      for (const auto& m : *em)
+        if (m.is_string()) msg += (msg.empty() ? "" : "; ") + m.get<std::string>();
+    if (auto er = j.find("errors"); er != j.end()) {
+      if (er->is_object())
+        for (const auto& [k, v] : er->items()) msg += (msg.empty() ? "" : "; ") + k + ": " + (v.is_string() ? v.get<std::string>() : v.dump());
+      else if (er->is_array() && msg.empty())
+        msg = er->dump();  // GitHub validation errors, Slack invalid_blocks details
+    }
+  }
+  if (msg.empty()) msg = body;
+  for (auto& c : msg)
+    if (c == '\n' || c == '\r') c = ' ';
+  if (msg.size() > 300) msg = msg.substr(0, 300) + "…";
+  return msg;
+}
+
+namespace detail {
+
+std::optional<std::string> render(const config::Template& t, const Job& job, Outcome& out, const std::string& what) {
+  auto r = rules::render(t.text, job.context);
+  if (!r) {
+    out.permanent_error = true;
+    out.result.error = what + " template: " + r.error().message;
+    return std::nullopt;
+  }
+  return *r;
+}
+
+std::optional<json> render_tree(const json& tree, const Job& job, Outcome& out, const std::string& what) {
+  if (tree.is_string()) {
+    auto s = render(config::Template{tree.get<std::string>(), {}}, job, out, what);
+    if (!s) return std::nullopt;
+    return json(*s);
+  }
+  if (tree.is_object() || tree.is_array()) {
+    json copy = tree;
+    for (auto it = copy.begin(); it != copy.end(); ++it) {
+      auto v = render_tree(*it, job, out, what);
+      if (!v) return std::nullopt;
+      *it = std::move(*v);
+    }
+    return copy;
+  }
+  return tree;
+}
+
+bool take(Outcome& out, const HttpResult& r) {
+  out.result = {};
+  if (!r) {
+    out.result.error = r.error().message;
+    return false;
+  }
+  out.result.status = r->status;
+  out.result.headers = r->headers;
+  out.result.body = r->body;
+  if (r->status >= 300) out.result.error = service_message(r->body);
+  return r->status >= 200 && r->status < 300;
+}
+
+}  // namespace detail
+
+boost::asio::awaitable<Outcome> run(const Job& job, Services& s) {
+  // Named before co_await (GCC 12: no lambdas inside co_await expressions).
+  if (const auto* a = std::get_if<config::HttpAction>(&job.action)) co_return co_await detail::run_http(job, *a, s);
+  if (const auto* a = std::get_if<config::GithubAction>(&job.action)) co_return co_await detail::run_github(job, *a, s);
+  if (const auto* a = std::get_if<config::SlackAction>(&job.action)) co_return co_await detail::run_slack(job, *a, s);
+  const auto& jira = std::get<config::JiraAction>(job.action);
+  co_return co_await detail::run_jira(job, jira, s);
+}
+
+}  // namespace asc_webhookd::actions

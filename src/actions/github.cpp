@@ -1,0 +1,189 @@
+// GitHub Actions: workflow_dispatch or repository_dispatch (outbound-apis.md
+// §1), authenticated with a token or as a GitHub App installation.
+#include "asc_webhookd/actions/action.hpp"
+#include "asc_webhookd/core/jwt.hpp"
+
+namespace asc_webhookd::actions::detail {
+
+using nlohmann::json;
+namespace net = boost::asio;
+
+namespace {
+
+constexpr std::size_t kMaxEventType = 100;
+constexpr std::size_t kMaxPayloadKeys = 10;
+constexpr std::size_t kMaxPayloadBytes = 64 * 1024;
+
+void github_headers(http::ClientRequest& req, const std::string& token) {
+  req.headers = {{"Accept", "application/vnd.github+json"},
+                 {"Authorization", "Bearer " + token},
+                 {"X-GitHub-Api-Version", "2022-11-28"},
+                 {"User-Agent", "asc-webhookd/" ASC_WEBHOOKD_VERSION}};
+  req.secrets.push_back(token);
+}
+
+// The default client_payload: what the event says, in at most 10 keys.
+json event_summary(const Job& job) {
+  const auto& c = job.context;
+  json p = {{"asc_event_type", job.event.type_name}, {"asc_event_id", job.event.id}};
+  auto copy = [&](const char* key, const json& from, const char* name) {
+    if (auto it = from.find(name); it != from.end() && !it->is_null()) p[key] = *it;
+  };
+  const json& ev = c.at("event");
+  copy("webhook", c.at("webhook"), "name");
+  copy("app_name", c.at("webhook"), "app_name");
+  if (auto it = ev.find("instance"); it != ev.end()) {
+    p["instance_type"] = it->at("type");
+    p["instance_id"] = it->at("id");
+  }
+  copy("old_state", ev, "old_state");
+  copy("new_state", ev, "new_state");
+  copy("timestamp", ev, "timestamp");
+  if (auto in = c.find("instance"); in != c.end() && in->is_object()) {
+    json details = json::object();
+    const json attrs = in->value("attributes", json::object());
+    for (const char* k : {"versionString", "cfBundleShortVersionString", "cfBundleVersion", "version", "platform"})
+      if (auto a = attrs.find(k); a != attrs.end() && !a->is_null()) details[k] = *a;
+    if (auto app = c.find("app"); app != c.end() && app->is_object())
+      for (const char* k : {"name", "bundleId"})
+        if (auto a = app->find(k); a != app->end()) details[std::string("app_") + k] = *a;
+    if (!details.empty()) p["details"] = details;
+  }
+  return p;
+}
+
+struct Token {
+  std::string value;
+  bool minted_now = false;
+};
+
+// An installation token for a GitHub App connection: cached, else minted
+// with an RS256 JWT (iat 60 s in the past for clock drift, exp ≤ 10 min).
+net::awaitable<std::optional<Token>> app_token(const config::GithubConnection& c, const std::string& name, Services& s,
+                                               const Job& job, Outcome& out) {
+  const std::string key = name + "|" + std::to_string(c.app->installation_id);
+  const std::int64_t now = s.clock.now_ms();
+  if (auto t = s.tokens.get(key, now)) co_return Token{*t, false};
+  auto signing = jwt::SigningKey::load(c.app->private_key.reveal(), jwt::Algorithm::rs256);
+  if (!signing) {
+    out.permanent_error = true;
+    out.result.error = "GitHub App private key: " + signing.error().message;
+    co_return std::nullopt;
+  }
+  const std::int64_t now_s = now / 1000;
+  auto jwt_token = signing->sign(json::object(), {{"iat", now_s - 60}, {"exp", now_s + 540}, {"iss", c.app->app_id}});
+  if (!jwt_token) {
+    out.permanent_error = true;
+    out.result.error = jwt_token.error().message;
+    co_return std::nullopt;
+  }
+  http::ClientRequest req;
+  req.method = "POST";
+  req.url = c.api_url + "/app/installations/" + std::to_string(c.app->installation_id) + "/access_tokens";
+  req.timeout = job.config.delivery.timeout;
+  github_headers(req, *jwt_token);
+  out.target = "POST " + req.url;
+  auto res = co_await s.http.send(std::move(req));
+  if (!take(out, res)) {
+    out.result.error = "installation token: " + (out.result.error.empty() ? std::string("failed") : out.result.error);
+    co_return std::nullopt;
+  }
+  auto body = json::parse(res->body, nullptr, false);
+  if (!body.is_object() || !body.contains("token") || !body["token"].is_string()) {
+    out.result.status.reset();  // a 201 without a token: treat like a broken answer, retry
+    out.result.error = "installation token: the answer has no token";
+    co_return std::nullopt;
+  }
+  std::string token = body["token"].get<std::string>();
+  std::int64_t expires = now + 60 * 60 * 1000;  // GitHub: one hour
+  if (body.contains("expires_at") && body["expires_at"].is_string())
+    if (auto ns = ingest::parse_rfc3339_nanos(body["expires_at"].get<std::string>())) expires = *ns / 1'000'000;
+  s.tokens.put(key, token, expires);
+  co_return Token{token, true};
+}
+
+}  // namespace
+
+net::awaitable<Outcome> run_github(const Job& job, const config::GithubAction& a, Services& s) {
+  Outcome out;
+  auto cit = job.config.connections.github.find(a.connection);
+  if (cit == job.config.connections.github.end()) {
+    out.permanent_error = true;
+    out.result.error = "connections.github." + a.connection + " is no longer configured";
+    co_return out;
+  }
+  const auto& conn = cit->second;
+  http::ClientRequest req;
+  req.method = "POST";
+  req.timeout = job.config.delivery.timeout;
+  json body;
+  if (a.workflow) {
+    req.url = conn.api_url + "/repos/" + a.repo + "/actions/workflows/" + *a.workflow + "/dispatches";
+    auto ref = render(a.ref.value_or(config::Template{"main", {}}), job, out, "ref");
+    if (!ref) co_return out;
+    body = {{"ref", *ref}};
+    if (!a.inputs.empty()) {
+      json inputs = json::object();
+      for (const auto& [k, t] : a.inputs) {
+        auto v = render(t, job, out, "inputs." + k);
+        if (!v) co_return out;
+        inputs[k] = *v;  // GitHub takes input values as strings
+      }
+      body["inputs"] = inputs;
+    }
+  } else {
+    req.url = conn.api_url + "/repos/" + a.repo + "/dispatches";
+    auto et = render(*a.event_type, job, out, "event_type");
+    if (!et) co_return out;
+    if (et->empty() || et->size() > kMaxEventType) {
+      out.permanent_error = true;
+      out.result.error = "event_type \"" + et->substr(0, 120) + "\" must be 1 to 100 characters (GitHub's limit)";
+      co_return out;
+    }
+    json payload;
+    if (a.client_payload) {
+      auto p = render_tree(*a.client_payload, job, out, "client_payload");
+      if (!p) co_return out;
+      payload = std::move(*p);
+    } else {
+      payload = event_summary(job);
+    }
+    if (payload.size() > kMaxPayloadKeys || payload.dump().size() >= kMaxPayloadBytes) {
+      out.permanent_error = true;
+      out.result.error = "client_payload must have at most 10 top-level keys and be under 64 KB (GitHub's limits)";
+      co_return out;
+    }
+    body = {{"event_type", *et}, {"client_payload", payload}};
+  }
+  req.body = body.dump();
+  for (int round = 0; round < 2; ++round) {
+    Token token;
+    if (conn.token) {
+      token.value = conn.token->reveal();
+    } else {
+      auto t = co_await app_token(conn, a.connection, s, job, out);
+      if (!t) co_return out;
+      token = *t;
+    }
+    http::ClientRequest attempt = req;
+    github_headers(attempt, token.value);
+    attempt.headers.emplace_back("Content-Type", "application/json");
+    out.target = "POST " + attempt.url;
+    auto res = co_await s.http.send(std::move(attempt));
+    const bool ok = take(out, res);
+    if (ok && res->status == 200) {  // return_run_details answers
+      auto j = json::parse(res->body, nullptr, false);
+      if (j.is_object() && j.contains("html_url") && j["html_url"].is_string()) out.detail = "run " + j["html_url"].get<std::string>();
+    }
+    // An installation token may expire between the cache check and the
+    // call: mint a fresh one once.
+    if (!ok && res && res->status == 401 && conn.app && !token.minted_now) {
+      s.tokens.drop(a.connection + "|" + std::to_string(conn.app->installation_id));
+      continue;
+    }
+    break;
+  }
+  co_return out;
+}
+
+}  // namespace asc_webhookd::actions::detail

@@ -1,0 +1,267 @@
+// Jira: issues found by JQL (every page) → transition by name or id, an
+// optional comment, and an optional version release; Cloud (REST v3, ADF,
+// Basic email:token) or Data Center (REST v2, strings, Bearer PAT)
+// (outbound-apis.md §3). Progress is kept per job, so a retry after a
+// failure half-way does not transition or comment twice.
+#include "asc_webhookd/actions/action.hpp"
+#include "asc_webhookd/core/jwt.hpp"
+
+#include <strings.h>
+
+#include <ctime>
+
+namespace asc_webhookd::actions::detail {
+
+using nlohmann::json;
+namespace net = boost::asio;
+
+namespace {
+
+constexpr int kPageSize = 100;
+constexpr int kMaxPages = 100;
+
+bool iequals(const std::string& a, const std::string& b) { return strcasecmp(a.c_str(), b.c_str()) == 0; }
+bool is_number(const std::string& s) { return !s.empty() && s.find_first_not_of("0123456789") == std::string::npos; }
+
+std::string host_of(const std::string& url) {
+  auto s = url.find("://");
+  auto start = s == std::string::npos ? 0 : s + 3;
+  auto end = url.find_first_of(":/", start);
+  return url.substr(start, end == std::string::npos ? std::string::npos : end - start);
+}
+
+std::string utc_date(std::int64_t ms) {
+  std::time_t t = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[16];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
+  return buf;
+}
+
+std::string url_encode(const std::string& s) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') out += static_cast<char>(c);
+    else out += {'%', hex[c >> 4], hex[c & 15]};
+  }
+  return out;
+}
+
+struct Api {
+  const config::JiraConnection& conn;
+  bool cloud;
+  std::string base;  // .../rest/api/3 or /2
+  std::string auth;
+  std::vector<std::string> secrets;
+  Duration timeout;
+
+  http::ClientRequest request(const std::string& method, const std::string& path, const json* body) const {
+    http::ClientRequest r;
+    r.method = method;
+    r.url = base + path;
+    r.timeout = timeout;
+    r.headers = {{"Authorization", auth}, {"Accept", "application/json"}, {"Accept-Language", "en"}};
+    if (body) {
+      r.headers.emplace_back("Content-Type", "application/json");
+      r.body = body->dump();
+    }
+    r.secrets = secrets;
+    return r;
+  }
+};
+
+json comment_body(bool cloud, const std::string& text) {
+  if (!cloud) return {{"body", text}};
+  json paragraphs = json::array();
+  std::size_t start = 0;
+  while (start <= text.size()) {  // one ADF paragraph per line
+    auto nl = text.find('\n', start);
+    std::string line = text.substr(start, nl == std::string::npos ? std::string::npos : nl - start);
+    json content = json::array();
+    if (!line.empty()) content.push_back({{"type", "text"}, {"text", line}});
+    paragraphs.push_back({{"type", "paragraph"}, {"content", content}});
+    if (nl == std::string::npos) break;
+    start = nl + 1;
+  }
+  return {{"body", {{"type", "doc"}, {"version", 1}, {"content", paragraphs}}}};
+}
+
+struct Issue {
+  std::string key;
+  std::string status;
+};
+
+}  // namespace
+
+net::awaitable<Outcome> run_jira(const Job& job, const config::JiraAction& a, Services& s) {
+  Outcome out;
+  auto cit = job.config.connections.jira.find(a.connection);
+  if (cit == job.config.connections.jira.end()) {
+    out.permanent_error = true;
+    out.result.error = "connections.jira." + a.connection + " is no longer configured";
+    co_return out;
+  }
+  const auto& conn = cit->second;
+  const std::string host = host_of(conn.base_url);
+  const bool cloud = conn.flavor == config::JiraFlavor::cloud ||
+                     (conn.flavor == config::JiraFlavor::automatic && host.size() > 14 &&
+                      host.compare(host.size() - 14, 14, ".atlassian.net") == 0);
+  Api api{conn, cloud, conn.base_url + (cloud ? "/rest/api/3" : "/rest/api/2"), "", {}, job.config.delivery.timeout};
+  if (conn.api_token) {
+    api.auth = "Basic " + jwt::base64(conn.email + ":" + conn.api_token->reveal());
+    api.secrets = {conn.api_token->reveal(), api.auth.substr(6)};
+  } else {
+    api.auth = "Bearer " + conn.bearer_token->reveal();
+    api.secrets = {conn.bearer_token->reveal()};
+  }
+  auto jql = render(a.jql, job, out, "jql");
+  if (!jql) co_return out;
+  std::optional<std::string> transition, comment, project, version;
+  if (a.transition && !(transition = render(*a.transition, job, out, "transition"))) co_return out;
+  if (a.comment && !(comment = render(*a.comment, job, out, "comment"))) co_return out;
+  if (a.release_version) {
+    if (!(project = render(a.release_version->project, job, out, "release_version.project"))) co_return out;
+    if (!(version = render(a.release_version->name, job, out, "release_version.name"))) co_return out;
+  }
+  if (jql->empty()) {
+    out.permanent_error = true;
+    out.result.error = "jql rendered empty; Jira refuses an unbounded search";
+    co_return out;
+  }
+
+  const std::string progress_key = "progress:" + std::to_string(job.id);
+  json progress = json::object();
+  if (auto p = co_await s.kv.get(progress_key)) progress = json::parse(*p, nullptr, false);
+  if (!progress.is_object()) progress = json::object();
+  auto& done = progress["issues"];
+  if (!done.is_object()) done = json::object();
+
+  // 1. Every issue the JQL finds, all pages.
+  std::vector<Issue> issues;
+  std::string token;
+  for (int page = 0; page < kMaxPages; ++page) {
+    json body = {{"jql", *jql}, {"fields", {"key", "status"}}, {"maxResults", kPageSize}};
+    if (cloud && !token.empty()) body["nextPageToken"] = token;
+    if (!cloud) body["startAt"] = static_cast<int>(issues.size());
+    auto req = api.request("POST", cloud ? "/search/jql" : "/search", &body);
+    out.target = "POST " + req.url;
+    auto res = co_await s.http.send(std::move(req));
+    if (!take(out, res)) co_return out;
+    auto j = json::parse(res->body, nullptr, false);
+    if (!j.is_object() || !j.contains("issues") || !j["issues"].is_array()) {
+      out.result.status.reset();
+      out.result.error = "Jira search answered without an issues list";
+      co_return out;
+    }
+    for (const auto& i : j["issues"]) {
+      Issue is{i.value("key", i.value("id", std::string())), ""};
+      if (i.contains("fields") && i["fields"].contains("status")) is.status = i["fields"]["status"].value("name", "");
+      issues.push_back(is);
+    }
+    if (j["issues"].empty()) break;
+    if (cloud) {
+      if (j.value("isLast", true) || !j.contains("nextPageToken") || !j["nextPageToken"].is_string()) break;
+      token = j["nextPageToken"].get<std::string>();
+    } else if (static_cast<int>(issues.size()) >= j.value("total", 0)) {
+      break;
+    }
+  }
+
+  // 2. Each issue: transition, then comment.
+  int transitioned = 0, skipped = 0, commented = 0;
+  std::vector<std::string> notes;
+  for (const auto& issue : issues) {
+    json& state = done[issue.key];
+    if (!state.is_object()) state = json::object();
+    if (transition && !state.contains("transition")) {
+      auto req = api.request("GET", "/issue/" + url_encode(issue.key) + "/transitions", nullptr);
+      out.target = "GET " + req.url;
+      auto res = co_await s.http.send(std::move(req));
+      if (!take(out, res)) co_return out;
+      auto j = json::parse(res->body, nullptr, false);
+      const json list = j.is_object() && j.contains("transitions") ? j["transitions"] : json::array();
+      const json* match = nullptr;
+      for (const auto& t : list)  // by id, then by transition name, then by target status name
+        if (is_number(*transition) && t.value("id", "") == *transition) match = &t;
+      for (const auto& t : list)
+        if (!match && iequals(t.value("name", ""), *transition)) match = &t;
+      for (const auto& t : list)
+        if (!match && t.contains("to") && iequals(t["to"].value("name", ""), *transition)) match = &t;
+      const std::string target = match && match->contains("to") ? (*match)["to"].value("name", *transition) : *transition;
+      if (!issue.status.empty() && (iequals(issue.status, target) || iequals(issue.status, *transition))) {
+        state["transition"] = "skipped: already " + issue.status;
+        ++skipped;
+      } else if (!match) {
+        state["transition"] = "skipped: no transition \"" + *transition + "\" from " +
+                              (issue.status.empty() ? std::string("its status") : issue.status);
+        ++skipped;
+      } else {
+        json body = {{"transition", {{"id", match->value("id", "")}}}};
+        auto post = api.request("POST", "/issue/" + url_encode(issue.key) + "/transitions", &body);
+        out.target = "POST " + post.url;
+        auto pres = co_await s.http.send(std::move(post));
+        if (!take(out, pres)) {
+          co_await s.kv.put(progress_key, progress.dump());
+          co_return out;
+        }
+        state["transition"] = "→ " + target;
+        ++transitioned;
+      }
+      notes.push_back(issue.key + " " + state["transition"].get<std::string>());
+    }
+    if (comment && !state.contains("comment")) {
+      json body = comment_body(cloud, *comment);
+      auto req = api.request("POST", "/issue/" + url_encode(issue.key) + "/comment", &body);
+      out.target = "POST " + req.url;
+      auto res = co_await s.http.send(std::move(req));
+      if (!take(out, res)) {
+        co_await s.kv.put(progress_key, progress.dump());
+        co_return out;
+      }
+      state["comment"] = true;
+      ++commented;
+    }
+    if (transition || comment) co_await s.kv.put(progress_key, progress.dump());
+  }
+
+  // 3. The version: released today (already released is success).
+  if (project && version && !progress.contains("version")) {
+    auto req = api.request("GET", "/project/" + url_encode(*project) + "/versions", nullptr);
+    out.target = "GET " + req.url;
+    auto res = co_await s.http.send(std::move(req));
+    if (!take(out, res)) co_return out;
+    auto list = json::parse(res->body, nullptr, false);
+    const json* found = nullptr;
+    if (list.is_array())
+      for (const auto& v : list)
+        if (v.value("name", "") == *version) found = &v;
+    if (!found) {
+      out.permanent_error = true;
+      out.result.error = "Jira project " + *project + " has no version named \"" + *version + "\"";
+      co_return out;
+    }
+    if (found->value("released", false)) {
+      progress["version"] = "already released";
+    } else {
+      json body = {{"released", true}, {"releaseDate", utc_date(s.clock.now_ms())}};
+      std::string id = (*found)["id"].is_string() ? (*found)["id"].get<std::string>() : (*found)["id"].dump();
+      auto put = api.request("PUT", "/version/" + url_encode(id), &body);
+      out.target = "PUT " + put.url;
+      auto pres = co_await s.http.send(std::move(put));
+      if (!take(out, pres)) co_return out;
+      progress["version"] = "released";
+    }
+    co_await s.kv.put(progress_key, progress.dump());
+    notes.push_back("version " + *version + " " + progress["version"].get<std::string>());
+  }
+  out.detail = std::to_string(issues.size()) + " issue(s)";
+  if (transition) out.detail += ", " + std::to_string(transitioned) + " transitioned, " + std::to_string(skipped) + " skipped";
+  if (comment) out.detail += ", " + std::to_string(commented) + " commented";
+  for (const auto& n : notes) out.detail += "; " + n;
+  if (out.detail.size() > 2000) out.detail = out.detail.substr(0, 2000) + "…";
+  co_return out;
+}
+
+}  // namespace asc_webhookd::actions::detail

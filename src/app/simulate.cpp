@@ -1,0 +1,191 @@
+#include "asc_webhookd/app/simulate.hpp"
+
+#include "asc_webhookd/actions/action.hpp"
+#include "asc_webhookd/enrich/shape.hpp"
+#include "asc_webhookd/ingest/event.hpp"
+#include "asc_webhookd/rules/engine.hpp"
+#include "asc_webhookd/rules/template.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+
+#include <fstream>
+#include <map>
+#include <ostream>
+#include <sstream>
+
+namespace asc_webhookd::app {
+
+namespace net = boost::asio;
+using nlohmann::json;
+
+namespace {
+
+constexpr const char* kIssue = "ISSUE-1";
+
+// Records each request and answers as the service would on success, so the
+// whole sequence of a multi-step action shows. Jira's answers use the
+// rendered transition and version names (`hints`).
+class Recorder final : public actions::Transport {
+public:
+  std::vector<http::ClientRequest> requests;
+  std::string transition = "Done";
+  std::string version;
+  std::int64_t now_ms = 0;
+
+  net::awaitable<actions::HttpResult> send(http::ClientRequest r) override {
+    http::ClientResponse res;
+    res.status = 200;
+    const std::string& u = r.url;
+    auto has = [&](const char* s) { return u.find(s) != std::string::npos; };
+    if (has("/access_tokens")) {
+      res.status = 201;
+      res.body = json{{"token", "<installation token>"}, {"expires_at", "2099-01-01T00:00:00Z"}}.dump();
+    } else if (has("/dispatches")) {
+      res.status = 204;
+    } else if (has("chat.postMessage")) {
+      res.body = R"({"ok":true,"channel":"C0SIMULATED","ts":"1700000000.000100"})";
+    } else if (has("chat.update")) {
+      res.body = R"({"ok":true})";
+    } else if (has("/search/jql")) {
+      res.body = json{{"issues", {{{"key", kIssue}, {"fields", {{"status", {{"name", "In Progress"}}}}}}}}, {"isLast", true}}.dump();
+    } else if (has("/rest/api/2/search")) {
+      res.body = json{{"startAt", 0}, {"total", 1}, {"issues", {{{"key", kIssue}, {"fields", {{"status", {{"name", "In Progress"}}}}}}}}}.dump();
+    } else if (has("/transitions") && r.method == "GET") {
+      res.body = json{{"transitions", {{{"id", "31"}, {"name", transition}, {"to", {{"name", transition}}}}}}}.dump();
+    } else if (has("/transitions")) {
+      res.status = 204;
+    } else if (has("/comment")) {
+      res.status = 201;
+      res.body = "{}";
+    } else if (has("/versions")) {
+      res.body = json::array({{{"id", "10000"}, {"name", version}, {"released", false}}}).dump();
+    } else if (has("/version/")) {
+      res.body = "{}";
+    } else {
+      res.body = "ok";
+    }
+    requests.push_back(std::move(r));
+    co_return res;
+  }
+};
+
+class MemoryKeyValue final : public actions::KeyValue {
+public:
+  std::map<std::string, std::string> values;
+  net::awaitable<std::optional<std::string>> get(std::string key) override {
+    auto it = values.find(key);
+    if (it == values.end()) co_return std::nullopt;
+    co_return it->second;
+  }
+  net::awaitable<bool> put(std::string key, std::string value) override {
+    values[std::move(key)] = std::move(value);
+    co_return true;
+  }
+};
+
+std::string indent(const std::string& text, const std::string& pad) {
+  std::string out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) out += line.empty() ? "\n" : pad + line + "\n";
+  return out;
+}
+
+std::optional<std::string> read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::nullopt;
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+}  // namespace
+
+int simulate(const config::Config& cfg, const SimulateOptions& o, std::ostream& out, std::ostream& err) {
+  const config::WebhookConfig* hook = o.webhook.empty() ? (cfg.webhooks.empty() ? nullptr : &cfg.webhooks.front())
+                                                        : cfg.find_webhook(o.webhook);
+  if (!hook) {
+    err << "asc-webhookd: no webhook named \"" << o.webhook << "\" in the config\n";
+    return 1;
+  }
+  json instance = nullptr;
+  if (o.instance) {
+    auto text = read_file(*o.instance);
+    if (!text) {
+      err << "asc-webhookd: cannot read " << *o.instance << "\n";
+      return 1;
+    }
+    instance = json::parse(*text, nullptr, false);
+    if (!instance.is_object() || !instance.contains("data")) {
+      err << "asc-webhookd: " << *o.instance << " is not an App Store Connect API answer (no \"data\")\n";
+      return 1;
+    }
+  }
+  int status = 0;
+  SystemClock clock;
+  actions::TokenCache tokens;
+  for (const auto& file : o.event_files) {
+    auto body = read_file(file);
+    if (!body) {
+      err << "asc-webhookd: cannot read " << file << "\n";
+      status = 1;
+      continue;
+    }
+    auto event = ingest::decode_event(*body);
+    if (!event) {
+      err << "asc-webhookd: " << file << ": " << event.error().message << "\n";
+      status = 1;
+      continue;
+    }
+    out << "== " << file << ": " << event->type_name << " " << event->id << " on webhook " << hook->name;
+    if (event->old_state || event->new_state)
+      out << " (" << event->old_state.value_or("?") << " -> " << event->new_state.value_or("?") << ")";
+    out << "\n";
+    auto jobs = rules::plan(cfg, hook->name, *event);
+    if (jobs.empty()) {
+      out << "no rule matches\n\n";
+      continue;
+    }
+    MemoryKeyValue kv;  // per event: a thread parent appears as the daemon would store it
+    std::string last_rule;
+    for (std::size_t n = 0; n < jobs.size(); ++n) {
+      const auto& pj = jobs[n];
+      if (pj.rule != last_rule) out << "rule " << pj.rule << " matches\n";
+      last_rule = pj.rule;
+      const config::Rule* rule = nullptr;
+      for (const auto& r : cfg.rules)
+        if (r.name == pj.rule) rule = &r;
+      const config::Action& action = rule->actions.at(static_cast<std::size_t>(pj.action_index));
+      json context = rules::template_context(*event, hook, pj.rule);
+      if (!instance.is_null()) enrich::add_to_context(context, instance);
+      Recorder rec;
+      rec.now_ms = clock.now_ms();
+      if (const auto* j = std::get_if<config::JiraAction>(&action)) {
+        if (j->transition)
+          if (auto t = rules::render(j->transition->text, context)) rec.transition = *t;
+        if (j->release_version)
+          if (auto v = rules::render(j->release_version->name.text, context)) rec.version = *v;
+      }
+      actions::Services services{rec, kv, clock, tokens};
+      std::string instance_key = event->instance ? hook->name + "|" + event->instance->type + "|" + event->instance->id : "";
+      actions::Job job{cfg, action, *event, context, pj.rule, static_cast<std::int64_t>(n + 1), instance_key};
+      actions::Outcome outcome;
+      net::io_context ioc;
+      net::co_spawn(ioc, actions::run(job, services), [&](std::exception_ptr e, actions::Outcome o2) {
+        if (e) std::rethrow_exception(e);
+        outcome = std::move(o2);
+      });
+      ioc.run();
+      out << "  action " << pj.action_index + 1 << ": " << pj.kind;
+      if (std::holds_alternative<config::JiraAction>(action))
+        out << " (Jira's answers are made up here: " << kIssue << " stands for each issue the JQL finds)";
+      out << "\n";
+      for (const auto& r : rec.requests) out << indent(actions::describe(r), "    ") << "\n";
+      if (outcome.permanent_error || !outcome.result.error.empty())
+        out << "    would fail: " << outcome.result.error << "\n\n";
+    }
+  }
+  return status;
+}
+
+}  // namespace asc_webhookd::app
