@@ -4,6 +4,7 @@
 
 #include "support/daemon.hpp"
 #include "support/fake_http.hpp"
+#include "support/pipeline.hpp"
 #include "support/raw_client.hpp"
 #include "support/temp_dir.hpp"
 
@@ -36,12 +37,7 @@ std::string daemon_config(const TempDir& dir, const FakeHttpServer& fake, int co
          "rules:\n  - name: forward\n    actions:\n      - http: { url: \"" + fake.url("/hook") + "\" }\n";
 }
 
-int post(std::uint16_t port, const std::string& body) {
-  RawClient c(port);
-  c.send(make_request("POST", "/webhooks/ios-app", body, {{"x-apple-signature", ingest::sign("crash-secret", body)}}));
-  auto r = c.read_response();
-  return r ? r->status : 0;
-}
+int post(std::uint16_t port, const std::string& body) { return post_signed(port, "ios-app", body, "crash-secret").status; }
 
 const std::map<std::string, std::string> kEnv{{"HOOK_SECRET", "crash-secret"}};
 

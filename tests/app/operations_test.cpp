@@ -5,6 +5,7 @@
 
 #include "support/daemon.hpp"
 #include "support/fake_http.hpp"
+#include "support/pipeline.hpp"
 #include "support/raw_client.hpp"
 #include "support/temp_dir.hpp"
 #include "support/test_ca.hpp"
@@ -66,10 +67,7 @@ private:
 };
 
 int post(std::uint16_t port, const std::string& body, const std::string& secret) {
-  RawClient c(port);
-  c.send(make_request("POST", "/webhooks/ios-app", body, {{"x-apple-signature", ingest::sign(secret, body)}}));
-  auto r = c.read_response();
-  return r ? r->status : 0;
+  return post_signed(port, "ios-app", body, secret).status;
 }
 
 std::string ping(const std::string& id) {

@@ -54,6 +54,9 @@ const Case kCases[] = {
     {"jira_connection_auth.yaml", "7:7: connections.jira.default needs email + api_token (Cloud) or bearer_token"},
     {"http_url_and_connection.yaml", "11:15: rule r: http action needs exactly one of connection or url"},
     {"bad_url.yaml", "8:16: connections.slack.bot.api_url must be an http:// or https:// URL"},
+    {"template_unclosed.yaml", "11:43: text template: Unclosed section \"event.new_state\""},
+    {"template_unknown_data.yaml", "15:24: client_payload template: unknown template data \"instanse\""},
+    {"github_app_bad_key.yaml", "7:58: connections.github.default.app.private_key: not a PEM private key"},
 };
 
 Environment test_env() {

@@ -3,6 +3,7 @@
 #include "asc_webhookd/ingest/signature.hpp"
 
 #include "support/fake_http.hpp"
+#include "support/pipeline.hpp"
 #include "support/faulty_vfs.hpp"
 #include "support/log_capture.hpp"
 #include "support/raw_client.hpp"
@@ -37,22 +38,7 @@ std::string config_for(const FakeHttpServer& fake, const std::string& extra_acti
 }
 
 RawResponse post(std::uint16_t port, const std::string& body, const std::string& secret = "s3cret") {
-  RawClient c(port);
-  c.send(make_request("POST", "/webhooks/app", body, {{"x-apple-signature", ingest::sign(secret, body)}}));
-  return c.read_response().value_or(RawResponse{});
-}
-
-// Polls the store until `pred` holds for the event (bounded; no fixed sleeps).
-template <class Pred>
-std::optional<store::EventView> wait_event(store::Store& st, const std::string& id, Pred pred,
-                                           std::chrono::seconds timeout = 30s) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    auto ev = st.event(id);
-    if (ev && pred(*ev)) return ev;
-    std::this_thread::sleep_for(20ms);
-  }
-  return std::nullopt;
+  return post_signed(port, "app", body, secret);
 }
 
 TEST(Delivery, AnsweredOnlyAfterTheCommitThenDelivered) {

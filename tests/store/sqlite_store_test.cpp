@@ -85,7 +85,7 @@ TEST_F(StoreTest, LeaseKeepsOrderPerOrderKeyAndRunsOthersInParallel) {
   EXPECT_NE(second.job->raw_event.find("\"c\""), std::string::npos);
   EXPECT_FALSE(store->lease(5000, 60000).job);
   // "a" fails and is rescheduled: "b" still waits behind it.
-  store->record(first.job->id, {5000, 10, 503, "HTTP 503", "retry"}, JobOutcome::retry, 9000);
+  store->record(first.job->id, {5000, 10, 503, "HTTP 503", "retry", ""}, JobOutcome::retry, 9000);
   auto none = store->lease(6000, 60000);
   EXPECT_FALSE(none.job);
   ASSERT_TRUE(none.next_due_ms);
@@ -94,7 +94,7 @@ TEST_F(StoreTest, LeaseKeepsOrderPerOrderKeyAndRunsOthersInParallel) {
   ASSERT_TRUE(again.job);
   EXPECT_EQ(again.job->id, first.job->id);
   EXPECT_EQ(again.job->attempts, 1);
-  store->record(again.job->id, {9000, 10, 200, "", "done"}, JobOutcome::done, 9000);
+  store->record(again.job->id, {9000, 10, 200, "", "done", ""}, JobOutcome::done, 9000);
   auto b = store->lease(9001, 60000);
   ASSERT_TRUE(b.job);
   EXPECT_NE(b.job->raw_event.find("\"b\""), std::string::npos);
@@ -120,7 +120,7 @@ TEST_F(StoreTest, RecoverRunningResumesJobsOfACrashedProcess) {
 TEST_F(StoreTest, DeadJobsAreListedAndRequeued) {
   store->ingest(new_event("a", 1));
   auto j = store->lease(1000, 60000);
-  store->record(j.job->id, {1000, 5, 404, "HTTP 404: Not Found", "dead"}, JobOutcome::dead, 1000);
+  store->record(j.job->id, {1000, 5, 404, "HTTP 404: Not Found", "dead", ""}, JobOutcome::dead, 1000);
   auto dead = store->events("dead", 10);
   ASSERT_EQ(dead.size(), 1u);
   EXPECT_EQ(dead[0].event_id, "a");
@@ -147,7 +147,7 @@ TEST_F(StoreTest, PruneRemovesOnlyOldDoneEvents) {
   auto j = store->lease(2000, 60000);
   ASSERT_TRUE(j.job);
   ASSERT_NE(j.job->raw_event.find("old-done"), std::string::npos);
-  store->record(j.job->id, {2000, 1, 200, "", "done"}, JobOutcome::done, 2000);
+  store->record(j.job->id, {2000, 1, 200, "", "done", ""}, JobOutcome::done, 2000);
   EXPECT_EQ(store->prune(10'000), 2u);
   EXPECT_EQ(count(path, "SELECT count(*) FROM events"), 2);
   EXPECT_TRUE(store->event("old-pending"));

@@ -28,7 +28,7 @@ struct ClientRequest {
   std::size_t max_response = 1024 * 1024;
   // Credentials inside url/headers/body, masked whenever the request is shown
   // (simulate, logs). Not sent.
-  std::vector<std::string> secrets;
+  std::vector<std::string> secrets{};
 };
 
 struct ClientResponse {

@@ -1,0 +1,142 @@
+// `simulate` on the five example configs of config/examples/ (each also
+// passes check-config), run as the real binary: the matching rules and the
+// exact requests, with every credential masked.
+#include "support/daemon.hpp"
+#include "support/keys.hpp"
+#include "support/temp_dir.hpp"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+namespace asc_webhookd::test {
+namespace {
+
+const std::string kSource = ASC_WEBHOOKD_SOURCE_DIR;
+const std::string kSeed = std::string(ASC_WEBHOOKD_FIXTURES) + "/events/seed/";
+const std::string kApi = std::string(ASC_WEBHOOKD_FIXTURES) + "/api/";
+
+// The environment the examples read their secrets from.
+struct ExampleEnv {
+  TempDir dir;
+  std::map<std::string, std::string> env;
+  ExampleEnv() {
+    std::filesystem::create_directories(dir.file("creds"));
+    dir.write("creds/github-app.pem", make_rsa_key().private_pem);
+    env = {{"ASC_WEBHOOK_SECRET", "demo-webhook-secret"},
+           {"GITHUB_TOKEN", "ghp_SECRETGITHUBTOKEN"},
+           {"JIRA_TOKEN", "SECRETJIRATOKEN"},
+           {"SLACK_RELEASES_URL", "https://hooks.slack.com/services/T0/B0/SECRETRELEASES"},
+           {"SLACK_BOT_TOKEN", "xoxb-SECRETBOT"},
+           {"SLACK_FEEDBACK_URL", "https://hooks.slack.com/services/T0/B1/SECRETFEEDBACK"},
+           {"CREDENTIALS_DIRECTORY", dir.file("creds")}};
+  }
+};
+
+std::string example(const std::string& name) { return kSource + "/config/examples/" + name; }
+
+void expect_no_secret(const CommandResult& r) {
+  for (const char* s : {"ghp_SECRETGITHUBTOKEN", "SECRETJIRATOKEN", "SECRETRELEASES", "xoxb-SECRETBOT", "SECRETFEEDBACK",
+                        "ghs_", "BEGIN PRIVATE KEY"})
+    EXPECT_EQ(r.out.find(s) == std::string::npos && r.err.find(s) == std::string::npos, true) << s;
+}
+
+void expect_has(const std::string& out, const std::string& text) {
+  EXPECT_NE(out.find(text), std::string::npos) << "missing: " << text << "\n--- output:\n" << out;
+}
+
+TEST(Examples, EveryExampleConfigPassesCheckConfig) {
+  ExampleEnv e;
+  int n = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(kSource + "/config/examples")) {
+    auto r = run_binary({"check-config", "--config", entry.path().string()}, e.env);
+    EXPECT_EQ(r.exit_code, 0) << entry.path() << "\n" << r.err;
+    ++n;
+  }
+  EXPECT_EQ(n, 5);
+}
+
+TEST(Simulate, UseCase1SubmitForReviewWithEnrichmentData) {
+  ExampleEnv e;
+  auto r = run_binary({"simulate", "--config", example("1-submit-for-review.yaml"), "--instance", kApi + "buildUploads-COMPLETE.json",
+                       kSeed + "01-buildUploadStateUpdated-COMPLETE.json", kSeed + "02-buildUploadStateUpdated-FAILED.json"},
+                      e.env);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  expect_has(r.out, "rule submit-when-processed matches\n  action 1: github\n"
+                    "    POST https://api.github.com/repos/acme/ios-app/actions/workflows/submit-for-review.yml/dispatches\n"
+                    "    Accept: application/vnd.github+json\n    Authorization: Bearer <redacted>\n"
+                    "    X-GitHub-Api-Version: 2022-11-28\n");
+  expect_has(r.out, "\"build\": \"1\"");
+  expect_has(r.out, "\"version\": \"1.101.0\"");
+  expect_has(r.out, "\"ref\": \"main\"");
+  expect_has(r.out, "02-buildUploadStateUpdated-FAILED.json: buildUploadStateUpdated");
+  expect_has(r.out, "no rule matches");
+  expect_no_secret(r);
+}
+
+TEST(Simulate, UseCase2MergeBackMintsAnAppTokenThenDispatches) {
+  ExampleEnv e;
+  auto r = run_binary({"simulate", "--config", example("2-merge-back.yaml"),
+                       kSeed + "09-appStoreVersionAppVersionStateUpdated-READY_FOR_DISTRIBUTION.json"}, e.env);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  expect_has(r.out, "    POST https://api.github.com/app/installations/7890123/access_tokens\n");
+  expect_has(r.out, "    POST https://api.github.com/repos/acme/ios-app/dispatches\n");
+  expect_has(r.out, "\"event_type\": \"asc-released\"");
+  expect_has(r.out, "\"new_state\": \"READY_FOR_DISTRIBUTION\"");
+  expect_no_secret(r);
+}
+
+TEST(Simulate, UseCase3JiraThenSlackOnRelease) {
+  ExampleEnv e;
+  auto r = run_binary({"simulate", "--config", example("3-release-jira-slack.yaml"), "--instance",
+                       kApi + "appStoreVersions-READY_FOR_DISTRIBUTION.json",
+                       kSeed + "09-appStoreVersionAppVersionStateUpdated-READY_FOR_DISTRIBUTION.json"}, e.env);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  expect_has(r.out, "    POST https://acme.atlassian.net/rest/api/3/search/jql\n    Authorization: Basic <redacted>\n");
+  expect_has(r.out, R"("jql": "project = IOS AND fixVersion = \"1.101.0\" AND statusCategory != Done")");
+  expect_has(r.out, "    POST https://acme.atlassian.net/rest/api/3/issue/ISSUE-1/transitions\n");
+  expect_has(r.out, "\"text\": \"Released to the App Store as 1.101.0\"");
+  expect_has(r.out, "    PUT https://acme.atlassian.net/rest/api/3/version/10000\n");
+  expect_has(r.out, "  action 2: slack\n    POST https://hooks.slack.com/<redacted>\n");
+  expect_has(r.out, "✅ Acme iOS 1.101.0 — Ready for Distribution");
+  expect_no_secret(r);
+}
+
+TEST(Simulate, UseCase4AlertsCarryApplesErrorAndThreadRejections) {
+  ExampleEnv e;
+  auto r = run_binary({"simulate", "--config", example("4-failure-alerts.yaml"), "--instance", kApi + "buildUploads-FAILED.json",
+                       kSeed + "02-buildUploadStateUpdated-FAILED.json"}, e.env);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  expect_has(r.out, "    POST https://slack.com/api/chat.postMessage\n    Authorization: Bearer <redacted>\n");
+  expect_has(r.out, "ITMS-90683: Missing purpose string in Info.plist");
+  expect_has(r.out, "\"channel\": \"#ios-alerts\"");
+  expect_has(r.out, "⚠️ Acme iOS 1.101.0 (3) — Build upload: Failed");
+  expect_no_secret(r);
+}
+
+TEST(Simulate, UseCase5TestflightFeedback) {
+  ExampleEnv e;
+  TempDir dir;
+  auto feedback = dir.write("feedback.json", read_file(std::string(ASC_WEBHOOKD_FIXTURES) + "/events/betaFeedbackScreenshotSubmissionCreated.json"));
+  auto r = run_binary({"simulate", "--config", example("5-testflight-feedback.yaml"), feedback}, e.env);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  expect_has(r.out, "rule testflight-feedback matches\n  action 1: slack\n    POST https://hooks.slack.com/<redacted>\n");
+  expect_has(r.out, "\"text\": \"New TestFlight feedback for Acme iOS: betaFeedbackScreenshotSubmissionCreated ");
+  expect_no_secret(r);
+}
+
+TEST(Simulate, BadInputsAreNamed) {
+  ExampleEnv e;
+  TempDir dir;
+  auto not_event = dir.write("x.json", R"({"hello":1})");
+  auto r = run_binary({"simulate", "--config", example("5-testflight-feedback.yaml"), not_event}, e.env);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("x.json"), std::string::npos) << r.err;
+  r = run_binary({"simulate", "--config", example("5-testflight-feedback.yaml"), "--webhook", "nope", not_event}, e.env);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("no webhook named \"nope\""), std::string::npos) << r.err;
+  EXPECT_EQ(run_binary({"simulate", "--config", example("5-testflight-feedback.yaml")}, e.env).exit_code, 2);
+}
+
+}  // namespace
+}  // namespace asc_webhookd::test
