@@ -133,6 +133,28 @@ TEST_P(JiraAction, ARetryResumesWithoutRepeatingFinishedSteps) {
   EXPECT_NE(job.attempt_log[1].detail.find("version 2.3.0 already released"), std::string::npos) << job.attempt_log[1].detail;
 }
 
+TEST_P(JiraAction, TransitionByIdAndAnUnknownVersionIsFinal) {
+  const Flavor flavor = GetParam();
+  FakeJira jira(flavor);
+  jira.add_issue("IOS-7", "Ready for Release");
+  jira.add_query("project = IOS", {"IOS-7"});
+  TestServer server(basic_config("", connection(jira, flavor) + R"(rules:
+  - name: by-id
+    when: { event: webhookPingCreated }
+    actions:
+      - jira: { jql: "project = IOS", transition: "31" }
+      - jira: { jql: "project = IOS", release_version: { project: IOS, name: "9.9.9" } }
+)"));
+  ASSERT_EQ(post_signed(server.port(), "app", fixture_event("events/webhookPingCreated.json", "jira-id"), "s3cret").status, 200);
+  auto ev = wait_event(server.store(), "jira-id", settled);
+  ASSERT_TRUE(ev);
+  ASSERT_EQ(ev->jobs.size(), 2u);
+  EXPECT_EQ(ev->jobs[0].state, "done") << ev->jobs[0].last_error;
+  EXPECT_EQ(jira.status("IOS-7"), "Done");
+  EXPECT_EQ(ev->jobs[1].state, "dead");
+  EXPECT_NE(ev->jobs[1].last_error.find("Jira project IOS has no version named \"9.9.9\""), std::string::npos) << ev->jobs[1].last_error;
+}
+
 INSTANTIATE_TEST_SUITE_P(CloudAndDataCenter, JiraAction, ::testing::Values(Flavor::cloud, Flavor::datacenter),
                          [](const auto& p) { return p.param == Flavor::cloud ? "Cloud" : "DataCenter"; });
 

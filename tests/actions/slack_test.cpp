@@ -168,6 +168,30 @@ rules:
   ASSERT_EQ(slack.messages().size(), 1u);
 }
 
+TEST(SlackAction, CustomBlocksAreRenderedAndGetATextFallback) {
+  FakeSlack slack;
+  slack.add_channel("#ios", "C0IOS");
+  TestServer server(basic_config("", webhook_connection(slack) + R"(rules:
+  - name: custom
+    when: { event: buildUploadStateUpdated }
+    actions:
+      - slack:
+          connection: bot
+          channel: "#ios"
+          blocks:
+            - type: section
+              text: { type: mrkdwn, text: "*Upload* {{event.instance.id}} is {{event.new_state}}" }
+)"));
+  ASSERT_EQ(post_signed(server.port(), "app", fixture_event("events/buildUploadStateUpdated.json", "blocks-1", "up-9", "FAILED"), "s3cret").status, 200);
+  auto ev = wait_event(server.store(), "blocks-1", settled);
+  ASSERT_TRUE(ev);
+  ASSERT_EQ(ev->jobs.at(0).state, "done") << ev->jobs.at(0).last_error;
+  auto msgs = slack.messages();
+  ASSERT_EQ(msgs.size(), 1u);
+  EXPECT_EQ(msgs[0].blocks, json::parse(R"([{"type":"section","text":{"type":"mrkdwn","text":"*Upload* up-9 is FAILED"}}])"));
+  EXPECT_NE(msgs[0].text.find("Failed"), std::string::npos) << msgs[0].text;  // the built-in text as fallback
+}
+
 TEST(SlackAction, LongTextAndLongNamesAreCutNotRefused) {
   FakeSlack slack;
   slack.add_channel("#ios", "C0IOS");
