@@ -146,13 +146,17 @@ json builtin_slack_message(const json& c) {
     std::string device = str(attrs, {"deviceModel"});
     if (!device.empty()) details += "📱 " + device + (str(attrs, {"osVersion"}).empty() ? "" : ", " + str(attrs, {"osVersion"})) + "\n";
   }
-  if (c.contains("history") && c["history"].is_object()) {
+  const bool approved = new_state == "PENDING_DEVELOPER_RELEASE" || new_state == "PENDING_APPLE_RELEASE" ||
+                        new_state == "READY_FOR_DISTRIBUTION" || new_state == "READY_FOR_SALE" || new_state == "ACCEPTED";
+  if (approved && c.contains("history") && c["history"].is_object()) {
     for (const auto& [key, label] : {std::pair{"waiting_for_review", "Waiting for review"}, std::pair{"in_review", "In review"},
                                      std::pair{"submission_to_release", "Submission to release"}}) {
       std::string t = str(c, {"history", key, "text"});
       if (!t.empty()) details += "⏱ " + std::string(label) + ": " + t + "\n";
     }
   }
+  const std::string crash_log = str(c, {"instance", "crash_log"});
+  if (!crash_log.empty()) details += "```" + truncate_utf8(crash_log, 1500) + "```\n";
   if (!details.empty()) {
     details.pop_back();
     blocks.push_back({{"type", "section"}, {"text", mrkdwn(details, kSectionMax)}});

@@ -1,6 +1,7 @@
 #include "asc_webhookd/app/simulate.hpp"
 
 #include "asc_webhookd/actions/action.hpp"
+#include "asc_webhookd/enrich/history.hpp"
 #include "asc_webhookd/enrich/shape.hpp"
 #include "asc_webhookd/ingest/event.hpp"
 #include "asc_webhookd/rules/engine.hpp"
@@ -124,6 +125,7 @@ int simulate(const config::Config& cfg, const SimulateOptions& o, std::ostream& 
   int status = 0;
   SystemClock clock;
   actions::TokenCache tokens;
+  std::map<std::string, std::vector<store::HistoryEntry>> histories;
   for (const auto& file : o.event_files) {
     auto body = read_file(file);
     if (!body) {
@@ -141,6 +143,15 @@ int simulate(const config::Config& cfg, const SimulateOptions& o, std::ostream& 
     if (event->old_state || event->new_state)
       out << " (" << event->old_state.value_or("?") << " -> " << event->new_state.value_or("?") << ")";
     out << "\n";
+    // History as the daemon would have it: the events given so far, in order.
+    json history = nullptr;
+    if (event->instance) {
+      auto& entries = histories[event->instance->type + "|" + event->instance->id];
+      if (event->new_state)
+        entries.push_back({*event->new_state, event->timestamp ? std::optional<std::int64_t>(event->timestamp->unix_nanos) : std::nullopt,
+                           clock.now_ms()});
+      if (!entries.empty()) history = enrich::history_data(entries);
+    }
     auto jobs = rules::plan(cfg, hook->name, *event);
     if (jobs.empty()) {
       out << "no rule matches\n\n";
@@ -158,6 +169,7 @@ int simulate(const config::Config& cfg, const SimulateOptions& o, std::ostream& 
       const config::Action& action = rule->actions.at(static_cast<std::size_t>(pj.action_index));
       json context = rules::template_context(*event, hook, pj.rule);
       if (!instance.is_null()) enrich::add_to_context(context, instance);
+      if (!history.is_null()) context["history"] = history;
       Recorder rec;
       rec.now_ms = clock.now_ms();
       if (const auto* j = std::get_if<config::JiraAction>(&action)) {

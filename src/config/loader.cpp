@@ -1,5 +1,6 @@
 #include "asc_webhookd/config/loader.hpp"
 
+#include "asc_webhookd/core/jwt.hpp"
 #include "sections.hpp"
 
 #include "asc_webhookd/core/log.hpp"
@@ -176,8 +177,11 @@ void load_app_store_connect(YamlReader& r, const YAML::Node& n, std::optional<Ap
   }
   if (auto v = YamlReader::field(n, "private_key")) {
     if (auto s = r.secret(*v, "app_store_connect.private_key")) {
+      // Loaded now: a key that does not load stops the start, not the first event.
       if (s->reveal().find("-----BEGIN PRIVATE KEY-----") == std::string::npos)
         r.error(*v, "app_store_connect.private_key is not a PEM PKCS#8 key (an AuthKey_*.p8 file)");
+      else if (auto k = jwt::SigningKey::load(s->reveal(), jwt::Algorithm::es256); !k)
+        r.error(*v, "app_store_connect.private_key: " + k.error().message + " (an AuthKey_*.p8 file holds a P-256 key)");
       asc.private_key = *s;
     }
   } else {

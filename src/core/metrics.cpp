@@ -131,6 +131,9 @@ void describe_standard(Registry& r) {
   r.describe("asc_webhookd_event_to_action_seconds", "histogram",
              "Time from receiving an event to its action being done.", lag);
   r.describe("asc_webhookd_jobs", "gauge", "Jobs in the store, by state.");
+  r.describe("asc_webhookd_asc_api_calls_total", "counter", "App Store Connect API calls, by HTTP status (or error).");
+  r.describe("asc_webhookd_asc_api_rate_limit_remaining", "gauge", "Requests left this hour for the API key (X-Rate-Limit user-hour-rem).");
+  r.describe("asc_webhookd_asc_api_rate_limit", "gauge", "The API key's hourly request limit (X-Rate-Limit user-hour-lim).");
   r.describe("asc_webhookd_config_reloads_total", "counter", "Configuration reloads, by result.");
   r.describe("asc_webhookd_build_info", "gauge", "Build information.");
   r.describe("process_resident_memory_bytes", "gauge", "Resident memory size in bytes.");

@@ -4,6 +4,8 @@
 #include "asc_webhookd/core/log.hpp"
 #include "asc_webhookd/core/metrics.hpp"
 #include "asc_webhookd/delivery/backoff.hpp"
+#include "asc_webhookd/enrich/asc_api.hpp"
+#include "asc_webhookd/enrich/history.hpp"
 #include "asc_webhookd/rules/engine.hpp"
 #include "asc_webhookd/rules/template.hpp"
 #include "asc_webhookd/store/async.hpp"
@@ -65,6 +67,20 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
   std::unique_ptr<ClientTransport> transport;
   std::unique_ptr<StoreKeyValue> kv;
   actions::TokenCache tokens;
+  std::shared_ptr<enrich::AscApi> asc;  // rebuilt when app_store_connect changes
+
+  // The API client for the current config (null: no enrichment configured).
+  std::shared_ptr<enrich::AscApi> asc_for(const config::Config& cfg) {
+    if (!cfg.app_store_connect) return nullptr;
+    if (asc && asc->same_config(*cfg.app_store_connect)) return asc;
+    auto created = enrich::AscApi::create(*cfg.app_store_connect, clock);
+    if (!created) {
+      log::get("enrich")->error("app_store_connect disabled error=\"{}\"", created.error().message);
+      return nullptr;
+    }
+    asc = *created;
+    return asc;
+  }
   bool stopping = false;
   std::size_t running = 0;
   std::function<void()> on_stopped;
@@ -115,6 +131,7 @@ net::awaitable<void> Engine::Impl::run_job(const store::LeasedJob& job) {
   const std::int64_t started = clock.now_ms();
   const auto steady_start = std::chrono::steady_clock::now();
   actions::Outcome outcome;
+  std::string kind = job.kind;  // "asc" when the enrichment call is what failed
   auto action = rules::action_from_json(nlohmann::json::parse(job.action_json, nullptr, false));
   auto event = ingest::decode_event(job.raw_event);
   if (!action || !event) {
@@ -122,16 +139,38 @@ net::awaitable<void> Engine::Impl::run_job(const store::LeasedJob& job) {
     outcome.result.error = !action ? action.error().message : "stored event no longer decodes: " + event.error().message;
   } else {
     auto context = rules::template_context(*event, cfg->find_webhook(job.webhook), job.rule);
-    std::string instance_key = event->instance ? job.webhook + "|" + event->instance->type + "|" + event->instance->id : "";
-    actions::Job j{*cfg, *action, *event, context, job.rule, job.id, std::move(instance_key)};
-    actions::Services services{*transport, *kv, clock, tokens};
-    outcome = co_await actions::run(j, services);
+    // Enrichment before rendering: the instance from the ASC API, and the
+    // instance's state history from the store.
+    enrich::Enrichment en;
+    if (auto api = asc_for(*cfg); api && event->instance) {
+      en = co_await api->enrich(*event, *transport, cfg->delivery.timeout);
+      enrich::add_enrichment(context, en);
+    }
+    if (event->instance) {
+      auto start = [this, w = job.webhook, id = event->instance->id](auto cb) mutable {
+        store.history_async(std::move(w), std::move(id), std::move(cb));
+      };
+      auto entries = co_await store::await_store<std::vector<store::HistoryEntry>>(std::move(start));
+      if (!entries.empty()) context["history"] = enrich::history_data(entries);
+    }
+    if (en.status == enrich::Enrichment::Status::failed) {
+      // Retried like any action failure: the classifier reads Apple's answer.
+      kind = "asc";
+      outcome.result = en.failure;
+      outcome.target = en.target;
+    } else {
+      std::string instance_key = event->instance ? job.webhook + "|" + event->instance->type + "|" + event->instance->id : "";
+      actions::Job j{*cfg, *action, *event, context, job.rule, job.id, std::move(instance_key)};
+      actions::Services services{*transport, *kv, clock, tokens};
+      outcome = co_await actions::run(j, services);
+      if (!en.note.empty()) outcome.detail = "not enriched: " + en.note + (outcome.detail.empty() ? "" : "; " + outcome.detail);
+    }
   }
   const auto duration = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - steady_start);
   const int attempt_no = job.attempts + 1;
   const std::int64_t now = clock.now_ms();
   Classification c = outcome.permanent_error ? Classification{Verdict::final, std::nullopt, outcome.result.error}
-                                             : classify(job.kind, outcome.result, now);
+                                             : classify(kind, outcome.result, now);
   store::JobOutcome result = store::JobOutcome::done;
   std::int64_t next_at = now;
   std::string error = c.verdict == Verdict::success ? "" : c.reason;

@@ -56,6 +56,7 @@ const Case kCases[] = {
     {"bad_url.yaml", "8:16: connections.slack.bot.api_url must be an http:// or https:// URL"},
     {"template_unclosed.yaml", "11:43: text template: Unclosed section \"event.new_state\""},
     {"template_unknown_data.yaml", "15:24: client_payload template: unknown template data \"instanse\""},
+    {"asc_rsa_key.yaml", "3:16: app_store_connect.private_key: not a PEM private key"},
     {"github_app_bad_key.yaml", "7:58: connections.github.default.app.private_key: not a PEM private key"},
 };
 

@@ -1,5 +1,6 @@
 #include "asc_webhookd/config/loader.hpp"
 
+#include "support/keys.hpp"
 #include "support/temp_dir.hpp"
 
 #include <gtest/gtest.h>
@@ -35,7 +36,7 @@ TEST(Loader, ExampleConfigLoadsWithOnlyTheInlineSecretWarning) {
 // The DESIGN.md §4 example, with its secrets supplied through each reference kind.
 TEST(Loader, FullSchema) {
   test::TempDir dir;
-  auto key = dir.write("key.p8", "-----BEGIN PRIVATE KEY-----\nMIGTAgEA\n-----END PRIVATE KEY-----\n");
+  auto key = dir.write("key.p8", test::make_p256_key().private_pem);
   std::filesystem::create_directories(dir.path() / "creds");
   dir.write("creds/github_token", "ghp_test\n");
   dir.write("creds/slack_releases_url", "https://hooks.slack.test/services/T/B/X\n");

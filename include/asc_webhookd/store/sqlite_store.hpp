@@ -31,6 +31,8 @@ public:
   std::vector<HistoryEntry> history(const std::string& webhook, const std::string& instance_id) override;
   std::optional<std::string> kv_get(const std::string& key) override;
   bool kv_put(const std::string& key, const std::string& value) override;
+  void history_async(std::string webhook, std::string instance_id,
+                     std::function<void(std::vector<HistoryEntry>)> done) override;
   void kv_get_async(std::string key, std::function<void(std::optional<std::string>)> done) override;
   void kv_put_async(std::string key, std::string value, std::function<void(bool ok)> done) override;
   std::size_t recover_running() override;

@@ -1,0 +1,70 @@
+#pragma once
+// The App Store Connect API, for enrichment (DESIGN.md §1, §4
+// app_store_connect; asc-webhooks.md §4): an ES256 JWT from the .p8 key
+// (team key: iss; individual key: sub "user"; aud appstoreconnect-v1; 19
+// minutes; reused until a minute before it expires), a GET of the event's
+// instance link with useful includes, answers cached for a minute (and one
+// request in flight per URL, so several jobs of one event make one call),
+// X-Rate-Limit exported as metrics. Links to hosts other than Apple's API
+// hosts are refused: the token only ever goes to base_url.
+#include "asc_webhookd/actions/action.hpp"
+#include "asc_webhookd/config/config.hpp"
+#include "asc_webhookd/core/clock.hpp"
+#include "asc_webhookd/core/jwt.hpp"
+#include "asc_webhookd/delivery/classifier.hpp"
+#include "asc_webhookd/ingest/event.hpp"
+
+#include <boost/asio/awaitable.hpp>
+#include <nlohmann/json.hpp>
+
+#include <map>
+#include <memory>
+#include <string>
+
+namespace asc_webhookd::enrich {
+
+struct Enrichment {
+  enum class Status { enriched, absent, failed };
+  Status status = Status::absent;
+  nlohmann::json response;          // enriched: the API answer ({data, included})
+  std::string crash_log;            // crash feedback: the log text (bounded)
+  delivery::AttemptResult failure;  // failed: what the API answered, for the classifier
+  std::string target;               // "GET https://..." of the call
+  std::string note;                 // absent: why ("no instance", "404", "link to … refused")
+};
+
+class AscApi {
+public:
+  static Result<std::shared_ptr<AscApi>, Error> create(const config::AppStoreConnectConfig& cfg, const Clock& clock);
+
+  boost::asio::awaitable<Enrichment> enrich(const ingest::Event& event, actions::Transport& http, Duration timeout);
+
+  bool same_config(const config::AppStoreConnectConfig& cfg) const;
+
+  // The request URL for an event's instance ("" with `why` when refused).
+  std::string instance_url(const ingest::Event& event, std::string& why) const;
+
+private:
+  AscApi(config::AppStoreConnectConfig cfg, jwt::SigningKey key, const Clock& clock)
+      : cfg_(std::move(cfg)), key_(std::move(key)), clock_(clock) {}
+  std::string token();
+  struct Flight;
+  boost::asio::awaitable<Enrichment> get(const std::string& url, actions::Transport& http, Duration timeout);
+
+  config::AppStoreConnectConfig cfg_;
+  jwt::SigningKey key_;
+  const Clock& clock_;
+  std::string token_;
+  std::int64_t token_expires_ms_ = 0;
+  struct Cached {
+    Enrichment value;
+    std::int64_t until_ms;
+  };
+  std::map<std::string, Cached> cache_;
+  std::map<std::string, std::shared_ptr<Flight>> flights_;
+};
+
+// Adds what an Enrichment found to the template data.
+void add_enrichment(nlohmann::json& context, const Enrichment& e);
+
+}  // namespace asc_webhookd::enrich

@@ -1,0 +1,198 @@
+#include "asc_webhookd/enrich/asc_api.hpp"
+
+#include "asc_webhookd/core/log.hpp"
+#include "asc_webhookd/core/metrics.hpp"
+#include "asc_webhookd/enrich/shape.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <strings.h>
+
+namespace asc_webhookd::enrich {
+
+namespace net = boost::asio;
+using nlohmann::json;
+
+namespace {
+
+constexpr std::int64_t kTokenLifetimeS = 19 * 60;  // Apple refuses more than 20 minutes
+constexpr std::int64_t kCacheMs = 60'000;
+constexpr std::size_t kCacheMax = 512;
+constexpr std::size_t kCrashLogMax = 8 * 1024;
+
+const char* const kAppleHosts[] = {"api.appstoreconnect.apple.com", "api-appstoreconnect.itunes.apple.com"};
+
+// What to include for each instance type, so templates see app and build.
+std::string includes_for(const std::string& type) {
+  if (type == "appStoreVersions") return "app,build";
+  if (type == "buildUploads" || type == "buildBetaDetails") return "build";
+  if (type == "betaFeedbackCrashSubmissions" || type == "betaFeedbackScreenshotSubmissions") return "build,tester";
+  return "";
+}
+
+// "user-hour-lim:3500;user-hour-rem:500;" → exported as gauges.
+void export_rate_limit(const std::string& header) {
+  auto field = [&](const char* name) -> std::optional<double> {
+    auto p = header.find(name);
+    if (p == std::string::npos) return std::nullopt;
+    return std::strtod(header.c_str() + p + std::strlen(name) + 1, nullptr);
+  };
+  auto& reg = metrics::Registry::global();
+  if (auto rem = field("user-hour-rem")) reg.set("asc_webhookd_asc_api_rate_limit_remaining", {}, *rem);
+  if (auto lim = field("user-hour-lim")) reg.set("asc_webhookd_asc_api_rate_limit", {}, *lim);
+}
+
+}  // namespace
+
+struct AscApi::Flight {
+  explicit Flight(net::any_io_executor ex) : done(ex) { done.expires_at(net::steady_timer::time_point::max()); }
+  net::steady_timer done;
+  std::optional<Enrichment> result;
+};
+
+Result<std::shared_ptr<AscApi>, Error> AscApi::create(const config::AppStoreConnectConfig& cfg, const Clock& clock) {
+  auto key = jwt::SigningKey::load(cfg.private_key.reveal(), jwt::Algorithm::es256);
+  if (!key) return Error{"app_store_connect.private_key: " + key.error().message};
+  return std::shared_ptr<AscApi>(new AscApi(cfg, std::move(*key), clock));
+}
+
+bool AscApi::same_config(const config::AppStoreConnectConfig& c) const {
+  return c.issuer_id == cfg_.issuer_id && c.key_id == cfg_.key_id && c.private_key == cfg_.private_key && c.base_url == cfg_.base_url;
+}
+
+std::string AscApi::token() {
+  const std::int64_t now = clock_.now_ms();
+  if (!token_.empty() && now < token_expires_ms_ - 60'000) return token_;
+  const std::int64_t iat = now / 1000;
+  json claims = {{"iat", iat}, {"exp", iat + kTokenLifetimeS}, {"aud", "appstoreconnect-v1"}};
+  if (cfg_.issuer_id) claims["iss"] = *cfg_.issuer_id;
+  else claims["sub"] = "user";  // an individual key
+  auto t = key_.sign({{"kid", cfg_.key_id}, {"typ", "JWT"}}, claims);
+  if (!t) return "";
+  token_ = *t;
+  token_expires_ms_ = (iat + kTokenLifetimeS) * 1000;
+  return token_;
+}
+
+std::string AscApi::instance_url(const ingest::Event& event, std::string& why) const {
+  if (!event.instance || event.instance->id.empty()) {
+    why = "the event has no instance";
+    return "";
+  }
+  std::string path;
+  const std::string& link = event.instance->url;
+  if (!link.empty()) {
+    auto scheme = link.find("://");
+    auto slash = scheme == std::string::npos ? std::string::npos : link.find('/', scheme + 3);
+    std::string host = scheme == std::string::npos ? "" : link.substr(scheme + 3, slash == std::string::npos ? std::string::npos : slash - scheme - 3);
+    bool apple = link.rfind("https://", 0) == 0;
+    bool known = false;
+    for (const char* h : kAppleHosts) known = known || strcasecmp(host.c_str(), h) == 0;
+    if (!apple || !known || slash == std::string::npos) {
+      why = "instance link to " + (host.empty() ? link.substr(0, 60) : host) + " refused: not an App Store Connect API host";
+      return "";
+    }
+    path = link.substr(slash);
+  } else {
+    path = "/v1/" + event.instance->type + "/" + event.instance->id;
+  }
+  const std::string inc = includes_for(event.instance->type);
+  if (!inc.empty() && path.find("include=") == std::string::npos)
+    path += (path.find('?') == std::string::npos ? "?" : "&") + std::string("include=") + inc;
+  return cfg_.base_url + path;
+}
+
+net::awaitable<Enrichment> AscApi::get(const std::string& url, actions::Transport& http, Duration timeout) {
+  const std::int64_t now = clock_.now_ms();
+  if (auto it = cache_.find(url); it != cache_.end()) {
+    if (it->second.until_ms > now) co_return it->second.value;
+    cache_.erase(it);
+  }
+  // One request per URL at a time: later callers wait for the first.
+  if (auto f = flights_.find(url); f != flights_.end()) {
+    auto flight = f->second;
+    co_await flight->done.async_wait(net::as_tuple(net::use_awaitable));
+    if (flight->result) co_return *flight->result;
+  }
+  auto flight = std::make_shared<Flight>(co_await net::this_coro::executor);
+  flights_[url] = flight;
+
+  Enrichment out;
+  out.target = "GET " + url;
+  http::ClientRequest req;
+  req.method = "GET";
+  req.url = url;
+  req.timeout = timeout;
+  const std::string tok = token();
+  req.headers = {{"Authorization", "Bearer " + tok}, {"Accept", "application/json"}};
+  req.secrets.push_back(tok);
+  auto res = co_await http.send(std::move(req));
+  auto& reg = metrics::Registry::global();
+  if (!res) {
+    reg.inc("asc_webhookd_asc_api_calls_total", {{"code", "error"}});
+    out.status = Enrichment::Status::failed;
+    out.failure.error = "App Store Connect API: " + res.error().message;
+  } else {
+    reg.inc("asc_webhookd_asc_api_calls_total", {{"code", std::to_string(res->status)}});
+    export_rate_limit(res->header("x-rate-limit"));
+    if (res->status == 200) {
+      out.response = json::parse(res->body, nullptr, false);
+      if (out.response.is_object() && out.response.contains("data")) {
+        out.status = Enrichment::Status::enriched;
+      } else {
+        out.status = Enrichment::Status::failed;
+        out.failure.error = "App Store Connect API: the answer has no data";
+      }
+    } else if (res->status == 404) {
+      out.status = Enrichment::Status::absent;
+      out.note = "instance not found (404)";
+    } else {
+      out.status = Enrichment::Status::failed;
+      out.failure.status = res->status;
+      out.failure.headers = res->headers;
+      out.failure.body = res->body;
+      out.failure.error = "App Store Connect API: " + actions::service_message(res->body);
+    }
+  }
+  if (out.status != Enrichment::Status::failed) {
+    if (cache_.size() >= kCacheMax) cache_.clear();
+    cache_[url] = {out, clock_.now_ms() + kCacheMs};
+  }
+  flight->result = out;
+  flights_.erase(url);
+  flight->done.cancel();
+  co_return out;
+}
+
+net::awaitable<Enrichment> AscApi::enrich(const ingest::Event& event, actions::Transport& http, Duration timeout) {
+  std::string why;
+  const std::string url = instance_url(event, why);
+  if (url.empty()) {
+    if (event.instance) log::get("enrich")->warn("enrichment skipped event={} reason=\"{}\"", event.id, why);
+    Enrichment none;
+    none.note = why;
+    co_return none;
+  }
+  Enrichment e = co_await get(url, http, timeout);
+  if (e.status == Enrichment::Status::enriched && event.instance->type == "betaFeedbackCrashSubmissions") {
+    // Best effort: the crash log text, bounded.
+    Enrichment log = co_await get(cfg_.base_url + "/v1/betaFeedbackCrashSubmissions/" + event.instance->id + "/crashLog", http, timeout);
+    if (log.status == Enrichment::Status::enriched) {
+      const json& a = log.response["data"].value("attributes", json::object());
+      e.crash_log = a.value("logText", "");
+      if (e.crash_log.size() > kCrashLogMax) e.crash_log = e.crash_log.substr(0, kCrashLogMax) + "\n…";
+    }
+  }
+  co_return e;
+}
+
+void add_enrichment(json& context, const Enrichment& e) {
+  if (e.status != Enrichment::Status::enriched) return;
+  add_to_context(context, e.response);
+  if (!e.crash_log.empty()) context["instance"]["crash_log"] = e.crash_log;
+}
+
+}  // namespace asc_webhookd::enrich

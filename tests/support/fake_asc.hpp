@@ -1,0 +1,57 @@
+#pragma once
+// A fake App Store Connect API (asc-webhooks.md §4) under a path prefix
+// (/asc, as a proxy would add): every request must carry a JWT that
+// verifies exactly as Apple documents — ES256 with R‖S signature against the
+// key's public half, header kid and typ, aud appstoreconnect-v1, iss (team
+// key) or sub "user" without iss (individual key), a lifetime of at most 20
+// minutes, not expired. Serves registered resources, 404 otherwise, with
+// Apple's error bodies and an X-Rate-Limit header that counts down. Canned
+// answers pushed on `server` come first (429, 5xx).
+#include "support/fake_http.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace asc_webhookd::test {
+
+class FakeAsc {
+public:
+  // `issuer` absent: an individual key.
+  FakeAsc(std::string public_pem, std::string key_id, std::optional<std::string> issuer);
+
+  std::string base_url() const { return server.url("/asc"); }
+  // Answers GET /asc{path} (query ignored) with 200 and `body`.
+  void serve(const std::string& path, nlohmann::json body);
+  // The fake's "now" is the real time plus this (tests with a manual clock).
+  void set_clock_offset(std::chrono::milliseconds offset);
+  // Every distinct token that was accepted, in order, and their claims.
+  std::vector<std::string> tokens() const;
+  std::vector<nlohmann::json> claims() const;
+  // Accepted GETs (target with query).
+  std::vector<std::string> gets() const;
+
+private:
+  FakeResponse handle(const FakeRequest& r);
+
+  std::string public_pem_;
+  std::string key_id_;
+  std::optional<std::string> issuer_;
+  mutable std::mutex mutex_;
+  std::map<std::string, nlohmann::json> resources_;
+  std::chrono::milliseconds offset_{0};
+  std::vector<std::string> tokens_;
+  std::vector<nlohmann::json> claims_;
+  std::vector<std::string> gets_;
+  int remaining_ = 3600;
+
+public:
+  FakeHttpServer server;  // last: stopped before the state its handler uses goes
+};
+
+}  // namespace asc_webhookd::test
