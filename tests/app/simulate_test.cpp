@@ -102,6 +102,20 @@ TEST(Simulate, UseCase3JiraThenSlackOnRelease) {
   expect_no_secret(r);
 }
 
+TEST(Simulate, HistoryComesFromTheEventsGivenInOrder) {
+  ExampleEnv e;
+  std::vector<std::string> args{"simulate", "--config", example("3-release-jira-slack.yaml"), "--instance",
+                                kApi + "appStoreVersions-READY_FOR_DISTRIBUTION.json"};
+  for (const char* f : {"03-appStoreVersionAppVersionStateUpdated-PREPARE_FOR_SUBMISSION.json", "04-appStoreVersionAppVersionStateUpdated-READY_FOR_REVIEW.json",
+                        "05-appStoreVersionAppVersionStateUpdated-WAITING_FOR_REVIEW.json", "06-appStoreVersionAppVersionStateUpdated-DEVELOPER_REJECTED.json",
+                        "07-appStoreVersionAppVersionStateUpdated-IN_REVIEW.json", "08-appStoreVersionAppVersionStateUpdated-PENDING_DEVELOPER_RELEASE.json",
+                        "09-appStoreVersionAppVersionStateUpdated-READY_FOR_DISTRIBUTION.json"})
+    args.push_back(kSeed + f);
+  auto r = run_binary(args, e.env);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  expect_has(r.out, "⏱ Waiting for review: 17h 4m\\n⏱ In review: 28m\\n⏱ Submission to release: 5d 2h 22m");
+}
+
 TEST(Simulate, UseCase4AlertsCarryApplesErrorAndThreadRejections) {
   ExampleEnv e;
   auto r = run_binary({"simulate", "--config", example("4-failure-alerts.yaml"), "--instance", kApi + "buildUploads-FAILED.json",
