@@ -146,7 +146,11 @@ net::awaitable<void> Engine::Impl::run_job(const store::LeasedJob& job) {
       en = co_await api->enrich(*event, *transport, cfg->delivery.timeout);
       enrich::add_enrichment(context, en);
     }
-    if (event->instance) {
+    // History costs a store round trip: only for actions that can show it
+    // (a template that names it, or the built-in Slack message).
+    const auto* slack = std::get_if<config::SlackAction>(&*action);
+    const bool wants_history = job.action_json.find("history") != std::string::npos || (slack && !slack->text && !slack->blocks);
+    if (event->instance && wants_history) {
       auto start = [this, w = job.webhook, id = event->instance->id](auto cb) mutable {
         store.history_async(std::move(w), std::move(id), std::move(cb));
       };

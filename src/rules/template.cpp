@@ -52,6 +52,8 @@ json template_context(const ingest::Event& e, const config::WebhookConfig* webho
 }
 
 Result<std::string, Error> render(const std::string& text, const json& context) {
+  // Most strings in a config are plain: no need to compile or convert the data.
+  if (text.find("{{") == std::string::npos) return Result<std::string, Error>(boost::system::in_place_value, text);
   mustache::mustache tmpl(text);
   if (!tmpl.is_valid()) return Error{tmpl.error_message()};
   tmpl.set_custom_escape([](const std::string& s) { return s; });

@@ -32,8 +32,56 @@ constexpr std::size_t kMaxBatch = 1024;
 
 }  // namespace
 
+// Checkpoints the WAL into the database file on its own connection and
+// thread, so the store thread never stalls behind one (SQLite's automatic
+// checkpoint runs inside the COMMIT that crosses the threshold: a latency
+// spike for every request in that batch). PASSIVE: it never blocks writers.
+struct Checkpointer {
+  sql::Db db;
+  std::mutex mutex;
+  std::condition_variable cv;
+  bool stopping = false;
+  bool wanted = false;
+  std::thread thread;
+
+  static constexpr int kPages = 1000;  // SQLite's own default threshold
+
+  void loop() {
+    std::unique_lock lock(mutex);
+    while (!stopping) {
+      cv.wait_for(lock, std::chrono::seconds(1), [&] { return stopping || wanted; });
+      if (stopping) break;
+      wanted = false;
+      lock.unlock();
+      sqlite3_wal_checkpoint_v2(db.handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+      lock.lock();
+    }
+  }
+  void request() {
+    {
+      std::lock_guard lock(mutex);
+      wanted = true;
+    }
+    cv.notify_one();
+  }
+  void stop() {
+    {
+      std::lock_guard lock(mutex);
+      stopping = true;
+    }
+    cv.notify_one();
+    if (thread.joinable()) thread.join();
+  }
+};
+
+int on_wal_commit(void* arg, sqlite3*, const char*, int pages) {
+  if (pages >= Checkpointer::kPages) static_cast<Checkpointer*>(arg)->request();
+  return SQLITE_OK;
+}
+
 struct SqliteStore::Impl {
   sql::Db db;
+  Checkpointer checkpointer;
   std::mutex mutex;
   std::condition_variable cv;
   std::deque<Task> queue;
@@ -167,6 +215,14 @@ Result<std::unique_ptr<SqliteStore>, Error> SqliteStore::open(const SqliteOption
       return Error{"cannot create the schema in " + options.path + ": " + e};
     }
   }
+  // Background checkpoints: a second connection to the same file.
+  if (impl->checkpointer.db.open(options.path, options.vfs).empty()) {
+    impl->checkpointer.db.exec("PRAGMA busy_timeout=1000");
+    impl->checkpointer.db.exec("PRAGMA journal_mode=WAL");  // reads the header: the connection now knows the WAL
+    sqlite3_wal_hook(impl->db.handle(), on_wal_commit, &impl->checkpointer);  // replaces the automatic checkpoint
+    auto* cp = &impl->checkpointer;
+    cp->thread = std::thread([cp] { cp->loop(); });
+  }
   auto* raw = impl.get();
   impl->thread = std::thread([raw] { raw->loop(); });
   return std::unique_ptr<SqliteStore>(new SqliteStore(std::move(impl)));
@@ -175,6 +231,7 @@ Result<std::unique_ptr<SqliteStore>, Error> SqliteStore::open(const SqliteOption
 SqliteStore::SqliteStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 SqliteStore::~SqliteStore() {
+  impl_->checkpointer.stop();
   {
     std::lock_guard lock(impl_->mutex);
     impl_->stopping = true;
