@@ -87,7 +87,20 @@ field() { echo "$1" | tr ' ' '\n' | grep "^$2=" | cut -d= -f2; }
 echo "== baseline: nginx static 200 (${DURATION}s, $CONNS connections, $THREADS wrk threads)"
 BASE=$(run_wrk "http://127.0.0.1:$NGINX_PORT" /webhooks/bench); echo "$BASE"
 echo "== asc-webhookd: verify, parse, match, commit event + job (fsync), answer"
+if [ -n "${BENCH_PERF:-}" ]; then  # BENCH_PERF=FILE: a perf profile of the daemon under load, as text
+  perf record -F 997 -g -p "$DAEMON" -o "$WORK/perf.data" -- sleep "$DURATION" >/dev/null 2>&1 &
+  PERF=$!
+fi
 OURS=$(run_wrk "http://127.0.0.1:$DAEMON_PORT" /webhooks/bench); echo "$OURS"
+if [ -n "${BENCH_PERF:-}" ]; then
+  wait "$PERF" || true
+  {
+    echo "## CPU by thread"; perf report -i "$WORK/perf.data" --sort tid --stdio 2>/dev/null | grep -E '^ +[0-9]'
+    echo "## inclusive (children)"; perf report -i "$WORK/perf.data" --children --percent-limit 2 --stdio -g none 2>/dev/null | grep -E '^ +[0-9]'
+    echo "## self"; perf report -i "$WORK/perf.data" --no-children --percent-limit 0.5 --stdio -g none 2>/dev/null | grep -E '^ +[0-9]'
+  } > "$BENCH_PERF" || true
+  echo "perf profile: $BENCH_PERF"
+fi
 
 RSS_KB=$(grep VmHWM /proc/$DAEMON/status | awk '{print $2}')
 STORED=$(sqlite3 "$WORK/state.db" "SELECT count(*) FROM events")

@@ -60,9 +60,9 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
   ConfigSource config;
   store::Store& store;
   const Clock& clock;
-  // All workers share one strand: their timers are touched by notify().
+  // The leaser and every running job share one strand.
   net::strand<net::io_context::executor_type> strand;
-  std::vector<std::unique_ptr<net::steady_timer>> timers;
+  std::unique_ptr<net::steady_timer> wake;  // the leaser's sleep; cancelled by notify() and finished jobs
   std::unique_ptr<http::HttpClient> client;
   std::unique_ptr<ClientTransport> transport;
   std::unique_ptr<StoreKeyValue> kv;
@@ -82,31 +82,57 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
     return asc;
   }
   bool stopping = false;
-  std::size_t running = 0;
+  bool leaser_done = false;
+  bool poked = false;  // something may have become due since the last lease
+  std::size_t capacity = 0;
+  std::size_t in_flight = 0;
   std::function<void()> on_stopped;
   std::mt19937_64 rng{std::random_device{}()};
 
   Impl(net::io_context& io, ConfigSource c, store::Store& s, const Clock& k)
       : ioc(io), config(std::move(c)), store(s), clock(k), strand(net::make_strand(io)) {}
 
-  net::awaitable<void> worker(std::size_t index);
-  net::awaitable<void> run_job(const store::LeasedJob& job);
+  net::awaitable<void> leaser();
+  net::awaitable<void> run_job(store::LeasedJob job);
+  void poke() {
+    poked = true;
+    wake->cancel();
+  }
+  void maybe_stopped() {
+    if (stopping && leaser_done && in_flight == 0 && on_stopped) {
+      auto f = std::move(on_stopped);
+      on_stopped = nullptr;
+      f();
+    }
+  }
 };
 
-net::awaitable<void> Engine::Impl::worker(std::size_t index) {
-  auto& timer = *timers[index];
+// One leaser keeps up to `capacity` jobs running: it leases as many due
+// jobs as there are free slots in one store call, starts each as its own
+// coroutine, and sleeps until the earliest due time, a new job (notify), or
+// a finished job. A finished job's record is submitted before the next lease,
+// and the store runs tasks in order, so that lease sees it (and the next job
+// of the same instance becomes due).
+net::awaitable<void> Engine::Impl::leaser() {
   while (!stopping) {
+    if (in_flight >= capacity) {
+      wake->expires_after(std::chrono::milliseconds(kMaxSleepMs));
+      co_await wake->async_wait(use_tuple);  // cancelled when a job finishes
+      continue;
+    }
     const auto cfg = config();
-    // A lease long enough for one attempt with room to spare; if the worker
+    // A lease long enough for one attempt with room to spare; if the daemon
     // dies, the job becomes due again when it runs out.
     const std::int64_t lease_ms = cfg->delivery.timeout.count() * 2 + 30'000;
+    const std::size_t free = capacity - in_flight;
+    poked = false;
     // Lambdas are named before co_await: GCC 12 miscompiles a capturing
     // lambda written inside a co_await expression (gcc bug 107288).
-    auto lease_start = [this, lease_ms](auto cb) { store.lease_async(clock.now_ms(), lease_ms, std::move(cb)); };
-    auto lease = co_await store::await_store<store::LeaseResult>(std::move(lease_start));
+    auto lease_start = [this, lease_ms, free](auto cb) { store.lease_async(clock.now_ms(), lease_ms, free, std::move(cb)); };
+    auto batch = co_await store::await_store<store::LeaseBatch>(std::move(lease_start));
     if (stopping) {
-      if (lease.job) {  // leased just as we stopped: give it back untouched
-        auto give_back = [this, id = lease.job->id](auto cb) {
+      for (const auto& job : batch.jobs) {  // leased just as we stopped: give them back
+        auto give_back = [this, id = job.id](auto cb) {
           store.record_async(id, {clock.now_ms(), 0, std::nullopt, "not attempted: shutting down", "retry", ""},
                              store::JobOutcome::retry, clock.now_ms(), std::move(cb));
         };
@@ -114,18 +140,33 @@ net::awaitable<void> Engine::Impl::worker(std::size_t index) {
       }
       break;
     }
-    if (lease.job) {
-      co_await run_job(*lease.job);
-      continue;
+    for (auto& job : batch.jobs) {
+      ++in_flight;
+      auto self = shared_from_this();
+      net::co_spawn(strand, run_job(std::move(job)), [self](std::exception_ptr e) {
+        if (e) {
+          try {
+            std::rethrow_exception(e);
+          } catch (const std::exception& ex) {
+            log::get("delivery")->error("job failed error=\"{}\"", ex.what());
+          }
+        }
+        --self->in_flight;
+        self->poke();
+        self->maybe_stopped();
+      });
     }
+    if (!batch.jobs.empty() || poked) continue;
     std::int64_t sleep_ms = kMaxSleepMs;
-    if (lease.next_due_ms) sleep_ms = std::clamp<std::int64_t>(*lease.next_due_ms - clock.now_ms(), 1, kMaxSleepMs);
-    timer.expires_after(std::chrono::milliseconds(sleep_ms));
-    co_await timer.async_wait(use_tuple);  // cancelled by notify() or stop()
+    if (batch.next_due_ms) sleep_ms = std::clamp<std::int64_t>(*batch.next_due_ms - clock.now_ms(), 1, kMaxSleepMs);
+    wake->expires_after(std::chrono::milliseconds(sleep_ms));
+    co_await wake->async_wait(use_tuple);  // cancelled by notify(), stop() or a finished job
   }
+  leaser_done = true;
+  maybe_stopped();
 }
 
-net::awaitable<void> Engine::Impl::run_job(const store::LeasedJob& job) {
+net::awaitable<void> Engine::Impl::run_job(store::LeasedJob job) {
   auto lg = log::get("delivery");
   const auto cfg = config();
   const std::int64_t started = clock.now_ms();
@@ -210,10 +251,10 @@ net::awaitable<void> Engine::Impl::run_job(const store::LeasedJob& job) {
           outcome.result.status ? std::to_string(*outcome.result.status) : "-", attempt_no, outcome_text, next,
           duration.count(), error.empty() ? "" : " error=\"" + error + "\"",
           outcome.detail.empty() ? "" : " detail=\"" + outcome.detail + "\"");
-  auto record = [this, id = job.id, a, result, next_at](auto cb) {
-    store.record_async(id, a, result, next_at, std::move(cb));
-  };
-  co_await store::await_store<bool>(std::move(record));
+  // Not awaited: the store runs it before any later lease, and a crash
+  // before it commits repeats only this attempt.
+  store.record_async(job.id, a, result, next_at, [](bool) {});
+  co_return;
 }
 
 Engine::Engine(net::io_context& ioc, ConfigSource config, store::Store& store, const Clock& clock)
@@ -226,44 +267,40 @@ void Engine::start() {
   impl_->client = std::make_unique<http::HttpClient>(impl_->ioc.get_executor());
   impl_->transport = std::make_unique<ClientTransport>(*impl_->client);
   impl_->kv = std::make_unique<StoreKeyValue>(impl_->store);
-  const std::size_t n = cfg->delivery.concurrency;
-  for (std::size_t i = 0; i < n; ++i) impl_->timers.push_back(std::make_unique<net::steady_timer>(impl_->strand));
-  impl_->running = n;
-  for (std::size_t i = 0; i < n; ++i) {
-    auto self = impl_;
-    net::co_spawn(impl_->strand, impl_->worker(i), [self](std::exception_ptr e) {
-      if (e) {
-        try {
-          std::rethrow_exception(e);
-        } catch (const std::exception& ex) {
-          log::get("delivery")->error("worker failed error=\"{}\"", ex.what());
-        }
+  impl_->wake = std::make_unique<net::steady_timer>(impl_->strand);
+  impl_->capacity = std::max(1u, cfg->delivery.concurrency);
+  auto self = impl_;
+  net::co_spawn(impl_->strand, impl_->leaser(), [self](std::exception_ptr e) {
+    if (e) {
+      try {
+        std::rethrow_exception(e);
+      } catch (const std::exception& ex) {
+        log::get("delivery")->error("leaser failed error=\"{}\"", ex.what());
       }
-      if (--self->running == 0 && self->on_stopped) {
-        auto f = std::move(self->on_stopped);
-        f();
-      }
-    });
-  }
+    }
+    self->leaser_done = true;
+    self->maybe_stopped();
+  });
 }
 
 void Engine::notify() {
   net::post(impl_->strand, [self = impl_] {
-    for (auto& t : self->timers) t->cancel();
+    if (self->wake) self->poke();
   });
 }
 
 void Engine::stop(std::function<void()> on_stopped) {
   net::post(impl_->strand, [self = impl_, on_stopped = std::move(on_stopped)]() mutable {
     self->stopping = true;
-    if (self->running == 0) {
-      on_stopped();
+    self->on_stopped = std::move(on_stopped);
+    if (!self->wake) {  // never started
+      auto f = std::move(self->on_stopped);
+      f();
       return;
     }
-    self->on_stopped = std::move(on_stopped);
-    for (auto& t : self->timers) t->cancel();
+    self->wake->cancel();
+    self->maybe_stopped();
   });
 }
-
 
 }  // namespace asc_webhookd::delivery

@@ -297,35 +297,39 @@ void SqliteStore::ingest_async(NewEvent ev, IngestCallback done) {
        }});
 }
 
-void SqliteStore::lease_async(std::int64_t now_ms, std::int64_t lease_ms, std::function<void(LeaseResult)> done) {
-  auto result = std::make_shared<LeaseResult>();
+void SqliteStore::lease_async(std::int64_t now_ms, std::int64_t lease_ms, std::size_t max_jobs,
+                              std::function<void(LeaseBatch)> done) {
+  auto result = std::make_shared<LeaseBatch>();
   impl_->submit(
-      {[result, now_ms, lease_ms](sql::Db& db, std::string&) {
+      {[result, now_ms, lease_ms, max_jobs](sql::Db& db, std::string&) {
          // Due: running with an expired lease (its worker died), or pending
          // and its time has come, and not behind an earlier job with the
          // same order key that is still pending or running (per-instance
          // order). Two index walks rather than one OR, so neither scans.
-         std::int64_t id = 0;
-         {
-           auto expired = db.stmt("SELECT id FROM jobs WHERE state = 'running' AND lease_until <= ?1 LIMIT 1");
-           expired.bind(1, now_ms);
-           if (expired.step() == SQLITE_ROW) id = expired.i64(0);
-         }
-         if (id == 0) {
-           auto due = db.stmt(
-               "SELECT j.id FROM jobs j WHERE j.state = 'pending' AND j.next_at <= ?1"
-               "  AND NOT EXISTS (SELECT 1 FROM jobs k WHERE k.order_key = j.order_key"
-               "                  AND k.state IN ('pending', 'running') AND k.id < j.id)"
-               " ORDER BY j.next_at, j.id LIMIT 1");
-           due.bind(1, now_ms);
-           if (due.step() == SQLITE_ROW) id = due.i64(0);
-         }
-         auto s = db.stmt(
-             "UPDATE jobs SET state = 'running', lease_until = ?2 + ?3 WHERE id = ?1"
-             " RETURNING id, event_seq, rule, action_index, kind, action, attempts, created_at");
-         s.bind(1, id).bind(2, now_ms).bind(3, lease_ms);
-         int rc = id == 0 ? SQLITE_DONE : s.step();
-         if (rc == SQLITE_ROW) {
+         // Each job leased here is 'running' before the next is looked for,
+         // so one batch never holds two jobs of one order key.
+         while (result->jobs.size() < max_jobs) {
+           std::int64_t id = 0;
+           {
+             auto expired = db.stmt("SELECT id FROM jobs WHERE state = 'running' AND lease_until <= ?1 LIMIT 1");
+             expired.bind(1, now_ms);
+             if (expired.step() == SQLITE_ROW) id = expired.i64(0);
+           }
+           if (id == 0) {
+             auto due = db.stmt(
+                 "SELECT j.id FROM jobs j WHERE j.state = 'pending' AND j.next_at <= ?1"
+                 "  AND NOT EXISTS (SELECT 1 FROM jobs k WHERE k.order_key = j.order_key"
+                 "                  AND k.state IN ('pending', 'running') AND k.id < j.id)"
+                 " ORDER BY j.next_at, j.id LIMIT 1");
+             due.bind(1, now_ms);
+             if (due.step() == SQLITE_ROW) id = due.i64(0);
+           }
+           if (id == 0) break;
+           auto s = db.stmt(
+               "UPDATE jobs SET state = 'running', lease_until = ?2 + ?3 WHERE id = ?1"
+               " RETURNING id, event_seq, rule, action_index, kind, action, attempts, created_at");
+           s.bind(1, id).bind(2, now_ms).bind(3, lease_ms);
+           if (s.step() != SQLITE_ROW) throw std::runtime_error(db.error());
            LeasedJob j;
            j.id = s.i64(0);
            j.event_seq = s.i64(1);
@@ -342,10 +346,9 @@ void SqliteStore::lease_async(std::int64_t now_ms, std::int64_t lease_ms, std::f
              j.webhook = e.text(0);
              j.raw_event = e.text(1);
            }
-           result->job = std::move(j);
-           return true;
+           result->jobs.push_back(std::move(j));
          }
-         if (rc != SQLITE_DONE) throw std::runtime_error(db.error());
+         if (!result->jobs.empty()) return true;
          // The next time something becomes due. A job waiting behind an
          // earlier one of its order key does not count: it is freed when
          // that one is recorded, by the worker that records it.
@@ -358,7 +361,7 @@ void SqliteStore::lease_async(std::int64_t now_ms, std::int64_t lease_ms, std::f
          return true;
        },
        [result, done = std::move(done)](bool ok, const std::string&) {
-         if (!ok) *result = LeaseResult{};
+         if (!ok) *result = LeaseBatch{};
          done(std::move(*result));
        }});
 }

@@ -14,7 +14,12 @@ IngestResult Store::ingest(NewEvent event) {
 LeaseResult Store::lease(std::int64_t now_ms, std::int64_t lease_ms) {
   std::promise<LeaseResult> p;
   auto f = p.get_future();
-  lease_async(now_ms, lease_ms, [&p](LeaseResult r) { p.set_value(std::move(r)); });
+  lease_async(now_ms, lease_ms, 1, [&p](LeaseBatch b) {
+    LeaseResult r;
+    if (!b.jobs.empty()) r.job = std::move(b.jobs.front());
+    r.next_due_ms = b.next_due_ms;
+    p.set_value(std::move(r));
+  });
   return f.get();
 }
 

@@ -20,6 +20,8 @@ struct Case {
   std::string outcome;  // done | retry | dead
 };
 
+void PrintTo(const Case& c, std::ostream* os) { *os << c.name; }
+
 std::string action_for(const Case& c, const FakeHttpServer& fake) {
   std::string conn, action;
   if (c.kind == "github") {

@@ -1,9 +1,10 @@
 #pragma once
-// The delivery workers: `delivery.concurrency` coroutines that lease due jobs,
-// run them, and record each attempt. A worker with nothing due sleeps until
-// the earliest due time or until notify() (a new job) — at most 5 s, so jobs
-// requeued from the command line are picked up too. Jobs of one instance and
-// action run in order (the store's lease enforces it).
+// The delivery engine: up to `delivery.concurrency` jobs run at once. One
+// leaser takes as many due jobs as there are free slots in a single store
+// call and starts each as its own coroutine; with nothing due it sleeps
+// until the earliest due time, a new job (notify()) or a finished job — at
+// most 5 s, so jobs requeued from the command line are picked up too. Jobs
+// of one instance and action run in order (the store's lease enforces it).
 #include "asc_webhookd/config/config.hpp"
 #include "asc_webhookd/core/clock.hpp"
 #include "asc_webhookd/store/store.hpp"
@@ -25,8 +26,8 @@ public:
   void start();
   // Wakes sleeping workers: new jobs were stored. Any thread.
   void notify();
-  // Workers finish the attempt they are in (bounded by delivery.timeout),
-  // lease nothing more, and `on_stopped` is called once all have returned.
+  // Running jobs finish their attempt (bounded by delivery.timeout), nothing
+  // more is leased, and `on_stopped` is called once all have returned.
   void stop(std::function<void()> on_stopped);
 
 

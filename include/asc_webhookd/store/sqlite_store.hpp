@@ -24,7 +24,8 @@ public:
   ~SqliteStore() override;
 
   void ingest_async(NewEvent event, IngestCallback done) override;
-  void lease_async(std::int64_t now_ms, std::int64_t lease_ms, std::function<void(LeaseResult)> done) override;
+  void lease_async(std::int64_t now_ms, std::int64_t lease_ms, std::size_t max_jobs,
+                   std::function<void(LeaseBatch)> done) override;
   void record_async(std::int64_t job_id, Attempt attempt, JobOutcome outcome, std::int64_t next_at_ms,
                     std::function<void(bool ok)> done) override;
 

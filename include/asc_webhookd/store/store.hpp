@@ -70,6 +70,11 @@ struct LeaseResult {
   std::optional<std::int64_t> next_due_ms;  // when nothing is due: the earliest time something will be
 };
 
+struct LeaseBatch {
+  std::vector<LeasedJob> jobs;
+  std::optional<std::int64_t> next_due_ms;  // when nothing is due: the earliest time something will be
+};
+
 struct HistoryEntry {
   std::string state;
   std::optional<std::int64_t> event_time_ns;
@@ -110,13 +115,15 @@ public:
   using IngestCallback = std::function<void(IngestResult)>;
   // Durable (fsync'd) before `done` is called with accepted/duplicate.
   virtual void ingest_async(NewEvent event, IngestCallback done) = 0;
-  virtual void lease_async(std::int64_t now_ms, std::int64_t lease_ms, std::function<void(LeaseResult)> done) = 0;
+  // Leases up to `max_jobs` due jobs at once (never two of one order key).
+  virtual void lease_async(std::int64_t now_ms, std::int64_t lease_ms, std::size_t max_jobs,
+                           std::function<void(LeaseBatch)> done) = 0;
   virtual void record_async(std::int64_t job_id, Attempt attempt, JobOutcome outcome, std::int64_t next_at_ms,
                             std::function<void(bool ok)> done) = 0;
 
   // Blocking forms, for the command line and tests.
   IngestResult ingest(NewEvent event);
-  LeaseResult lease(std::int64_t now_ms, std::int64_t lease_ms);
+  LeaseResult lease(std::int64_t now_ms, std::int64_t lease_ms);  // one job
   bool record(std::int64_t job_id, Attempt attempt, JobOutcome outcome, std::int64_t next_at_ms);
 
   virtual std::vector<HistoryEntry> history(const std::string& webhook, const std::string& instance_id) = 0;
