@@ -16,6 +16,7 @@
 #include <boost/asio/strand.hpp>
 
 #include <atomic>
+#include <deque>
 #include <random>
 
 namespace asc_webhookd::delivery {
@@ -86,6 +87,7 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
   bool poked = false;  // something may have become due since the last lease
   std::size_t capacity = 0;
   std::size_t in_flight = 0;
+  std::deque<store::LeasedJob> ready;  // leased, waiting for a slot
   std::function<void()> on_stopped;
   std::mt19937_64 rng{std::random_device{}()};
 
@@ -107,43 +109,19 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
   }
 };
 
-// One leaser keeps up to `capacity` jobs running: it leases as many due
-// jobs as there are free slots in one store call, starts each as its own
-// coroutine, and sleeps until the earliest due time, a new job (notify), or
-// a finished job. A finished job's record is submitted before the next lease,
-// and the store runs tasks in order, so that lease sees it (and the next job
-// of the same instance becomes due).
+// One leaser keeps up to `capacity` jobs running. It leases due jobs in
+// batches (up to twice the capacity ahead, so a store commit is not paid
+// per job), starts each as its own coroutine when a slot is free, and
+// sleeps until the earliest due time, a new job (notify) or a finished job.
+// A finished job's record is submitted before the next lease, and the store
+// runs tasks in order, so that lease sees it (and the next job of the same
+// instance becomes due).
 net::awaitable<void> Engine::Impl::leaser() {
   while (!stopping) {
-    if (in_flight >= capacity) {
-      wake->expires_after(std::chrono::milliseconds(kMaxSleepMs));
-      co_await wake->async_wait(use_tuple);  // cancelled when a job finishes
-      continue;
-    }
-    const auto cfg = config();
-    // A lease long enough for one attempt with room to spare; if the daemon
-    // dies, the job becomes due again when it runs out.
-    const std::int64_t lease_ms = cfg->delivery.timeout.count() * 2 + 30'000;
-    const std::size_t free = capacity - in_flight;
-    poked = false;
-    // Lambdas are named before co_await: GCC 12 miscompiles a capturing
-    // lambda written inside a co_await expression (gcc bug 107288).
-    auto lease_start = [this, lease_ms, free](auto cb) { store.lease_async(clock.now_ms(), lease_ms, free, std::move(cb)); };
-    auto batch = co_await store::await_store<store::LeaseBatch>(std::move(lease_start));
-    if (stopping) {
-      for (const auto& job : batch.jobs) {  // leased just as we stopped: give them back
-        auto give_back = [this, id = job.id](auto cb) {
-          store.record_async(id, {clock.now_ms(), 0, std::nullopt, "not attempted: shutting down", "retry", ""},
-                             store::JobOutcome::retry, clock.now_ms(), std::move(cb));
-        };
-        co_await store::await_store<bool>(std::move(give_back));
-      }
-      break;
-    }
-    for (auto& job : batch.jobs) {
+    while (in_flight < capacity && !ready.empty()) {
       ++in_flight;
       auto self = shared_from_this();
-      net::co_spawn(strand, run_job(std::move(job)), [self](std::exception_ptr e) {
+      net::co_spawn(strand, run_job(std::move(ready.front())), [self](std::exception_ptr e) {
         if (e) {
           try {
             std::rethrow_exception(e);
@@ -155,12 +133,39 @@ net::awaitable<void> Engine::Impl::leaser() {
         self->poke();
         self->maybe_stopped();
       });
+      ready.pop_front();
     }
+    const std::size_t ahead = 2 * capacity;
+    if (ready.size() >= capacity) {  // enough leased: wait for a slot
+      wake->expires_after(std::chrono::milliseconds(kMaxSleepMs));
+      co_await wake->async_wait(use_tuple);
+      continue;
+    }
+    const auto cfg = config();
+    // Long enough for the jobs ahead of it and one attempt, with room to
+    // spare; if the daemon dies, the job becomes due again when it runs out.
+    const std::int64_t lease_ms = cfg->delivery.timeout.count() * 4 + 60'000;
+    const std::size_t want = ahead - ready.size();
+    poked = false;
+    // Lambdas are named before co_await: GCC 12 miscompiles a capturing
+    // lambda written inside a co_await expression (gcc bug 107288).
+    auto lease_start = [this, lease_ms, want](auto cb) { store.lease_async(clock.now_ms(), lease_ms, want, std::move(cb)); };
+    auto batch = co_await store::await_store<store::LeaseBatch>(std::move(lease_start));
+    for (auto& job : batch.jobs) ready.push_back(std::move(job));
+    if (stopping) break;
     if (!batch.jobs.empty() || poked) continue;
+    if (!ready.empty()) continue;
     std::int64_t sleep_ms = kMaxSleepMs;
     if (batch.next_due_ms) sleep_ms = std::clamp<std::int64_t>(*batch.next_due_ms - clock.now_ms(), 1, kMaxSleepMs);
     wake->expires_after(std::chrono::milliseconds(sleep_ms));
     co_await wake->async_wait(use_tuple);  // cancelled by notify(), stop() or a finished job
+  }
+  if (!ready.empty()) {  // leased but not started: give them back untouched
+    std::vector<std::int64_t> ids;
+    for (const auto& j : ready) ids.push_back(j.id);
+    ready.clear();
+    auto give_back = [this, ids = std::move(ids)](auto cb) mutable { store.release_async(std::move(ids), std::move(cb)); };
+    co_await store::await_store<bool>(std::move(give_back));
   }
   leaser_done = true;
   maybe_stopped();

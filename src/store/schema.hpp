@@ -71,6 +71,12 @@ CREATE TABLE kv (
 ALTER TABLE attempts ADD COLUMN detail TEXT;
 CREATE INDEX kv_updated ON kv(updated_at);
 )sql",
+    // 3: fewer indexes to update per event. Running jobs are few: the due
+    // index's state prefix finds them; pruning walks events by seq.
+    R"sql(
+DROP INDEX jobs_lease;
+DROP INDEX events_received;
+)sql",
 };
 
 }  // namespace asc_webhookd::store::schema

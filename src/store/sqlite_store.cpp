@@ -366,6 +366,18 @@ void SqliteStore::lease_async(std::int64_t now_ms, std::int64_t lease_ms, std::s
        }});
 }
 
+void SqliteStore::release_async(std::vector<std::int64_t> ids, std::function<void(bool ok)> done) {
+  impl_->submit({[ids = std::move(ids)](sql::Db& db, std::string&) {
+                   for (auto id : ids) {
+                     auto s = db.stmt("UPDATE jobs SET state = 'pending', lease_until = NULL WHERE id = ?1 AND state = 'running'");
+                     s.bind(1, id);
+                     if (s.step() != SQLITE_DONE) throw std::runtime_error(db.error());
+                   }
+                   return true;
+                 },
+                 [done = std::move(done)](bool ok, const std::string&) { done(ok); }});
+}
+
 void SqliteStore::record_async(std::int64_t job_id, Attempt attempt, JobOutcome outcome, std::int64_t next_at_ms,
                                std::function<void(bool ok)> done) {
   auto a = std::make_shared<Attempt>(std::move(attempt));
@@ -472,10 +484,17 @@ std::size_t SqliteStore::recover_running() {
 
 std::size_t SqliteStore::prune(std::int64_t before_ms) {
   return impl_->run_sync([before_ms](sql::Db& db) {
+    // Events are numbered in arrival order: walk from the oldest to the
+    // first one received after the cutoff (no index on received_at to keep
+    // up at ingest), and delete the done ones before it.
+    std::int64_t bound = INT64_MAX;
+    auto first = db.stmt("SELECT seq FROM events WHERE received_at >= ?1 ORDER BY seq LIMIT 1");
+    first.bind(1, before_ms);
+    if (first.step() == SQLITE_ROW) bound = first.i64(0);
     auto s = db.stmt(
-        "DELETE FROM events WHERE received_at < ?1 AND NOT EXISTS"
+        "DELETE FROM events WHERE seq < ?2 AND received_at < ?1 AND NOT EXISTS"
         " (SELECT 1 FROM jobs WHERE jobs.event_seq = events.seq AND jobs.state != 'done')");
-    s.bind(1, before_ms);
+    s.bind(1, before_ms).bind(2, bound);
     s.step();
     auto n = static_cast<std::size_t>(db.changes());
     auto kv = db.stmt("DELETE FROM kv WHERE key LIKE 'progress:%' AND updated_at < ?1");

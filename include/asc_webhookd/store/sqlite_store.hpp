@@ -24,6 +24,7 @@ public:
   ~SqliteStore() override;
 
   void ingest_async(NewEvent event, IngestCallback done) override;
+  void release_async(std::vector<std::int64_t> job_ids, std::function<void(bool ok)> done) override;
   void lease_async(std::int64_t now_ms, std::int64_t lease_ms, std::size_t max_jobs,
                    std::function<void(LeaseBatch)> done) override;
   void record_async(std::int64_t job_id, Attempt attempt, JobOutcome outcome, std::int64_t next_at_ms,
@@ -55,6 +56,6 @@ private:
   std::unique_ptr<Impl> impl_;
 };
 
-constexpr int kSchemaVersion = 2;
+constexpr int kSchemaVersion = 3;
 
 }  // namespace asc_webhookd::store

@@ -118,6 +118,8 @@ public:
   // Leases up to `max_jobs` due jobs at once (never two of one order key).
   virtual void lease_async(std::int64_t now_ms, std::int64_t lease_ms, std::size_t max_jobs,
                            std::function<void(LeaseBatch)> done) = 0;
+  // Gives leased jobs back untouched (pending again, no attempt counted).
+  virtual void release_async(std::vector<std::int64_t> job_ids, std::function<void(bool ok)> done) = 0;
   virtual void record_async(std::int64_t job_id, Attempt attempt, JobOutcome outcome, std::int64_t next_at_ms,
                             std::function<void(bool ok)> done) = 0;
 
