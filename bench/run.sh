@@ -105,10 +105,12 @@ fi
 RSS_KB=$(grep VmHWM /proc/$DAEMON/status | awk '{print $2}')
 STORED=$(sqlite3 "$WORK/state.db" "SELECT count(*) FROM events")
 JOBS=$(sqlite3 "$WORK/state.db" "SELECT count(*) FROM jobs")
+DELIVERED=$(sqlite3 "$WORK/state.db" "SELECT count(*) FROM jobs WHERE state = 'done'")
 python_ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
 B_RPS=$(python_ratio "$(field "$BASE" requests)" "$(field "$BASE" duration_s)")
 O_RPS=$(python_ratio "$(field "$OURS" requests)" "$(field "$OURS" duration_s)")
 echo "== result"
 echo "baseline_rps=$B_RPS asc_webhookd_rps=$O_RPS ratio=$(python_ratio "$O_RPS" "$B_RPS")"
 echo "asc_webhookd p50_ms=$(field "$OURS" p50_ms) p99_ms=$(field "$OURS" p99_ms) non2xx=$(field "$OURS" non2xx) errors=$(field "$OURS" errors) peak_rss_kb=$RSS_KB"
+echo "jobs_delivered_by_the_end=$DELIVERED (to nginx, while the load ran)"
 echo "events_stored=$STORED jobs_stored=$JOBS (requests answered 200: $(field "$OURS" requests) minus non2xx; wrapped ids answer 'duplicate')"
