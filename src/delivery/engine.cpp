@@ -110,8 +110,8 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
 };
 
 // One leaser keeps up to `capacity` jobs running. It leases due jobs in
-// batches (up to twice the capacity ahead, so a store commit is not paid
-// per job), starts each as its own coroutine when a slot is free, and
+// batches (up to 64, or twice the capacity, ahead, so a store commit is not
+// paid per job), starts each as its own coroutine when a slot is free, and
 // sleeps until the earliest due time, a new job (notify) or a finished job.
 // A finished job's record is submitted before the next lease, and the store
 // runs tasks in order, so that lease sees it (and the next job of the same
@@ -135,16 +135,21 @@ net::awaitable<void> Engine::Impl::leaser() {
       });
       ready.pop_front();
     }
-    const std::size_t ahead = 2 * capacity;
-    if (ready.size() >= capacity) {  // enough leased: wait for a slot
+    // Leased ahead: a lease waits for a store commit, so take enough per
+    // commit to keep every slot busy meanwhile.
+    const std::size_t ahead = std::max<std::size_t>(2 * capacity, 64);
+    if (ready.size() >= ahead / 2) {  // enough leased: wait for a slot
       wake->expires_after(std::chrono::milliseconds(kMaxSleepMs));
       co_await wake->async_wait(use_tuple);
       continue;
     }
     const auto cfg = config();
-    // Long enough for the jobs ahead of it and one attempt, with room to
-    // spare; if the daemon dies, the job becomes due again when it runs out.
-    const std::int64_t lease_ms = cfg->delivery.timeout.count() * 4 + 60'000;
+    // Long enough for every job ahead of it to take its full timeout, with
+    // room to spare, so a lease never runs out while its job waits here. (A
+    // restart makes leased jobs due at once; the lease matters only if
+    // something else were to lease from the same store.)
+    const std::int64_t lease_ms =
+        cfg->delivery.timeout.count() * static_cast<std::int64_t>(ahead / capacity + 2) + 60'000;
     const std::size_t want = ahead - ready.size();
     poked = false;
     // Lambdas are named before co_await: GCC 12 miscompiles a capturing
