@@ -7,6 +7,7 @@
 
 #include "support/fake_asc.hpp"
 #include "support/fake_http.hpp"
+#include "support/fake_slack.hpp"
 #include "support/keys.hpp"
 #include "support/log_capture.hpp"
 #include "support/pipeline.hpp"
@@ -102,6 +103,33 @@ TEST(Enrichment, EachEventTypeTakesItsPath) {
   EXPECT_TRUE(has("betaFeedbackCrashSubmissionCreated|enriched betaFeedbackCrashSubmissions||Thread 0 Crashed:\n0 Acme main + 42"));
   EXPECT_TRUE(has("webhookPingCreated|||"));
   EXPECT_TRUE(has("alternativeDistributionTerritoryAvailabilityUpdated|||"));
+}
+
+TEST(Enrichment, ApplesAnswersFeedTheBuiltInSlackMessage) {
+  Rig s;
+  FakeAsc asc(s.key.public_pem, kKid, kIssuer);
+  FakeSlack slack;
+  // The recorded API answers, served for the seed run's instances.
+  asc.serve("/v1/buildUploads/c0ffee00-1234-4abc-9def-0123456789ab", json::parse(fixture("api/buildUploads-FAILED.json")));
+  asc.serve("/v1/appStoreVersions/b2a1c3d4-5e6f-4a7b-8c9d-0e1f2a3b4c5d",
+            json::parse(fixture("api/appStoreVersions-READY_FOR_DISTRIBUTION.json")));
+  TestServer server(s.config(asc, "connections:\n  slack:\n    hook: { webhook_url: \"" + slack.webhook_url() +
+                                      "\" }\nrules:\n  - name: tell\n    when: { event: \"*\" }\n    actions:\n      - slack: { connection: hook }\n"));
+  for (const char* f : {"02-buildUploadStateUpdated-FAILED.json", "09-appStoreVersionAppVersionStateUpdated-READY_FOR_DISTRIBUTION.json"}) {
+    auto body = fixture(std::string("events/seed/") + f);
+    ASSERT_EQ(post_signed(server.port(), "app", body, "s3cret").status, 200) << f;
+    auto ev = wait_event(server.store(), json::parse(body)["data"]["id"].get<std::string>(), settled);
+    ASSERT_TRUE(ev) << f;
+    EXPECT_EQ(ev->jobs.at(0).state, "done") << ev->jobs.at(0).last_error;
+  }
+  auto posts = slack.webhook_posts();
+  ASSERT_EQ(posts.size(), 2u);
+  std::string failed = posts[0].dump(), released = posts[1].dump();
+  if (failed.find("Build upload") == std::string::npos) std::swap(failed, released);
+  EXPECT_GE(posts[0]["blocks"].size(), 3u);
+  EXPECT_NE(failed.find("app 1.101.0 (3) — Build upload: Failed"), std::string::npos) << failed;
+  EXPECT_NE(failed.find("ITMS-90683: Missing purpose string in Info.plist"), std::string::npos) << failed;
+  EXPECT_NE(released.find("app 1.101.0 — Ready for Distribution"), std::string::npos) << released;
 }
 
 TEST(Enrichment, TokenIsReusedThenRenewedBeforeItExpires) {
