@@ -246,7 +246,8 @@ net::awaitable<Outcome> run_jira(const Job& job, const config::JiraAction& a, Se
       progress["version"] = "already released";
     } else {
       json body = {{"released", true}, {"releaseDate", utc_date(s.clock.now_ms())}};
-      std::string id = (*found)["id"].is_string() ? (*found)["id"].get<std::string>() : (*found)["id"].dump();
+      const json id_value = found->value("id", json(""));
+      std::string id = id_value.is_string() ? id_value.get<std::string>() : id_value.dump();
       auto put = api.request("PUT", "/version/" + url_encode(id), &body);
       out.target = "PUT " + put.url;
       auto pres = co_await s.http.send(std::move(put));

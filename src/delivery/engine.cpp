@@ -194,8 +194,13 @@ net::awaitable<void> Engine::Impl::run_job(store::LeasedJob job) {
     // instance's state history from the store.
     enrich::Enrichment en;
     if (auto api = asc_for(*cfg); api && event->instance) {
-      en = co_await api->enrich(*event, *transport, cfg->delivery.timeout);
-      enrich::add_enrichment(context, en);
+      try {
+        en = co_await api->enrich(*event, *transport, cfg->delivery.timeout);
+        enrich::add_enrichment(context, en);
+      } catch (const std::exception& e) {  // an answer shaped unlike Apple documents: render without it
+        en = {};
+        en.note = std::string("unexpected App Store Connect answer: ") + e.what();
+      }
     }
     // History costs a store round trip: only for actions that can show it
     // (a template that names it, or the built-in Slack message).
@@ -217,7 +222,15 @@ net::awaitable<void> Engine::Impl::run_job(store::LeasedJob job) {
       std::string instance_key = event->instance ? job.webhook + "|" + event->instance->type + "|" + event->instance->id : "";
       actions::Job j{*cfg, *action, *event, context, job.rule, job.id, std::move(instance_key)};
       actions::Services services{*transport, *kv, clock, tokens};
-      outcome = co_await actions::run(j, services);
+      // An answer shaped unlike the service documents can make JSON access
+      // throw: record it as this job's failure instead of leaving it leased.
+      try {
+        outcome = co_await actions::run(j, services);
+      } catch (const std::exception& e) {
+        outcome = {};
+        outcome.permanent_error = true;
+        outcome.result.error = std::string("internal error while running the action: ") + e.what();
+      }
       if (!en.note.empty()) outcome.detail = "not enriched: " + en.note + (outcome.detail.empty() ? "" : "; " + outcome.detail);
     }
   }

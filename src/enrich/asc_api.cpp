@@ -180,9 +180,10 @@ net::awaitable<Enrichment> AscApi::enrich(const ingest::Event& event, actions::T
   if (e.status == Enrichment::Status::enriched && event.instance->type == "betaFeedbackCrashSubmissions") {
     // Best effort: the crash log text, bounded.
     Enrichment log = co_await get(cfg_.base_url + "/v1/betaFeedbackCrashSubmissions/" + event.instance->id + "/crashLog", http, timeout);
-    if (log.status == Enrichment::Status::enriched) {
-      const json& a = log.response["data"].value("attributes", json::object());
-      e.crash_log = a.value("logText", "");
+    const json& data = log.response.is_object() && log.response.contains("data") ? log.response["data"] : json();
+    if (log.status == Enrichment::Status::enriched && data.is_object() && data.contains("attributes") &&
+        data["attributes"].is_object() && data["attributes"].contains("logText") && data["attributes"]["logText"].is_string()) {
+      e.crash_log = data["attributes"]["logText"].get<std::string>();
       if (e.crash_log.size() > kCrashLogMax) e.crash_log = e.crash_log.substr(0, kCrashLogMax) + "\n…";
     }
   }

@@ -3,6 +3,7 @@
 // startAt paging, string comments, Bearer): every page of the JQL,
 // transition by name (any case) with skips, comments, the version release,
 // and a retry that does not repeat what already succeeded.
+#include "support/fake_http.hpp"
 #include "support/fake_jira.hpp"
 #include "support/pipeline.hpp"
 #include "support/test_server.hpp"
@@ -153,6 +154,22 @@ TEST_P(JiraAction, TransitionByIdAndAnUnknownVersionIsFinal) {
   EXPECT_EQ(jira.status("IOS-7"), "Done");
   EXPECT_EQ(ev->jobs[1].state, "dead");
   EXPECT_NE(ev->jobs[1].last_error.find("Jira project IOS has no version named \"9.9.9\""), std::string::npos) << ev->jobs[1].last_error;
+}
+
+TEST(JiraOddAnswers, AnAnswerShapedUnlikeJirasIsAFinalErrorNotAStuckJob) {
+  // A proxy or an old server answers the search with a status that is a
+  // string: the job is recorded dead with the reason, not left leased.
+  FakeHttpServer odd([](const FakeRequest&) {
+    return FakeResponse{200, {{"Content-Type", "application/json"}}, R"({"issues":[{"key":"IOS-1","fields":{"status":"Done"}}],"isLast":true})", {}};
+  });
+  TestServer server(basic_config("", "connections:\n  jira:\n    default:\n      base_url: " + odd.url("") +
+                                         "\n      bearer_token: pat-1234\nrules:\n  - name: r\n    when: { event: webhookPingCreated }\n"
+                                         "    actions:\n      - jira: { jql: \"project = IOS\", transition: Done }\n"));
+  ASSERT_EQ(post_signed(server.port(), "app", fixture_event("events/webhookPingCreated.json", "odd-1"), "s3cret").status, 200);
+  auto ev = wait_event(server.store(), "odd-1", settled);
+  ASSERT_TRUE(ev);
+  EXPECT_EQ(ev->jobs.at(0).state, "dead");
+  EXPECT_NE(ev->jobs.at(0).last_error.find("internal error while running the action"), std::string::npos) << ev->jobs.at(0).last_error;
 }
 
 INSTANTIATE_TEST_SUITE_P(CloudAndDataCenter, JiraAction, ::testing::Values(Flavor::cloud, Flavor::datacenter),
