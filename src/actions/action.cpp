@@ -122,17 +122,21 @@ std::optional<json> render_tree(const json& tree, const Job& job, Outcome& out, 
   return tree;
 }
 
-bool take(Outcome& out, const HttpResult& r) {
+boost::asio::awaitable<std::optional<http::ClientResponse>> send(Services& s, Outcome& out, http::ClientRequest req,
+                                                                ShowTarget show) {
+  out.target = req.method + " " + (show == ShowTarget::host ? redact_url(req.url) : req.url);
+  auto r = co_await s.http.send(std::move(req));
   out.result = {};
   if (!r) {
     out.result.error = r.error().message;
-    return false;
+    co_return std::nullopt;
   }
   out.result.status = r->status;
   out.result.headers = r->headers;
   out.result.body = r->body;
   if (r->status >= 300) out.result.error = service_message(r->body);
-  return r->status >= 200 && r->status < 300;
+  if (r->status < 200 || r->status >= 300) co_return std::nullopt;
+  co_return std::move(*r);
 }
 
 }  // namespace detail

@@ -57,11 +57,16 @@ struct Token {
   bool minted_now = false;
 };
 
+// Where a connection's installation token is cached.
+std::string token_key(const std::string& name, const config::GithubConnection& c) {
+  return name + "|" + std::to_string(c.app->installation_id);
+}
+
 // An installation token for a GitHub App connection: cached, else minted
 // with an RS256 JWT (iat 60 s in the past for clock drift, exp ≤ 10 min).
 net::awaitable<std::optional<Token>> app_token(const config::GithubConnection& c, const std::string& name, Services& s,
                                                const Job& job, Outcome& out) {
-  const std::string key = name + "|" + std::to_string(c.app->installation_id);
+  const std::string key = token_key(name, c);
   const std::int64_t now = s.clock.now_ms();
   if (auto t = s.tokens.get(key, now)) co_return Token{*t, false};
   auto signing = jwt::SigningKey::load(c.app->private_key.reveal(), jwt::Algorithm::rs256);
@@ -82,9 +87,8 @@ net::awaitable<std::optional<Token>> app_token(const config::GithubConnection& c
   req.url = c.api_url + "/app/installations/" + std::to_string(c.app->installation_id) + "/access_tokens";
   req.timeout = job.config.delivery.timeout;
   github_headers(req, *jwt_token);
-  out.target = "POST " + req.url;
-  auto res = co_await s.http.send(std::move(req));
-  if (!take(out, res)) {
+  auto res = co_await send(s, out, std::move(req));
+  if (!res) {
     out.result.error = "installation token: " + (out.result.error.empty() ? std::string("failed") : out.result.error);
     co_return std::nullopt;
   }
@@ -106,13 +110,9 @@ net::awaitable<std::optional<Token>> app_token(const config::GithubConnection& c
 
 net::awaitable<Outcome> run_github(const Job& job, const config::GithubAction& a, Services& s) {
   Outcome out;
-  auto cit = job.config.connections.github.find(a.connection);
-  if (cit == job.config.connections.github.end()) {
-    out.permanent_error = true;
-    out.result.error = "connections.github." + a.connection + " is no longer configured";
-    co_return out;
-  }
-  const auto& conn = cit->second;
+  const auto* found = connection(job.config.connections.github, a.connection, "github", out);
+  if (!found) co_return out;
+  const auto& conn = *found;
   http::ClientRequest req;
   req.method = "POST";
   req.timeout = job.config.delivery.timeout;
@@ -168,17 +168,15 @@ net::awaitable<Outcome> run_github(const Job& job, const config::GithubAction& a
     http::ClientRequest attempt = req;
     github_headers(attempt, token.value);
     attempt.headers.emplace_back("Content-Type", "application/json");
-    out.target = "POST " + attempt.url;
-    auto res = co_await s.http.send(std::move(attempt));
-    const bool ok = take(out, res);
-    if (ok && res->status == 200) {  // return_run_details answers
+    auto res = co_await send(s, out, std::move(attempt));
+    if (res && res->status == 200) {  // return_run_details answers
       auto j = json::parse(res->body, nullptr, false);
       if (j.is_object() && j.contains("html_url") && j["html_url"].is_string()) out.detail = "run " + j["html_url"].get<std::string>();
     }
     // An installation token may expire between the cache check and the
     // call: mint a fresh one once.
-    if (!ok && res && res->status == 401 && conn.app && !token.minted_now) {
-      s.tokens.drop(a.connection + "|" + std::to_string(conn.app->installation_id));
+    if (!res && out.result.status == 401u && conn.app && !token.minted_now) {
+      s.tokens.drop(token_key(a.connection, conn));
       continue;
     }
     break;

@@ -12,15 +12,11 @@ boost::asio::awaitable<Outcome> run_http(const Job& job, const config::HttpActio
   req.method = a.method;
   req.timeout = job.config.delivery.timeout;
   if (a.connection) {
-    auto it = job.config.connections.http.find(*a.connection);
-    if (it == job.config.connections.http.end()) {
-      out.permanent_error = true;
-      out.result.error = "connections.http." + *a.connection + " is no longer configured";
-      co_return out;
-    }
-    req.url = it->second.url.reveal();
+    const auto* conn = connection(job.config.connections.http, *a.connection, "http", out);
+    if (!conn) co_return out;
+    req.url = conn->url.reveal();
     req.secrets.push_back(req.url);  // connection URLs often carry a key in the path
-    for (const auto& h : it->second.headers) {
+    for (const auto& h : conn->headers) {
       req.headers.emplace_back(h.name, h.value.reveal());
       req.secrets.push_back(h.value.reveal());
     }
@@ -44,9 +40,7 @@ boost::asio::awaitable<Outcome> run_http(const Job& job, const config::HttpActio
     for (const auto& [k, v] : req.headers) has_type = has_type || strcasecmp(k.c_str(), "content-type") == 0;
     if (!has_type) req.headers.emplace_back("Content-Type", "application/json");
   }
-  out.target = req.method + " " + redact_url(req.url);
-  auto res = co_await s.http.send(std::move(req));
-  take(out, res);
+  co_await send(s, out, std::move(req), ShowTarget::host);
   co_return out;
 }
 

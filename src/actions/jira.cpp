@@ -6,9 +6,10 @@
 #include "asc_webhookd/actions/action.hpp"
 #include "asc_webhookd/core/jwt.hpp"
 
+#include <boost/url/encode.hpp>
+#include <boost/url/parse.hpp>
+#include <boost/url/rfc/unreserved_chars.hpp>
 #include <strings.h>
-
-#include <ctime>
 
 namespace asc_webhookd::actions::detail {
 
@@ -23,31 +24,8 @@ constexpr int kMaxPages = 100;
 bool iequals(const std::string& a, const std::string& b) { return strcasecmp(a.c_str(), b.c_str()) == 0; }
 bool is_number(const std::string& s) { return !s.empty() && s.find_first_not_of("0123456789") == std::string::npos; }
 
-std::string host_of(const std::string& url) {
-  auto s = url.find("://");
-  auto start = s == std::string::npos ? 0 : s + 3;
-  auto end = url.find_first_of(":/", start);
-  return url.substr(start, end == std::string::npos ? std::string::npos : end - start);
-}
-
-std::string utc_date(std::int64_t ms) {
-  std::time_t t = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[16];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
-  return buf;
-}
-
-std::string url_encode(const std::string& s) {
-  static const char* hex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') out += static_cast<char>(c);
-    else out += {'%', hex[c >> 4], hex[c & 15]};
-  }
-  return out;
-}
+// A path segment (issue key, project key, version id), percent-encoded.
+std::string segment(const std::string& s) { return boost::urls::encode(s, boost::urls::unreserved_chars); }
 
 struct Api {
   const config::JiraConnection& conn;
@@ -69,6 +47,12 @@ struct Api {
     }
     r.secrets = secrets;
     return r;
+  }
+
+  // One call: the response on 2xx, else out.result says what went wrong.
+  net::awaitable<std::optional<http::ClientResponse>> call(Services& s, Outcome& out, const std::string& method,
+                                                           const std::string& path, const json* body) const {
+    co_return co_await send(s, out, request(method, path, body));
   }
 };
 
@@ -97,14 +81,11 @@ struct Issue {
 
 net::awaitable<Outcome> run_jira(const Job& job, const config::JiraAction& a, Services& s) {
   Outcome out;
-  auto cit = job.config.connections.jira.find(a.connection);
-  if (cit == job.config.connections.jira.end()) {
-    out.permanent_error = true;
-    out.result.error = "connections.jira." + a.connection + " is no longer configured";
-    co_return out;
-  }
-  const auto& conn = cit->second;
-  const std::string host = host_of(conn.base_url);
+  const auto* found_conn = connection(job.config.connections.jira, a.connection, "jira", out);
+  if (!found_conn) co_return out;
+  const auto& conn = *found_conn;
+  const auto parsed = boost::urls::parse_absolute_uri(conn.base_url);
+  const std::string host = parsed ? std::string(parsed->host()) : "";
   const bool cloud = conn.flavor == config::JiraFlavor::cloud ||
                      (conn.flavor == config::JiraFlavor::automatic && host.size() > 14 &&
                       host.compare(host.size() - 14, 14, ".atlassian.net") == 0);
@@ -145,10 +126,8 @@ net::awaitable<Outcome> run_jira(const Job& job, const config::JiraAction& a, Se
     json body = {{"jql", *jql}, {"fields", {"key", "status"}}, {"maxResults", kPageSize}};
     if (cloud && !token.empty()) body["nextPageToken"] = token;
     if (!cloud) body["startAt"] = static_cast<int>(issues.size());
-    auto req = api.request("POST", cloud ? "/search/jql" : "/search", &body);
-    out.target = "POST " + req.url;
-    auto res = co_await s.http.send(std::move(req));
-    if (!take(out, res)) co_return out;
+    auto res = co_await api.call(s, out, "POST", cloud ? "/search/jql" : "/search", &body);
+    if (!res) co_return out;
     auto j = json::parse(res->body, nullptr, false);
     if (!j.is_object() || !j.contains("issues") || !j["issues"].is_array()) {
       out.result.status.reset();
@@ -172,14 +151,16 @@ net::awaitable<Outcome> run_jira(const Job& job, const config::JiraAction& a, Se
   // 2. Each issue: transition, then comment.
   int transitioned = 0, skipped = 0, commented = 0;
   std::vector<std::string> notes;
+  bool failed = false;  // a call failed: keep what is done so far, then report it
   for (const auto& issue : issues) {
     json& state = done[issue.key];
     if (!state.is_object()) state = json::object();
     if (transition && !state.contains("transition")) {
-      auto req = api.request("GET", "/issue/" + url_encode(issue.key) + "/transitions", nullptr);
-      out.target = "GET " + req.url;
-      auto res = co_await s.http.send(std::move(req));
-      if (!take(out, res)) co_return out;
+      auto res = co_await api.call(s, out, "GET", "/issue/" + segment(issue.key) + "/transitions", nullptr);
+      if (!res) {
+        failed = true;
+        break;
+      }
       auto j = json::parse(res->body, nullptr, false);
       const json list = j.is_object() && j.contains("transitions") ? j["transitions"] : json::array();
       const json* match = nullptr;
@@ -199,12 +180,10 @@ net::awaitable<Outcome> run_jira(const Job& job, const config::JiraAction& a, Se
         ++skipped;
       } else {
         json body = {{"transition", {{"id", match->value("id", "")}}}};
-        auto post = api.request("POST", "/issue/" + url_encode(issue.key) + "/transitions", &body);
-        out.target = "POST " + post.url;
-        auto pres = co_await s.http.send(std::move(post));
-        if (!take(out, pres)) {
-          co_await s.kv.put(progress_key, progress.dump());
-          co_return out;
+        auto posted = co_await api.call(s, out, "POST", "/issue/" + segment(issue.key) + "/transitions", &body);
+        if (!posted) {
+          failed = true;
+          break;
         }
         state["transition"] = "→ " + target;
         ++transitioned;
@@ -213,25 +192,25 @@ net::awaitable<Outcome> run_jira(const Job& job, const config::JiraAction& a, Se
     }
     if (comment && !state.contains("comment")) {
       json body = comment_body(cloud, *comment);
-      auto req = api.request("POST", "/issue/" + url_encode(issue.key) + "/comment", &body);
-      out.target = "POST " + req.url;
-      auto res = co_await s.http.send(std::move(req));
-      if (!take(out, res)) {
-        co_await s.kv.put(progress_key, progress.dump());
-        co_return out;
+      auto res = co_await api.call(s, out, "POST", "/issue/" + segment(issue.key) + "/comment", &body);
+      if (!res) {
+        failed = true;
+        break;
       }
       state["comment"] = true;
       ++commented;
     }
     if (transition || comment) co_await s.kv.put(progress_key, progress.dump());
   }
+  if (failed) {
+    co_await s.kv.put(progress_key, progress.dump());
+    co_return out;
+  }
 
   // 3. The version: released today (already released is success).
   if (project && version && !progress.contains("version")) {
-    auto req = api.request("GET", "/project/" + url_encode(*project) + "/versions", nullptr);
-    out.target = "GET " + req.url;
-    auto res = co_await s.http.send(std::move(req));
-    if (!take(out, res)) co_return out;
+    auto res = co_await api.call(s, out, "GET", "/project/" + segment(*project) + "/versions", nullptr);
+    if (!res) co_return out;
     auto list = json::parse(res->body, nullptr, false);
     const json* found = nullptr;
     if (list.is_array())
@@ -245,13 +224,11 @@ net::awaitable<Outcome> run_jira(const Job& job, const config::JiraAction& a, Se
     if (found->value("released", false)) {
       progress["version"] = "already released";
     } else {
-      json body = {{"released", true}, {"releaseDate", utc_date(s.clock.now_ms())}};
+      json body = {{"released", true}, {"releaseDate", format_utc(s.clock.now_ms(), "%Y-%m-%d")}};
       const json id_value = found->value("id", json(""));
       std::string id = id_value.is_string() ? id_value.get<std::string>() : id_value.dump();
-      auto put = api.request("PUT", "/version/" + url_encode(id), &body);
-      out.target = "PUT " + put.url;
-      auto pres = co_await s.http.send(std::move(put));
-      if (!take(out, pres)) co_return out;
+      auto put = co_await api.call(s, out, "PUT", "/version/" + segment(id), &body);
+      if (!put) co_return out;
       progress["version"] = "released";
     }
     co_await s.kv.put(progress_key, progress.dump());

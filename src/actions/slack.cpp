@@ -26,8 +26,8 @@ http::ClientRequest bot_request(const config::SlackConnection& c, const std::str
 
 // Web API answers: HTTP 200 with ok:false for most errors (the classifier
 // reads it); returns the parsed body when ok:true.
-std::optional<json> take_api(Outcome& out, const HttpResult& r) {
-  if (!take(out, r)) return std::nullopt;
+std::optional<json> api_answer(Outcome& out, const std::optional<http::ClientResponse>& r) {
+  if (!r) return std::nullopt;
   auto j = json::parse(r->body, nullptr, false);
   if (!j.is_object() || !j.value("ok", false)) {
     out.result.error = "slack: " + (j.is_object() ? j.value("error", std::string("no ok:true in the answer")) : std::string("answer is not JSON"));
@@ -40,13 +40,9 @@ std::optional<json> take_api(Outcome& out, const HttpResult& r) {
 
 net::awaitable<Outcome> run_slack(const Job& job, const config::SlackAction& a, Services& s) {
   Outcome out;
-  auto cit = job.config.connections.slack.find(a.connection);
-  if (cit == job.config.connections.slack.end()) {
-    out.permanent_error = true;
-    out.result.error = "connections.slack." + a.connection + " is no longer configured";
-    co_return out;
-  }
-  const auto& conn = cit->second;
+  const auto* found = connection(job.config.connections.slack, a.connection, "slack", out);
+  if (!found) co_return out;
+  const auto& conn = *found;
   json message = json::object();
   if (a.text) {
     auto t = render(*a.text, job, out, "text");
@@ -70,9 +66,7 @@ net::awaitable<Outcome> run_slack(const Job& job, const config::SlackAction& a, 
     req.timeout = job.config.delivery.timeout;
     req.headers = {{"Content-Type", "application/json"}};
     req.body = message.dump();
-    out.target = "POST " + redact_url(req.url);
-    auto res = co_await s.http.send(std::move(req));
-    take(out, res);
+    co_await send(s, out, std::move(req), ShowTarget::host);
     co_return out;
   }
 
@@ -99,9 +93,8 @@ net::awaitable<Outcome> run_slack(const Job& job, const config::SlackAction& a, 
     body["unfurl_links"] = false;
     if (parent) body["thread_ts"] = (*parent)["ts"];
     auto req = bot_request(conn, "chat.postMessage", body, job);
-    out.target = "POST " + req.url;
-    auto res = co_await s.http.send(std::move(req));
-    auto answer = take_api(out, res);
+    auto res = co_await send(s, out, std::move(req));
+    auto answer = api_answer(out, res);
     if (!answer) co_return out;
     progress = {{"ts", answer->value("ts", "")}, {"channel", answer->value("channel", channel)}};
     if (threaded && !parent) {
@@ -117,9 +110,8 @@ net::awaitable<Outcome> run_slack(const Job& job, const config::SlackAction& a, 
     body["channel"] = (*parent)["channel"];
     body["ts"] = (*parent)["ts"];
     auto req = bot_request(conn, "chat.update", body, job);
-    out.target = "POST " + req.url;
-    auto res = co_await s.http.send(std::move(req));
-    if (!take_api(out, res)) co_return out;
+    auto res = co_await send(s, out, std::move(req));
+    if (!api_answer(out, res)) co_return out;
     out.detail += " parent updated";
   }
   co_return out;

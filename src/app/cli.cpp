@@ -10,8 +10,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include <ctime>
-
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -166,15 +164,6 @@ int cmd_send(const Args& a, std::ostream& out, std::ostream& err) {
   return res->status >= 500 ? runtime : invalid;
 }
 
-std::string iso_time(std::int64_t ms) {
-  std::time_t t = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
 // Opens the store named by --config, for the operator commands. Safe while
 // the daemon runs (WAL: readers never block the writer for long).
 std::unique_ptr<store::SqliteStore> open_store(const Args& a, std::ostream& err, int& code) {
@@ -224,7 +213,7 @@ int cmd_events(const Args& a, std::ostream& out, std::ostream& err) {
   auto rows = st->events(state, limit);
   out << "SEQ\tRECEIVED\tSTATE\tWEBHOOK\tTYPE\tFROM->TO\tID\n";
   for (const auto& e : rows)
-    out << e.seq << "\t" << iso_time(e.received_at_ms) << "\t" << e.state << "\t" << e.webhook << "\t" << e.type << "\t"
+    out << e.seq << "\t" << format_utc(e.received_at_ms) << "\t" << e.state << "\t" << e.webhook << "\t" << e.type << "\t"
         << (e.old_state.empty() ? "-" : e.old_state) << "->" << (e.new_state.empty() ? "-" : e.new_state) << "\t"
         << e.event_id << "\n";
   return ok;
@@ -245,17 +234,17 @@ int cmd_event_show(const Args& a, std::ostream& out, std::ostream& err) {
   }
   nlohmann::json j = {{"seq", ev->seq},           {"webhook", ev->webhook},
                       {"id", ev->event_id},       {"type", ev->type},
-                      {"received", iso_time(ev->received_at_ms)}, {"state", ev->state}};
+                      {"received", format_utc(ev->received_at_ms)}, {"state", ev->state}};
   j["payload"] = nlohmann::json::parse(ev->raw, nullptr, false);
   j["jobs"] = nlohmann::json::array();
   for (const auto& job : ev->jobs) {
     nlohmann::json jj = {{"id", job.id},       {"rule", job.rule},         {"action_index", job.action_index},
                          {"kind", job.kind},   {"state", job.state},       {"attempts", job.attempts},
-                         {"next_try", iso_time(job.next_at_ms)}, {"action", nlohmann::json::parse(job.action_json, nullptr, false)}};
+                         {"next_try", format_utc(job.next_at_ms)}, {"action", nlohmann::json::parse(job.action_json, nullptr, false)}};
     if (!job.last_error.empty()) jj["last_error"] = job.last_error;
     jj["attempt_log"] = nlohmann::json::array();
     for (const auto& at : job.attempt_log) {
-      nlohmann::json aj = {{"at", iso_time(at.started_at_ms)}, {"ms", at.duration_ms}, {"outcome", at.outcome}};
+      nlohmann::json aj = {{"at", format_utc(at.started_at_ms)}, {"ms", at.duration_ms}, {"outcome", at.outcome}};
       if (at.http_status) aj["status"] = *at.http_status;
       if (!at.error.empty()) aj["error"] = at.error;
       if (!at.detail.empty()) aj["detail"] = at.detail;

@@ -146,7 +146,7 @@ int simulate(const config::Config& cfg, const SimulateOptions& o, std::ostream& 
     // History as the daemon would have it: the events given so far, in order.
     json history = nullptr;
     if (event->instance) {
-      auto& entries = histories[event->instance->type + "|" + event->instance->id];
+      auto& entries = histories[rules::instance_key(hook->name, *event)];
       if (event->new_state)
         entries.push_back({*event->new_state, event->timestamp ? std::optional<std::int64_t>(event->timestamp->unix_nanos) : std::nullopt,
                            clock.now_ms()});
@@ -179,8 +179,7 @@ int simulate(const config::Config& cfg, const SimulateOptions& o, std::ostream& 
           if (auto v = rules::render(j->release_version->name.text, context)) rec.version = *v;
       }
       actions::Services services{rec, kv, clock, tokens};
-      std::string instance_key = event->instance ? hook->name + "|" + event->instance->type + "|" + event->instance->id : "";
-      actions::Job job{cfg, action, *event, context, pj.rule, static_cast<std::int64_t>(n + 1), instance_key};
+      actions::Job job{cfg, action, *event, context, pj.rule, static_cast<std::int64_t>(n + 1), rules::instance_key(hook->name, *event)};
       actions::Outcome outcome;
       net::io_context ioc;
       net::co_spawn(ioc, actions::run(job, services), [&](std::exception_ptr e, actions::Outcome o2) {

@@ -219,8 +219,7 @@ net::awaitable<void> Engine::Impl::run_job(store::LeasedJob job) {
       outcome.result = en.failure;
       outcome.target = en.target;
     } else {
-      std::string instance_key = event->instance ? job.webhook + "|" + event->instance->type + "|" + event->instance->id : "";
-      actions::Job j{*cfg, *action, *event, context, job.rule, job.id, std::move(instance_key)};
+      actions::Job j{*cfg, *action, *event, context, job.rule, job.id, rules::instance_key(job.webhook, *event)};
       actions::Services services{*transport, *kv, clock, tokens};
       // An answer shaped unlike the service documents can make JSON access
       // throw: record it as this job's failure instead of leaving it leased.

@@ -8,6 +8,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/url/parse.hpp>
 
 #include <strings.h>
 
@@ -85,17 +86,16 @@ std::string AscApi::instance_url(const ingest::Event& event, std::string& why) c
   std::string path;
   const std::string& link = event.instance->url;
   if (!link.empty()) {
-    auto scheme = link.find("://");
-    auto slash = scheme == std::string::npos ? std::string::npos : link.find('/', scheme + 3);
-    std::string host = scheme == std::string::npos ? "" : link.substr(scheme + 3, slash == std::string::npos ? std::string::npos : slash - scheme - 3);
-    bool apple = link.rfind("https://", 0) == 0;
+    auto u = boost::urls::parse_absolute_uri(link);
+    const std::string host = u ? std::string(u->encoded_host_and_port()) : "";
     bool known = false;
     for (const char* h : kAppleHosts) known = known || strcasecmp(host.c_str(), h) == 0;
-    if (!apple || !known || slash == std::string::npos) {
+    if (!u || u->scheme() != "https" || !known) {
       why = "instance link to " + (host.empty() ? link.substr(0, 60) : host) + " refused: not an App Store Connect API host";
       return "";
     }
-    path = link.substr(slash);
+    path = std::string(u->encoded_path());
+    if (u->has_query()) path += "?" + std::string(u->encoded_query());
   } else {
     path = "/v1/" + event.instance->type + "/" + event.instance->id;
   }

@@ -1,8 +1,9 @@
 #include "asc_webhookd/enrich/history.hpp"
 
+#include "asc_webhookd/core/clock.hpp"
+
 #include <algorithm>
 #include <cctype>
-#include <ctime>
 #include <map>
 
 namespace asc_webhookd::enrich {
@@ -12,15 +13,6 @@ using nlohmann::json;
 namespace {
 
 std::int64_t at_ms(const store::HistoryEntry& e) { return e.event_time_ns ? *e.event_time_ns / 1'000'000 : e.received_at_ms; }
-
-std::string iso(std::int64_t ms) {
-  std::time_t t = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 
 json span(std::int64_t ms) {
   const std::int64_t s = std::max<std::int64_t>(0, ms / 1000);
@@ -53,7 +45,7 @@ json history_data(const std::vector<store::HistoryEntry>& in) {
   json states = json::array();
   std::map<std::string, std::int64_t> totals;
   for (std::size_t i = 0; i < e.size(); ++i) {
-    json s = {{"state", e[i].state}, {"at", iso(at_ms(e[i]))}};
+    json s = {{"state", e[i].state}, {"at", format_utc(at_ms(e[i]))}};
     if (i + 1 < e.size()) {
       const std::int64_t d = at_ms(e[i + 1]) - at_ms(e[i]);
       s["duration"] = span(d);

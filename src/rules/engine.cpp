@@ -22,12 +22,17 @@ std::string kind_of(const cfg::Action& action) {
       action);
 }
 
+std::string instance_key(std::string_view webhook, const ingest::Event& event) {
+  if (!event.instance) return "";
+  return std::string(webhook) + "|" + event.instance->type + "|" + event.instance->id;
+}
+
 std::vector<store::PlannedJob> plan(const cfg::Config& config, std::string_view webhook, const ingest::Event& event) {
   std::vector<store::PlannedJob> jobs;
   // Jobs of one action for one instance are delivered in the order received;
   // events without an instance have no order to keep.
-  std::string instance_key = event.instance ? std::string(webhook) + "|" + event.instance->type + "|" + event.instance->id
-                                            : std::string(webhook) + "|event|" + event.id;
+  std::string order = instance_key(webhook, event);
+  if (order.empty()) order = std::string(webhook) + "|event|" + event.id;
   for (const auto& rule : config.rules) {
     if (!matches(rule.when, webhook, event)) continue;
     for (std::size_t i = 0; i < rule.actions.size(); ++i) {
@@ -36,7 +41,7 @@ std::vector<store::PlannedJob> plan(const cfg::Config& config, std::string_view 
       j.action_index = static_cast<int>(i);
       j.kind = kind_of(rule.actions[i]);
       j.action_json = action_to_json(rule.actions[i]).dump();
-      j.order_key = instance_key + "|" + rule.name + "|" + std::to_string(i);
+      j.order_key = order + "|" + rule.name + "|" + std::to_string(i);
       jobs.push_back(std::move(j));
     }
     if (rule.stop) break;

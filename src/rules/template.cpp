@@ -120,9 +120,4 @@ std::string check_template(const std::string& text, std::size_t& offset) {
   return "";
 }
 
-std::string template_error(const std::string& text) {
-  mustache::mustache tmpl(text);
-  return tmpl.is_valid() ? "" : tmpl.error_message();
-}
-
 }  // namespace asc_webhookd::rules

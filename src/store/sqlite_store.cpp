@@ -403,52 +403,19 @@ void SqliteStore::record_async(std::int64_t job_id, Attempt attempt, JobOutcome 
                  [done = std::move(done)](bool ok, const std::string&) { done(ok); }});
 }
 
-namespace {
-
-std::vector<HistoryEntry> read_history(sql::Db& db, const std::string& webhook, const std::string& instance_id) {
-  std::vector<HistoryEntry> out;
-  auto s = db.stmt(
-      "SELECT state, event_time, received_at FROM history WHERE webhook = ?1 AND instance_id = ?2"
-      " ORDER BY coalesce(event_time, received_at * 1000000), id");
-  s.bind(1, webhook).bind(2, instance_id);
-  while (s.step() == SQLITE_ROW)
-    out.push_back({s.text(0), s.is_null(1) ? std::nullopt : std::optional<std::int64_t>(s.i64(1)), s.i64(2)});
-  return out;
-}
-
-}  // namespace
-
-std::vector<HistoryEntry> SqliteStore::history(const std::string& webhook, const std::string& instance_id) {
-  return impl_->run_sync([&](sql::Db& db) { return read_history(db, webhook, instance_id); });
-}
-
 void SqliteStore::history_async(std::string webhook, std::string instance_id,
                                 std::function<void(std::vector<HistoryEntry>)> done) {
   auto out = std::make_shared<std::vector<HistoryEntry>>();
   impl_->submit({[webhook = std::move(webhook), instance_id = std::move(instance_id), out](sql::Db& db, std::string&) {
-                   *out = read_history(db, webhook, instance_id);
+                   auto s = db.stmt(
+                       "SELECT state, event_time, received_at FROM history WHERE webhook = ?1 AND instance_id = ?2"
+                       " ORDER BY coalesce(event_time, received_at * 1000000), id");
+                   s.bind(1, webhook).bind(2, instance_id);
+                   while (s.step() == SQLITE_ROW)
+                     out->push_back({s.text(0), s.is_null(1) ? std::nullopt : std::optional<std::int64_t>(s.i64(1)), s.i64(2)});
                    return true;
                  },
                  [out, done = std::move(done)](bool, const std::string&) { done(std::move(*out)); }});
-}
-
-std::optional<std::string> SqliteStore::kv_get(const std::string& key) {
-  return impl_->run_sync([&](sql::Db& db) -> std::optional<std::string> {
-    auto s = db.stmt("SELECT value FROM kv WHERE key = ?1");
-    s.bind(1, key);
-    if (s.step() == SQLITE_ROW) return s.text(0);
-    return std::nullopt;
-  });
-}
-
-bool SqliteStore::kv_put(const std::string& key, const std::string& value) {
-  return impl_->run_sync([&](sql::Db& db) {
-    auto s = db.stmt(
-        "INSERT INTO kv (key, value, updated_at) VALUES (?1, ?2, ?3)"
-        " ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at");
-    s.bind(1, key).bind(2, value).bind(3, wall_ms());
-    return s.step() == SQLITE_DONE;
-  });
 }
 
 void SqliteStore::kv_get_async(std::string key, std::function<void(std::optional<std::string>)> done) {

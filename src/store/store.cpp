@@ -30,6 +30,27 @@ bool Store::record(std::int64_t job_id, Attempt attempt, JobOutcome outcome, std
   return f.get();
 }
 
+std::vector<HistoryEntry> Store::history(const std::string& webhook, const std::string& instance_id) {
+  std::promise<std::vector<HistoryEntry>> p;
+  auto f = p.get_future();
+  history_async(webhook, instance_id, [&p](std::vector<HistoryEntry> h) { p.set_value(std::move(h)); });
+  return f.get();
+}
+
+std::optional<std::string> Store::kv_get(const std::string& key) {
+  std::promise<std::optional<std::string>> p;
+  auto f = p.get_future();
+  kv_get_async(key, [&p](std::optional<std::string> v) { p.set_value(std::move(v)); });
+  return f.get();
+}
+
+bool Store::kv_put(const std::string& key, const std::string& value) {
+  std::promise<bool> p;
+  auto f = p.get_future();
+  kv_put_async(key, value, [&p](bool ok) { p.set_value(ok); });
+  return f.get();
+}
+
 std::string Store::check_writable() {
   std::promise<std::string> p;
   auto f = p.get_future();

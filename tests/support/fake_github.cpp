@@ -1,5 +1,6 @@
 #include "support/fake_github.hpp"
 
+#include "asc_webhookd/core/clock.hpp"
 #include "asc_webhookd/core/jwt.hpp"
 
 #include <chrono>
@@ -18,15 +19,6 @@ FakeResponse gh_error(int status, const std::string& message, const std::string&
 
 std::int64_t now_s() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
-std::string iso(std::int64_t epoch_s) {
-  std::time_t t = static_cast<std::time_t>(epoch_s);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
 }
 
 }  // namespace
@@ -97,7 +89,7 @@ FakeResponse FakeGithub::handle(const FakeRequest& r) {
     std::string minted = "ghs_fake" + std::to_string(installation_tokens_.size() + 1);
     installation_tokens_[minted] = true;
     return {201, {{"Content-Type", "application/json; charset=utf-8"}},
-            json{{"token", minted}, {"expires_at", iso(now_s() + 3600)}, {"permissions", {{"actions", "write"}, {"contents", "write"}}},
+            json{{"token", minted}, {"expires_at", format_utc((now_s() + 3600) * 1000)}, {"permissions", {{"actions", "write"}, {"contents", "write"}}},
                  {"repository_selection", "selected"}}.dump(), {}};
   }
 

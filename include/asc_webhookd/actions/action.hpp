@@ -100,8 +100,26 @@ boost::asio::awaitable<Outcome> run_jira(const Job& job, const config::JiraActio
 std::optional<std::string> render(const config::Template& t, const Job& job, Outcome& out, const std::string& what);
 // Renders every string leaf of a JSON tree.
 std::optional<nlohmann::json> render_tree(const nlohmann::json& tree, const Job& job, Outcome& out, const std::string& what);
-// Fills out.result from a transport result; true on 2xx.
-bool take(Outcome& out, const HttpResult& r);
+
+// The named connection, or null with a permanent error in `out` (a reload
+// removed it after the job was planned).
+template <class Map>
+const typename Map::mapped_type* connection(const Map& connections, const std::string& name, const char* kind, Outcome& out) {
+  auto it = connections.find(name);
+  if (it != connections.end()) return &it->second;
+  out.permanent_error = true;
+  out.result.error = std::string("connections.") + kind + "." + name + " is no longer configured";
+  return nullptr;
+}
+
+// How an attempt's target shows in logs: the whole URL, or only its host
+// when the URL may itself carry a credential (webhook URLs).
+enum class ShowTarget { url, host };
+
+// Sends one request: sets out.target, and out.result from what came back
+// (the service's own error text on a non-2xx). The response on 2xx.
+boost::asio::awaitable<std::optional<http::ClientResponse>> send(Services& s, Outcome& out, http::ClientRequest req,
+                                                                ShowTarget show = ShowTarget::url);
 }  // namespace detail
 
 }  // namespace asc_webhookd::actions

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <string>
 
 namespace asc_webhookd {
 
@@ -31,5 +32,9 @@ public:
 private:
   std::atomic<std::int64_t> now_;
 };
+
+// A Unix time in milliseconds as UTC text; the default is RFC 3339 to the
+// second ("2026-11-27T07:15:07Z").
+std::string format_utc(std::int64_t ms, const char* strftime_format = "%Y-%m-%dT%H:%M:%SZ");
 
 }  // namespace asc_webhookd

@@ -16,6 +16,10 @@ namespace asc_webhookd::rules {
 
 bool matches(const config::When& when, std::string_view webhook, const ingest::Event& event);
 
+// "webhook|type|id" of the event's instance, "" when it has none: the key
+// of per-instance order, Slack threads and history.
+std::string instance_key(std::string_view webhook, const ingest::Event& event);
+
 std::vector<store::PlannedJob> plan(const config::Config& cfg, std::string_view webhook, const ingest::Event& event);
 
 // The action as stored with a job, and back. Connections are kept by name:

@@ -19,9 +19,6 @@ nlohmann::json template_context(const ingest::Event& event, const config::Webhoo
 // Renders `text`; an error names the problem (unclosed section, ...).
 Result<std::string, Error> render(const std::string& text, const nlohmann::json& context);
 
-// Only checks that `text` compiles.
-std::string template_error(const std::string& text);
-
 // The check-config view of a template: it must compile, and every name used
 // outside a section must start with one of the template data's sections
 // (event, webhook, rule, instance, app, build, history). Returns "" when

@@ -30,9 +30,6 @@ public:
   void record_async(std::int64_t job_id, Attempt attempt, JobOutcome outcome, std::int64_t next_at_ms,
                     std::function<void(bool ok)> done) override;
 
-  std::vector<HistoryEntry> history(const std::string& webhook, const std::string& instance_id) override;
-  std::optional<std::string> kv_get(const std::string& key) override;
-  bool kv_put(const std::string& key, const std::string& value) override;
   void history_async(std::string webhook, std::string instance_id,
                      std::function<void(std::vector<HistoryEntry>)> done) override;
   void kv_get_async(std::string key, std::function<void(std::optional<std::string>)> done) override;

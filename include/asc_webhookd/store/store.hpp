@@ -127,12 +127,12 @@ public:
   IngestResult ingest(NewEvent event);
   LeaseResult lease(std::int64_t now_ms, std::int64_t lease_ms);  // one job
   bool record(std::int64_t job_id, Attempt attempt, JobOutcome outcome, std::int64_t next_at_ms);
+  std::vector<HistoryEntry> history(const std::string& webhook, const std::string& instance_id);
+  std::optional<std::string> kv_get(const std::string& key);
+  bool kv_put(const std::string& key, const std::string& value);
 
-  virtual std::vector<HistoryEntry> history(const std::string& webhook, const std::string& instance_id) = 0;
   virtual void history_async(std::string webhook, std::string instance_id,
                              std::function<void(std::vector<HistoryEntry>)> done) = 0;
-  virtual std::optional<std::string> kv_get(const std::string& key) = 0;
-  virtual bool kv_put(const std::string& key, const std::string& value) = 0;
   virtual void kv_get_async(std::string key, std::function<void(std::optional<std::string>)> done) = 0;
   virtual void kv_put_async(std::string key, std::string value, std::function<void(bool ok)> done) = 0;
 
