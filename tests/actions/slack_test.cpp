@@ -21,14 +21,17 @@ std::string webhook_connection(const FakeSlack& slack) {
          FakeSlack::kBotToken + "\n      api_url: " + slack.api_url() + "\n";
 }
 
-TEST(SlackAction, BuiltInMessageForEveryEventType) {
-  FakeSlack slack;
-  TestServer server(basic_config("", webhook_connection(slack) + R"(rules:
+// Every event → the built-in message on the incoming webhook.
+const char* const kEverythingToHook = R"(rules:
   - name: everything
     when: { event: "*" }
     actions:
       - slack: { connection: hook }
-)"));
+)";
+
+TEST(SlackAction, BuiltInMessageForEveryEventType) {
+  FakeSlack slack;
+  TestServer server(basic_config("", webhook_connection(slack) + kEverythingToHook));
   std::vector<std::string> ids;
   for (const auto& entry : std::filesystem::directory_iterator(std::string(ASC_WEBHOOKD_FIXTURES) + "/events")) {
     if (entry.path().extension() != ".json") continue;
@@ -68,12 +71,7 @@ TEST(SlackAction, BuiltInMessageForEveryEventType) {
 
 TEST(SlackAction, StateEmojiForFailedRejectedAndReleased) {
   FakeSlack slack;
-  TestServer server(basic_config("", webhook_connection(slack) + R"(rules:
-  - name: everything
-    when: { event: "*" }
-    actions:
-      - slack: { connection: hook }
-)"));
+  TestServer server(basic_config("", webhook_connection(slack) + kEverythingToHook));
   const std::vector<std::tuple<std::string, std::string, std::string>> cases{
       {"events/buildUploadStateUpdated.json", "FAILED", "⚠️"},
       {"events/appStoreVersionAppVersionStateUpdated.json", "REJECTED", "❌"},

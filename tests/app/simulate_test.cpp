@@ -130,8 +130,7 @@ TEST(Simulate, UseCase4AlertsCarryApplesErrorAndThreadRejections) {
 
 TEST(Simulate, UseCase5TestflightFeedback) {
   ExampleEnv e;
-  TempDir dir;
-  auto feedback = dir.write("feedback.json", read_file(std::string(ASC_WEBHOOKD_FIXTURES) + "/events/betaFeedbackScreenshotSubmissionCreated.json"));
+  auto feedback = std::string(ASC_WEBHOOKD_FIXTURES) + "/events/betaFeedbackScreenshotSubmissionCreated.json";
   auto r = run_binary({"simulate", "--config", example("5-testflight-feedback.yaml"), feedback}, e.env);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   expect_has(r.out, "rule testflight-feedback matches\n  action 1: slack\n    POST https://hooks.slack.com/<redacted>\n");
