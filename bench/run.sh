@@ -20,7 +20,7 @@ if [ -n "${MISSING:-}" ]; then
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
   $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $MISSING >/dev/null
 fi
-cmake --preset release -DASC_WEBHOOKD_TESTS=OFF >/dev/null
+cmake --preset release >/dev/null
 cmake --build --preset release --target asc-webhookd bench_make_events >/dev/null
 
 WORK=$(mktemp -d /tmp/asc-webhookd-bench.XXXXXX)

@@ -273,10 +273,13 @@ net::awaitable<void> Engine::Impl::run_job(store::LeasedJob job) {
           outcome.result.status ? std::to_string(*outcome.result.status) : "-", attempt_no, outcome_text, next,
           duration.count(), error.empty() ? "" : " error=\"" + error + "\"",
           outcome.detail.empty() ? "" : " detail=\"" + outcome.detail + "\"");
-  // Not awaited: the store runs it before any later lease, and a crash
-  // before it commits repeats only this attempt.
-  store.record_async(job.id, a, result, next_at, [](bool) {});
-  co_return;
+  // The slot stays taken until the record is durable: a crash repeats at
+  // most the attempts holding a slot (with concurrency 1, one), never one
+  // whose successor had already started.
+  auto record = [this, id = job.id, a = std::move(a), result, next_at](auto cb) mutable {
+    store.record_async(id, std::move(a), result, next_at, std::move(cb));
+  };
+  co_await store::await_store<bool>(std::move(record));
 }
 
 Engine::Engine(net::io_context& ioc, ConfigSource config, store::Store& store, const Clock& clock)

@@ -77,6 +77,17 @@ CREATE INDEX kv_updated ON kv(updated_at);
 DROP INDEX jobs_lease;
 DROP INDEX events_received;
 )sql",
+    // 4: the head of each order key is marked ready, and only ready jobs are
+    // indexed for leasing: a backlog queued behind a job in backoff (a
+    // downstream outage) is never walked to find what is due; expired leases
+    // are found without reading every running (leased-ahead) job.
+    R"sql(
+ALTER TABLE jobs ADD COLUMN ready INTEGER NOT NULL DEFAULT 0;
+UPDATE jobs SET ready = 1 WHERE state = 'pending' AND NOT EXISTS (SELECT 1 FROM jobs k
+  WHERE k.order_key = jobs.order_key AND k.state IN ('pending', 'running') AND k.id < jobs.id);
+CREATE INDEX jobs_ready ON jobs(next_at, id) WHERE state = 'pending' AND ready = 1;
+CREATE INDEX jobs_running ON jobs(lease_until) WHERE state = 'running';
+)sql",
 };
 
 }  // namespace asc_webhookd::store::schema

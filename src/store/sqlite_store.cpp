@@ -3,6 +3,7 @@
 #include "schema.hpp"
 #include "sqlite.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -78,6 +79,49 @@ int on_wal_commit(void* arg, sqlite3*, const char*, int pages) {
   if (pages >= Checkpointer::kPages) static_cast<Checkpointer*>(arg)->request();
   return SQLITE_OK;
 }
+
+namespace {
+
+// Per order key, only the job that no pending or running job of the same
+// key precedes (by id) is `ready`; only ready jobs are indexed for leasing.
+// After a job of key K changes state, K's head is found with two index
+// seeks and the flag set on it and cleared on the changed job if needed.
+void refresh_head(sql::Db& db, std::int64_t changed_id, const std::string& order_key) {
+  std::int64_t head = INT64_MAX;
+  {
+    auto m = db.stmt(
+        "SELECT min(coalesce((SELECT min(id) FROM jobs WHERE order_key = ?1 AND state = 'pending'), ?2),"
+        "           coalesce((SELECT min(id) FROM jobs WHERE order_key = ?1 AND state = 'running'), ?2))");
+    m.bind(1, order_key).bind(2, INT64_MAX);
+    if (m.step() == SQLITE_ROW) head = m.i64(0);
+  }
+  // By rowid, one row each (with `id IN (..)` the planner may walk the
+  // state index instead).
+  if (changed_id != head) {
+    auto clear = db.stmt("UPDATE jobs SET ready = 0 WHERE id = ?1 AND state = 'pending' AND ready = 1");
+    clear.bind(1, changed_id);
+    if (clear.step() != SQLITE_DONE) throw std::runtime_error(db.error());
+  }
+  auto set = db.stmt("UPDATE jobs SET ready = 1 WHERE id = ?1 AND state = 'pending' AND ready = 0");
+  set.bind(1, head);
+  if (set.step() != SQLITE_DONE) throw std::runtime_error(db.error());
+}
+
+// The whole key recomputed: after several of its jobs changed at once
+// (requeued by an operator, resumed after a crash).
+void recompute_heads(sql::Db& db, std::vector<std::string> order_keys) {
+  std::sort(order_keys.begin(), order_keys.end());
+  order_keys.erase(std::unique(order_keys.begin(), order_keys.end()), order_keys.end());
+  for (const auto& key : order_keys) {
+    auto u = db.stmt(
+        "UPDATE jobs SET ready = NOT EXISTS (SELECT 1 FROM jobs k WHERE k.order_key = jobs.order_key"
+        " AND k.state IN ('pending', 'running') AND k.id < jobs.id) WHERE order_key = ?1 AND state = 'pending'");
+    u.bind(1, key);
+    if (u.step() != SQLITE_DONE) throw std::runtime_error(db.error());
+  }
+}
+
+}  // namespace
 
 struct SqliteStore::Impl {
   sql::Db db;
@@ -269,8 +313,9 @@ void SqliteStore::ingest_async(NewEvent ev, IngestCallback done) {
          if (ins.step() != SQLITE_DONE) throw std::runtime_error(db.error());
          for (const auto& j : input->jobs) {
            auto s = db.stmt(
-               "INSERT INTO jobs (event_seq, rule, action_index, kind, action, order_key, state, next_at, created_at) "
-               "VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending', ?7, ?7)");
+               "INSERT INTO jobs (event_seq, rule, action_index, kind, action, order_key, state, next_at, created_at,"
+               " ready) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending', ?7, ?7, NOT EXISTS (SELECT 1 FROM jobs"
+               " WHERE order_key = ?6 AND state IN ('pending', 'running')))");
            s.bind(1, seq).bind(2, j.rule).bind(3, j.action_index).bind(4, j.kind).bind(5, j.action_json);
            s.bind(6, j.order_key).bind(7, input->received_at_ms);
            if (s.step() != SQLITE_DONE) throw std::runtime_error(db.error());
@@ -302,29 +347,26 @@ void SqliteStore::lease_async(std::int64_t now_ms, std::int64_t lease_ms, std::s
   auto result = std::make_shared<LeaseBatch>();
   impl_->submit(
       {[result, now_ms, lease_ms, max_jobs](sql::Db& db, std::string&) {
-         // Due: running with an expired lease (its worker died), or pending
-         // and its time has come, and not behind an earlier job with the
-         // same order key that is still pending or running (per-instance
-         // order). Two index walks rather than one OR, so neither scans.
-         // Each job leased here is 'running' before the next is looked for,
-         // so one batch never holds two jobs of one order key.
-         while (result->jobs.size() < max_jobs) {
-           std::int64_t id = 0;
-           {
-             auto expired = db.stmt("SELECT id FROM jobs WHERE state = 'running' AND lease_until <= ?1 LIMIT 1");
-             expired.bind(1, now_ms);
-             if (expired.step() == SQLITE_ROW) id = expired.i64(0);
-           }
-           if (id == 0) {
-             auto due = db.stmt(
-                 "SELECT j.id FROM jobs j WHERE j.state = 'pending' AND j.next_at <= ?1"
-                 "  AND NOT EXISTS (SELECT 1 FROM jobs k WHERE k.order_key = j.order_key"
-                 "                  AND k.state IN ('pending', 'running') AND k.id < j.id)"
-                 " ORDER BY j.next_at, j.id LIMIT 1");
-             due.bind(1, now_ms);
-             if (due.step() == SQLITE_ROW) id = due.i64(0);
-           }
-           if (id == 0) break;
+         // Due: running with an expired lease (its worker died), or pending,
+         // ready (no earlier job of its order key is pending or running: the
+         // per-instance order) and its time has come. Two index walks rather
+         // than one OR; only ready jobs are in the second index, so a backlog
+         // waiting behind a job in backoff is never walked. A key has at most
+         // one ready job, so one batch never holds two jobs of one key.
+         std::vector<std::int64_t> ids;
+         {
+           auto expired = db.stmt("SELECT id FROM jobs WHERE state = 'running' AND lease_until <= ?1 LIMIT ?2");
+           expired.bind(1, now_ms).bind(2, static_cast<std::int64_t>(max_jobs));
+           while (expired.step() == SQLITE_ROW) ids.push_back(expired.i64(0));
+         }
+         if (ids.size() < max_jobs) {
+           auto due = db.stmt(
+               "SELECT id FROM jobs WHERE state = 'pending' AND ready = 1 AND next_at <= ?1"
+               " ORDER BY next_at, id LIMIT ?2");
+           due.bind(1, now_ms).bind(2, static_cast<std::int64_t>(max_jobs - ids.size()));
+           while (due.step() == SQLITE_ROW) ids.push_back(due.i64(0));
+         }
+         for (auto id : ids) {
            auto s = db.stmt(
                "UPDATE jobs SET state = 'running', lease_until = ?2 + ?3 WHERE id = ?1"
                " RETURNING id, event_seq, rule, action_index, kind, action, attempts, created_at");
@@ -353,9 +395,7 @@ void SqliteStore::lease_async(std::int64_t now_ms, std::int64_t lease_ms, std::s
          // earlier one of its order key does not count: it is freed when
          // that one is recorded, by the worker that records it.
          auto n = db.stmt(
-             "SELECT min(t) FROM (SELECT min(j.next_at) AS t FROM jobs j WHERE j.state = 'pending'"
-             "   AND NOT EXISTS (SELECT 1 FROM jobs k WHERE k.order_key = j.order_key"
-             "                   AND k.state IN ('pending', 'running') AND k.id < j.id)"
+             "SELECT min(t) FROM (SELECT min(next_at) AS t FROM jobs WHERE state = 'pending' AND ready = 1"
              " UNION ALL SELECT min(lease_until) FROM jobs WHERE state = 'running')");
          if (n.step() == SQLITE_ROW && !n.is_null(0)) result->next_due_ms = n.i64(0);
          return true;
@@ -369,9 +409,18 @@ void SqliteStore::lease_async(std::int64_t now_ms, std::int64_t lease_ms, std::s
 void SqliteStore::release_async(std::vector<std::int64_t> ids, std::function<void(bool ok)> done) {
   impl_->submit({[ids = std::move(ids)](sql::Db& db, std::string&) {
                    for (auto id : ids) {
-                     auto s = db.stmt("UPDATE jobs SET state = 'pending', lease_until = NULL WHERE id = ?1 AND state = 'running'");
+                     auto s = db.stmt(
+                         "UPDATE jobs SET state = 'pending', lease_until = NULL WHERE id = ?1 AND state = 'running'"
+                         " RETURNING order_key");
                      s.bind(1, id);
-                     if (s.step() != SQLITE_DONE) throw std::runtime_error(db.error());
+                     int rc = s.step();
+                     if (rc == SQLITE_ROW) {
+                       std::string key = s.text(0);
+                       s.step();
+                       refresh_head(db, id, key);
+                     } else if (rc != SQLITE_DONE) {
+                       throw std::runtime_error(db.error());
+                     }
                    }
                    return true;
                  },
@@ -395,9 +444,16 @@ void SqliteStore::record_async(std::int64_t job_id, Attempt attempt, JobOutcome 
                    const char* state = outcome == JobOutcome::done ? "done" : outcome == JobOutcome::dead ? "dead" : "pending";
                    auto up = db.stmt(
                        "UPDATE jobs SET state = ?2, attempts = attempts + 1, next_at = ?3, lease_until = NULL,"
-                       " last_error = ?4 WHERE id = ?1");
+                       " last_error = ?4 WHERE id = ?1 RETURNING order_key");
                    up.bind(1, job_id).bind(2, state).bind(3, next_at_ms).bind(4, a->error);
-                   if (up.step() != SQLITE_DONE) throw std::runtime_error(db.error());
+                   int rc = up.step();
+                   if (rc == SQLITE_ROW) {
+                     std::string key = up.text(0);
+                     up.step();
+                     refresh_head(db, job_id, key);  // done or dead: the next of its key is ready
+                   } else if (rc != SQLITE_DONE) {
+                     throw std::runtime_error(db.error());
+                   }
                    return true;
                  },
                  [done = std::move(done)](bool ok, const std::string&) { done(ok); }});
@@ -443,9 +499,11 @@ void SqliteStore::kv_put_async(std::string key, std::string value, std::function
 
 std::size_t SqliteStore::recover_running() {
   return impl_->run_sync([](sql::Db& db) {
-    auto s = db.stmt("UPDATE jobs SET state = 'pending', lease_until = NULL WHERE state = 'running'");
-    s.step();
-    return static_cast<std::size_t>(db.changes());
+    auto s = db.stmt("UPDATE jobs SET state = 'pending', lease_until = NULL WHERE state = 'running' RETURNING order_key");
+    std::vector<std::string> keys;
+    while (s.step() == SQLITE_ROW) keys.push_back(s.text(0));
+    recompute_heads(db, keys);
+    return keys.size();
   });
 }
 
@@ -477,10 +535,12 @@ std::size_t SqliteStore::retry(const std::string& id, std::int64_t now_ms) {
     auto s = db.stmt(
         "UPDATE jobs SET state = 'pending', attempts = 0, next_at = ?2, created_at = ?2, lease_until = NULL"
         " WHERE state = 'dead' AND (CAST(id AS TEXT) = ?1 OR event_seq IN"
-        " (SELECT seq FROM events WHERE CAST(seq AS TEXT) = ?1 OR event_id = ?1))");
+        " (SELECT seq FROM events WHERE CAST(seq AS TEXT) = ?1 OR event_id = ?1)) RETURNING order_key");
     s.bind(1, id).bind(2, now_ms);
-    s.step();
-    return static_cast<std::size_t>(db.changes());
+    std::vector<std::string> keys;
+    while (s.step() == SQLITE_ROW) keys.push_back(s.text(0));
+    recompute_heads(db, keys);  // a requeued job goes before later jobs of its key that have not started
+    return keys.size();
   });
 }
 

@@ -2,6 +2,7 @@
 // attempts, retry, recovery, pruning, group commit, and failure injection.
 #include "asc_webhookd/store/sqlite_store.hpp"
 
+#include "../../src/store/schema.hpp"
 #include "support/faulty_vfs.hpp"
 #include "support/temp_dir.hpp"
 
@@ -9,6 +10,7 @@
 #include <filesystem>
 #include <sqlite3.h>
 
+#include <future>
 #include <thread>
 
 namespace asc_webhookd::store {
@@ -118,6 +120,103 @@ TEST_F(StoreTest, LeaseKeepsOrderPerOrderKeyAndRunsOthersInParallel) {
   auto b = store->lease(9001, 60000);
   ASSERT_TRUE(b.job);
   EXPECT_NE(b.job->raw_event.find("\"b\""), std::string::npos);
+}
+
+TEST_F(StoreTest, OnlyTheHeadOfEachOrderKeyIsIndexedForLeasing) {
+  // A downstream outage: x's first job is in backoff and 300 more queue
+  // behind it. Leasing looks only at heads (the partial index holds one job
+  // per key with work), so the backlog costs nothing to skip.
+  store->ingest(new_event("x-0", 1, 1000, "x"));
+  auto head = store->lease(1000, 60000);
+  ASSERT_TRUE(head.job);
+  store->record(head.job->id, {1000, 1, 503, "HTTP 503", "retry", ""}, JobOutcome::retry, 90'000);
+  for (int i = 1; i <= 300; ++i) store->ingest(new_event("x-" + std::to_string(i), 1, 1000 + i, "x"));
+  store->ingest(new_event("y-0", 1, 2000, "y"));
+  const auto indexed = [&] {
+    return count(path, "SELECT count(*) FROM jobs INDEXED BY jobs_ready WHERE state = 'pending' AND ready = 1");
+  };
+  EXPECT_EQ(indexed(), 2);  // x-0 (in backoff) and y-0
+  auto y = store->lease(5000, 60000);
+  ASSERT_TRUE(y.job);
+  EXPECT_NE(y.job->raw_event.find("\"y-0\""), std::string::npos);
+  auto none = store->lease(5000, 60000);
+  EXPECT_FALSE(none.job);
+  ASSERT_TRUE(none.next_due_ms);
+  EXPECT_EQ(*none.next_due_ms, 60'000 + 5000);  // y-0's lease, before x-0's retry at 90 s
+  store->record(y.job->id, {5000, 1, 200, "", "done", ""}, JobOutcome::done, 5000);
+  // x-0 succeeds at last: x-1..x-300 follow one at a time, in order.
+  auto again = store->lease(90'000, 60000);
+  ASSERT_TRUE(again.job);
+  EXPECT_EQ(again.job->id, head.job->id);
+  store->record(again.job->id, {90'000, 1, 200, "", "done", ""}, JobOutcome::done, 90'000);
+  for (int i = 1; i <= 300; ++i) {
+    auto next = store->lease(90'000 + i, 60000);
+    ASSERT_TRUE(next.job) << i;
+    ASSERT_NE(next.job->raw_event.find("\"x-" + std::to_string(i) + "\""), std::string::npos) << i;
+    EXPECT_FALSE(store->lease(90'000 + i, 60000).job) << "two jobs of one key at once, at " << i;
+    store->record(next.job->id, {90'000 + i, 1, 200, "", "done", ""}, JobOutcome::done, 90'000 + i);
+    ASSERT_LE(indexed(), 1) << i;
+  }
+  EXPECT_EQ(indexed(), 0);
+}
+
+TEST_F(StoreTest, ARequeuedJobGoesBeforeLaterJobsOfItsKeyThatHaveNotStarted) {
+  store->ingest(new_event("a", 1, 1000, "x"));
+  auto a = store->lease(1000, 60000);
+  ASSERT_TRUE(a.job);
+  store->record(a.job->id, {1000, 1, 404, "HTTP 404", "dead", ""}, JobOutcome::dead, 1000);
+  store->ingest(new_event("b", 1, 2000, "x"));
+  store->ingest(new_event("c", 1, 2001, "x"));
+  EXPECT_EQ(store->retry("a", 3000), 1u);
+  auto first = store->lease(3000, 60000);
+  ASSERT_TRUE(first.job);
+  EXPECT_EQ(first.job->id, a.job->id);
+  EXPECT_FALSE(store->lease(3000, 60000).job);
+  store->record(first.job->id, {3000, 1, 200, "", "done", ""}, JobOutcome::done, 3000);
+  auto b = store->lease(3001, 60000);
+  ASSERT_TRUE(b.job);
+  EXPECT_NE(b.job->raw_event.find("\"b\""), std::string::npos);
+  // Stopped mid-attempt (SIGTERM): b goes back to pending, still first.
+  std::promise<bool> released;
+  store->release_async({b.job->id}, [&](bool ok) { released.set_value(ok); });
+  ASSERT_TRUE(released.get_future().get());
+  auto b_again = store->lease(3002, 60000);
+  ASSERT_TRUE(b_again.job);
+  EXPECT_EQ(b_again.job->id, b.job->id);
+}
+
+TEST(StoreOpen, MigratesAVersion3StoreKeepingTheOrderOfWaitingJobs) {
+  TempDir dir;
+  auto path = dir.file("v3.db");
+  sqlite3* db = nullptr;
+  sqlite3_open(path.c_str(), &db);
+  for (int v = 0; v < 3; ++v) ASSERT_EQ(sqlite3_exec(db, schema::kMigrations[v], nullptr, nullptr, nullptr), SQLITE_OK);
+  const char* data = R"sql(
+PRAGMA user_version=3;
+INSERT INTO events (seq, webhook, event_id, type, received_at, raw) VALUES
+  (1, 'app', 'e1', 'buildUploadStateUpdated', 1000, '{"data":{"id":"e1"}}'),
+  (2, 'app', 'e2', 'buildUploadStateUpdated', 1001, '{"data":{"id":"e2"}}'),
+  (3, 'app', 'e3', 'buildUploadStateUpdated', 1002, '{"data":{"id":"e3"}}');
+INSERT INTO jobs (id, event_seq, rule, action_index, kind, action, order_key, state, next_at, created_at, lease_until)
+  VALUES (1, 1, 'r', 0, 'http', '{}', 'x', 'running', 1000, 1000, 999999999),
+         (2, 2, 'r', 0, 'http', '{}', 'x', 'pending', 1001, 1001, NULL),
+         (3, 3, 'r', 0, 'http', '{}', 'y', 'pending', 1002, 1002, NULL);
+)sql";
+  ASSERT_EQ(sqlite3_exec(db, data, nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+  sqlite3_close(db);
+  auto st = std::move(SqliteStore::open({path, ""}).value());
+  EXPECT_EQ(count(path, "PRAGMA user_version"), kSchemaVersion);
+  EXPECT_EQ(count(path, "SELECT group_concat(id) FROM jobs WHERE ready = 1"), 3);
+  auto y = st->lease(5000, 60000);  // job 2 waits behind the running job 1
+  ASSERT_TRUE(y.job);
+  EXPECT_EQ(y.job->id, 3);
+  EXPECT_FALSE(st->lease(5000, 60000).job);
+  EXPECT_EQ(st->recover_running(), 2u);  // after a crash: 1 then 2 for x, 3 for y
+  auto one = st->lease(6000, 60000);
+  auto other = st->lease(6000, 60000);
+  ASSERT_TRUE(one.job && other.job);
+  EXPECT_EQ(one.job->id + other.job->id, 1 + 3);
+  EXPECT_FALSE(st->lease(6000, 60000).job);
 }
 
 TEST_F(StoreTest, ExpiredLeaseMakesTheJobDueAgain) {

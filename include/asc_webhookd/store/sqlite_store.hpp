@@ -53,6 +53,6 @@ private:
   std::unique_ptr<Impl> impl_;
 };
 
-constexpr int kSchemaVersion = 3;
+constexpr int kSchemaVersion = 4;
 
 }  // namespace asc_webhookd::store
