@@ -341,5 +341,57 @@ TEST(StoreFaults, FailedCommitLeavesNothingHalfWritten) {
   EXPECT_EQ(st->check_writable(), "");
 }
 
+TEST(StoreFaults, NothingIsAcknowledgedBeforeItsFsync) {
+  // Commits write the WAL without syncing; a separate thread fsyncs, and
+  // only then are callers told. With the disk's fsync frozen, an ingest
+  // has committed (another connection can read it) but has not returned.
+  test::register_faulty_vfs();
+  TempDir dir;
+  auto path = dir.file("slow.db");
+  auto st = std::move(SqliteStore::open({path, "faulty"}).value());
+  ASSERT_EQ(st->ingest(new_event("before", 1)).status, IngestStatus::accepted);
+  test::hold_syncs(true);
+  std::promise<IngestResult> answered;
+  st->ingest_async(new_event("held", 1), [&](IngestResult r) { answered.set_value(std::move(r)); });
+  auto fut = answered.get_future();
+  for (int i = 0; i < 500 && count(path, "SELECT count(*) FROM events WHERE event_id = 'held'") != 1; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_EQ(count(path, "SELECT count(*) FROM events WHERE event_id = 'held'"), 1) << "not committed";
+  for (int i = 0; i < 500 && test::held_syncs() == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_GE(test::held_syncs(), 1);
+  EXPECT_EQ(fut.wait_for(std::chrono::milliseconds(200)), std::future_status::timeout) << "acknowledged before fsync";
+  test::hold_syncs(false);
+  ASSERT_EQ(fut.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  EXPECT_EQ(fut.get().status, IngestStatus::accepted);
+}
+
+TEST(StoreFaults, AFailedFsyncIsNeverAcknowledgedAndWritesWaitForAFullCheckpoint) {
+  test::register_faulty_vfs();
+  TempDir dir;
+  auto path = dir.file("badsync.db");
+  auto st = std::move(SqliteStore::open({path, "faulty"}).value());
+  ASSERT_EQ(st->ingest(new_event("before", 1)).status, IngestStatus::accepted);
+  test::set_fail_syncs(true);
+  auto during = st->ingest(new_event("during", 1));
+  EXPECT_EQ(during.status, IngestStatus::failed);
+  EXPECT_NE(during.error.find("store sync failed"), std::string::npos) << during.error;
+  // While fsync fails, nothing is taken: the WAL cannot be folded in.
+  auto refused = st->ingest(new_event("refused", 1));
+  EXPECT_EQ(refused.status, IngestStatus::failed);
+  EXPECT_NE(refused.error.find("refused"), std::string::npos) << refused.error;
+  EXPECT_NE(st->check_writable(), "");
+  test::set_fail_syncs(false);
+  // The disk answers again: the next write first checkpoints the whole WAL
+  // into the database file (synced) and empties it, then goes ahead.
+  EXPECT_EQ(st->ingest(new_event("after", 1)).status, IngestStatus::accepted);
+  EXPECT_EQ(st->check_writable(), "");
+  // "during" was committed, only its fsync failed: Apple's retry is a duplicate.
+  EXPECT_EQ(st->ingest(new_event("during", 1)).status, IngestStatus::duplicate);
+  EXPECT_EQ(st->ingest(new_event("refused", 1)).status, IngestStatus::accepted);
+  st.reset();
+  auto again = std::move(SqliteStore::open({path, ""}).value());
+  EXPECT_EQ(count(path, "SELECT count(*) FROM events"), 4);
+}
+
 }  // namespace
 }  // namespace asc_webhookd::store

@@ -4,12 +4,18 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <condition_variable>
 #include <mutex>
 
 namespace asc_webhookd::test {
 namespace {
 
 std::atomic<bool> g_fail{false};
+std::atomic<bool> g_fail_syncs{false};
+std::mutex g_gate_mutex;
+std::condition_variable g_gate_cv;
+bool g_gate_closed = false;
+std::atomic<int> g_waiting_syncs{0};
 sqlite3_vfs* g_base = nullptr;
 sqlite3_vfs g_vfs;
 sqlite3_io_methods g_methods;
@@ -36,7 +42,13 @@ int x_truncate(sqlite3_file* f, sqlite3_int64 s) {
   return real(f)->pMethods->xTruncate(real(f), s);
 }
 int x_sync(sqlite3_file* f, int flags) {
-  if (g_fail) return SQLITE_IOERR_FSYNC;
+  {
+    std::unique_lock lock(g_gate_mutex);
+    ++g_waiting_syncs;
+    g_gate_cv.wait(lock, [] { return !g_gate_closed; });
+    --g_waiting_syncs;
+  }
+  if (g_fail || g_fail_syncs) return SQLITE_IOERR_FSYNC;
   return real(f)->pMethods->xSync(real(f), flags);
 }
 int x_size(sqlite3_file* f, sqlite3_int64* s) { return real(f)->pMethods->xFileSize(real(f), s); }
@@ -99,5 +111,14 @@ void register_faulty_vfs() {
 }
 
 void set_fail_writes(bool on) { g_fail = on; }
+void set_fail_syncs(bool on) { g_fail_syncs = on; }
+void hold_syncs(bool on) {
+  {
+    std::lock_guard lock(g_gate_mutex);
+    g_gate_closed = on;
+  }
+  g_gate_cv.notify_all();
+}
+int held_syncs() { return g_waiting_syncs; }
 
 }  // namespace asc_webhookd::test
