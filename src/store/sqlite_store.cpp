@@ -34,17 +34,31 @@ constexpr std::size_t kMaxBatch = 1024;
 
 }  // namespace
 
+// A background thread that waits on a condition variable; stop() wakes it
+// and joins. The derived loop() checks `stopping` under `mutex`.
+struct Worker {
+  std::mutex mutex;
+  std::condition_variable cv;
+  bool stopping = false;
+  std::thread thread;
+
+  void stop() {
+    {
+      std::lock_guard lock(mutex);
+      stopping = true;
+    }
+    cv.notify_one();
+    if (thread.joinable()) thread.join();
+  }
+};
+
 // Checkpoints the WAL into the database file on its own connection and
 // thread, so the store thread never stalls behind one (SQLite's automatic
 // checkpoint runs inside the COMMIT that crosses the threshold: a latency
 // spike for every request in that batch). PASSIVE: it never blocks writers.
-struct Checkpointer {
+struct Checkpointer : Worker {
   sql::Db db;
-  std::mutex mutex;
-  std::condition_variable cv;
-  bool stopping = false;
   bool wanted = false;
-  std::thread thread;
 
   // 40 MB of WAL between checkpoints: pages written again and again (index
   // and table tails) are copied once per checkpoint, not once per 1000
@@ -68,14 +82,6 @@ struct Checkpointer {
       wanted = true;
     }
     cv.notify_one();
-  }
-  void stop() {
-    {
-      std::lock_guard lock(mutex);
-      stopping = true;
-    }
-    cv.notify_one();
-    if (thread.joinable()) thread.join();
   }
 };
 
@@ -137,18 +143,14 @@ void recompute_heads(sql::Db& db, std::vector<std::string> order_keys) {
 // frames are on disk: the durability of synchronous=FULL. (fsync flushes
 // the file, whichever descriptor names it; SQLite's NORMAL mode keeps the
 // database consistent across a power loss, with checkpoints synced.)
-struct Syncer {
+struct Syncer : Worker {
   struct Completion {
     std::function<void(bool ok, const std::string& error)> done;
     std::string error;
   };
   std::string name;  // the WAL's path, NUL-padded as SQLite's VFS expects
   sqlite3_file* wal = nullptr;
-  std::mutex mutex;
-  std::condition_variable cv;
   std::vector<Completion> waiting;
-  bool stopping = false;
-  std::thread thread;
   // After a failed fsync, transactions committed meanwhile are in the WAL
   // but maybe not on disk, and later frames would follow that hole (WAL
   // recovery stops at the first bad frame). So writes are refused until the
@@ -206,14 +208,6 @@ struct Syncer {
       for (auto& c : batch) c.done(rc == SQLITE_OK, rc == SQLITE_OK ? c.error : error);
       lock.lock();
     }
-  }
-  void stop() {
-    {
-      std::lock_guard lock(mutex);
-      stopping = true;
-    }
-    cv.notify_one();
-    if (thread.joinable()) thread.join();
   }
   ~Syncer() {
     stop();

@@ -321,12 +321,20 @@ TEST(StoreOpen, UnopenablePathIsAClearError) {
   EXPECT_NE(st.error().message.find("cannot open the store /nonexistent/dir/state.db"), std::string::npos);
 }
 
-TEST(StoreFaults, FailedCommitLeavesNothingHalfWritten) {
-  test::register_faulty_vfs();
+// A store on the "faulty" VFS (tests/support/faulty_vfs) holding one event.
+class StoreFaults : public ::testing::Test {
+protected:
+  void SetUp() override {
+    test::register_faulty_vfs();
+    st = std::move(SqliteStore::open({path, "faulty"}).value());
+    ASSERT_EQ(st->ingest(new_event("before", 2)).status, IngestStatus::accepted);
+  }
   TempDir dir;
-  auto path = dir.file("faulty.db");
-  auto st = std::move(SqliteStore::open({path, "faulty"}).value());
-  ASSERT_EQ(st->ingest(new_event("before", 2)).status, IngestStatus::accepted);
+  std::string path = dir.file("faulty.db");
+  std::unique_ptr<SqliteStore> st;
+};
+
+TEST_F(StoreFaults, FailedCommitLeavesNothingHalfWritten) {
   test::set_fail_writes(true);
   auto failed = st->ingest(new_event("during", 3));
   EXPECT_EQ(failed.status, IngestStatus::failed);
@@ -341,15 +349,10 @@ TEST(StoreFaults, FailedCommitLeavesNothingHalfWritten) {
   EXPECT_EQ(st->check_writable(), "");
 }
 
-TEST(StoreFaults, NothingIsAcknowledgedBeforeItsFsync) {
+TEST_F(StoreFaults, NothingIsAcknowledgedBeforeItsFsync) {
   // Commits write the WAL without syncing; a separate thread fsyncs, and
   // only then are callers told. With the disk's fsync frozen, an ingest
   // has committed (another connection can read it) but has not returned.
-  test::register_faulty_vfs();
-  TempDir dir;
-  auto path = dir.file("slow.db");
-  auto st = std::move(SqliteStore::open({path, "faulty"}).value());
-  ASSERT_EQ(st->ingest(new_event("before", 1)).status, IngestStatus::accepted);
   test::hold_syncs(true);
   std::promise<IngestResult> answered;
   st->ingest_async(new_event("held", 1), [&](IngestResult r) { answered.set_value(std::move(r)); });
@@ -365,12 +368,7 @@ TEST(StoreFaults, NothingIsAcknowledgedBeforeItsFsync) {
   EXPECT_EQ(fut.get().status, IngestStatus::accepted);
 }
 
-TEST(StoreFaults, AFailedFsyncIsNeverAcknowledgedAndWritesWaitForAFullCheckpoint) {
-  test::register_faulty_vfs();
-  TempDir dir;
-  auto path = dir.file("badsync.db");
-  auto st = std::move(SqliteStore::open({path, "faulty"}).value());
-  ASSERT_EQ(st->ingest(new_event("before", 1)).status, IngestStatus::accepted);
+TEST_F(StoreFaults, AFailedFsyncIsNeverAcknowledgedAndWritesWaitForAFullCheckpoint) {
   test::set_fail_syncs(true);
   auto during = st->ingest(new_event("during", 1));
   EXPECT_EQ(during.status, IngestStatus::failed);
