@@ -5,6 +5,10 @@
 # in the same run: the HTTP ceiling. Reports both and their ratio.
 #
 # Usage: bench/run.sh [DURATION_S=15] [CONNECTIONS=64]
+#   BENCH_SINK=down  the rule's target refuses connections (a downstream
+#                    outage): every job retries with backoff and a backlog
+#                    queues behind each instance's first job meanwhile.
+#   BENCH_PERF=FILE  a perf profile of the daemon under load, as text.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${1:-15}
@@ -55,6 +59,8 @@ nginx -c "$WORK/nginx.conf"
 
 build/release/bench/bench_make_events "$EVENTS" bench-secret "$WORK/events.tsv"
 
+SINK_URL="http://127.0.0.1:$NGINX_PORT/sink"
+[ "${BENCH_SINK:-}" = down ] && SINK_URL="http://127.0.0.1:1/sink"  # nothing listens on port 1
 cat > "$WORK/config.yaml" <<YAML
 server:
   listen: 127.0.0.1:$DAEMON_PORT
@@ -72,7 +78,7 @@ rules:
   - name: forward-completed-uploads
     when: { event: buildUploadStateUpdated, to: COMPLETE }
     actions:
-      - http: { url: "http://127.0.0.1:$NGINX_PORT/sink" }
+      - http: { url: "$SINK_URL" }
 YAML
 build/release/src/asc-webhookd serve --config "$WORK/config.yaml" 2>"$WORK/daemon.log" &
 DAEMON=$!
@@ -112,5 +118,5 @@ O_RPS=$(python_ratio "$(field "$OURS" requests)" "$(field "$OURS" duration_s)")
 echo "== result"
 echo "baseline_rps=$B_RPS asc_webhookd_rps=$O_RPS ratio=$(python_ratio "$O_RPS" "$B_RPS")"
 echo "asc_webhookd p50_ms=$(field "$OURS" p50_ms) p99_ms=$(field "$OURS" p99_ms) non2xx=$(field "$OURS" non2xx) errors=$(field "$OURS" errors) peak_rss_kb=$RSS_KB"
-echo "jobs_delivered_by_the_end=$DELIVERED (to nginx, while the load ran)"
+echo "jobs_delivered_by_the_end=$DELIVERED (to $SINK_URL, while the load ran)"
 echo "events_stored=$STORED jobs_stored=$JOBS (requests answered 200: $(field "$OURS" requests) minus non2xx; wrapped ids answer 'duplicate')"
