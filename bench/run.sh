@@ -58,6 +58,7 @@ NGINX
 nginx -c "$WORK/nginx.conf"
 
 build/release/bench/bench_make_events "$EVENTS" bench-secret "$WORK/events.tsv"
+sync  # the events file's dirty pages are written back now, not during the daemon's fsyncs
 
 SINK_URL="http://127.0.0.1:$NGINX_PORT/sink"
 [ "${BENCH_SINK:-}" = down ] && SINK_URL="http://127.0.0.1:1/sink"  # nothing listens on port 1
