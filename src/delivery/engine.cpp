@@ -113,8 +113,8 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
 // batches (up to 64, or twice the capacity, ahead, so a store commit is not
 // paid per job), starts each as its own coroutine when a slot is free, and
 // sleeps until the earliest due time, a new job (notify) or a finished job.
-// A finished job's record is submitted before the next lease, and the store
-// runs tasks in order, so that lease sees it (and the next job of the same
+// A job frees its slot (and wakes the leaser) only once its attempt record
+// is durable, so the next lease sees it (and the next job of the same
 // instance becomes due).
 net::awaitable<void> Engine::Impl::leaser() {
   while (!stopping) {

@@ -117,18 +117,35 @@ void refresh_head(sql::Db& db, std::int64_t changed_id, const std::string& order
   if (set.step() != SQLITE_DONE) throw std::runtime_error(db.error());
 }
 
-// The whole key recomputed: after several of its jobs changed at once
-// (requeued by an operator, resumed after a crash).
-void recompute_heads(sql::Db& db, std::vector<std::string> order_keys) {
-  std::sort(order_keys.begin(), order_keys.end());
-  order_keys.erase(std::unique(order_keys.begin(), order_keys.end()), order_keys.end());
-  for (const auto& key : order_keys) {
+// Steps `update`, an UPDATE of job `job_id` ending in `RETURNING order_key`,
+// then refreshes that key's head (nothing when no row matched).
+void update_job(sql::Db& db, sql::Stmt& update, std::int64_t job_id) {
+  const int rc = update.step();
+  if (rc == SQLITE_DONE) return;
+  if (rc != SQLITE_ROW) throw std::runtime_error(db.error());
+  const std::string key = update.text(0);
+  update.step();
+  refresh_head(db, job_id, key);
+}
+
+// Steps `update`, an UPDATE of several jobs ending in `RETURNING order_key`,
+// then recomputes every key it touched as a whole (several of a key's jobs
+// may have changed at once: requeued by an operator, resumed after a
+// crash). Returns how many jobs it changed.
+std::size_t update_jobs(sql::Db& db, sql::Stmt& update) {
+  std::vector<std::string> keys;
+  while (update.step() == SQLITE_ROW) keys.push_back(update.text(0));
+  const std::size_t changed = keys.size();
+  std::sort(keys.begin(), keys.end());
+  keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+  for (const auto& key : keys) {
     auto u = db.stmt(
         "UPDATE jobs SET ready = NOT EXISTS (SELECT 1 FROM jobs k WHERE k.order_key = jobs.order_key"
         " AND k.state IN ('pending', 'running') AND k.id < jobs.id) WHERE order_key = ?1 AND state = 'pending'");
     u.bind(1, key);
     if (u.step() != SQLITE_DONE) throw std::runtime_error(db.error());
   }
+  return changed;
 }
 
 }  // namespace
@@ -533,14 +550,7 @@ void SqliteStore::release_async(std::vector<std::int64_t> ids, std::function<voi
                          "UPDATE jobs SET state = 'pending', lease_until = NULL WHERE id = ?1 AND state = 'running'"
                          " RETURNING order_key");
                      s.bind(1, id);
-                     int rc = s.step();
-                     if (rc == SQLITE_ROW) {
-                       std::string key = s.text(0);
-                       s.step();
-                       refresh_head(db, id, key);
-                     } else if (rc != SQLITE_DONE) {
-                       throw std::runtime_error(db.error());
-                     }
+                     update_job(db, s, id);
                    }
                    return true;
                  },
@@ -566,14 +576,7 @@ void SqliteStore::record_async(std::int64_t job_id, Attempt attempt, JobOutcome 
                        "UPDATE jobs SET state = ?2, attempts = attempts + 1, next_at = ?3, lease_until = NULL,"
                        " last_error = ?4 WHERE id = ?1 RETURNING order_key");
                    up.bind(1, job_id).bind(2, state).bind(3, next_at_ms).bind(4, a->error);
-                   int rc = up.step();
-                   if (rc == SQLITE_ROW) {
-                     std::string key = up.text(0);
-                     up.step();
-                     refresh_head(db, job_id, key);  // done or dead: the next of its key is ready
-                   } else if (rc != SQLITE_DONE) {
-                     throw std::runtime_error(db.error());
-                   }
+                   update_job(db, up, job_id);  // done or dead: the next of its key is ready
                    return true;
                  },
                  [done = std::move(done)](bool ok, const std::string&) { done(ok); }});
@@ -620,10 +623,7 @@ void SqliteStore::kv_put_async(std::string key, std::string value, std::function
 std::size_t SqliteStore::recover_running() {
   return impl_->run_sync([](sql::Db& db) {
     auto s = db.stmt("UPDATE jobs SET state = 'pending', lease_until = NULL WHERE state = 'running' RETURNING order_key");
-    std::vector<std::string> keys;
-    while (s.step() == SQLITE_ROW) keys.push_back(s.text(0));
-    recompute_heads(db, keys);
-    return keys.size();
+    return update_jobs(db, s);
   });
 }
 
@@ -657,10 +657,7 @@ std::size_t SqliteStore::retry(const std::string& id, std::int64_t now_ms) {
         " WHERE state = 'dead' AND (CAST(id AS TEXT) = ?1 OR event_seq IN"
         " (SELECT seq FROM events WHERE CAST(seq AS TEXT) = ?1 OR event_id = ?1)) RETURNING order_key");
     s.bind(1, id).bind(2, now_ms);
-    std::vector<std::string> keys;
-    while (s.step() == SQLITE_ROW) keys.push_back(s.text(0));
-    recompute_heads(db, keys);  // a requeued job goes before later jobs of its key that have not started
-    return keys.size();
+    return update_jobs(db, s);  // a requeued job goes before later jobs of its key that have not started
   });
 }
 

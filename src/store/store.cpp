@@ -4,58 +4,50 @@
 
 namespace asc_webhookd::store {
 
-IngestResult Store::ingest(NewEvent event) {
-  std::promise<IngestResult> p;
+namespace {
+
+// Calls `start(callback)` and waits for the callback's value.
+template <class T, class Start>
+T wait_for(Start start) {
+  std::promise<T> p;
   auto f = p.get_future();
-  ingest_async(std::move(event), [&p](IngestResult r) { p.set_value(std::move(r)); });
+  start([&p](T value) { p.set_value(std::move(value)); });
   return f.get();
+}
+
+}  // namespace
+
+IngestResult Store::ingest(NewEvent event) {
+  return wait_for<IngestResult>([&](auto cb) { ingest_async(std::move(event), std::move(cb)); });
 }
 
 LeaseResult Store::lease(std::int64_t now_ms, std::int64_t lease_ms) {
-  std::promise<LeaseResult> p;
-  auto f = p.get_future();
-  lease_async(now_ms, lease_ms, 1, [&p](LeaseBatch b) {
-    LeaseResult r;
-    if (!b.jobs.empty()) r.job = std::move(b.jobs.front());
-    r.next_due_ms = b.next_due_ms;
-    p.set_value(std::move(r));
-  });
-  return f.get();
+  auto batch = wait_for<LeaseBatch>([&](auto cb) { lease_async(now_ms, lease_ms, 1, std::move(cb)); });
+  LeaseResult r;
+  if (!batch.jobs.empty()) r.job = std::move(batch.jobs.front());
+  r.next_due_ms = batch.next_due_ms;
+  return r;
 }
 
 bool Store::record(std::int64_t job_id, Attempt attempt, JobOutcome outcome, std::int64_t next_at_ms) {
-  std::promise<bool> p;
-  auto f = p.get_future();
-  record_async(job_id, std::move(attempt), outcome, next_at_ms, [&p](bool ok) { p.set_value(ok); });
-  return f.get();
+  return wait_for<bool>(
+      [&](auto cb) { record_async(job_id, std::move(attempt), outcome, next_at_ms, std::move(cb)); });
 }
 
 std::vector<HistoryEntry> Store::history(const std::string& webhook, const std::string& instance_id) {
-  std::promise<std::vector<HistoryEntry>> p;
-  auto f = p.get_future();
-  history_async(webhook, instance_id, [&p](std::vector<HistoryEntry> h) { p.set_value(std::move(h)); });
-  return f.get();
+  return wait_for<std::vector<HistoryEntry>>([&](auto cb) { history_async(webhook, instance_id, std::move(cb)); });
 }
 
 std::optional<std::string> Store::kv_get(const std::string& key) {
-  std::promise<std::optional<std::string>> p;
-  auto f = p.get_future();
-  kv_get_async(key, [&p](std::optional<std::string> v) { p.set_value(std::move(v)); });
-  return f.get();
+  return wait_for<std::optional<std::string>>([&](auto cb) { kv_get_async(key, std::move(cb)); });
 }
 
 bool Store::kv_put(const std::string& key, const std::string& value) {
-  std::promise<bool> p;
-  auto f = p.get_future();
-  kv_put_async(key, value, [&p](bool ok) { p.set_value(ok); });
-  return f.get();
+  return wait_for<bool>([&](auto cb) { kv_put_async(key, value, std::move(cb)); });
 }
 
 std::string Store::check_writable() {
-  std::promise<std::string> p;
-  auto f = p.get_future();
-  check_writable_async([&p](std::string r) { p.set_value(std::move(r)); });
-  return f.get();
+  return wait_for<std::string>([&](auto cb) { check_writable_async(std::move(cb)); });
 }
 
 }  // namespace asc_webhookd::store
