@@ -9,6 +9,9 @@
 #                    outage): every job retries with backoff and a backlog
 #                    queues behind each instance's first job meanwhile.
 #   BENCH_PERF=FILE  a perf profile of the daemon under load, as text.
+#   BENCH_CEILING=1  also measure the daemon's HTTP path alone: a separate
+#                    build (build/bench-ceiling) that verifies, parses and
+#                    matches each event, then answers without storing it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${1:-15}
@@ -26,6 +29,11 @@ if [ -n "${MISSING:-}" ]; then
 fi
 cmake --preset release >/dev/null
 cmake --build --preset release --target asc-webhookd bench_make_events >/dev/null
+if [ -n "${BENCH_CEILING:-}" ]; then  # built before anything is measured
+  cmake -S . -B build/bench-ceiling -DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O2 -g1 -DNDEBUG" \
+    -DASC_WEBHOOKD_TESTS=OFF -DASC_WEBHOOKD_BENCH_CEILING=ON >/dev/null
+  cmake --build build/bench-ceiling --target asc-webhookd -j2 >/dev/null
+fi
 
 WORK=$(mktemp -d /tmp/asc-webhookd-bench.XXXXXX)
 cleanup() {
@@ -38,6 +46,7 @@ trap cleanup EXIT
 
 NGINX_PORT=18181
 DAEMON_PORT=18182
+CEILING_PORT=18183
 mkdir -p "$WORK/nginx"
 cat > "$WORK/nginx.conf" <<NGINX
 worker_processes 1;
@@ -113,11 +122,26 @@ RSS_KB=$(grep VmHWM /proc/$DAEMON/status | awk '{print $2}')
 STORED=$(sqlite3 "$WORK/state.db" "SELECT count(*) FROM events")
 JOBS=$(sqlite3 "$WORK/state.db" "SELECT count(*) FROM jobs")
 DELIVERED=$(sqlite3 "$WORK/state.db" "SELECT count(*) FROM jobs WHERE state = 'done'")
+if [ -n "${BENCH_CEILING:-}" ]; then
+  kill "$DAEMON"; wait "$DAEMON" 2>/dev/null || true  # its backlog's deliveries would share the CPU
+  DAEMON=""
+  sed -e "s|^  listen: .*|  listen: 127.0.0.1:$CEILING_PORT|" -e "s|state.db|ceiling.db|" "$WORK/config.yaml" > "$WORK/ceiling.yaml"
+  build/bench-ceiling/src/asc-webhookd serve --config "$WORK/ceiling.yaml" 2>"$WORK/ceiling.log" &
+  CEILING=$!
+  for _ in $(seq 100); do curl -sf "http://127.0.0.1:$CEILING_PORT/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
+  echo "== asc-webhookd HTTP path alone (BENCH_CEILING build): verify, parse, match, answer; nothing stored"
+  CEIL=$(run_wrk "http://127.0.0.1:$CEILING_PORT" /webhooks/bench); echo "$CEIL"
+  kill "$CEILING"; wait "$CEILING" 2>/dev/null || true
+fi
 python_ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
 B_RPS=$(python_ratio "$(field "$BASE" requests)" "$(field "$BASE" duration_s)")
 O_RPS=$(python_ratio "$(field "$OURS" requests)" "$(field "$OURS" duration_s)")
 echo "== result"
 echo "baseline_rps=$B_RPS asc_webhookd_rps=$O_RPS ratio=$(python_ratio "$O_RPS" "$B_RPS")"
+if [ -n "${CEIL:-}" ]; then
+  C_RPS=$(python_ratio "$(field "$CEIL" requests)" "$(field "$CEIL" duration_s)")
+  echo "http_path_alone_rps=$C_RPS ratio=$(python_ratio "$C_RPS" "$B_RPS") p50_ms=$(field "$CEIL" p50_ms) p99_ms=$(field "$CEIL" p99_ms) (BENCH_CEILING build, nothing stored)"
+fi
 echo "asc_webhookd p50_ms=$(field "$OURS" p50_ms) p99_ms=$(field "$OURS" p99_ms) non2xx=$(field "$OURS" non2xx) errors=$(field "$OURS" errors) peak_rss_kb=$RSS_KB"
 echo "jobs_delivered_by_the_end=$DELIVERED (to $SINK_URL, while the load ran)"
 echo "events_stored=$STORED jobs_stored=$JOBS (requests answered 200: $(field "$OURS" requests) minus non2xx; wrapped ids answer 'duplicate')"

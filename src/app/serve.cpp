@@ -221,6 +221,9 @@ int serve(const std::string& config_path) {
   unsigned threads = cfg->server.io_threads ? cfg->server.io_threads : std::max(1u, std::thread::hardware_concurrency());
   lg->info("started version={} io_threads={} store={} webhooks={} rules={}", ASC_WEBHOOKD_VERSION, threads,
            cfg->store.path, cfg->webhooks.size(), cfg->rules.size());
+#ifdef ASC_WEBHOOKD_BENCH_CEILING
+  lg->error("benchmark build (ASC_WEBHOOKD_BENCH_CEILING): webhooks are answered WITHOUT being stored");
+#endif
   sd_notify(0, "READY=1");
   std::uint64_t watchdog_usec = 0;
   if (sd_watchdog_enabled(0, &watchdog_usec) > 0 && watchdog_usec > 0)
