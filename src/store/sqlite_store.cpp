@@ -235,14 +235,11 @@ struct Syncer : Worker {
   }
 };
 
-struct SqliteStore::Impl {
+// The store thread: runs queued tasks in batches (see loop).
+struct SqliteStore::Impl : Worker {
   sql::Db db;
   Checkpointer checkpointer;
-  std::mutex mutex;
-  std::condition_variable cv;
   std::deque<Task> queue;
-  bool stopping = false;
-  std::thread thread;
   std::atomic<std::uint64_t> commits{0};
   std::atomic<std::uint64_t> tasks{0};
   Syncer syncer;  // after db: closed before it
@@ -412,12 +409,7 @@ SqliteStore::SqliteStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 SqliteStore::~SqliteStore() {
   impl_->checkpointer.stop();
-  {
-    std::lock_guard lock(impl_->mutex);
-    impl_->stopping = true;
-  }
-  impl_->cv.notify_one();
-  if (impl_->thread.joinable()) impl_->thread.join();
+  impl_->stop();  // runs every queued task first
   impl_->syncer.stop();  // runs the completions of the last commits
 }
 
