@@ -2,6 +2,7 @@
 // service's error text, and showing a request with its credentials masked.
 #include "asc_webhookd/actions/action.hpp"
 
+#include "asc_webhookd/http/request_check.hpp"
 #include "asc_webhookd/rules/template.hpp"
 
 #include <strings.h>
@@ -94,8 +95,9 @@ std::string service_message(const std::string& body) {
 
 namespace detail {
 
-std::optional<std::string> render(const config::Template& t, const Job& job, Outcome& out, const std::string& what) {
-  auto r = rules::render(t.text, job.context);
+std::optional<std::string> render(const config::Template& t, const Job& job, Outcome& out, const std::string& what,
+                                  rules::Escape escape) {
+  auto r = rules::render(t.text, job.context, escape);
   if (!r) {
     out.permanent_error = true;
     out.result.error = what + " template: " + r.error().message;
@@ -124,6 +126,13 @@ std::optional<json> render_tree(const json& tree, const Job& job, Outcome& out, 
 
 boost::asio::awaitable<std::optional<http::ClientResponse>> send(Services& s, Outcome& out, http::ClientRequest req,
                                                                 ShowTarget show) {
+  if (auto problem = http::request_problem(req); !problem.empty()) {
+    out.target = req.method + " " + redact_url(req.url);
+    out.permanent_error = true;
+    out.result = {};
+    out.result.error = problem + "; the request was not sent";
+    co_return std::nullopt;
+  }
   out.target = req.method + " " + (show == ShowTarget::host ? redact_url(req.url) : req.url);
   auto r = co_await s.http.send(std::move(req));
   out.result = {};

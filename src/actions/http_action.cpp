@@ -1,6 +1,7 @@
 // The generic http action: forward the event (or a rendered body) to any
 // endpoint, from a named connection (URL + headers) or an inline URL.
 #include "asc_webhookd/actions/action.hpp"
+#include "asc_webhookd/http/request_check.hpp"
 
 #include <strings.h>
 
@@ -21,8 +22,15 @@ boost::asio::awaitable<Outcome> run_http(const Job& job, const config::HttpActio
       req.secrets.push_back(h.value.reveal());
     }
   } else if (a.url) {
-    auto url = render(*a.url, job, out, "url");
+    // Values are percent-encoded into the path and query; the scheme and
+    // host are written out in the config (check-config), and stay so.
+    auto url = render(*a.url, job, out, "url", rules::Escape::url_component);
     if (!url) co_return out;
+    if (!http::same_origin(*url, http::url_origin(a.url->text))) {
+      out.permanent_error = true;
+      out.result.error = "url rendered to another scheme or host than the config names; the request was not sent";
+      co_return out;
+    }
     req.url = *url;
   }
   for (const auto& [name, tpl] : a.headers) {
@@ -31,8 +39,13 @@ boost::asio::awaitable<Outcome> run_http(const Job& job, const config::HttpActio
     req.headers.emplace_back(name, *v);
   }
   if (a.body) {
-    auto b = render(*a.body, job, out, "body");
+    auto b = render(*a.body, job, out, "body", a.body_json_escaped ? rules::Escape::json_string : rules::Escape::none);
     if (!b) co_return out;
+    if (a.body_json_escaped && nlohmann::json::parse(*b, nullptr, false).is_discarded()) {
+      out.permanent_error = true;
+      out.result.error = "body (body_escape: json) rendered to text that is not JSON; the request was not sent";
+      co_return out;
+    }
     req.body = *b;
   } else {
     req.body = job.event.raw;

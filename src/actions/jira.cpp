@@ -5,10 +5,9 @@
 // failure half-way does not transition or comment twice.
 #include "asc_webhookd/actions/action.hpp"
 #include "asc_webhookd/core/jwt.hpp"
+#include "asc_webhookd/http/request_check.hpp"
 
-#include <boost/url/encode.hpp>
 #include <boost/url/parse.hpp>
-#include <boost/url/rfc/unreserved_chars.hpp>
 #include <strings.h>
 
 namespace asc_webhookd::actions::detail {
@@ -25,7 +24,7 @@ bool iequals(const std::string& a, const std::string& b) { return strcasecmp(a.c
 bool is_number(const std::string& s) { return !s.empty() && s.find_first_not_of("0123456789") == std::string::npos; }
 
 // A path segment (issue key, project key, version id), percent-encoded.
-std::string segment(const std::string& s) { return boost::urls::encode(s, boost::urls::unreserved_chars); }
+std::string segment(const std::string& s) { return http::encode_component(s); }
 
 struct Api {
   const config::JiraConnection& conn;

@@ -1,6 +1,7 @@
 // rules: `when` matchers and the actions they run. References (webhook and
 // connection names) are checked here, so a typo fails check-config rather
 // than the first delivery.
+#include "asc_webhookd/http/request_check.hpp"
 #include "asc_webhookd/ingest/event_type.hpp"
 #include "sections.hpp"
 
@@ -166,7 +167,7 @@ std::optional<Action> load_jira(YamlReader& r, const YAML::Node& n, const Config
 }
 
 std::optional<Action> load_http(YamlReader& r, const YAML::Node& n, const Config& cfg, const std::string& rule) {
-  if (!r.map(n, "http action", {"connection", "url", "method", "headers", "body"})) return std::nullopt;
+  if (!r.map(n, "http action", {"connection", "url", "method", "headers", "body", "body_escape"})) return std::nullopt;
   HttpAction a;
   a.pos = r.pos(n);
   bool has_conn = YamlReader::field(n, "connection").has_value();
@@ -175,8 +176,11 @@ std::optional<Action> load_http(YamlReader& r, const YAML::Node& n, const Config
   if (has_conn) a.connection = connection_ref(r, n, cfg.connections.http, "http", rule, std::nullopt);
   if (auto v = YamlReader::field(n, "url")) {
     a.url = r.template_text(*v, "url");
-    if (a.url && is_static(a.url->text) && a.url->text.rfind("http://", 0) != 0 && a.url->text.rfind("https://", 0) != 0)
+    if (a.url && a.url->text.rfind("http://", 0) != 0 && a.url->text.rfind("https://", 0) != 0)
       r.error(*v, with_name(rule, "http url must be an http:// or https:// URL"));
+    else if (a.url && http::url_origin(a.url->text).find("{{") != std::string::npos)
+      r.error(*v, with_name(rule, "http url: write the scheme and host out; only the path and query may hold "
+                                  "templates (their values are percent-encoded)"));
   }
   if (auto v = YamlReader::field(n, "method")) {
     if (auto s = r.string(*v, "method")) {
@@ -197,6 +201,13 @@ std::optional<Action> load_http(YamlReader& r, const YAML::Node& n, const Config
     }
   }
   if (auto v = YamlReader::field(n, "body")) a.body = r.template_text(*v, "body");
+  if (auto v = YamlReader::field(n, "body_escape")) {
+    if (auto s = r.string(*v, "body_escape")) {
+      if (*s != "json" && *s != "none") r.error(*v, with_name(rule, "body_escape must be json or none"));
+      else if (!a.body) r.error(*v, with_name(rule, "body_escape applies to a templated body: add body"));
+      a.body_json_escaped = *s == "json";
+    }
+  }
   return Action(std::move(a));
 }
 

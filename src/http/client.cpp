@@ -1,5 +1,7 @@
 #include "asc_webhookd/http/client.hpp"
 
+#include "asc_webhookd/http/request_check.hpp"
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
@@ -124,7 +126,11 @@ struct HttpClient::Impl {
     while (it != idle.end() && !it->second.empty()) {
       auto c = std::move(it->second.back());
       it->second.pop_back();
-      if (std::chrono::steady_clock::now() - c->idle_since < kIdleLimit) return c;
+      // Bytes that arrived while nobody asked (a late answer, a server's
+      // stray output) would be read as the next request's answer.
+      boost::system::error_code ec;
+      const bool quiet = c->tcp().socket().available(ec) == 0 && !ec;
+      if (quiet && std::chrono::steady_clock::now() - c->idle_since < kIdleLimit) return c;
     }
     return nullptr;
   }
@@ -235,7 +241,9 @@ net::awaitable<Exchange> exchange(Stream& stream, const ClientRequest& request, 
   res.status = msg.result_int();
   for (const auto& f : msg) res.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
   res.body = std::move(msg.body());
-  out.reusable = msg.keep_alive();
+  // Reused only after a clean exchange: one complete final answer and not a
+  // byte more (extra bytes mean the peer and we disagree on the framing).
+  out.reusable = msg.keep_alive() && buffer.size() == 0 && res.status >= 200;
   out.result = std::move(res);
   co_return out;
 }
@@ -256,6 +264,9 @@ std::size_t HttpClient::idle_connections() const {
 
 net::awaitable<Result<ClientResponse, Error>> HttpClient::request(ClientRequest request) {
   auto impl = impl_;  // keeps the pool alive for the whole exchange
+  // Actions check first and fail the job permanently; this keeps any other
+  // caller from putting outside text on the wire as syntax.
+  if (auto problem = request_problem(request); !problem.empty()) co_return Error{problem + "; not sent"};
   auto target = parse_target(request.url);
   if (!target) co_return target.error();
   const std::string key = target->key();

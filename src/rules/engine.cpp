@@ -94,7 +94,8 @@ json action_to_json(const cfg::Action& action) {
                   {"comment", t(a.comment)}, {"release_version", rv}};
         } else {
           return {{"kind", "http"}, {"connection", a.connection ? json(*a.connection) : json(nullptr)},
-                  {"url", t(a.url)}, {"method", a.method}, {"headers", tmap(a.headers)}, {"body", t(a.body)}};
+                  {"url", t(a.url)}, {"method", a.method}, {"headers", tmap(a.headers)}, {"body", t(a.body)},
+                  {"body_escape", a.body_json_escaped ? "json" : "none"}};
         }
       },
       action);
@@ -141,6 +142,7 @@ Result<cfg::Action, Error> action_from_json(const json& j) {
       a.method = j.at("method").get<std::string>();
       a.headers = omap(j, "headers");
       a.body = otpl(j, "body");
+      a.body_json_escaped = j.value("body_escape", std::string("none")) == "json";  // absent in jobs stored before it
       return cfg::Action(std::move(a));
     }
     return Error{"unknown action kind " + kind};

@@ -1,5 +1,7 @@
 #include "asc_webhookd/rules/template.hpp"
 
+#include "asc_webhookd/http/request_check.hpp"
+
 #include <kainjow/mustache.hpp>
 
 #include <cctype>
@@ -51,12 +53,31 @@ json template_context(const ingest::Event& e, const config::WebhookConfig* webho
   return {{"event", event}, {"webhook", hook}, {"rule", {{"name", rule}}}};
 }
 
-Result<std::string, Error> render(const std::string& text, const json& context) {
+namespace {
+
+std::string escape_value(Escape escape, const std::string& value) {
+  switch (escape) {
+    case Escape::url_component:
+      return http::encode_component(value);
+    case Escape::json_string: {
+      // nlohmann writes a valid JSON string; invalid UTF-8 becomes U+FFFD.
+      std::string quoted = json(value).dump(-1, ' ', false, json::error_handler_t::replace);
+      return quoted.substr(1, quoted.size() - 2);
+    }
+    case Escape::none:
+      break;
+  }
+  return value;
+}
+
+}  // namespace
+
+Result<std::string, Error> render(const std::string& text, const json& context, Escape escape) {
   // Most strings in a config are plain: no need to compile or convert the data.
   if (text.find("{{") == std::string::npos) return Result<std::string, Error>(boost::system::in_place_value, text);
   mustache::mustache tmpl(text);
   if (!tmpl.is_valid()) return Error{tmpl.error_message()};
-  tmpl.set_custom_escape([](const std::string& s) { return s; });
+  tmpl.set_custom_escape([escape](const std::string& s) { return escape_value(escape, s); });
   std::string out = tmpl.render(to_data(context));
   if (!tmpl.is_valid()) return Error{tmpl.error_message()};
   return Result<std::string, Error>(boost::system::in_place_value, std::move(out));

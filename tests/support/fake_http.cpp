@@ -32,7 +32,7 @@ FakeHttpServer::FakeHttpServer(Handler handler) : handler_(std::move(handler)) {
       if (fd < 0) continue;
       std::lock_guard lock(mutex_);
       client_fds_.push_back(fd);
-      workers_.emplace_back([this, fd] { serve(fd); });
+      workers_.emplace_back([this, fd, n = client_fds_.size()] { serve(fd, n); });
     }
   });
 }
@@ -69,7 +69,7 @@ bool FakeHttpServer::wait_for(std::size_t n, std::chrono::milliseconds timeout) 
   return cv_.wait_for(lock, timeout, [&] { return requests_.size() >= n; });
 }
 
-void FakeHttpServer::serve(int fd) {
+void FakeHttpServer::serve(int fd, std::size_t connection) {
   std::string buf;
   char chunk[16384];
   for (;;) {
@@ -93,6 +93,7 @@ void FakeHttpServer::serve(int fd) {
     req.body = buf.substr(head_end + 4, length);
     buf.erase(0, head_end + 4 + length);
     req.at = std::chrono::steady_clock::now();
+    req.connection = connection;
 
     FakeResponse res;
     {

@@ -22,6 +22,7 @@ struct FakeRequest {
   std::map<std::string, std::string> headers;  // lower-case names
   std::string body;
   std::chrono::steady_clock::time_point at;
+  std::size_t connection = 0;  // 1 for the first connection accepted, 2 for the next, ...
   std::string header(const std::string& lower) const {
     auto it = headers.find(lower);
     return it == headers.end() ? "" : it->second;
@@ -53,7 +54,7 @@ public:
   bool wait_for(std::size_t n, std::chrono::milliseconds timeout = std::chrono::seconds(30)) const;
 
 private:
-  void serve(int fd);
+  void serve(int fd, std::size_t connection);
   int listen_fd_ = -1;
   std::uint16_t port_ = 0;
   Handler handler_;

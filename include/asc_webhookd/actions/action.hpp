@@ -12,6 +12,7 @@
 #include "asc_webhookd/delivery/classifier.hpp"
 #include "asc_webhookd/http/client.hpp"
 #include "asc_webhookd/ingest/event.hpp"
+#include "asc_webhookd/rules/template.hpp"
 
 #include <boost/asio/awaitable.hpp>
 #include <nlohmann/json.hpp>
@@ -97,7 +98,9 @@ boost::asio::awaitable<Outcome> run_slack(const Job& job, const config::SlackAct
 boost::asio::awaitable<Outcome> run_jira(const Job& job, const config::JiraAction& a, Services& s);
 
 // Renders a template; on failure sets `out` to a permanent error naming `what`.
-std::optional<std::string> render(const config::Template& t, const Job& job, Outcome& out, const std::string& what);
+// `escape` says how values are escaped where the text lands (rules::Escape).
+std::optional<std::string> render(const config::Template& t, const Job& job, Outcome& out, const std::string& what,
+                                  rules::Escape escape = rules::Escape::none);
 // Renders every string leaf of a JSON tree.
 std::optional<nlohmann::json> render_tree(const nlohmann::json& tree, const Job& job, Outcome& out, const std::string& what);
 
@@ -118,6 +121,9 @@ enum class ShowTarget { url, host };
 
 // Sends one request: sets out.target, and out.result from what came back
 // (the service's own error text on a non-2xx). The response on 2xx.
+// A request whose URL or headers would not stay data on the wire (a CR/LF
+// from an event in a header value, ...) is not sent: a permanent error
+// naming the field (http::request_problem).
 boost::asio::awaitable<std::optional<http::ClientResponse>> send(Services& s, Outcome& out, http::ClientRequest req,
                                                                 ShowTarget show = ShowTarget::url);
 }  // namespace detail

@@ -185,6 +185,10 @@ struct HttpAction {
   std::string method = "POST";
   std::map<std::string, Template> headers;
   std::optional<Template> body;  // absent: the raw event JSON as received
+  // body_escape: json — every {{value}} in `body` is escaped for a JSON
+  // string literal (a quote in a tester's comment cannot end the string),
+  // and the rendered body must parse as JSON.
+  bool body_json_escaped = false;
   SourcePos pos;
 };
 

@@ -16,8 +16,17 @@ namespace asc_webhookd::rules {
 nlohmann::json template_context(const ingest::Event& event, const config::WebhookConfig* webhook,
                                 const std::string& rule);
 
+// How `{{name}}` values are escaped where they land; `{{{name}}}` and
+// `{{&name}}` are never escaped (the config author's explicit choice).
+enum class Escape {
+  none,           // headers, Slack text, Jira fields: checked where they are used, not changed
+  url_component,  // a URL: percent-encoded so a value is one path segment or query value
+  json_string,    // inside a JSON string literal: quotes, backslashes and controls escaped
+};
+
 // Renders `text`; an error names the problem (unclosed section, ...).
-Result<std::string, Error> render(const std::string& text, const nlohmann::json& context);
+Result<std::string, Error> render(const std::string& text, const nlohmann::json& context,
+                                  Escape escape = Escape::none);
 
 // The check-config view of a template: it must compile, and every name used
 // outside a section must start with one of the template data's sections
