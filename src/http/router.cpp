@@ -26,10 +26,16 @@ Response json_response(unsigned status, const std::string& json_body, const Requ
   return res;
 }
 
+std::string json_text(const nlohmann::json& j) {
+  // Client bytes (a path, a parse error quoting the body) may not be UTF-8:
+  // dump() would throw and the client would see a 500 for its own input.
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 namespace {
 
 Response error(unsigned status, const std::string& message, const Request& req, const RequestInfo& info) {
-  return json_response(status, nlohmann::json{{"error", message}}.dump(), req, info);
+  return json_response(status, json_text({{"error", message}}), req, info);
 }
 
 Response method_not_allowed(const char* allow, const Request& req, const RequestInfo& info) {
@@ -77,7 +83,7 @@ boost::asio::awaitable<Response> Router::ready(Request& req, const RequestInfo& 
   auto probe = [st](auto cb) { st->check_writable_async(std::move(cb)); };
   auto problem = co_await store::await_store<std::string>(std::move(probe));
   if (!problem.empty())
-    co_return json_response(503, nlohmann::json{{"status", "not ready"}, {"reason", "store is not writable: " + problem}}.dump(), req, info);
+    co_return json_response(503, json_text({{"status", "not ready"}, {"reason", "store is not writable: " + problem}}), req, info);
   co_return json_response(200, R"({"status":"ready"})", req, info);
 }
 
@@ -96,7 +102,7 @@ boost::asio::awaitable<Response> Router::webhook(Request& req, const RequestInfo
     reg.inc("asc_webhookd_events_total", {{"webhook", std::string(name)}, {"type", "-"}, {"outcome", out.outcome}});
     lg->warn("event webhook={} outcome={} error=\"{}\" remote={} request_id={}", name, out.outcome,
              out.body.value("error", ""), info.remote, info.request_id);
-    co_return json_response(static_cast<unsigned>(out.status), out.body.dump(), req, info);
+    co_return json_response(static_cast<unsigned>(out.status), json_text(out.body), req, info);
   }
   // Rules are matched now, so a 200 already means "these actions will run".
   store::NewEvent ne{std::string(name), std::move(*out.event), {}, deps_.clock->now_ms()};
@@ -138,7 +144,7 @@ boost::asio::awaitable<Response> Router::webhook(Request& req, const RequestInfo
   else
     lg->error("event webhook={} type={} id={} outcome={} error=\"{}\" ms={:.2f} request_id={}", name, type, id, outcome,
               stored.error, elapsed(), info.request_id);
-  co_return json_response(status, body.dump(), req, info);
+  co_return json_response(status, json_text(body), req, info);
 }
 
 }  // namespace asc_webhookd::http

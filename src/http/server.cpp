@@ -3,6 +3,7 @@
 #include "asc_webhookd/core/log.hpp"
 #include "asc_webhookd/core/metrics.hpp"
 #include "asc_webhookd/http/router.hpp"
+#include "framing.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -213,7 +214,7 @@ private:
     Request req;
     req.version(version ? version : 11);
     RequestInfo info{new_request_id(), peer_};
-    auto res = json_response(status, "{\"error\":\"" + message + "\"}", req, info);
+    auto res = json_response(status, json_text({{"error", message}}), req, info);
     res.keep_alive(false);
     co_await write(res);
     metrics::Registry::global().inc("asc_webhookd_http_requests_total",
@@ -323,6 +324,11 @@ net::awaitable<void> Session<Stream>::run() {
       co_return;
     }
     const unsigned version = parser.get().version();
+    if (auto bad = framing_problem(parser.get())) {
+      co_await fail(bad->status, bad->message, version);
+      co_await linger_close();
+      co_return;
+    }
 
     if (over_capacity_) {
       co_await fail(503, "too many connections (server.max_connections)", version);
@@ -330,7 +336,8 @@ net::awaitable<void> Session<Stream>::run() {
       co_return;
     }
 
-    if (beast::iequals(parser.get()[bhttp::field::expect], "100-continue") && !parser.is_done()) {
+    // HTTP/1.0 clients do not know 100 Continue (RFC 9110 §10.1.1).
+    if (version >= 11 && beast::iequals(parser.get()[bhttp::field::expect], "100-continue") && !parser.is_done()) {
       bhttp::response<bhttp::empty_body> cont{bhttp::status::continue_, version};
       arm(limits.body_timeout);
       auto [cec, cn] = co_await bhttp::async_write(stream_, cont, use_tuple);

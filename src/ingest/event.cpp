@@ -131,7 +131,8 @@ Result<Event, Error> decode_event(std::string_view body) {
     doc = json::parse(body.begin(), body.end(), guard);
   } catch (const TooDeep&) {
     return err("body nests deeper than 64 levels");
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {
+    // parse_error (syntax, bad UTF-8) and out_of_range (a number like 1e999).
     return err(std::string("body is not valid JSON: ") + e.what());
   }
   if (!doc.is_object()) return err("body is not a JSON object");

@@ -34,6 +34,9 @@ public:
   // True when the server closed the connection within `timeout` (after
   // discarding anything it still sent).
   bool wait_closed(std::chrono::milliseconds timeout = std::chrono::seconds(10));
+  // Bytes received but not yet read as a response (after wait_closed: all
+  // the server sent before closing).
+  const std::string& unread() const { return buffer_; }
 
 private:
   bool fill(std::chrono::steady_clock::time_point deadline);

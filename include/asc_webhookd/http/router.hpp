@@ -9,6 +9,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
+#include <nlohmann/json.hpp>
 
 #include <functional>
 #include <memory>
@@ -23,6 +24,10 @@ struct RequestInfo {
   std::string request_id;
   std::string remote;  // client address (X-Forwarded-For honoured from trusted proxies)
 };
+
+// JSON text of an answer; bytes that are not UTF-8 (from the client: a path,
+// a parse error quoting the body) become U+FFFD instead of throwing.
+std::string json_text(const nlohmann::json& j);
 
 // A JSON answer with the headers every answer carries.
 Response json_response(unsigned status, const std::string& json_body, const Request& req, const RequestInfo& info);
