@@ -49,29 +49,62 @@ std::string_view path_of(std::string_view target) {
   return q == std::string_view::npos ? target : target.substr(0, q);
 }
 
+enum class Route { webhook, healthz, readyz, metrics };
+
+// Every endpoint the public listener serves. The metrics route label is the
+// endpoint's path (without the webhook name), so it cannot drift from here.
+struct Endpoint {
+  std::string_view path;  // exact, or a prefix when it ends in '/'
+  std::string_view label;
+  Route route;
+};
+
+constexpr Endpoint kEndpoints[] = {
+    {"/webhooks/", "/webhooks", Route::webhook},
+    {"/healthz", "/healthz", Route::healthz},
+    {"/readyz", "/readyz", Route::readyz},
+    {"/metrics", "/metrics", Route::metrics},
+};
+
+const Endpoint* find_endpoint(std::string_view path) {
+  for (const auto& e : kEndpoints)
+    if (e.path.back() == '/' ? path.substr(0, e.path.size()) == e.path : path == e.path) return &e;
+  return nullptr;
+}
+
+Response metrics_text(const Request& req, const RequestInfo& info) {
+  Response res{bhttp::status::ok, req.version()};
+  res.set(bhttp::field::server, "asc-webhookd/" ASC_WEBHOOKD_VERSION);
+  res.set(bhttp::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
+  res.set("X-Request-Id", info.request_id);
+  res.body() = metrics::Registry::global().render();
+  res.prepare_payload();
+  return res;
+}
+
 }  // namespace
 
+std::string_view route_label(std::string_view target) {
+  const Endpoint* e = find_endpoint(path_of(target));
+  return e ? e->label : "other";
+}
+
 boost::asio::awaitable<Response> Router::handle(Request& req, const RequestInfo& info) {
-  auto path = path_of(req.target());
-  constexpr std::string_view hooks = "/webhooks/";
-  if (path.substr(0, hooks.size()) == hooks) co_return co_await webhook(req, info, path.substr(hooks.size()));
-  if (path == "/healthz") {
-    if (req.method() != bhttp::verb::get) co_return method_not_allowed("GET", req, info);
-    co_return json_response(200, R"({"status":"ok"})", req, info);
-  }
-  if (path == "/metrics") {
-    if (req.method() != bhttp::verb::get) co_return method_not_allowed("GET", req, info);
-    Response res{bhttp::status::ok, req.version()};
-    res.set(bhttp::field::server, "asc-webhookd/" ASC_WEBHOOKD_VERSION);
-    res.set(bhttp::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
-    res.set("X-Request-Id", info.request_id);
-    res.body() = metrics::Registry::global().render();
-    res.prepare_payload();
-    co_return res;
-  }
-  if (path == "/readyz") {
-    if (req.method() != bhttp::verb::get) co_return method_not_allowed("GET", req, info);
-    co_return co_await ready(req, info);
+  const auto path = path_of(req.target());
+  const Endpoint* e = find_endpoint(path);
+  if (!e) co_return error(404, "no route for " + std::string(path), req, info);
+  // A webhook answers 404 for an unknown name before 405 (it checks itself).
+  if (e->route == Route::webhook) co_return co_await webhook(req, info, path.substr(e->path.size()));
+  if (req.method() != bhttp::verb::get) co_return method_not_allowed("GET", req, info);
+  switch (e->route) {
+    case Route::healthz:
+      co_return json_response(200, R"({"status":"ok"})", req, info);
+    case Route::metrics:
+      co_return metrics_text(req, info);
+    case Route::readyz:
+      co_return co_await ready(req, info);
+    case Route::webhook:
+      break;  // answered above
   }
   co_return error(404, "no route for " + std::string(path), req, info);
 }

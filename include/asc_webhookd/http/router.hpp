@@ -32,6 +32,10 @@ std::string json_text(const nlohmann::json& j);
 // A JSON answer with the headers every answer carries.
 Response json_response(unsigned status, const std::string& json_body, const Request& req, const RequestInfo& info);
 
+// The metrics label of a request target: its endpoint's path ("/webhooks",
+// "/healthz", ...) or "other"; never the raw path.
+std::string_view route_label(std::string_view target);
+
 class Router {
 public:
   using ConfigSource = std::function<std::shared_ptr<const config::Config>()>;

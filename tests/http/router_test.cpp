@@ -1,0 +1,23 @@
+// The endpoint table: the metrics route label comes from it, never from the
+// raw path, so a new endpoint cannot be routed without a label or counted
+// under one it does not have.
+#include "asc_webhookd/http/router.hpp"
+
+#include <gtest/gtest.h>
+
+namespace asc_webhookd::test {
+namespace {
+
+TEST(RouteLabel, IsTheEndpointsPathOrOther) {
+  EXPECT_EQ(http::route_label("/webhooks/ios-app"), "/webhooks");
+  EXPECT_EQ(http::route_label("/webhooks/ios-app?x=1"), "/webhooks");
+  EXPECT_EQ(http::route_label("/webhooks/"), "/webhooks");
+  EXPECT_EQ(http::route_label("/healthz"), "/healthz");
+  EXPECT_EQ(http::route_label("/readyz?probe=1"), "/readyz");
+  EXPECT_EQ(http::route_label("/metrics"), "/metrics");
+  for (const char* other : {"/", "/webhooks", "/healthzz", "/metrics/x", "/api/v1/events", "/ui", "/\xff", ""})
+    EXPECT_EQ(http::route_label(other), "other") << other;
+}
+
+}  // namespace
+}  // namespace asc_webhookd::test
