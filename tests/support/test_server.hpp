@@ -53,8 +53,10 @@ private:
   TempDir dir_;
   SystemClock system_clock_;
   std::shared_ptr<const config::Config> config_;
-  std::unique_ptr<store::SqliteStore> store_;
+  // Before the store: the store's threads are joined (its last callbacks
+  // done, with the executors they hold) before the io_context goes.
   std::unique_ptr<boost::asio::io_context> ioc_;
+  std::unique_ptr<store::SqliteStore> store_;
   std::unique_ptr<delivery::Engine> engine_;
   std::unique_ptr<http::Server> server_;
   std::vector<std::thread> threads_;
