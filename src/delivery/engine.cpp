@@ -23,7 +23,13 @@ namespace asc_webhookd::delivery {
 
 namespace net = boost::asio;
 constexpr auto use_tuple = net::as_tuple(net::use_awaitable);
-constexpr std::int64_t kMaxSleepMs = 5000;
+// With nothing due the leaser sleeps until the earliest due time, a new job,
+// a finished one, or a change to the store file by another process (the
+// operator commands' requeues; Store::watch_changes). Where the store
+// cannot watch, it also looks every 5 s; otherwise once a minute, as a
+// safety net only.
+constexpr std::int64_t kPollMs = 5000;
+constexpr std::int64_t kSafetyNetMs = 60'000;
 
 namespace {
 
@@ -87,6 +93,7 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
   bool poked = false;  // something may have become due since the last lease
   std::size_t capacity = 0;
   std::size_t in_flight = 0;
+  std::int64_t max_sleep_ms = kPollMs;
   std::deque<store::LeasedJob> ready;  // leased, waiting for a slot
   std::function<void()> on_stopped;
   std::mt19937_64 rng{std::random_device{}()};
@@ -139,7 +146,7 @@ net::awaitable<void> Engine::Impl::leaser() {
     // commit to keep every slot busy meanwhile.
     const std::size_t ahead = std::max<std::size_t>(2 * capacity, 64);
     if (ready.size() >= ahead / 2) {  // enough leased: wait for a slot
-      wake->expires_after(std::chrono::milliseconds(kMaxSleepMs));
+      wake->expires_after(std::chrono::milliseconds(max_sleep_ms));
       co_await wake->async_wait(use_tuple);
       continue;
     }
@@ -160,8 +167,8 @@ net::awaitable<void> Engine::Impl::leaser() {
     if (stopping) break;
     if (!batch.jobs.empty() || poked) continue;
     if (!ready.empty()) continue;
-    std::int64_t sleep_ms = kMaxSleepMs;
-    if (batch.next_due_ms) sleep_ms = std::clamp<std::int64_t>(*batch.next_due_ms - clock.now_ms(), 1, kMaxSleepMs);
+    std::int64_t sleep_ms = max_sleep_ms;
+    if (batch.next_due_ms) sleep_ms = std::clamp<std::int64_t>(*batch.next_due_ms - clock.now_ms(), 1, max_sleep_ms);
     wake->expires_after(std::chrono::milliseconds(sleep_ms));
     co_await wake->async_wait(use_tuple);  // cancelled by notify(), stop() or a finished job
   }
@@ -285,7 +292,12 @@ net::awaitable<void> Engine::Impl::run_job(store::LeasedJob job) {
 Engine::Engine(net::io_context& ioc, ConfigSource config, store::Store& store, const Clock& clock)
     : impl_(std::make_shared<Impl>(ioc, std::move(config), store, clock)) {}
 
-Engine::~Engine() = default;
+Engine::~Engine() {
+  if (!impl_->wake) return;  // never started: never watched
+  // After these return, neither calls wake_up again (both call under a lock).
+  impl_->store.watch_changes(nullptr);
+  impl_->clock.watch(nullptr);
+}
 
 void Engine::start() {
   auto cfg = impl_->config();
@@ -294,6 +306,12 @@ void Engine::start() {
   impl_->kv = std::make_unique<StoreKeyValue>(impl_->store);
   impl_->wake = std::make_unique<net::steady_timer>(impl_->strand);
   impl_->capacity = std::max(1u, cfg->delivery.concurrency);
+  // Both call from their own threads; a weak pointer, as they may outlive us.
+  auto wake_up = [weak = std::weak_ptr<Impl>(impl_)] {
+    if (auto self = weak.lock()) net::post(self->strand, [self] { if (self->wake) self->poke(); });
+  };
+  if (impl_->store.watch_changes(wake_up)) impl_->max_sleep_ms = kSafetyNetMs;
+  impl_->clock.watch(wake_up);
   auto self = impl_;
   net::co_spawn(impl_->strand, impl_->leaser(), [self](std::exception_ptr e) {
     if (e) {

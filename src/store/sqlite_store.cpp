@@ -1,5 +1,6 @@
 #include "asc_webhookd/store/sqlite_store.hpp"
 
+#include "file_watch.hpp"
 #include "schema.hpp"
 #include "sqlite.hpp"
 
@@ -243,6 +244,10 @@ struct SqliteStore::Impl : Worker {
   std::atomic<std::uint64_t> commits{0};
   std::atomic<std::uint64_t> tasks{0};
   Syncer syncer;  // after db: closed before it
+  std::string path;
+  std::mutex watch_mutex;  // guards on_change against the watch thread
+  std::function<void()> on_change;
+  std::unique_ptr<FileWatch> watch;
 
   void submit(Task t) {
     {
@@ -362,6 +367,7 @@ struct SqliteStore::Impl : Worker {
 
 Result<std::unique_ptr<SqliteStore>, Error> SqliteStore::open(const SqliteOptions& options) {
   auto impl = std::make_unique<Impl>();
+  impl->path = options.path;
   if (auto e = impl->db.open(options.path, options.vfs); !e.empty())
     return Error{"cannot open the store " + options.path + ": " + e};
   // WAL + synchronous=NORMAL: a COMMIT returns once its frames are written;
@@ -408,9 +414,25 @@ Result<std::unique_ptr<SqliteStore>, Error> SqliteStore::open(const SqliteOption
 SqliteStore::SqliteStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 SqliteStore::~SqliteStore() {
+  impl_->watch.reset();  // joins its thread: no more calls
   impl_->checkpointer.stop();
   impl_->stop();  // runs every queued task first
   impl_->syncer.stop();  // runs the completions of the last commits
+}
+
+bool SqliteStore::watch_changes(std::function<void()> changed) {
+  {
+    std::lock_guard lock(impl_->watch_mutex);
+    impl_->on_change = std::move(changed);
+  }
+  if (!impl_->watch && impl_->on_change) {
+    auto* impl = impl_.get();
+    impl_->watch = std::make_unique<FileWatch>(impl_->path, [impl] {
+      std::lock_guard lock(impl->watch_mutex);
+      if (impl->on_change) impl->on_change();
+    });
+  }
+  return impl_->watch && impl_->watch->ok();
 }
 
 std::uint64_t SqliteStore::commits() const { return impl_->commits; }

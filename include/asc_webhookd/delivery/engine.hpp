@@ -2,9 +2,10 @@
 // The delivery engine: up to `delivery.concurrency` jobs run at once. One
 // leaser takes as many due jobs as there are free slots in a single store
 // call and starts each as its own coroutine; with nothing due it sleeps
-// until the earliest due time, a new job (notify()) or a finished job — at
-// most 5 s, so jobs requeued from the command line are picked up too. Jobs
-// of one instance and action run in order (the store's lease enforces it).
+// until the earliest due time, a new job (notify()), a finished job, a
+// change to the store file (jobs requeued from the command line, in another
+// process) or a hand-moved clock (tests). Jobs of one instance and action
+// run in order (the store's lease enforces it).
 #include "asc_webhookd/config/config.hpp"
 #include "asc_webhookd/core/clock.hpp"
 #include "asc_webhookd/store/store.hpp"

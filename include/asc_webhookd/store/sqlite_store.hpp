@@ -41,6 +41,7 @@ public:
   std::optional<EventView> event(const std::string& id) override;
   std::size_t count_jobs(const std::string& state) override;
   void check_writable_async(std::function<void(std::string)> done) override;
+  bool watch_changes(std::function<void()> changed) override;
 
   // How many transactions and tasks have been committed (group-commit ratio).
   std::uint64_t commits() const;

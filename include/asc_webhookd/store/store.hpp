@@ -147,6 +147,11 @@ public:
   virtual std::optional<EventView> event(const std::string& id) = 0;
   // Counts by state, for /metrics and /readyz.
   virtual std::size_t count_jobs(const std::string& state) = 0;
+  // Calls `changed` (on a store thread, soon after a commit, bursts folded)
+  // whenever the store file changes, whichever process wrote it: jobs may
+  // have become due (an operator command's requeue). Null stops the calls.
+  // False when the store cannot tell; the caller must then look by itself.
+  virtual bool watch_changes(std::function<void()> changed) = 0;
   // A cheap write probe for /readyz: "" = writable, else the reason.
   virtual void check_writable_async(std::function<void(std::string)> done) = 0;
   std::string check_writable();
