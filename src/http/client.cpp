@@ -19,6 +19,7 @@
 #include <cstdlib>
 #include <map>
 #include <mutex>
+#include <optional>
 
 namespace asc_webhookd::http {
 
@@ -110,14 +111,24 @@ struct Connection {
 struct HttpClient::Impl {
   net::any_io_executor executor;
   ProxySettings proxy;
-  net::ssl::context tls_ctx{net::ssl::context::tls_client};
+  // Made on the first https request: loading the system's CA store costs
+  // ~20 ms, paid otherwise by every start (and every test daemon) that never
+  // speaks TLS.
+  std::once_flag tls_once;
+  std::optional<net::ssl::context> tls_ctx;
   mutable std::mutex mutex;
   std::map<std::string, std::vector<std::unique_ptr<Connection>>> idle;
 
-  Impl(net::any_io_executor ex, ProxySettings p) : executor(std::move(ex)), proxy(std::move(p)) {
-    tls_ctx.set_options(net::ssl::context::no_tlsv1 | net::ssl::context::no_tlsv1_1);
-    tls_ctx.set_default_verify_paths();
-    tls_ctx.set_verify_mode(net::ssl::verify_peer);
+  Impl(net::any_io_executor ex, ProxySettings p) : executor(std::move(ex)), proxy(std::move(p)) {}
+
+  net::ssl::context& tls_context() {
+    std::call_once(tls_once, [this] {
+      tls_ctx.emplace(net::ssl::context::tls_client);
+      tls_ctx->set_options(net::ssl::context::no_tlsv1 | net::ssl::context::no_tlsv1_1);
+      tls_ctx->set_default_verify_paths();
+      tls_ctx->set_verify_mode(net::ssl::verify_peer);
+    });
+    return *tls_ctx;
   }
 
   std::unique_ptr<Connection> take(const std::string& key) {
@@ -180,7 +191,7 @@ struct HttpClient::Impl {
       c->plain = std::move(stream);
       co_return c;
     }
-    c->tls = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(std::move(*stream), tls_ctx);
+    c->tls = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(std::move(*stream), tls_context());
     if (!SSL_set_tlsext_host_name(c->tls->native_handle(), t.host.c_str()))
       co_return Error{"cannot set TLS server name"};
     c->tls->set_verify_callback(net::ssl::host_name_verification(t.host));
