@@ -129,6 +129,7 @@ TEST(SlackAction, ThreadOfThreeEventsOnOneInstanceWithParentUpdated) {
 }
 
 TEST(SlackAction, OkFalseIsFinalAndRateLimitIsRetriedAfterRetryAfter) {
+  ManualClock clock;
   FakeSlack slack;
   slack.add_channel("#ios", "C0IOS");
   slack.add_channel("#old", "C0OLD", /*archived=*/true);
@@ -144,7 +145,7 @@ rules:
     when: { event: buildUploadStateUpdated }
     actions:
       - slack: { connection: bot, channel: "#ios", text: "upload {{event.new_state}}" }
-)"));
+)"), {.threads = 2, .vfs = "", .clock = &clock});
   ASSERT_EQ(post_signed(server.port(), "app", fixture_event("events/webhookPingCreated.json", "slack-nf"), "s3cret").status, 200);
   auto ev = wait_event(server.store(), "slack-nf", settled);
   ASSERT_TRUE(ev);
@@ -155,6 +156,8 @@ rules:
 
   slack.server.push({429, {{"Retry-After", "1"}, {"Content-Type", "application/json"}}, R"({"ok":false,"error":"ratelimited"})", {}});
   ASSERT_EQ(post_signed(server.port(), "app", fixture_event("events/buildUploadStateUpdated.json", "slack-429"), "s3cret").status, 200);
+  ASSERT_TRUE(wait_event(server.store(), "slack-429", [](const auto& e) { return e.jobs.at(0).attempts == 1; }));
+  clock.advance(std::chrono::seconds(1));  // what Retry-After asked for
   ev = wait_event(server.store(), "slack-429", settled);
   ASSERT_TRUE(ev);
   const auto& job = ev->jobs.at(0);

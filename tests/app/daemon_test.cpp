@@ -56,19 +56,21 @@ TEST(Daemon, SigintFinishesAnOpenRequestThenExits) {
   Daemon d({"--config", cfg}, {{"HOOK_SECRET", "x1"}, {"OLD_SECRET", "x2"}});
   auto port = d.wait_listening();
   ASSERT_NE(port, 0) << d.log();
-  RawClient c(port);
-  ASSERT_TRUE(c.send("GET /healthz HTTP/1.1\r\nHost: x\r\n"));  // headers not finished yet
-  // Make sure the daemon has the connection before it is told to stop.
-  RawClient probe(port);
-  ASSERT_TRUE(probe.send(make_request("GET", "/healthz", "", {}, false)));
-  ASSERT_TRUE(probe.read_response());
-  d.signal(SIGINT);
-  ASSERT_TRUE(d.wait_log("stopping signal=SIGINT"));
-  ASSERT_TRUE(c.send("\r\n"));
-  auto r = c.read_response();
-  ASSERT_TRUE(r);
-  EXPECT_EQ(r->status, 200);
-  EXPECT_EQ(r->header("connection"), "close");
+  {
+    RawClient c(port);
+    ASSERT_TRUE(c.send("GET /healthz HTTP/1.1\r\nHost: x\r\n"));  // headers not finished yet
+    // Make sure the daemon has the connection before it is told to stop.
+    RawClient probe(port);
+    ASSERT_TRUE(probe.send(make_request("GET", "/healthz", "", {}, false)));
+    ASSERT_TRUE(probe.read_response());
+    d.signal(SIGINT);
+    ASSERT_TRUE(d.wait_log("stopping signal=SIGINT"));
+    ASSERT_TRUE(c.send("\r\n"));
+    auto r = c.read_response();
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 200);
+    EXPECT_EQ(r->header("connection"), "close");
+  }  // closed here, as a client does after "Connection: close" (else the daemon lingers 1 s)
   auto code = d.wait_exit();
   ASSERT_TRUE(code);
   EXPECT_EQ(*code, 0);

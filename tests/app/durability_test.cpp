@@ -43,7 +43,10 @@ const std::map<std::string, std::string> kEnv{{"HOOK_SECRET", "crash-secret"}};
 
 TEST(Durability, KillNineLosesNothingAndRepeatsAtMostTheRequestInFlight) {
   TempDir dir;
-  FakeHttpServer fake([](const FakeRequest&) { return FakeResponse{200, {}, "ok", 150ms}; });
+  // Slow answers until the kill, so that some jobs are queued behind the one
+  // in flight; the restarted daemon is answered at once.
+  std::atomic<bool> killed{false};
+  FakeHttpServer fake([&](const FakeRequest&) { return FakeResponse{200, {}, "ok", killed ? 0ms : 150ms}; });
   auto cfg = dir.write("c.yaml", daemon_config(dir, fake, 1));
   constexpr int kEvents = 20;
   {
@@ -53,6 +56,7 @@ TEST(Durability, KillNineLosesNothingAndRepeatsAtMostTheRequestInFlight) {
     for (int i = 0; i < kEvents; ++i) ASSERT_EQ(post(port, upload_event(i)), 200);
     ASSERT_TRUE(fake.wait_for(3));  // some delivered, one in flight, the rest queued
     d.signal(SIGKILL);
+    killed = true;
     auto code = d.wait_exit();
     ASSERT_TRUE(code);
     EXPECT_EQ(*code, -SIGKILL);

@@ -140,7 +140,7 @@ TEST(Operations, ReloadAppliesAValidConfigAndKeepsTheOldOneOnErrors) {
 
 TEST(Operations, SigtermFinishesTheAttemptInFlightThenExits) {
   TempDir dir;
-  FakeHttpServer fake([](const FakeRequest&) { return FakeResponse{200, {}, "slow but fine", 1500ms}; });
+  FakeHttpServer fake([](const FakeRequest&) { return FakeResponse{200, {}, "slow but fine", 500ms}; });
   auto cfg = dir.write("c.yaml", config(dir, "s", "",
                                         "rules:\n  - name: slow\n    actions:\n      - http: { url: \"" + fake.url("/slow") + "\" }\n"));
   Daemon d({"--config", cfg});

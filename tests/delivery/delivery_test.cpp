@@ -127,9 +127,10 @@ TEST(Delivery, ServerErrorsAreRetriedUntilDelivered) {
 }
 
 TEST(Delivery, RetryAfterIsHonoured) {
+  ManualClock clock;
   FakeHttpServer fake;
   fake.push({429, {{"Retry-After", "2"}}, R"({"error":"rate limited"})"});
-  TestServer server(config_for(fake));
+  TestServer server(config_for(fake), {.threads = 2, .vfs = "", .clock = &clock});
   ASSERT_EQ(post(server.port(), upload_event("ra-1")).status, 200);
   // After the 429, the job is scheduled no earlier than Retry-After says
   // (our own backoff here would be ~100 ms).
@@ -138,6 +139,8 @@ TEST(Delivery, RetryAfterIsHonoured) {
   const auto& job = waiting->jobs.at(0);
   EXPECT_EQ(job.state, "pending");
   EXPECT_GE(job.next_at_ms - job.attempt_log.at(0).started_at_ms, 2000);
+  EXPECT_EQ(fake.count(), 1u);
+  clock.advance(2s);  // the time Retry-After asked for has passed
   auto done = wait_event(server.store(), "ra-1", [](const auto& e) { return e.state == "done"; });
   ASSERT_TRUE(done);
   EXPECT_EQ(done->jobs.at(0).attempt_log.size(), 2u);
