@@ -93,14 +93,53 @@ std::string service_message(const std::string& body) {
   return msg;
 }
 
+namespace {
+
+// Slack's Web API answers most errors with HTTP 200 and {"ok":false,
+// "error":...}: final, except rate limits (outbound-apis.md §2; DESIGN.md §6).
+std::optional<http::BodyError> slack_ok_false(const http::AttemptResult& r) {
+  auto j = json::parse(r.body, nullptr, false);
+  if (!j.is_object()) return http::BodyError{"slack: the answer is not JSON", true, std::chrono::seconds(1)};
+  if (j.value("ok", false) == true) return std::nullopt;
+  const std::string err = j.value("error", std::string("ok:false"));
+  const bool limited = err == "ratelimited" || err == "rate_limited";
+  return http::BodyError{"slack: " + err, limited, std::chrono::seconds(1)};
+}
+
+}  // namespace
+
+const http::RetryPolicy& github_policy() {
+  static const http::RetryPolicy p{{}, true, nullptr};
+  return p;
+}
+
+const http::RetryPolicy& slack_api_policy() {
+  static const http::RetryPolicy p{{}, false, &slack_ok_false};
+  return p;
+}
+
+const http::RetryPolicy& jira_policy() {
+  static const http::RetryPolicy p{{409}, false, nullptr};  // 409: a concurrent transition; the next try sees it
+  return p;
+}
+
+void fail(Outcome& out, std::string reason) {
+  out.result.error = reason;
+  out.decision = http::final_decision(std::move(reason));
+}
+
+void retry_later(Outcome& out, std::string reason) {
+  out.result.error = reason;
+  out.decision = http::retry_decision(std::move(reason));
+}
+
 namespace detail {
 
 std::optional<std::string> render(const config::Template& t, const Job& job, Outcome& out, const std::string& what,
                                   rules::Escape escape) {
   auto r = rules::render(t.text, job.context, escape);
   if (!r) {
-    out.permanent_error = true;
-    out.result.error = what + " template: " + r.error().message;
+    fail(out, what + " template: " + r.error().message);
     return std::nullopt;
   }
   return *r;
@@ -125,26 +164,26 @@ std::optional<json> render_tree(const json& tree, const Job& job, Outcome& out, 
 }
 
 boost::asio::awaitable<std::optional<http::ClientResponse>> send(Services& s, Outcome& out, http::ClientRequest req,
-                                                                ShowTarget show) {
+                                                                const http::RetryPolicy& policy, ShowTarget show) {
   if (auto problem = http::request_problem(req); !problem.empty()) {
     out.target = req.method + " " + redact_url(req.url);
-    out.permanent_error = true;
     out.result = {};
-    out.result.error = problem + "; the request was not sent";
+    fail(out, problem + "; the request was not sent");
     co_return std::nullopt;
   }
   out.target = req.method + " " + (show == ShowTarget::host ? redact_url(req.url) : req.url);
   auto r = co_await s.http.send(std::move(req));
   out.result = {};
-  if (!r) {
+  if (r) {
+    out.result.status = r->status;
+    out.result.headers = r->headers;
+    out.result.body = r->body;
+    if (r->status >= 300) out.result.error = service_message(r->body);
+  } else {
     out.result.error = r.error().message;
-    co_return std::nullopt;
   }
-  out.result.status = r->status;
-  out.result.headers = r->headers;
-  out.result.body = r->body;
-  if (r->status >= 300) out.result.error = service_message(r->body);
-  if (r->status < 200 || r->status >= 300) co_return std::nullopt;
+  out.decision = http::decide(policy, out.result, s.clock.now_ms());
+  if (out.decision.verdict != http::Verdict::success) co_return std::nullopt;
   co_return std::move(*r);
 }
 

@@ -71,15 +71,13 @@ net::awaitable<std::optional<Token>> app_token(const config::GithubConnection& c
   if (auto t = s.tokens.get(key, now)) co_return Token{*t, false};
   auto signing = jwt::SigningKey::load(c.app->private_key.reveal(), jwt::Algorithm::rs256);
   if (!signing) {
-    out.permanent_error = true;
-    out.result.error = "GitHub App private key: " + signing.error().message;
+    fail(out, "GitHub App private key: " + signing.error().message);
     co_return std::nullopt;
   }
   const std::int64_t now_s = now / 1000;
   auto jwt_token = signing->sign(json::object(), {{"iat", now_s - 60}, {"exp", now_s + 540}, {"iss", c.app->app_id}});
   if (!jwt_token) {
-    out.permanent_error = true;
-    out.result.error = jwt_token.error().message;
+    fail(out, jwt_token.error().message);
     co_return std::nullopt;
   }
   http::ClientRequest req;
@@ -87,15 +85,14 @@ net::awaitable<std::optional<Token>> app_token(const config::GithubConnection& c
   req.url = c.api_url + "/app/installations/" + std::to_string(c.app->installation_id) + "/access_tokens";
   req.timeout = job.config.delivery.timeout;
   github_headers(req, *jwt_token);
-  auto res = co_await send(s, out, std::move(req));
+  auto res = co_await send(s, out, std::move(req), github_policy());
   if (!res) {
-    out.result.error = "installation token: " + (out.result.error.empty() ? std::string("failed") : out.result.error);
+    out.decision.reason = "installation token: " + out.decision.reason;
     co_return std::nullopt;
   }
   auto body = json::parse(res->body, nullptr, false);
   if (!body.is_object() || !body.contains("token") || !body["token"].is_string()) {
-    out.result.status.reset();  // a 201 without a token: treat like a broken answer, retry
-    out.result.error = "installation token: the answer has no token";
+    retry_later(out, "installation token: the answer has no token");  // a broken answer
     co_return std::nullopt;
   }
   std::string token = body["token"].get<std::string>();
@@ -136,8 +133,7 @@ net::awaitable<Outcome> run_github(const Job& job, const config::GithubAction& a
     auto et = render(*a.event_type, job, out, "event_type");
     if (!et) co_return out;
     if (et->empty() || et->size() > kMaxEventType) {
-      out.permanent_error = true;
-      out.result.error = "event_type \"" + et->substr(0, 120) + "\" must be 1 to 100 characters (GitHub's limit)";
+      fail(out, "event_type \"" + et->substr(0, 120) + "\" must be 1 to 100 characters (GitHub's limit)");
       co_return out;
     }
     json payload;
@@ -149,8 +145,7 @@ net::awaitable<Outcome> run_github(const Job& job, const config::GithubAction& a
       payload = event_summary(job);
     }
     if (payload.size() > kMaxPayloadKeys || payload.dump().size() >= kMaxPayloadBytes) {
-      out.permanent_error = true;
-      out.result.error = "client_payload must have at most 10 top-level keys and be under 64 KB (GitHub's limits)";
+      fail(out, "client_payload must have at most 10 top-level keys and be under 64 KB (GitHub's limits)");
       co_return out;
     }
     body = {{"event_type", *et}, {"client_payload", payload}};
@@ -168,7 +163,7 @@ net::awaitable<Outcome> run_github(const Job& job, const config::GithubAction& a
     http::ClientRequest attempt = req;
     github_headers(attempt, token.value);
     attempt.headers.emplace_back("Content-Type", "application/json");
-    auto res = co_await send(s, out, std::move(attempt));
+    auto res = co_await send(s, out, std::move(attempt), github_policy());
     if (res && res->status == 200) {  // return_run_details answers
       auto j = json::parse(res->body, nullptr, false);
       if (j.is_object() && j.contains("html_url") && j["html_url"].is_string()) out.detail = "run " + j["html_url"].get<std::string>();

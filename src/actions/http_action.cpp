@@ -27,8 +27,7 @@ boost::asio::awaitable<Outcome> run_http(const Job& job, const config::HttpActio
     auto url = render(*a.url, job, out, "url", rules::Escape::url_component);
     if (!url) co_return out;
     if (!http::same_origin(*url, http::url_origin(a.url->text))) {
-      out.permanent_error = true;
-      out.result.error = "url rendered to another scheme or host than the config names; the request was not sent";
+      fail(out, "url rendered to another scheme or host than the config names; the request was not sent");
       co_return out;
     }
     req.url = *url;
@@ -42,8 +41,7 @@ boost::asio::awaitable<Outcome> run_http(const Job& job, const config::HttpActio
     auto b = render(*a.body, job, out, "body", a.body_json_escaped ? rules::Escape::json_string : rules::Escape::none);
     if (!b) co_return out;
     if (a.body_json_escaped && nlohmann::json::parse(*b, nullptr, false).is_discarded()) {
-      out.permanent_error = true;
-      out.result.error = "body (body_escape: json) rendered to text that is not JSON; the request was not sent";
+      fail(out, "body (body_escape: json) rendered to text that is not JSON; the request was not sent");
       co_return out;
     }
     req.body = *b;
@@ -53,7 +51,7 @@ boost::asio::awaitable<Outcome> run_http(const Job& job, const config::HttpActio
     for (const auto& [k, v] : req.headers) has_type = has_type || strcasecmp(k.c_str(), "content-type") == 0;
     if (!has_type) req.headers.emplace_back("Content-Type", "application/json");
   }
-  co_await send(s, out, std::move(req), ShowTarget::host);
+  co_await send(s, out, std::move(req), http::kPlainHttp, ShowTarget::host);
   co_return out;
 }
 

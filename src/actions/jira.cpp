@@ -51,7 +51,7 @@ struct Api {
   // One call: the response on 2xx, else out.result says what went wrong.
   net::awaitable<std::optional<http::ClientResponse>> call(Services& s, Outcome& out, const std::string& method,
                                                            const std::string& path, const json* body) const {
-    co_return co_await send(s, out, request(method, path, body));
+    co_return co_await send(s, out, request(method, path, body), jira_policy());
   }
 };
 
@@ -106,8 +106,7 @@ net::awaitable<Outcome> run_jira(const Job& job, const config::JiraAction& a, Se
     if (!(version = render(a.release_version->name, job, out, "release_version.name"))) co_return out;
   }
   if (jql->empty()) {
-    out.permanent_error = true;
-    out.result.error = "jql rendered empty; Jira refuses an unbounded search";
+    fail(out, "jql rendered empty; Jira refuses an unbounded search");
     co_return out;
   }
 
@@ -129,8 +128,7 @@ net::awaitable<Outcome> run_jira(const Job& job, const config::JiraAction& a, Se
     if (!res) co_return out;
     auto j = json::parse(res->body, nullptr, false);
     if (!j.is_object() || !j.contains("issues") || !j["issues"].is_array()) {
-      out.result.status.reset();
-      out.result.error = "Jira search answered without an issues list";
+      retry_later(out, "Jira search answered without an issues list");
       co_return out;
     }
     for (const auto& i : j["issues"]) {
@@ -216,8 +214,7 @@ net::awaitable<Outcome> run_jira(const Job& job, const config::JiraAction& a, Se
       for (const auto& v : list)
         if (v.value("name", "") == *version) found = &v;
     if (!found) {
-      out.permanent_error = true;
-      out.result.error = "Jira project " + *project + " has no version named \"" + *version + "\"";
+      fail(out, "Jira project " + *project + " has no version named \"" + *version + "\"");
       co_return out;
     }
     if (found->value("released", false)) {

@@ -24,17 +24,8 @@ http::ClientRequest bot_request(const config::SlackConnection& c, const std::str
   return req;
 }
 
-// Web API answers: HTTP 200 with ok:false for most errors (the classifier
-// reads it); returns the parsed body when ok:true.
-std::optional<json> api_answer(Outcome& out, const std::optional<http::ClientResponse>& r) {
-  if (!r) return std::nullopt;
-  auto j = json::parse(r->body, nullptr, false);
-  if (!j.is_object() || !j.value("ok", false)) {
-    out.result.error = "slack: " + (j.is_object() ? j.value("error", std::string("no ok:true in the answer")) : std::string("answer is not JSON"));
-    return std::nullopt;
-  }
-  return j;
-}
+// A Web API answer the policy accepted (ok:true): its parsed body.
+json api_answer(const http::ClientResponse& r) { return json::parse(r.body, nullptr, false); }
 
 }  // namespace
 
@@ -66,7 +57,7 @@ net::awaitable<Outcome> run_slack(const Job& job, const config::SlackAction& a, 
     req.timeout = job.config.delivery.timeout;
     req.headers = {{"Content-Type", "application/json"}};
     req.body = message.dump();
-    co_await send(s, out, std::move(req), ShowTarget::host);
+    co_await send(s, out, std::move(req), http::kPlainHttp, ShowTarget::host);
     co_return out;
   }
 
@@ -93,10 +84,10 @@ net::awaitable<Outcome> run_slack(const Job& job, const config::SlackAction& a, 
     body["unfurl_links"] = false;
     if (parent) body["thread_ts"] = (*parent)["ts"];
     auto req = bot_request(conn, "chat.postMessage", body, job);
-    auto res = co_await send(s, out, std::move(req));
-    auto answer = api_answer(out, res);
-    if (!answer) co_return out;
-    progress = {{"ts", answer->value("ts", "")}, {"channel", answer->value("channel", channel)}};
+    auto res = co_await send(s, out, std::move(req), slack_api_policy());
+    if (!res) co_return out;
+    const json answer = api_answer(*res);
+    progress = {{"ts", answer.value("ts", "")}, {"channel", answer.value("channel", channel)}};
     if (threaded && !parent) {
       // The first message for this instance: it becomes the thread's parent.
       co_await s.kv.put(thread_key, progress.dump());
@@ -110,8 +101,7 @@ net::awaitable<Outcome> run_slack(const Job& job, const config::SlackAction& a, 
     body["channel"] = (*parent)["channel"];
     body["ts"] = (*parent)["ts"];
     auto req = bot_request(conn, "chat.update", body, job);
-    auto res = co_await send(s, out, std::move(req));
-    if (!api_answer(out, res)) co_return out;
+    if (!co_await send(s, out, std::move(req), slack_api_policy())) co_return out;
     out.detail += " parent updated";
   }
   co_return out;

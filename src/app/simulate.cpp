@@ -192,8 +192,8 @@ int simulate(const config::Config& cfg, const SimulateOptions& o, std::ostream& 
         out << " (Jira's answers are made up here: " << kIssue << " stands for each issue the JQL finds)";
       out << "\n";
       for (const auto& r : rec.requests) out << indent(actions::describe(r), "    ") << "\n";
-      if (outcome.permanent_error || !outcome.result.error.empty())
-        out << "    would fail: " << outcome.result.error << "\n\n";
+      if (outcome.decision.verdict != http::Verdict::success)
+        out << "    would fail: " << outcome.decision.reason << "\n\n";
     }
   }
   return status;

@@ -189,12 +189,10 @@ net::awaitable<void> Engine::Impl::run_job(store::LeasedJob job) {
   const std::int64_t started = clock.now_ms();
   const auto steady_start = std::chrono::steady_clock::now();
   actions::Outcome outcome;
-  std::string kind = job.kind;  // "asc" when the enrichment call is what failed
   auto action = rules::action_from_json(nlohmann::json::parse(job.action_json, nullptr, false));
   auto event = ingest::decode_event(job.raw_event);
   if (!action || !event) {
-    outcome.permanent_error = true;
-    outcome.result.error = !action ? action.error().message : "stored event no longer decodes: " + event.error().message;
+    actions::fail(outcome, !action ? action.error().message : "stored event no longer decodes: " + event.error().message);
   } else {
     auto context = rules::template_context(*event, cfg->find_webhook(job.webhook), job.rule);
     // Enrichment before rendering: the instance from the ASC API, and the
@@ -221,9 +219,9 @@ net::awaitable<void> Engine::Impl::run_job(store::LeasedJob job) {
       if (!entries.empty()) context["history"] = enrich::history_data(entries);
     }
     if (en.status == enrich::Enrichment::Status::failed) {
-      // Retried like any action failure: the classifier reads Apple's answer.
-      kind = "asc";
+      // Settled like any action's failure: the lookup decided by Apple's answer.
       outcome.result = en.failure;
+      outcome.decision = en.decision;
       outcome.target = en.target;
     } else {
       actions::Job j{*cfg, *action, *event, context, job.rule, job.id, rules::instance_key(job.webhook, *event)};
@@ -234,8 +232,7 @@ net::awaitable<void> Engine::Impl::run_job(store::LeasedJob job) {
         outcome = co_await actions::run(j, services);
       } catch (const std::exception& e) {
         outcome = {};
-        outcome.permanent_error = true;
-        outcome.result.error = std::string("internal error while running the action: ") + e.what();
+        actions::fail(outcome, std::string("internal error while running the action: ") + e.what());
       }
       if (!en.note.empty()) outcome.detail = "not enriched: " + en.note + (outcome.detail.empty() ? "" : "; " + outcome.detail);
     }
@@ -243,13 +240,12 @@ net::awaitable<void> Engine::Impl::run_job(store::LeasedJob job) {
   const auto duration = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - steady_start);
   const int attempt_no = job.attempts + 1;
   const std::int64_t now = clock.now_ms();
-  Classification c = outcome.permanent_error ? Classification{Verdict::final, std::nullopt, outcome.result.error}
-                                             : classify(kind, outcome.result, now);
+  const http::Decision& c = outcome.decision;
   store::JobOutcome result = store::JobOutcome::done;
   std::int64_t next_at = now;
-  std::string error = c.verdict == Verdict::success ? "" : c.reason;
+  std::string error = c.verdict == http::Verdict::success ? "" : c.reason;
   std::string next = "-";
-  if (c.verdict == Verdict::retry) {
+  if (c.verdict == http::Verdict::retry) {
     std::uniform_real_distribution<double> unit(0.0, 1.0);
     auto plan = plan_retry(cfg->delivery, attempt_no, now, job.created_at_ms, unit(rng), c.wait);
     if (plan.dead) {
@@ -260,7 +256,7 @@ net::awaitable<void> Engine::Impl::run_job(store::LeasedJob job) {
       next_at = plan.next_at_ms;
       next = format_duration(Duration(plan.next_at_ms - now));
     }
-  } else if (c.verdict == Verdict::final) {
+  } else if (c.verdict == http::Verdict::final) {
     result = store::JobOutcome::dead;
   }
   const char* outcome_text = result == store::JobOutcome::done ? "done" : result == store::JobOutcome::dead ? "dead" : "retry";

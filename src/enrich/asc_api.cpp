@@ -157,6 +157,7 @@ net::awaitable<Enrichment> AscApi::get(const std::string& url, actions::Transpor
       out.failure.error = "App Store Connect API: " + actions::service_message(res->body);
     }
   }
+  if (out.status == Enrichment::Status::failed) out.decision = http::decide(http::kPlainHttp, out.failure, clock_.now_ms());
   if (out.status != Enrichment::Status::failed) {
     if (cache_.size() >= kCacheMax) cache_.clear();
     cache_[url] = {out, clock_.now_ms() + kCacheMs};

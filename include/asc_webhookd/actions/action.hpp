@@ -9,8 +9,8 @@
 // very same code.
 #include "asc_webhookd/config/config.hpp"
 #include "asc_webhookd/core/clock.hpp"
-#include "asc_webhookd/delivery/classifier.hpp"
 #include "asc_webhookd/http/client.hpp"
+#include "asc_webhookd/http/retry.hpp"
 #include "asc_webhookd/ingest/event.hpp"
 #include "asc_webhookd/rules/template.hpp"
 
@@ -71,12 +71,26 @@ struct Job {
   std::string instance_key;  // webhook|type|id of the event's instance ("" without one)
 };
 
+// What an attempt did, decided by the action itself: each integration reads
+// its answers with its own RetryPolicy (http::decide), or decides without a
+// server (a template that does not render: final). The engine only settles
+// the decision (backoff, dead, the record).
 struct Outcome {
-  delivery::AttemptResult result;
-  std::string target;            // for logs: method and host, never a credential
-  bool permanent_error = false;  // a problem no retry can fix (bad template, missing connection)
-  std::string detail;            // what was done, for the attempt record ("MOB-1 → Done; MOB-2 skipped: …")
+  http::AttemptResult result;  // the last answer, for the record
+  http::Decision decision;     // success / retry (wait) / final, with the reason
+  std::string target;          // for logs: method and host, never a credential
+  std::string detail;          // what was done, for the attempt record ("MOB-1 → Done; MOB-2 skipped: …")
 };
+
+// How each integration reads its answers (outbound-apis.md; DESIGN.md §6).
+const http::RetryPolicy& github_policy();     // rate-limit 403s
+const http::RetryPolicy& slack_api_policy();  // 200 with ok:false; ratelimited is retried
+const http::RetryPolicy& jira_policy();       // 409 on a transition is retried
+// (the http action and Slack's incoming webhooks: http::kPlainHttp)
+
+// Ends the attempt with a final decision, or a retry without a server's wait.
+void fail(Outcome& out, std::string reason);
+void retry_later(Outcome& out, std::string reason);
 
 boost::asio::awaitable<Outcome> run(const Job& job, Services& services);
 
@@ -97,7 +111,7 @@ boost::asio::awaitable<Outcome> run_github(const Job& job, const config::GithubA
 boost::asio::awaitable<Outcome> run_slack(const Job& job, const config::SlackAction& a, Services& s);
 boost::asio::awaitable<Outcome> run_jira(const Job& job, const config::JiraAction& a, Services& s);
 
-// Renders a template; on failure sets `out` to a permanent error naming `what`.
+// Renders a template; on failure sets `out` to a final decision naming `what`.
 // `escape` says how values are escaped where the text lands (rules::Escape).
 std::optional<std::string> render(const config::Template& t, const Job& job, Outcome& out, const std::string& what,
                                   rules::Escape escape = rules::Escape::none);
@@ -110,8 +124,7 @@ template <class Map>
 const typename Map::mapped_type* connection(const Map& connections, const std::string& name, const char* kind, Outcome& out) {
   auto it = connections.find(name);
   if (it != connections.end()) return &it->second;
-  out.permanent_error = true;
-  out.result.error = std::string("connections.") + kind + "." + name + " is no longer configured";
+  fail(out, std::string("connections.") + kind + "." + name + " is no longer configured");
   return nullptr;
 }
 
@@ -119,12 +132,14 @@ const typename Map::mapped_type* connection(const Map& connections, const std::s
 // when the URL may itself carry a credential (webhook URLs).
 enum class ShowTarget { url, host };
 
-// Sends one request: sets out.target, and out.result from what came back
-// (the service's own error text on a non-2xx). The response on 2xx.
+// Sends one request: sets out.target, out.result from what came back (the
+// service's own error text on a non-2xx) and out.decision by `policy`. The
+// response when the decision is success.
 // A request whose URL or headers would not stay data on the wire (a CR/LF
 // from an event in a header value, ...) is not sent: a permanent error
 // naming the field (http::request_problem).
 boost::asio::awaitable<std::optional<http::ClientResponse>> send(Services& s, Outcome& out, http::ClientRequest req,
+                                                                const http::RetryPolicy& policy,
                                                                 ShowTarget show = ShowTarget::url);
 }  // namespace detail
 

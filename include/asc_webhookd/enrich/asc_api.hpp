@@ -11,7 +11,7 @@
 #include "asc_webhookd/config/config.hpp"
 #include "asc_webhookd/core/clock.hpp"
 #include "asc_webhookd/core/jwt.hpp"
-#include "asc_webhookd/delivery/classifier.hpp"
+#include "asc_webhookd/http/retry.hpp"
 #include "asc_webhookd/ingest/event.hpp"
 
 #include <boost/asio/awaitable.hpp>
@@ -28,7 +28,8 @@ struct Enrichment {
   Status status = Status::absent;
   nlohmann::json response;          // enriched: the API answer ({data, included})
   std::string crash_log;            // crash feedback: the log text (bounded)
-  delivery::AttemptResult failure;  // failed: what the API answered, for the classifier
+  http::AttemptResult failure;      // failed: what the API answered, for the record
+  http::Decision decision;          // failed: retry or final, by the plain HTTP rules
   std::string target;               // "GET https://..." of the call
   std::string note;                 // absent: why ("no instance", "404", "link to … refused")
 };
