@@ -25,7 +25,7 @@ constexpr const char* kUsage = R"(asc-webhookd — App Store Connect webhooks to
 usage:
   asc-webhookd [serve] --config FILE        run the daemon (serve is the default command)
   asc-webhookd check-config --config FILE   validate; errors as FILE:LINE:COL: message
-  asc-webhookd simulate --config FILE [--webhook NAME] [--instance FILE.json] EVENT.json...
+  asc-webhookd simulate --config FILE [--webhook NAME] [--instance FILE.json] [--answer STATUS] EVENT.json...
   asc-webhookd sign --secret-file FILE [BODY_FILE|-]
   asc-webhookd send --config FILE --webhook NAME [--url URL] EVENT.json
   asc-webhookd events [--state pending|done|dead] [--limit N] --config FILE
@@ -44,7 +44,7 @@ struct Args {
 // Options take one value ("--config FILE" or "--config=FILE").
 std::optional<Args> parse_args(const std::vector<std::string>& argv, std::ostream& err) {
   static const std::vector<std::string> with_value{"--config", "--webhook", "--url", "--secret-file", "--instance",
-                                                   "--state",  "--limit"};
+                                                   "--state",  "--limit", "--answer"};
   Args a;
   for (std::size_t i = 0; i < argv.size(); ++i) {
     const std::string& s = argv[i];
@@ -259,12 +259,21 @@ int cmd_event_show(const Args& a, std::ostream& out, std::ostream& err) {
 int cmd_simulate(const Args& a, std::ostream& out, std::ostream& err) {
   auto it = a.options.find("--config");
   if (it == a.options.end() || a.positional.size() < 2) {
-    err << "usage: asc-webhookd simulate --config FILE [--webhook NAME] [--instance FILE.json] EVENT.json...\n";
+    err << "usage: asc-webhookd simulate --config FILE [--webhook NAME] [--instance FILE.json] [--answer STATUS] "
+           "EVENT.json...\n";
     return usage;
+  }
+  SimulateOptions o;
+  if (auto ans = a.options.find("--answer"); ans != a.options.end()) {
+    const std::string& v = ans->second;
+    if (v.size() != 3 || v.find_first_not_of("0123456789") != std::string::npos || v[0] < '1' || v[0] > '5') {
+      err << "asc-webhookd: --answer takes an HTTP status from 100 to 599, not \"" << v << "\"\n";
+      return usage;
+    }
+    o.answer = static_cast<unsigned>(std::stoul(v));
   }
   auto cfg = load(it->second, err);
   if (!cfg) return invalid;
-  SimulateOptions o;
   if (auto w = a.options.find("--webhook"); w != a.options.end()) o.webhook = w->second;
   if (auto i = a.options.find("--instance"); i != a.options.end()) o.instance = i->second;
   o.event_files.assign(a.positional.begin() + 1, a.positional.end());

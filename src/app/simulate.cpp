@@ -1,8 +1,7 @@
 #include "asc_webhookd/app/simulate.hpp"
 
 #include "asc_webhookd/actions/action.hpp"
-#include "asc_webhookd/enrich/history.hpp"
-#include "asc_webhookd/enrich/shape.hpp"
+#include "asc_webhookd/delivery/attempt.hpp"
 #include "asc_webhookd/ingest/event.hpp"
 #include "asc_webhookd/rules/engine.hpp"
 #include "asc_webhookd/rules/template.hpp"
@@ -33,10 +32,16 @@ public:
   std::string transition = "Done";
   std::string version;
   std::int64_t now_ms = 0;
+  std::optional<unsigned> scripted;  // --answer
 
   net::awaitable<actions::HttpResult> send(http::ClientRequest r) override {
     http::ClientResponse res;
     res.status = 200;
+    if (scripted) {
+      res.status = *scripted;
+      requests.push_back(std::move(r));
+      co_return res;
+    }
     const std::string& u = r.url;
     auto has = [&](const char* s) { return u.find(s) != std::string::npos; };
     if (has("/access_tokens")) {
@@ -122,6 +127,12 @@ int simulate(const config::Config& cfg, const SimulateOptions& o, std::ostream& 
       return 1;
     }
   }
+  std::optional<enrich::Enrichment> enrichment;  // --instance: as if the lookup had answered it
+  if (!instance.is_null()) {
+    enrichment.emplace();
+    enrichment->status = enrich::Enrichment::Status::enriched;
+    enrichment->response = instance;
+  }
   int status = 0;
   SystemClock clock;
   actions::TokenCache tokens;
@@ -144,13 +155,13 @@ int simulate(const config::Config& cfg, const SimulateOptions& o, std::ostream& 
       out << " (" << event->old_state.value_or("?") << " -> " << event->new_state.value_or("?") << ")";
     out << "\n";
     // History as the daemon would have it: the events given so far, in order.
-    json history = nullptr;
+    std::vector<store::HistoryEntry> history;
     if (event->instance) {
       auto& entries = histories[rules::instance_key(hook->name, *event)];
       if (event->new_state)
         entries.push_back({*event->new_state, event->timestamp ? std::optional<std::int64_t>(event->timestamp->unix_nanos) : std::nullopt,
                            clock.now_ms()});
-      if (!entries.empty()) history = enrich::history_data(entries);
+      history = entries;
     }
     auto jobs = rules::plan(cfg, hook->name, *event);
     if (jobs.empty()) {
@@ -167,11 +178,11 @@ int simulate(const config::Config& cfg, const SimulateOptions& o, std::ostream& 
       for (const auto& r : cfg.rules)
         if (r.name == pj.rule) rule = &r;
       const config::Action& action = rule->actions.at(static_cast<std::size_t>(pj.action_index));
-      json context = rules::template_context(*event, hook, pj.rule);
-      if (!instance.is_null()) enrich::add_to_context(context, instance);
-      if (!history.is_null()) context["history"] = history;
+      const auto prepared = delivery::prepare(*event, hook, pj.rule, enrichment ? &*enrichment : nullptr, history);
+      const json& context = prepared.context;
       Recorder rec;
       rec.now_ms = clock.now_ms();
+      rec.scripted = o.answer;
       if (const auto* j = std::get_if<config::JiraAction>(&action)) {
         if (j->transition)
           if (auto t = rules::render(j->transition->text, context)) rec.transition = *t;
@@ -182,7 +193,7 @@ int simulate(const config::Config& cfg, const SimulateOptions& o, std::ostream& 
       actions::Job job{cfg, action, *event, context, pj.rule, static_cast<std::int64_t>(n + 1), rules::instance_key(hook->name, *event)};
       actions::Outcome outcome;
       net::io_context ioc;
-      net::co_spawn(ioc, actions::run(job, services), [&](std::exception_ptr e, actions::Outcome o2) {
+      net::co_spawn(ioc, delivery::execute(job, services), [&](std::exception_ptr e, actions::Outcome o2) {
         if (e) std::rethrow_exception(e);
         outcome = std::move(o2);
       });
@@ -192,8 +203,16 @@ int simulate(const config::Config& cfg, const SimulateOptions& o, std::ostream& 
         out << " (Jira's answers are made up here: " << kIssue << " stands for each issue the JQL finds)";
       out << "\n";
       for (const auto& r : rec.requests) out << indent(actions::describe(r), "    ") << "\n";
-      if (outcome.decision.verdict != http::Verdict::success)
+      if (o.answer) {
+        // The first attempt's settlement, as the engine would record it.
+        const auto settled = delivery::settle(outcome.decision, cfg.delivery, 1, clock.now_ms(), clock.now_ms(), 0.5);
+        out << "    answered " << *o.answer << ": " << settled.outcome_text();
+        if (settled.result == store::JobOutcome::retry) out << ", next try in " << settled.next;
+        if (!settled.error.empty()) out << " (" << settled.error << ")";
+        out << "\n\n";
+      } else if (outcome.decision.verdict != http::Verdict::success) {
         out << "    would fail: " << outcome.decision.reason << "\n\n";
+      }
     }
   }
   return status;

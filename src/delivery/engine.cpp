@@ -3,11 +3,9 @@
 #include "asc_webhookd/actions/action.hpp"
 #include "asc_webhookd/core/log.hpp"
 #include "asc_webhookd/core/metrics.hpp"
-#include "asc_webhookd/delivery/backoff.hpp"
+#include "asc_webhookd/delivery/attempt.hpp"
 #include "asc_webhookd/enrich/asc_api.hpp"
-#include "asc_webhookd/enrich/history.hpp"
 #include "asc_webhookd/rules/engine.hpp"
-#include "asc_webhookd/rules/template.hpp"
 #include "asc_webhookd/store/async.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -103,6 +101,8 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
 
   net::awaitable<void> leaser();
   net::awaitable<void> run_job(store::LeasedJob job);
+  net::awaitable<actions::Outcome> attempt(const config::Config& cfg, const store::LeasedJob& job, std::string& event_id);
+  void observe(const store::LeasedJob& job, const Settlement& settled, std::chrono::milliseconds duration, std::int64_t now);
   void poke() {
     poked = true;
     wake->cancel();
@@ -183,106 +183,85 @@ net::awaitable<void> Engine::Impl::leaser() {
   maybe_stopped();
 }
 
-net::awaitable<void> Engine::Impl::run_job(store::LeasedJob job) {
-  auto lg = log::get("delivery");
-  const auto cfg = config();
-  const std::int64_t started = clock.now_ms();
-  const auto steady_start = std::chrono::steady_clock::now();
+// Decodes the leased job and runs the attempt's stages (attempt.hpp):
+// prepare (lookup, history, template data), execute.
+// `event_id` is set once the event decodes (for the log line).
+net::awaitable<actions::Outcome> Engine::Impl::attempt(const config::Config& cfg, const store::LeasedJob& job,
+                                                       std::string& event_id) {
   actions::Outcome outcome;
   auto action = rules::action_from_json(nlohmann::json::parse(job.action_json, nullptr, false));
   auto event = ingest::decode_event(job.raw_event);
+  if (event) event_id = event->id;
   if (!action || !event) {
     actions::fail(outcome, !action ? action.error().message : "stored event no longer decodes: " + event.error().message);
-  } else {
-    auto context = rules::template_context(*event, cfg->find_webhook(job.webhook), job.rule);
-    // Enrichment before rendering: the instance from the ASC API, and the
-    // instance's state history from the store.
-    enrich::Enrichment en;
-    if (auto api = asc_for(*cfg); api && event->instance) {
-      try {
-        en = co_await api->enrich(*event, *transport, cfg->delivery.timeout);
-        enrich::add_enrichment(context, en);
-      } catch (const std::exception& e) {  // an answer shaped unlike Apple documents: render without it
-        en = {};
-        en.note = std::string("unexpected App Store Connect answer: ") + e.what();
-      }
-    }
-    // History costs a store round trip: only for actions that can show it
-    // (a template that names it, or the built-in Slack message).
-    const auto* slack = std::get_if<config::SlackAction>(&*action);
-    const bool wants_history = job.action_json.find("history") != std::string::npos || (slack && !slack->text && !slack->blocks);
-    if (event->instance && wants_history) {
-      auto start = [this, w = job.webhook, id = event->instance->id](auto cb) mutable {
-        store.history_async(std::move(w), std::move(id), std::move(cb));
-      };
-      auto entries = co_await store::await_store<std::vector<store::HistoryEntry>>(std::move(start));
-      if (!entries.empty()) context["history"] = enrich::history_data(entries);
-    }
-    if (en.status == enrich::Enrichment::Status::failed) {
-      // Settled like any action's failure: the lookup decided by Apple's answer.
-      outcome.result = en.failure;
-      outcome.decision = en.decision;
-      outcome.target = en.target;
-    } else {
-      actions::Job j{*cfg, *action, *event, context, job.rule, job.id, rules::instance_key(job.webhook, *event)};
-      actions::Services services{*transport, *kv, clock, tokens};
-      // An answer shaped unlike the service documents can make JSON access
-      // throw: record it as this job's failure instead of leaving it leased.
-      try {
-        outcome = co_await actions::run(j, services);
-      } catch (const std::exception& e) {
-        outcome = {};
-        actions::fail(outcome, std::string("internal error while running the action: ") + e.what());
-      }
-      if (!en.note.empty()) outcome.detail = "not enriched: " + en.note + (outcome.detail.empty() ? "" : "; " + outcome.detail);
+    co_return outcome;
+  }
+  std::optional<enrich::Enrichment> en;
+  if (auto api = asc_for(cfg); api && event->instance) {
+    try {
+      en = co_await api->enrich(*event, *transport, cfg.delivery.timeout);
+    } catch (const std::exception& e) {  // an answer shaped unlike Apple documents: render without it
+      en.emplace();
+      en->note = std::string("unexpected App Store Connect answer: ") + e.what();
     }
   }
+  std::vector<store::HistoryEntry> history;
+  if (event->instance && shows_history(*action)) {  // a store round trip: only when shown
+    auto start = [this, w = job.webhook, id = event->instance->id](auto cb) mutable {
+      store.history_async(std::move(w), std::move(id), std::move(cb));
+    };
+    history = co_await store::await_store<std::vector<store::HistoryEntry>>(std::move(start));
+  }
+  auto prepared = prepare(*event, cfg.find_webhook(job.webhook), job.rule, en ? &*en : nullptr, history);
+  if (prepared.lookup_failed) co_return std::move(*prepared.lookup_failed);
+  actions::Job j{cfg, *action, *event, prepared.context, job.rule, job.id, rules::instance_key(job.webhook, *event)};
+  actions::Services services{*transport, *kv, clock, tokens};
+  outcome = co_await execute(j, services);
+  if (!prepared.note.empty())
+    outcome.detail = "not enriched: " + prepared.note + (outcome.detail.empty() ? "" : "; " + outcome.detail);
+  co_return outcome;
+}
+
+net::awaitable<void> Engine::Impl::run_job(store::LeasedJob job) {
+  const auto cfg = config();
+  const std::int64_t started = clock.now_ms();
+  const auto steady_start = std::chrono::steady_clock::now();
+  std::string event_id = "?";
+  const actions::Outcome outcome = co_await attempt(*cfg, job, event_id);
   const auto duration = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - steady_start);
   const int attempt_no = job.attempts + 1;
   const std::int64_t now = clock.now_ms();
-  const http::Decision& c = outcome.decision;
-  store::JobOutcome result = store::JobOutcome::done;
-  std::int64_t next_at = now;
-  std::string error = c.verdict == http::Verdict::success ? "" : c.reason;
-  std::string next = "-";
-  if (c.verdict == http::Verdict::retry) {
-    std::uniform_real_distribution<double> unit(0.0, 1.0);
-    auto plan = plan_retry(cfg->delivery, attempt_no, now, job.created_at_ms, unit(rng), c.wait);
-    if (plan.dead) {
-      result = store::JobOutcome::dead;
-      error += "; " + plan.why_dead;
-    } else {
-      result = store::JobOutcome::retry;
-      next_at = plan.next_at_ms;
-      next = format_duration(Duration(plan.next_at_ms - now));
-    }
-  } else if (c.verdict == http::Verdict::final) {
-    result = store::JobOutcome::dead;
-  }
-  const char* outcome_text = result == store::JobOutcome::done ? "done" : result == store::JobOutcome::dead ? "dead" : "retry";
-  store::Attempt a{started, duration.count(), outcome.result.status ? std::optional<int>(static_cast<int>(*outcome.result.status)) : std::nullopt,
-                   error, outcome_text, outcome.detail};
-  auto& reg = metrics::Registry::global();
-  reg.inc("asc_webhookd_attempts_total", {{"kind", job.kind}, {"outcome", outcome_text}});
-  reg.observe("asc_webhookd_attempt_duration_seconds", {{"kind", job.kind}}, static_cast<double>(duration.count()) / 1000.0);
-  if (result == store::JobOutcome::done)
-    reg.observe("asc_webhookd_event_to_action_seconds", {{"kind", job.kind}},
-                static_cast<double>(std::max<std::int64_t>(0, now - job.created_at_ms)) / 1000.0);
-  auto level = result == store::JobOutcome::done ? spdlog::level::info
-               : result == store::JobOutcome::dead ? spdlog::level::err
-                                                   : spdlog::level::warn;
-  lg->log(level, "attempt job={} event={} rule={} action={} target=\"{}\" status={} attempt={} outcome={} next_try={} ms={}{}{}",
-          job.id, event ? event->id : "?", job.rule, job.kind, outcome.target,
-          outcome.result.status ? std::to_string(*outcome.result.status) : "-", attempt_no, outcome_text, next,
-          duration.count(), error.empty() ? "" : " error=\"" + error + "\"",
+  std::uniform_real_distribution<double> unit(0.0, 1.0);
+  const Settlement settled = settle(outcome.decision, cfg->delivery, attempt_no, now, job.created_at_ms, unit(rng));
+  const char* outcome_text = settled.outcome_text();
+  observe(job, settled, duration, now);
+  auto level = settled.result == store::JobOutcome::done ? spdlog::level::info
+               : settled.result == store::JobOutcome::dead ? spdlog::level::err
+                                                           : spdlog::level::warn;
+  log::get("delivery")->log(level, "attempt job={} event={} rule={} action={} target=\"{}\" status={} attempt={} outcome={} next_try={} ms={}{}{}",
+          job.id, event_id, job.rule, job.kind, outcome.target,
+          outcome.result.status ? std::to_string(*outcome.result.status) : "-", attempt_no, outcome_text, settled.next,
+          duration.count(), settled.error.empty() ? "" : " error=\"" + settled.error + "\"",
           outcome.detail.empty() ? "" : " detail=\"" + outcome.detail + "\"");
+  store::Attempt a{started, duration.count(), outcome.result.status ? std::optional<int>(static_cast<int>(*outcome.result.status)) : std::nullopt,
+                   settled.error, outcome_text, outcome.detail};
   // The slot stays taken until the record is durable: a crash repeats at
   // most the attempts holding a slot (with concurrency 1, one), never one
   // whose successor had already started.
-  auto record = [this, id = job.id, a = std::move(a), result, next_at](auto cb) mutable {
+  auto record = [this, id = job.id, a = std::move(a), result = settled.result, next_at = settled.next_at_ms](auto cb) mutable {
     store.record_async(id, std::move(a), result, next_at, std::move(cb));
   };
   co_await store::await_store<bool>(std::move(record));
+}
+
+void Engine::Impl::observe(const store::LeasedJob& job, const Settlement& settled, std::chrono::milliseconds duration,
+                           std::int64_t now) {
+  auto& reg = metrics::Registry::global();
+  reg.inc("asc_webhookd_attempts_total", {{"kind", job.kind}, {"outcome", settled.outcome_text()}});
+  reg.observe("asc_webhookd_attempt_duration_seconds", {{"kind", job.kind}}, static_cast<double>(duration.count()) / 1000.0);
+  if (settled.result == store::JobOutcome::done)
+    reg.observe("asc_webhookd_event_to_action_seconds", {{"kind", job.kind}},
+                static_cast<double>(std::max<std::int64_t>(0, now - job.created_at_ms)) / 1000.0);
 }
 
 Engine::Engine(net::io_context& ioc, ConfigSource config, store::Store& store, const Clock& clock)

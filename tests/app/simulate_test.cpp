@@ -74,6 +74,29 @@ TEST(Simulate, UseCase1SubmitForReviewWithEnrichmentData) {
   expect_no_secret(r);
 }
 
+// --answer: the same attempt stages as the daemon, with every request
+// answered by the scripted status, and the decision the engine would record.
+TEST(Simulate, AScriptedAnswerShowsTheRetryDecision) {
+  ExampleEnv e;
+  const std::string event = kSeed + "01-buildUploadStateUpdated-COMPLETE.json";
+  auto retried = run_binary({"simulate", "--config", example("1-submit-for-review.yaml"), "--answer", "503", event}, e.env);
+  ASSERT_EQ(retried.exit_code, 0) << retried.err;
+  expect_has(retried.out, "    answered 503: retry, next try in 5s (HTTP 503)\n");  // initial_backoff, no jitter shown
+  auto limited = run_binary({"simulate", "--config", example("1-submit-for-review.yaml"), "--answer", "429", event}, e.env);
+  expect_has(limited.out, "    answered 429: retry, next try in");
+  auto dead = run_binary({"simulate", "--config", example("1-submit-for-review.yaml"), "--answer", "422", event}, e.env);
+  expect_has(dead.out, "    answered 422: dead (HTTP 422)\n");
+  auto done = run_binary({"simulate", "--config", example("1-submit-for-review.yaml"), "--answer", "204", event}, e.env);
+  expect_has(done.out, "    answered 204: done\n");
+  // Slack's Web API reads its body: a 200 that is not JSON is retried.
+  auto slack = run_binary({"simulate", "--config", example("4-failure-alerts.yaml"), "--answer", "200",
+                           kSeed + "02-buildUploadStateUpdated-FAILED.json"}, e.env);
+  expect_has(slack.out, "    answered 200: retry, next try in 5s (slack: the answer is not JSON)\n");
+  auto bad = run_binary({"simulate", "--config", example("1-submit-for-review.yaml"), "--answer", "2000", event}, e.env);
+  EXPECT_EQ(bad.exit_code, 2);
+  expect_has(bad.err, "--answer takes an HTTP status from 100 to 599");
+}
+
 TEST(Simulate, UseCase2MergeBackMintsAnAppTokenThenDispatches) {
   ExampleEnv e;
   auto r = run_binary({"simulate", "--config", example("2-merge-back.yaml"),

@@ -1,8 +1,9 @@
 #pragma once
 // `asc-webhookd simulate` (DESIGN.md §3): for each event file, the rules
 // that match and the exact requests each action would send, run through the
-// same action code as the daemon, against a recorder that makes up plausible
-// answers. No network, no store.
+// same attempt stages as the daemon (delivery/attempt.hpp), against a
+// recorder that makes up plausible answers, or answers every request with
+// a scripted status to show the retry decision. No network, no store.
 #include "asc_webhookd/config/config.hpp"
 
 #include <iosfwd>
@@ -15,6 +16,9 @@ namespace asc_webhookd::app {
 struct SimulateOptions {
   std::string webhook;                 // default: the first webhook
   std::optional<std::string> instance;  // an ASC API answer used as enrichment data
+  // Every request answered with this status (and an empty body) instead of
+  // a made-up success; the output then shows the retry decision reached.
+  std::optional<unsigned> answer;
   std::vector<std::string> event_files;
 };
 
