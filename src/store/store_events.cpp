@@ -1,0 +1,84 @@
+// Events: ingest (an event and its planned jobs in one durable commit,
+// exact dedupe) and pruning after the retention window.
+#include "writer.hpp"
+
+namespace asc_webhookd::store {
+
+void SqliteStore::ingest_async(NewEvent ev, IngestCallback done) {
+  auto result = std::make_shared<IngestResult>();
+  auto input = std::make_shared<NewEvent>(std::move(ev));
+  impl_->submit(
+      {[input, result](sql::Db& db, std::string&) {
+         const auto& e = input->event;
+         auto ins = db.stmt(
+             "INSERT INTO events (webhook, event_id, type, old_state, new_state, instance_type, instance_id, "
+             "event_time, received_at, raw) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) "
+             "ON CONFLICT (webhook, event_id) DO NOTHING RETURNING seq");
+         ins.bind(1, input->webhook).bind(2, e.id).bind(3, e.type_name).bind(4, e.old_state).bind(5, e.new_state);
+         ins.bind(6, e.instance ? std::optional<std::string>(e.instance->type) : std::nullopt);
+         ins.bind(7, e.instance ? std::optional<std::string>(e.instance->id) : std::nullopt);
+         ins.bind(8, e.timestamp ? std::optional<std::int64_t>(e.timestamp->unix_nanos) : std::nullopt);
+         ins.bind(9, input->received_at_ms).bind(10, e.raw);
+         int rc = ins.step();
+         if (rc == SQLITE_DONE) {  // the conflict: seen before, plan nothing
+           result->status = IngestStatus::duplicate;
+           return true;
+         }
+         if (rc != SQLITE_ROW) throw std::runtime_error(db.error());
+         const std::int64_t seq = ins.i64(0);
+         result->event_seq = seq;
+         if (ins.step() != SQLITE_DONE) throw std::runtime_error(db.error());
+         for (const auto& j : input->jobs) {
+           auto s = db.stmt(
+               "INSERT INTO jobs (event_seq, rule, action_index, kind, action, order_key, state, next_at, created_at,"
+               " ready) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending', ?7, ?7, NOT EXISTS (SELECT 1 FROM jobs"
+               " WHERE order_key = ?6 AND state IN ('pending', 'running')))");
+           s.bind(1, seq).bind(2, j.rule).bind(3, j.action_index).bind(4, j.kind).bind(5, j.action_json);
+           s.bind(6, j.order_key).bind(7, input->received_at_ms);
+           if (s.step() != SQLITE_DONE) throw std::runtime_error(db.error());
+         }
+         if (e.instance && e.new_state) {
+           auto h = db.stmt(
+               "INSERT INTO history (webhook, instance_id, state, event_time, received_at, event_seq) "
+               "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+           h.bind(1, input->webhook).bind(2, e.instance->id).bind(3, *e.new_state);
+           h.bind(4, e.timestamp ? std::optional<std::int64_t>(e.timestamp->unix_nanos) : std::nullopt);
+           h.bind(5, input->received_at_ms).bind(6, seq);
+           if (h.step() != SQLITE_DONE) throw std::runtime_error(db.error());
+         }
+         result->status = IngestStatus::accepted;
+         result->jobs = input->jobs.size();
+         return true;
+       },
+       [result, done = std::move(done)](bool ok, const std::string& error) {
+         if (!ok) {
+           result->status = IngestStatus::failed;
+           result->error = error;
+         }
+         done(*result);
+       }});
+}
+
+std::size_t SqliteStore::prune(std::int64_t before_ms) {
+  return impl_->run_sync([before_ms](sql::Db& db) {
+    // Events are numbered in arrival order: walk from the oldest to the
+    // first one received after the cutoff (no index on received_at to keep
+    // up at ingest), and delete the done ones before it.
+    std::int64_t bound = INT64_MAX;
+    auto first = db.stmt("SELECT seq FROM events WHERE received_at >= ?1 ORDER BY seq LIMIT 1");
+    first.bind(1, before_ms);
+    if (first.step() == SQLITE_ROW) bound = first.i64(0);
+    auto s = db.stmt(
+        "DELETE FROM events WHERE seq < ?2 AND received_at < ?1 AND NOT EXISTS"
+        " (SELECT 1 FROM jobs WHERE jobs.event_seq = events.seq AND jobs.state != 'done')");
+    s.bind(1, before_ms).bind(2, bound);
+    s.step();
+    auto n = static_cast<std::size_t>(db.changes());
+    auto kv = db.stmt("DELETE FROM kv WHERE key LIKE 'progress:%' AND updated_at < ?1");
+    kv.bind(1, before_ms);
+    kv.step();
+    return n;
+  });
+}
+
+}  // namespace asc_webhookd::store

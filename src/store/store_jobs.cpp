@@ -1,0 +1,189 @@
+// The job queue: lease due jobs (one per order key, in id order), give them
+// back, record attempts, resume after a crash, requeue dead ones.
+#include "writer.hpp"
+
+namespace asc_webhookd::store {
+
+namespace {
+
+// Per order key, only the job that no pending or running job of the same
+// key precedes (by id) is `ready`; only ready jobs are indexed for leasing.
+// After a job of key K changes state, K's head is found with two index
+// seeks and the flag set on it and cleared on the changed job if needed.
+void refresh_head(sql::Db& db, std::int64_t changed_id, const std::string& order_key) {
+  std::int64_t head = INT64_MAX;
+  {
+    auto m = db.stmt(
+        "SELECT min(coalesce((SELECT min(id) FROM jobs WHERE order_key = ?1 AND state = 'pending'), ?2),"
+        "           coalesce((SELECT min(id) FROM jobs WHERE order_key = ?1 AND state = 'running'), ?2))");
+    m.bind(1, order_key).bind(2, INT64_MAX);
+    if (m.step() == SQLITE_ROW) head = m.i64(0);
+  }
+  // By rowid, one row each (with `id IN (..)` the planner may walk the
+  // state index instead).
+  if (changed_id != head) {
+    auto clear = db.stmt("UPDATE jobs SET ready = 0 WHERE id = ?1 AND state = 'pending' AND ready = 1");
+    clear.bind(1, changed_id);
+    if (clear.step() != SQLITE_DONE) throw std::runtime_error(db.error());
+  }
+  auto set = db.stmt("UPDATE jobs SET ready = 1 WHERE id = ?1 AND state = 'pending' AND ready = 0");
+  set.bind(1, head);
+  if (set.step() != SQLITE_DONE) throw std::runtime_error(db.error());
+}
+
+// Steps `update`, an UPDATE of job `job_id` ending in `RETURNING order_key`,
+// then refreshes that key's head (nothing when no row matched).
+void update_job(sql::Db& db, sql::Stmt& update, std::int64_t job_id) {
+  const int rc = update.step();
+  if (rc == SQLITE_DONE) return;
+  if (rc != SQLITE_ROW) throw std::runtime_error(db.error());
+  const std::string key = update.text(0);
+  update.step();
+  refresh_head(db, job_id, key);
+}
+
+// Steps `update`, an UPDATE of several jobs ending in `RETURNING order_key`,
+// then recomputes every key it touched as a whole (several of a key's jobs
+// may have changed at once: requeued by an operator, resumed after a
+// crash). Returns how many jobs it changed.
+std::size_t update_jobs(sql::Db& db, sql::Stmt& update) {
+  std::vector<std::string> keys;
+  while (update.step() == SQLITE_ROW) keys.push_back(update.text(0));
+  const std::size_t changed = keys.size();
+  std::sort(keys.begin(), keys.end());
+  keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+  for (const auto& key : keys) {
+    auto u = db.stmt(
+        "UPDATE jobs SET ready = NOT EXISTS (SELECT 1 FROM jobs k WHERE k.order_key = jobs.order_key"
+        " AND k.state IN ('pending', 'running') AND k.id < jobs.id) WHERE order_key = ?1 AND state = 'pending'");
+    u.bind(1, key);
+    if (u.step() != SQLITE_DONE) throw std::runtime_error(db.error());
+  }
+  return changed;
+}
+
+}  // namespace
+
+void SqliteStore::lease_async(std::int64_t now_ms, std::int64_t lease_ms, std::size_t max_jobs,
+                              std::function<void(LeaseBatch)> done) {
+  auto result = std::make_shared<LeaseBatch>();
+  impl_->submit(
+      {[result, now_ms, lease_ms, max_jobs](sql::Db& db, std::string&) {
+         // Due: running with an expired lease (its worker died), or pending,
+         // ready (no earlier job of its order key is pending or running: the
+         // per-instance order) and its time has come. Two index walks rather
+         // than one OR; only ready jobs are in the second index, so a backlog
+         // waiting behind a job in backoff is never walked. A key has at most
+         // one ready job, so one batch never holds two jobs of one key.
+         std::vector<std::int64_t> ids;
+         {
+           auto expired = db.stmt("SELECT id FROM jobs WHERE state = 'running' AND lease_until <= ?1 LIMIT ?2");
+           expired.bind(1, now_ms).bind(2, static_cast<std::int64_t>(max_jobs));
+           while (expired.step() == SQLITE_ROW) ids.push_back(expired.i64(0));
+         }
+         if (ids.size() < max_jobs) {
+           auto due = db.stmt(
+               "SELECT id FROM jobs WHERE state = 'pending' AND ready = 1 AND next_at <= ?1"
+               " ORDER BY next_at, id LIMIT ?2");
+           due.bind(1, now_ms).bind(2, static_cast<std::int64_t>(max_jobs - ids.size()));
+           while (due.step() == SQLITE_ROW) ids.push_back(due.i64(0));
+         }
+         for (auto id : ids) {
+           auto s = db.stmt(
+               "UPDATE jobs SET state = 'running', lease_until = ?2 + ?3 WHERE id = ?1"
+               " RETURNING id, event_seq, rule, action_index, kind, action, attempts, created_at");
+           s.bind(1, id).bind(2, now_ms).bind(3, lease_ms);
+           if (s.step() != SQLITE_ROW) throw std::runtime_error(db.error());
+           LeasedJob j;
+           j.id = s.i64(0);
+           j.event_seq = s.i64(1);
+           j.rule = s.text(2);
+           j.action_index = static_cast<int>(s.i64(3));
+           j.kind = s.text(4);
+           j.action_json = s.text(5);
+           j.attempts = static_cast<int>(s.i64(6));
+           j.created_at_ms = s.i64(7);
+           s.step();
+           auto e = db.stmt("SELECT webhook, raw FROM events WHERE seq = ?1");
+           e.bind(1, j.event_seq);
+           if (e.step() == SQLITE_ROW) {
+             j.webhook = e.text(0);
+             j.raw_event = e.text(1);
+           }
+           result->jobs.push_back(std::move(j));
+         }
+         if (!result->jobs.empty()) return true;
+         // The next time something becomes due. A job waiting behind an
+         // earlier one of its order key does not count: it is freed when
+         // that one is recorded, by the worker that records it.
+         auto n = db.stmt(
+             "SELECT min(t) FROM (SELECT min(next_at) AS t FROM jobs WHERE state = 'pending' AND ready = 1"
+             " UNION ALL SELECT min(lease_until) FROM jobs WHERE state = 'running')");
+         if (n.step() == SQLITE_ROW && !n.is_null(0)) result->next_due_ms = n.i64(0);
+         return true;
+       },
+       [result, done = std::move(done)](bool ok, const std::string&) {
+         if (!ok) *result = LeaseBatch{};
+         done(std::move(*result));
+       }});
+}
+
+void SqliteStore::release_async(std::vector<std::int64_t> ids, std::function<void(bool ok)> done) {
+  impl_->submit({[ids = std::move(ids)](sql::Db& db, std::string&) {
+                   for (auto id : ids) {
+                     auto s = db.stmt(
+                         "UPDATE jobs SET state = 'pending', lease_until = NULL WHERE id = ?1 AND state = 'running'"
+                         " RETURNING order_key");
+                     s.bind(1, id);
+                     update_job(db, s, id);
+                   }
+                   return true;
+                 },
+                 [done = std::move(done)](bool ok, const std::string&) { done(ok); }});
+}
+
+void SqliteStore::record_async(std::int64_t job_id, Attempt attempt, JobOutcome outcome, std::int64_t next_at_ms,
+                               std::function<void(bool ok)> done) {
+  auto a = std::make_shared<Attempt>(std::move(attempt));
+  impl_->submit({[job_id, a, outcome, next_at_ms](sql::Db& db, std::string&) {
+                   auto ins = db.stmt(
+                       "INSERT INTO attempts (job_id, started_at, duration_ms, http_status, error, outcome, detail)"
+                       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+                   ins.bind(1, job_id).bind(2, a->started_at_ms).bind(3, a->duration_ms);
+                   if (a->http_status) ins.bind(4, std::int64_t{*a->http_status});
+                   else ins.bind_null(4);
+                   ins.bind(5, a->error).bind(6, a->outcome);
+                   if (a->detail.empty()) ins.bind_null(7);
+                   else ins.bind(7, a->detail);
+                   if (ins.step() != SQLITE_DONE) throw std::runtime_error(db.error());
+                   const char* state = outcome == JobOutcome::done ? "done" : outcome == JobOutcome::dead ? "dead" : "pending";
+                   auto up = db.stmt(
+                       "UPDATE jobs SET state = ?2, attempts = attempts + 1, next_at = ?3, lease_until = NULL,"
+                       " last_error = ?4 WHERE id = ?1 RETURNING order_key");
+                   up.bind(1, job_id).bind(2, state).bind(3, next_at_ms).bind(4, a->error);
+                   update_job(db, up, job_id);  // done or dead: the next of its key is ready
+                   return true;
+                 },
+                 [done = std::move(done)](bool ok, const std::string&) { done(ok); }});
+}
+
+std::size_t SqliteStore::recover_running() {
+  return impl_->run_sync([](sql::Db& db) {
+    auto s = db.stmt("UPDATE jobs SET state = 'pending', lease_until = NULL WHERE state = 'running' RETURNING order_key");
+    return update_jobs(db, s);
+  });
+}
+
+std::size_t SqliteStore::retry(const std::string& id, std::int64_t now_ms) {
+  return impl_->run_sync([&](sql::Db& db) {
+    // A job id, an event seq, or an event's data.id: all its dead jobs.
+    auto s = db.stmt(
+        "UPDATE jobs SET state = 'pending', attempts = 0, next_at = ?2, created_at = ?2, lease_until = NULL"
+        " WHERE state = 'dead' AND (CAST(id AS TEXT) = ?1 OR event_seq IN"
+        " (SELECT seq FROM events WHERE CAST(seq AS TEXT) = ?1 OR event_id = ?1)) RETURNING order_key");
+    s.bind(1, id).bind(2, now_ms);
+    return update_jobs(db, s);  // a requeued job goes before later jobs of its key that have not started
+  });
+}
+
+}  // namespace asc_webhookd::store

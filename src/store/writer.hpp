@@ -1,0 +1,313 @@
+#pragma once
+// The SQLite store's writer: one store thread that runs queued tasks in
+// batches, one transaction per batch (group commit); the syncer that makes
+// each commit durable (fsync) before its callers hear of it; the
+// checkpointer that copies the WAL into the database file off the store
+// thread. Private to src/store; the rooms (store_*.cpp) submit tasks to it.
+#include "asc_webhookd/store/sqlite_store.hpp"
+
+#include "schema.hpp"
+#include "sqlite.hpp"
+#include "file_watch.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstring>
+#include <deque>
+#include <future>
+#include <mutex>
+#include <thread>
+
+namespace asc_webhookd::store {
+
+
+inline std::int64_t wall_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// One unit of work for the store thread. `work` runs inside the batch's
+// transaction (in its own savepoint); `done` runs after the commit with
+// whether the task's changes are durable.
+struct Task {
+  std::function<bool(sql::Db&, std::string& error)> work;
+  std::function<void(bool ok, const std::string& error)> done;
+};
+
+inline constexpr std::size_t kMaxBatch = 1024;
+
+
+
+// A background thread that waits on a condition variable; stop() wakes it
+// and joins. The derived loop() checks `stopping` under `mutex`.
+struct Worker {
+  std::mutex mutex;
+  std::condition_variable cv;
+  bool stopping = false;
+  std::thread thread;
+
+  void stop() {
+    {
+      std::lock_guard lock(mutex);
+      stopping = true;
+    }
+    cv.notify_one();
+    if (thread.joinable()) thread.join();
+  }
+};
+
+// Checkpoints the WAL into the database file on its own connection and
+// thread, so the store thread never stalls behind one (SQLite's automatic
+// checkpoint runs inside the COMMIT that crosses the threshold: a latency
+// spike for every request in that batch). PASSIVE: it never blocks writers.
+struct Checkpointer : Worker {
+  sql::Db db;
+  bool wanted = false;
+
+  // 40 MB of WAL between checkpoints: pages written again and again (index
+  // and table tails) are copied once per checkpoint, not once per 1000
+  // frames as with SQLite's default; the WAL is cut back to 64 MiB after.
+  static constexpr int kPages = 10000;
+
+  void loop() {
+    std::unique_lock lock(mutex);
+    while (!stopping) {
+      cv.wait_for(lock, std::chrono::seconds(1), [&] { return stopping || wanted; });
+      if (stopping) break;
+      wanted = false;
+      lock.unlock();
+      sqlite3_wal_checkpoint_v2(db.handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+      lock.lock();
+    }
+  }
+  void request() {
+    {
+      std::lock_guard lock(mutex);
+      wanted = true;
+    }
+    cv.notify_one();
+  }
+};
+
+inline int on_wal_commit(void* arg, sqlite3*, const char*, int pages) {
+  if (pages >= Checkpointer::kPages) static_cast<Checkpointer*>(arg)->request();
+  return SQLITE_OK;
+}
+
+// Makes commits durable off the store thread. The store connection commits
+// with synchronous=NORMAL: a COMMIT writes its WAL frames and returns. This
+// thread then fsyncs the WAL (its own handle on the same file, opened through
+// the same VFS) and only after that runs the completions of every batch
+// committed before that fsync began. So the store thread builds the next
+// transaction while the disk flushes the last ones, one fsync covers every
+// batch committed meanwhile, and no caller hears "committed" before its
+// frames are on disk: the durability of synchronous=FULL. (fsync flushes
+// the file, whichever descriptor names it; SQLite's NORMAL mode keeps the
+// database consistent across a power loss, with checkpoints synced.)
+struct Syncer : Worker {
+  struct Completion {
+    std::function<void(bool ok, const std::string& error)> done;
+    std::string error;
+  };
+  std::string name;  // the WAL's path, NUL-padded as SQLite's VFS expects
+  sqlite3_file* wal = nullptr;
+  std::vector<Completion> waiting;
+  // After a failed fsync, transactions committed meanwhile are in the WAL
+  // but maybe not on disk, and later frames would follow that hole (WAL
+  // recovery stops at the first bad frame). So writes are refused until the
+  // store has copied the whole WAL into the database file and synced it
+  // (see Impl::recover): the hole is gone before anything new is promised.
+  std::atomic<bool> failed{false};
+  std::string failure;  // guarded by mutex
+  std::string failure_text() {
+    std::lock_guard lock(mutex);
+    return failure;
+  }
+
+  std::string open(sqlite3* db) {
+    sqlite3_vfs* vfs = nullptr;
+    if (sqlite3_file_control(db, "main", SQLITE_FCNTL_VFS_POINTER, &vfs) != SQLITE_OK || !vfs) return "no VFS";
+    name = std::string(sqlite3_db_filename(db, "main")) + "-wal";
+    name.append(4, '\0');
+    wal = static_cast<sqlite3_file*>(sqlite3_malloc(vfs->szOsFile));
+    if (!wal) return "out of memory";
+    std::memset(wal, 0, static_cast<std::size_t>(vfs->szOsFile));
+    int out = 0;
+    int rc = vfs->xOpen(vfs, name.c_str(), wal, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_WAL, &out);
+    if (rc != SQLITE_OK) {
+      if (wal->pMethods) wal->pMethods->xClose(wal);
+      sqlite3_free(wal);
+      wal = nullptr;
+      return std::string("cannot open the WAL for syncing: ") + sqlite3_errstr(rc);
+    }
+    thread = std::thread([this] { loop(); });
+    return "";
+  }
+  void push(std::vector<Completion> batch) {
+    {
+      std::lock_guard lock(mutex);
+      for (auto& c : batch) waiting.push_back(std::move(c));
+    }
+    cv.notify_one();
+  }
+  void loop() {
+    std::unique_lock lock(mutex);
+    for (;;) {
+      cv.wait(lock, [&] { return stopping || !waiting.empty(); });
+      if (waiting.empty()) return;  // stopping, and everything committed is synced
+      std::vector<Completion> batch;
+      batch.swap(waiting);
+      lock.unlock();
+      const int rc = wal->pMethods->xSync(wal, SQLITE_SYNC_NORMAL);
+      const std::string error = rc == SQLITE_OK ? "" : std::string("store sync failed: ") + sqlite3_errstr(rc);
+      lock.lock();
+      if (rc != SQLITE_OK && !failed) {
+        failure = error + " (writes are refused until the store's journal is synced again)";
+        failed = true;
+      }
+      lock.unlock();
+      for (auto& c : batch) c.done(rc == SQLITE_OK, rc == SQLITE_OK ? c.error : error);
+      lock.lock();
+    }
+  }
+  ~Syncer() {
+    stop();
+    if (wal) {
+      wal->pMethods->xClose(wal);
+      sqlite3_free(wal);
+    }
+  }
+};
+
+// The store thread: runs queued tasks in batches (see loop).
+struct SqliteStore::Impl : Worker {
+  sql::Db db;
+  Checkpointer checkpointer;
+  std::deque<Task> queue;
+  std::atomic<std::uint64_t> commits{0};
+  std::atomic<std::uint64_t> tasks{0};
+  Syncer syncer;  // after db: closed before it
+  std::string path;
+  std::mutex watch_mutex;  // guards on_change against the watch thread
+  std::function<void()> on_change;
+  std::unique_ptr<FileWatch> watch;
+
+  void submit(Task t) {
+    {
+      std::lock_guard lock(mutex);
+      queue.push_back(std::move(t));
+    }
+    cv.notify_one();
+  }
+
+  // Runs `f(db)` on the store thread in its own transaction and returns its
+  // value; for the blocking, low-rate calls.
+  template <class F>
+  auto run_sync(F f) -> decltype(f(db)) {
+    using T = decltype(f(db));
+    auto p = std::make_shared<std::promise<T>>();
+    auto fut = p->get_future();
+    auto value = std::make_shared<std::optional<T>>();
+    submit({[f = std::move(f), value](sql::Db& d, std::string&) mutable {
+              *value = f(d);
+              return true;
+            },
+            [p, value](bool ok, const std::string&) {
+              p->set_value(ok && *value ? std::move(**value) : T{});
+            }});
+    return fut.get();
+  }
+
+  void loop() {
+    for (;;) {
+      std::vector<Task> batch;
+      {
+        std::unique_lock lock(mutex);
+        cv.wait(lock, [&] { return stopping || !queue.empty(); });
+        if (queue.empty()) return;  // stopping, and everything queued has run
+        while (!queue.empty() && batch.size() < kMaxBatch) {
+          batch.push_back(std::move(queue.front()));
+          queue.pop_front();
+        }
+      }
+      run_batch(batch);
+    }
+  }
+
+  // One transaction for the whole batch: one fsync however many tasks.
+  // Tasks run without savepoints (they cost two statements each); if one
+  // fails, the batch is rolled back and each task is run again in its own
+  // transaction, so one bad task cannot sink the others.
+  void run_batch(std::vector<Task>& batch) {
+    if (syncer.failed && !recover()) {
+      const std::string why = syncer.failure_text();
+      for (auto& t : batch) t.done(false, why);
+      return;
+    }
+    std::vector<std::string> errors(batch.size());
+    std::string err = exec_cached("BEGIN IMMEDIATE");
+    bool task_failed = false;
+    if (err.empty()) {
+      for (std::size_t i = 0; i < batch.size() && !task_failed; ++i) task_failed = !run_task(batch[i], errors[i]);
+      if (task_failed) {
+        exec_cached("ROLLBACK");
+      } else {
+        err = exec_cached("COMMIT");
+        if (!err.empty()) exec_cached("ROLLBACK");
+      }
+    }
+    if (task_failed && batch.size() > 1) {
+      for (auto& t : batch) {
+        std::vector<Task> one;
+        one.push_back(std::move(t));
+        run_batch(one);
+      }
+      return;
+    }
+    if (!err.empty()) {
+      for (auto& t : batch) t.done(false, "store commit failed: " + err);
+      return;
+    }
+    if (task_failed) {  // a batch of one whose task failed: rolled back, nothing kept
+      batch[0].done(false, errors[0]);
+      return;
+    }
+    ++commits;
+    tasks += batch.size();
+    std::vector<Syncer::Completion> committed;
+    committed.reserve(batch.size());
+    for (std::size_t i = 0; i < batch.size(); ++i) committed.push_back({std::move(batch[i].done), std::move(errors[i])});
+    syncer.push(std::move(committed));
+  }
+
+  bool run_task(Task& t, std::string& error) {
+    try {
+      return t.work(db, error);
+    } catch (const std::exception& e) {
+      error = e.what();
+      return false;
+    }
+  }
+
+  // After a failed fsync: a TRUNCATE checkpoint syncs the WAL, copies all of
+  // it into the database file, syncs that and empties the WAL. Only when it
+  // completes are writes taken again.
+  bool recover() {
+    int log = -1, copied = -1;
+    int rc = sqlite3_wal_checkpoint_v2(db.handle(), nullptr, SQLITE_CHECKPOINT_TRUNCATE, &log, &copied);
+    if (rc != SQLITE_OK || log != copied) return false;
+    syncer.failed = false;
+    return true;
+  }
+
+  // Transaction control through the statement cache (no re-parsing).
+  std::string exec_cached(const char* sql) {
+    auto s = db.stmt(sql);
+    int rc = s.step();
+    return rc == SQLITE_DONE || rc == SQLITE_ROW ? std::string() : db.error();
+  }
+};
+
+}  // namespace asc_webhookd::store
