@@ -174,10 +174,7 @@ int simulate(const config::Config& cfg, const SimulateOptions& o, std::ostream& 
       const auto& pj = jobs[n];
       if (pj.rule != last_rule) out << "rule " << pj.rule << " matches\n";
       last_rule = pj.rule;
-      const config::Rule* rule = nullptr;
-      for (const auto& r : cfg.rules)
-        if (r.name == pj.rule) rule = &r;
-      const config::Action& action = rule->actions.at(static_cast<std::size_t>(pj.action_index));
+      const config::Action& action = *pj.action;
       const auto prepared = delivery::prepare(*event, hook, pj.rule, enrichment ? &*enrichment : nullptr, history);
       const json& context = prepared.context;
       Recorder rec;

@@ -189,7 +189,7 @@ net::awaitable<void> Engine::Impl::leaser() {
 net::awaitable<actions::Outcome> Engine::Impl::attempt(const config::Config& cfg, const store::LeasedJob& job,
                                                        std::string& event_id) {
   actions::Outcome outcome;
-  auto action = rules::action_from_json(nlohmann::json::parse(job.action_json, nullptr, false));
+  auto action = rules::decode_action(job.action_json);
   auto event = ingest::decode_event(job.raw_event);
   if (event) event_id = event->id;
   if (!action || !event) {

@@ -33,7 +33,7 @@ void SqliteStore::ingest_async(NewEvent ev, IngestCallback done) {
                "INSERT INTO jobs (event_seq, rule, action_index, kind, action, order_key, state, next_at, created_at,"
                " ready) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending', ?7, ?7, NOT EXISTS (SELECT 1 FROM jobs"
                " WHERE order_key = ?6 AND state IN ('pending', 'running')))");
-           s.bind(1, seq).bind(2, j.rule).bind(3, j.action_index).bind(4, j.kind).bind(5, j.action_json);
+           s.bind(1, seq).bind(2, j.rule).bind(3, j.action_index).bind(4, j.kind).bind(5, j.stored);
            s.bind(6, j.order_key).bind(7, input->received_at_ms);
            if (s.step() != SQLITE_DONE) throw std::runtime_error(db.error());
          }

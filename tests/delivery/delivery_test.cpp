@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 #include <sqlite3.h>
 
+#include <atomic>
 #include <thread>
 
 namespace asc_webhookd::test {
@@ -165,8 +166,14 @@ TEST(Delivery, ClientErrorIsFinalThenRequeuedByRetry) {
 }
 
 TEST(Delivery, SameInstanceIsDeliveredInOrder) {
-  FakeHttpServer fake;
-  fake.push({503, {}, "first try fails"});
+  // o-1's first try fails (not whichever request comes first: o-3, of
+  // another instance, may be delivered before it).
+  std::atomic<bool> failed_once{false};
+  FakeHttpServer fake([&](const FakeRequest& r) {
+    if (r.body.find("\"o-1\"") != std::string::npos && !failed_once.exchange(true))
+      return FakeResponse{503, {}, "first try fails"};
+    return FakeResponse{200, {}, "ok"};
+  });
   TestServer server(config_for(fake));
   ASSERT_EQ(post(server.port(), upload_event("o-1", "same", "PROCESSING")).status, 200);
   ASSERT_EQ(post(server.port(), upload_event("o-2", "same", "COMPLETE")).status, 200);

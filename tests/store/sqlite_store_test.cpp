@@ -31,7 +31,7 @@ ingest::Event make_event(const std::string& id, const std::string& instance = "i
 NewEvent new_event(const std::string& id, int jobs, std::int64_t at_ms = 1000, const std::string& instance = "inst-1") {
   NewEvent ne{"app", make_event(id, instance), {}, at_ms};
   for (int i = 0; i < jobs; ++i)
-    ne.jobs.push_back({"rule", i, "http", R"({"kind":"http"})", "app|buildUploads|" + instance + "|rule|" + std::to_string(i)});
+    ne.jobs.push_back({"rule", i, nullptr, "http", R"({"kind":"http"})", "app|buildUploads|" + instance + "|rule|" + std::to_string(i)});
   return ne;
 }
 

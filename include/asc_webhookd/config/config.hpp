@@ -194,6 +194,33 @@ struct HttpAction {
 
 using Action = std::variant<GithubAction, SlackAction, JiraAction, HttpAction>;
 
+// GitHub's limits on a dispatch (outbound-apis.md §1), checked at load where
+// the values are written out and at send time where they are rendered.
+struct GithubLimits {
+  static constexpr std::size_t max_workflow_inputs = 25;  // github.com since 2025-12
+  static constexpr std::size_t max_client_payload_keys = 10;
+  static constexpr std::size_t max_client_payload_bytes = 64 * 1024;
+  static constexpr std::size_t max_event_type = 100;
+};
+
+// The form an action is stored in with its job (JSON; found by ADL, so
+// nlohmann::json(action) and j.get<Action>() work). Connections are kept by
+// name: credentials are looked up in the live config when the job runs.
+// from_json throws nlohmann::json::exception on a malformed value.
+void to_json(nlohmann::json& j, const GithubAction& a);
+void to_json(nlohmann::json& j, const SlackAction& a);
+void to_json(nlohmann::json& j, const JiraAction& a);
+void to_json(nlohmann::json& j, const HttpAction& a);
+void to_json(nlohmann::json& j, const Action& a);
+void from_json(const nlohmann::json& j, GithubAction& a);
+void from_json(const nlohmann::json& j, SlackAction& a);
+void from_json(const nlohmann::json& j, JiraAction& a);
+void from_json(const nlohmann::json& j, HttpAction& a);
+void from_json(const nlohmann::json& j, Action& a);
+
+// "github", "slack", "jira" or "http": the `kind` of a stored action.
+std::string kind_of(const Action& action);
+
 struct Rule {
   std::string name;
   When when;

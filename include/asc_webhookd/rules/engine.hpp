@@ -5,7 +5,6 @@
 // never orphans queued work). Pure: no I/O, no clock.
 #include "asc_webhookd/config/config.hpp"
 #include "asc_webhookd/ingest/event.hpp"
-#include "asc_webhookd/store/store.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -20,12 +19,19 @@ bool matches(const config::When& when, std::string_view webhook, const ingest::E
 // of per-instance order, Slack threads and history.
 std::string instance_key(std::string_view webhook, const ingest::Event& event);
 
-std::vector<store::PlannedJob> plan(const config::Config& cfg, std::string_view webhook, const ingest::Event& event);
+// One action a matching rule fires for an event: a job to store.
+struct PlannedAction {
+  std::string rule;
+  int action_index = 0;
+  const config::Action* action = nullptr;  // into the Config planned from: valid while it lives
+  std::string kind;                        // config::kind_of(*action)
+  std::string stored;                      // the action's stored form (JSON text, no secrets)
+  std::string order_key;                   // jobs with the same key are delivered in id order
+};
 
-// The action as stored with a job, and back. Connections are kept by name:
-// credentials are looked up in the live config when the job runs.
-nlohmann::json action_to_json(const config::Action& action);
-Result<config::Action, Error> action_from_json(const nlohmann::json& j);
-std::string kind_of(const config::Action& action);
+std::vector<PlannedAction> plan(const config::Config& cfg, std::string_view webhook, const ingest::Event& event);
+
+// A stored action read back (config::from_json), or why it cannot be.
+Result<config::Action, Error> decode_action(std::string_view stored);
 
 }  // namespace asc_webhookd::rules

@@ -8,6 +8,7 @@
 // Every call may be made from any thread. The *_async calls complete on the
 // store's own thread; callers hop back to their executor (async_store.hpp).
 #include "asc_webhookd/ingest/event.hpp"
+#include "asc_webhookd/rules/engine.hpp"
 
 #include <cstdint>
 #include <functional>
@@ -17,18 +18,10 @@
 
 namespace asc_webhookd::store {
 
-struct PlannedJob {
-  std::string rule;
-  int action_index = 0;
-  std::string kind;         // github | slack | jira | http
-  std::string action_json;  // the action as planned (no secrets: connections by name)
-  std::string order_key;    // jobs with the same key are delivered in id order
-};
-
 struct NewEvent {
   std::string webhook;
   ingest::Event event;
-  std::vector<PlannedJob> jobs;
+  std::vector<rules::PlannedAction> jobs;  // each kept in its stored form
   std::int64_t received_at_ms = 0;
 };
 
