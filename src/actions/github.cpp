@@ -10,9 +10,7 @@ namespace net = boost::asio;
 
 namespace {
 
-constexpr std::size_t kMaxEventType = 100;
-constexpr std::size_t kMaxPayloadKeys = 10;
-constexpr std::size_t kMaxPayloadBytes = 64 * 1024;
+using Limits = config::GithubLimits;
 
 void github_headers(http::ClientRequest& req, const std::string& token) {
   req.headers = {{"Accept", "application/vnd.github+json"},
@@ -132,7 +130,7 @@ net::awaitable<Outcome> run_github(const Job& job, const config::GithubAction& a
     req.url = conn.api_url + "/repos/" + a.repo + "/dispatches";
     auto et = render(*a.event_type, job, out, "event_type");
     if (!et) co_return out;
-    if (et->empty() || et->size() > kMaxEventType) {
+    if (et->empty() || et->size() > Limits::max_event_type) {
       fail(out, "event_type \"" + et->substr(0, 120) + "\" must be 1 to 100 characters (GitHub's limit)");
       co_return out;
     }
@@ -144,7 +142,7 @@ net::awaitable<Outcome> run_github(const Job& job, const config::GithubAction& a
     } else {
       payload = event_summary(job);
     }
-    if (payload.size() > kMaxPayloadKeys || payload.dump().size() >= kMaxPayloadBytes) {
+    if (payload.size() > Limits::max_client_payload_keys || payload.dump().size() >= Limits::max_client_payload_bytes) {
       fail(out, "client_payload must have at most 10 top-level keys and be under 64 KB (GitHub's limits)");
       co_return out;
     }

@@ -11,9 +11,7 @@
 namespace asc_webhookd::config::detail {
 namespace {
 
-constexpr std::size_t kMaxWorkflowInputs = 25;    // github.com since 2025-12 (outbound-apis.md §1)
-constexpr std::size_t kMaxClientPayloadKeys = 10;  // repository_dispatch
-constexpr std::size_t kMaxEventTypeLength = 100;
+using Limits = GithubLimits;
 
 bool is_static(const std::string& t) { return t.find("{{") == std::string::npos; }
 
@@ -84,7 +82,7 @@ std::optional<Action> load_github(YamlReader& r, const YAML::Node& n, const Conf
           auto val = r.template_text(it->second, "inputs value");
           if (key && val) a.inputs[*key] = *val;
         }
-        if (a.inputs.size() > kMaxWorkflowInputs)
+        if (a.inputs.size() > Limits::max_workflow_inputs)
           r.error(*v, with_name(rule, "GitHub accepts at most 25 workflow_dispatch inputs"));
       }
     }
@@ -93,11 +91,11 @@ std::optional<Action> load_github(YamlReader& r, const YAML::Node& n, const Conf
   if (event_type) {
     a.event_type = r.template_text(*event_type, "event_type");
     if (a.event_type && is_static(a.event_type->text) &&
-        (a.event_type->text.empty() || a.event_type->text.size() > kMaxEventTypeLength))
+        (a.event_type->text.empty() || a.event_type->text.size() > Limits::max_event_type))
       r.error(*event_type, with_name(rule, "event_type must be 1 to 100 characters (GitHub's limit)"));
     if (auto v = YamlReader::field(n, "client_payload")) {
       if (!v->IsMap()) r.error(*v, with_name(rule, "client_payload must be a mapping"));
-      else if (v->size() > kMaxClientPayloadKeys)
+      else if (v->size() > Limits::max_client_payload_keys)
         r.error(*v, with_name(rule, "client_payload may have at most 10 top-level keys (GitHub's limit)"));
       else a.client_payload = r.json(*v, "client_payload");
     }
