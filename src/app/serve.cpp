@@ -4,10 +4,8 @@
 #include "asc_webhookd/config/loader.hpp"
 #include "asc_webhookd/core/log.hpp"
 #include "asc_webhookd/core/metrics.hpp"
-#include "asc_webhookd/http/router.hpp"
+#include "asc_webhookd/app/daemon.hpp"
 #include "asc_webhookd/http/server.hpp"
-#include "asc_webhookd/core/clock.hpp"
-#include "asc_webhookd/delivery/engine.hpp"
 #include "asc_webhookd/store/sqlite_store.hpp"
 
 #include <boost/asio/signal_set.hpp>
@@ -28,25 +26,6 @@ namespace {
 namespace net = boost::asio;
 
 constexpr auto kShutdownGrace = std::chrono::seconds(10);
-
-// The current configuration, swapped whole on reload; readers keep the
-// snapshot they took for as long as they need it.
-class ConfigHolder {
-public:
-  explicit ConfigHolder(std::shared_ptr<const config::Config> c) : current_(std::move(c)) {}
-  std::shared_ptr<const config::Config> get() const {
-    std::lock_guard lock(mutex_);
-    return current_;
-  }
-  void set(std::shared_ptr<const config::Config> c) {
-    std::lock_guard lock(mutex_);
-    current_ = std::move(c);
-  }
-
-private:
-  mutable std::mutex mutex_;
-  std::shared_ptr<const config::Config> current_;
-};
 
 void apply_logging(const config::Config& cfg) {
   log::init({cfg.log.level, cfg.log.json ? log::Format::json : log::Format::text, log::stderr_is_journal()});
@@ -74,9 +53,9 @@ void start_watchdog(net::steady_timer& timer, std::chrono::microseconds interval
   });
 }
 
-void reload(ConfigHolder& holder, http::Server& server) {
+void reload(Daemon& daemon) {
   auto lg = log::get("app");
-  auto old = holder.get();
+  auto old = daemon.config();
   auto result = config::load_config_file(old->source_path);
   auto& reg = metrics::Registry::global();
   if (!result.ok()) {
@@ -98,14 +77,14 @@ void reload(ConfigHolder& holder, http::Server& server) {
     lg->warn("server.io_threads changed; that takes effect after a restart");
   if (next.server.tls && old->server.tls) {
     try {
-      server.reload_tls(*next.server.tls);
+      daemon.server().reload_tls(*next.server.tls);
     } catch (const std::exception& e) {
       lg->error("reload failed: {}; still serving the previous configuration", e.what());
       reg.inc("asc_webhookd_config_reloads_total", {{"result", "failure"}});
       return;
     }
   }
-  holder.set(result.config);
+  daemon.set_config(result.config);
   apply_logging(next);
   reg.inc("asc_webhookd_config_reloads_total", {{"result", "success"}});
   lg->info("configuration reloaded webhooks={} rules={}", next.webhooks.size(), next.rules.size());
@@ -151,36 +130,28 @@ int serve(const std::string& config_path) {
   apply_logging(*cfg);
   auto lg = log::get("app");
 
-  auto opened = store::SqliteStore::open({cfg->store.path, ""});
-  if (!opened) {
-    lg->error("cannot start: {}", opened.error().message);
+  auto created = Daemon::create(cfg);
+  if (!created) {
+    lg->error("cannot start: {}", created.error().message);
     return runtime;
   }
-  auto& st = **opened;
+  Daemon& daemon = **created;
+  auto& st = daemon.store();
+  auto& ioc = daemon.io();
   auto& reg = metrics::Registry::global();
-  metrics::describe_standard(reg);
   reg.on_scrape([&st](metrics::Registry& r) {
     for (const char* state : {"pending", "running", "dead"})
       r.set("asc_webhookd_jobs", {{"state", state}}, static_cast<double>(st.count_jobs(state)));
     metrics::update_process_metrics(r);
   });
   if (auto n = st.recover_running(); n > 0) lg->warn("resuming jobs left running by an earlier stop jobs={}", n);
-
-  ConfigHolder holder(cfg);
-  SystemClock clock;
-  net::io_context ioc;
-  auto source = [&holder] { return holder.get(); };
-  delivery::Engine engine(ioc, source, st, clock);
-  http::Router::Dependencies deps{source, &st, &clock, [&engine] { engine.notify(); }};
-  http::Server server(ioc, source, std::make_shared<http::Router>(deps));
   try {
-    server.start();
+    daemon.start();
   } catch (const std::exception& e) {
     lg->error("cannot start: {}", e.what());
     return runtime;
   }
-  engine.start();
-  Pruner pruner(st, source, clock);
+  Pruner pruner(st, [&daemon] { return daemon.config(); }, daemon.clock());
 
   // Signals, the watchdog and the shutdown grace timer share one strand:
   // their state is touched only there, whichever io thread runs it.
@@ -193,7 +164,7 @@ int serve(const std::string& config_path) {
     if (ec) return;
     if (sig == SIGHUP) {
       notify_reloading();
-      reload(holder, server);
+      reload(daemon);
       sd_notify(0, "READY=1");
       signals.async_wait(on_signal);
       return;
@@ -212,9 +183,7 @@ int serve(const std::string& config_path) {
     });
     // Requests in flight finish (their events are stored), then running
     // attempts finish; queued jobs wait in the store for the next start.
-    server.stop([&] {
-      engine.stop([&] { net::post(control, [&] { grace.cancel(); }); });
-    });
+    daemon.stop([&] { net::post(control, [&] { grace.cancel(); }); });
   };
   signals.async_wait(on_signal);
 

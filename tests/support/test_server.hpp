@@ -1,7 +1,8 @@
 #pragma once
-// The daemon's real parts in-process: SqliteStore on a file in a temp dir,
-// delivery Engine, Router and Server on 127.0.0.1 port 0, with the
-// configuration given as YAML text.
+// The daemon in-process: the same app::Daemon that `serve` builds (a
+// SqliteStore on a file in a temp dir, the delivery Engine, Router and Server
+// on 127.0.0.1 port 0), with the configuration given as YAML text.
+#include "asc_webhookd/app/daemon.hpp"
 #include "asc_webhookd/config/loader.hpp"
 #include "asc_webhookd/core/clock.hpp"
 #include "asc_webhookd/store/sqlite_store.hpp"
@@ -13,17 +14,6 @@
 #include <string>
 #include <thread>
 #include <vector>
-
-namespace boost::asio {
-class io_context;
-}
-
-namespace asc_webhookd::http {
-class Server;
-}
-namespace asc_webhookd::delivery {
-class Engine;
-}
 
 namespace asc_webhookd::test {
 
@@ -46,19 +36,13 @@ public:
 
   std::uint16_t port(std::size_t index = 0) const;
   const config::Config& config() const { return *config_; }
-  store::SqliteStore& store() { return *store_; }
+  store::SqliteStore& store();
   std::string store_path() const { return dir_.file("state.db"); }
 
 private:
   TempDir dir_;
-  SystemClock system_clock_;
   std::shared_ptr<const config::Config> config_;
-  // Before the store: the store's threads are joined (its last callbacks
-  // done, with the executors they hold) before the io_context goes.
-  std::unique_ptr<boost::asio::io_context> ioc_;
-  std::unique_ptr<store::SqliteStore> store_;
-  std::unique_ptr<delivery::Engine> engine_;
-  std::unique_ptr<http::Server> server_;
+  std::unique_ptr<app::Daemon> daemon_;  // the composition root serve builds too
   std::vector<std::thread> threads_;
 };
 

@@ -1,0 +1,53 @@
+#include "asc_webhookd/app/daemon.hpp"
+
+#include "asc_webhookd/core/metrics.hpp"
+#include "asc_webhookd/delivery/engine.hpp"
+#include "asc_webhookd/http/router.hpp"
+#include "asc_webhookd/http/server.hpp"
+#include "asc_webhookd/store/sqlite_store.hpp"
+
+#include <boost/asio/io_context.hpp>
+
+namespace asc_webhookd::app {
+
+Result<std::unique_ptr<Daemon>, Error> Daemon::create(std::shared_ptr<const config::Config> cfg, DaemonOptions options) {
+  std::unique_ptr<Daemon> d(new Daemon());
+  if (options.clock) d->clock_ = options.clock;
+  d->config_ = cfg;
+  auto opened = store::SqliteStore::open({cfg->store.path, options.vfs});
+  if (!opened) return opened.error();
+  d->store_ = std::move(*opened);
+  d->ioc_ = std::make_unique<boost::asio::io_context>();
+  auto* self = d.get();
+  auto source = [self] { return self->config(); };
+  d->engine_ = std::make_unique<delivery::Engine>(*d->ioc_, source, *d->store_, *d->clock_);
+  auto* engine = d->engine_.get();
+  http::Router::Dependencies deps{source, d->store_.get(), d->clock_, [engine] { engine->notify(); }};
+  d->server_ = std::make_unique<http::Server>(*d->ioc_, source, std::make_shared<http::Router>(deps));
+  metrics::describe_standard(metrics::Registry::global());
+  return d;
+}
+
+Daemon::~Daemon() = default;
+
+void Daemon::start() {
+  server_->start();
+  engine_->start();
+}
+
+void Daemon::stop(std::function<void()> on_stopped) {
+  auto* engine = engine_.get();
+  server_->stop([engine, on_stopped = std::move(on_stopped)]() mutable { engine->stop(std::move(on_stopped)); });
+}
+
+std::shared_ptr<const config::Config> Daemon::config() const {
+  std::lock_guard lock(config_mutex_);
+  return config_;
+}
+
+void Daemon::set_config(std::shared_ptr<const config::Config> cfg) {
+  std::lock_guard lock(config_mutex_);
+  config_ = std::move(cfg);
+}
+
+}  // namespace asc_webhookd::app
