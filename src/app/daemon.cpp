@@ -5,6 +5,7 @@
 #include "asc_webhookd/http/router.hpp"
 #include "asc_webhookd/http/server.hpp"
 #include "asc_webhookd/store/sqlite_store.hpp"
+#include "ceiling_store.hpp"
 
 #include <boost/asio/io_context.hpp>
 
@@ -22,7 +23,12 @@ Result<std::unique_ptr<Daemon>, Error> Daemon::create(std::shared_ptr<const conf
   auto source = [self] { return self->config(); };
   d->engine_ = std::make_unique<delivery::Engine>(*d->ioc_, source, *d->store_, *d->clock_);
   auto* engine = d->engine_.get();
-  http::Router::Dependencies deps{source, d->store_.get(), d->clock_, [engine] { engine->notify(); }};
+  store::Store* ingest_store = d->store_.get();
+#ifdef ASC_WEBHOOKD_BENCH_CEILING
+  d->ceiling_ = std::make_unique<CeilingStore>(*d->store_);
+  ingest_store = d->ceiling_.get();
+#endif
+  http::Router::Dependencies deps{source, ingest_store, d->clock_, [engine] { engine->notify(); }};
   d->server_ = std::make_unique<http::Server>(*d->ioc_, source, std::make_shared<http::Router>(deps));
   metrics::describe_standard(metrics::Registry::global());
   return d;

@@ -16,6 +16,7 @@ class io_context;
 }
 
 namespace asc_webhookd::store {
+class Store;
 class SqliteStore;
 }
 namespace asc_webhookd::delivery {
@@ -66,6 +67,7 @@ private:
   // their last callbacks done), then the io_context they posted to.
   std::unique_ptr<boost::asio::io_context> ioc_;
   std::unique_ptr<store::SqliteStore> store_;
+  std::unique_ptr<store::Store> ceiling_;  // benchmark builds only (ceiling_store.hpp)
   std::unique_ptr<delivery::Engine> engine_;
   std::unique_ptr<http::Server> server_;
 };

@@ -1,0 +1,52 @@
+#pragma once
+// Benchmark builds only (ASC_WEBHOOKD_BENCH_CEILING, bench/run.sh with
+// BENCH_CEILING=1): a Store that answers every ingest as accepted without
+// storing it, so the benchmark measures the HTTP path alone (verify, parse,
+// match, answer). Everything else goes to the real store. Swapped in at the
+// composition root, never a branch on the request path.
+#include "asc_webhookd/store/store.hpp"
+
+namespace asc_webhookd::app {
+
+class CeilingStore final : public store::Store {
+public:
+  explicit CeilingStore(store::Store& real) : real_(real) {}
+  void ingest_async(store::NewEvent, IngestCallback done) override {
+    done({store::IngestStatus::accepted, 0, 0, {}});  // no jobs: nothing to wake delivery for
+  }
+  void lease_async(std::int64_t now_ms, std::int64_t lease_ms, std::size_t max_jobs,
+                   std::function<void(store::LeaseBatch)> done) override {
+    real_.lease_async(now_ms, lease_ms, max_jobs, std::move(done));
+  }
+  void release_async(std::vector<std::int64_t> ids, std::function<void(bool)> done) override {
+    real_.release_async(std::move(ids), std::move(done));
+  }
+  void record_async(std::int64_t id, store::Attempt a, store::JobOutcome o, std::int64_t next_at,
+                    std::function<void(bool)> done) override {
+    real_.record_async(id, std::move(a), o, next_at, std::move(done));
+  }
+  void history_async(std::string w, std::string i, std::function<void(std::vector<store::HistoryEntry>)> done) override {
+    real_.history_async(std::move(w), std::move(i), std::move(done));
+  }
+  void kv_get_async(std::string k, std::function<void(std::optional<std::string>)> done) override {
+    real_.kv_get_async(std::move(k), std::move(done));
+  }
+  void kv_put_async(std::string k, std::string v, std::function<void(bool)> done) override {
+    real_.kv_put_async(std::move(k), std::move(v), std::move(done));
+  }
+  std::size_t recover_running() override { return real_.recover_running(); }
+  std::size_t prune(std::int64_t before_ms) override { return real_.prune(before_ms); }
+  std::size_t retry(const std::string& id, std::int64_t now_ms) override { return real_.retry(id, now_ms); }
+  std::vector<store::EventView> events(const std::string& s, std::size_t n) override { return real_.events(s, n); }
+  std::optional<store::EventView> event(const std::string& id) override { return real_.event(id); }
+  std::size_t count_jobs(const std::string& s) override { return real_.count_jobs(s); }
+  bool watch_changes(std::function<void()> changed) override { return real_.watch_changes(std::move(changed)); }
+  void check_writable_async(std::function<void(std::string)> done) override {
+    real_.check_writable_async(std::move(done));
+  }
+
+private:
+  store::Store& real_;
+};
+
+}  // namespace asc_webhookd::app
