@@ -78,17 +78,16 @@ struct Issue {
 
 }  // namespace
 
-net::awaitable<Outcome> run_jira(const Job& job, const config::JiraAction& a, Services& s) {
-  Outcome out;
-  const auto* found_conn = connection(job.config.connections.jira, a.connection, "jira", out);
-  if (!found_conn) co_return out;
-  const auto& conn = *found_conn;
+namespace {
+
+// Cloud (REST v3, Basic email:token) or Data Center (REST v2, Bearer PAT).
+Api make_api(const config::JiraConnection& conn, Duration timeout) {
   const auto parsed = boost::urls::parse_absolute_uri(conn.base_url);
   const std::string host = parsed ? std::string(parsed->host()) : "";
   const bool cloud = conn.flavor == config::JiraFlavor::cloud ||
                      (conn.flavor == config::JiraFlavor::automatic && host.size() > 14 &&
                       host.compare(host.size() - 14, 14, ".atlassian.net") == 0);
-  Api api{conn, cloud, conn.base_url + (cloud ? "/rest/api/3" : "/rest/api/2"), "", {}, job.config.delivery.timeout};
+  Api api{conn, cloud, conn.base_url + (cloud ? "/rest/api/3" : "/rest/api/2"), "", {}, timeout};
   if (conn.api_token) {
     api.auth = "Basic " + jwt::base64(conn.email + ":" + conn.api_token->reveal());
     api.secrets = {conn.api_token->reveal(), api.auth.substr(6)};
@@ -96,40 +95,48 @@ net::awaitable<Outcome> run_jira(const Job& job, const config::JiraAction& a, Se
     api.auth = "Bearer " + conn.bearer_token->reveal();
     api.secrets = {conn.bearer_token->reveal()};
   }
-  auto jql = render(a.jql, job, out, "jql");
-  if (!jql) co_return out;
+  return api;
+}
+
+// The action's templates, rendered; nullopt (with `out` set) when one fails.
+struct Rendered {
+  std::string jql;
   std::optional<std::string> transition, comment, project, version;
-  if (a.transition && !(transition = render(*a.transition, job, out, "transition"))) co_return out;
-  if (a.comment && !(comment = render(*a.comment, job, out, "comment"))) co_return out;
+};
+
+std::optional<Rendered> render_all(const Job& job, const config::JiraAction& a, Outcome& out) {
+  Rendered r;
+  auto jql = render(a.jql, job, out, "jql");
+  if (!jql) return std::nullopt;
+  r.jql = *jql;
+  if (a.transition && !(r.transition = render(*a.transition, job, out, "transition"))) return std::nullopt;
+  if (a.comment && !(r.comment = render(*a.comment, job, out, "comment"))) return std::nullopt;
   if (a.release_version) {
-    if (!(project = render(a.release_version->project, job, out, "release_version.project"))) co_return out;
-    if (!(version = render(a.release_version->name, job, out, "release_version.name"))) co_return out;
+    if (!(r.project = render(a.release_version->project, job, out, "release_version.project"))) return std::nullopt;
+    if (!(r.version = render(a.release_version->name, job, out, "release_version.name"))) return std::nullopt;
   }
-  if (jql->empty()) {
+  if (r.jql.empty()) {
     fail(out, "jql rendered empty; Jira refuses an unbounded search");
-    co_return out;
+    return std::nullopt;
   }
+  return r;
+}
 
-  const std::string progress_key = "progress:" + std::to_string(job.id);
-  json progress = json::object();
-  if (auto p = co_await s.kv.get(progress_key)) progress = json::parse(*p, nullptr, false);
-  if (!progress.is_object()) progress = json::object();
-  auto& done = progress["issues"];
-  if (!done.is_object()) done = json::object();
-
-  // 1. Every issue the JQL finds, all pages.
+// 1. Every issue the JQL finds, all pages (Cloud: nextPageToken; DC: startAt).
+net::awaitable<std::optional<std::vector<Issue>>> search_all(const Api& api, Services& s, Outcome& out,
+                                                             const std::string& jql) {
   std::vector<Issue> issues;
   std::string token;
   for (int page = 0; page < kMaxPages; ++page) {
-    json body = {{"jql", *jql}, {"fields", {"key", "status"}}, {"maxResults", kPageSize}};
-    if (cloud && !token.empty()) body["nextPageToken"] = token;
-    if (!cloud) body["startAt"] = static_cast<int>(issues.size());
-    auto res = co_await api.call(s, out, "POST", cloud ? "/search/jql" : "/search", &body);
-    if (!res) co_return out;
+    json body = {{"jql", jql}, {"fields", {"key", "status"}}, {"maxResults", kPageSize}};
+    if (api.cloud && !token.empty()) body["nextPageToken"] = token;
+    if (!api.cloud) body["startAt"] = static_cast<int>(issues.size());
+    auto res = co_await api.call(s, out, "POST", api.cloud ? "/search/jql" : "/search", &body);
+    if (!res) co_return std::nullopt;
     auto j = json::parse(res->body, nullptr, false);
     if (!j.is_object() || !j.contains("issues") || !j["issues"].is_array()) {
       retry_later(out, "Jira search answered without an issues list");
-      co_return out;
+      co_return std::nullopt;
     }
     for (const auto& i : j["issues"]) {
       Issue is{i.value("key", i.value("id", std::string())), ""};
@@ -137,103 +144,135 @@ net::awaitable<Outcome> run_jira(const Job& job, const config::JiraAction& a, Se
       issues.push_back(is);
     }
     if (j["issues"].empty()) break;
-    if (cloud) {
+    if (api.cloud) {
       if (j.value("isLast", true) || !j.contains("nextPageToken") || !j["nextPageToken"].is_string()) break;
       token = j["nextPageToken"].get<std::string>();
     } else if (static_cast<int>(issues.size()) >= j.value("total", 0)) {
       break;
     }
   }
+  co_return issues;
+}
 
-  // 2. Each issue: transition, then comment.
+// The issue's transition matching `wanted`: by id, then by transition name,
+// then by target status name; null when none.
+const json* find_transition(const json& list, const std::string& wanted) {
+  for (const auto& t : list)
+    if (is_number(wanted) && t.value("id", "") == wanted) return &t;
+  for (const auto& t : list)
+    if (iequals(t.value("name", ""), wanted)) return &t;
+  for (const auto& t : list)
+    if (t.contains("to") && iequals(t["to"].value("name", ""), wanted)) return &t;
+  return nullptr;
+}
+
+struct Counts {
   int transitioned = 0, skipped = 0, commented = 0;
   std::vector<std::string> notes;
-  bool failed = false;  // a call failed: keep what is done so far, then report it
-  for (const auto& issue : issues) {
+};
+
+// 2a. One issue's transition; `state["transition"]` says what happened
+// (skipped when already there or no such transition). False when a call failed.
+net::awaitable<bool> transition_issue(const Api& api, Services& s, Outcome& out, const Issue& issue,
+                                      const std::string& wanted, json& state, Counts& counts) {
+  auto res = co_await api.call(s, out, "GET", "/issue/" + segment(issue.key) + "/transitions", nullptr);
+  if (!res) co_return false;
+  auto j = json::parse(res->body, nullptr, false);
+  const json list = j.is_object() && j.contains("transitions") ? j["transitions"] : json::array();
+  const json* match = find_transition(list, wanted);
+  const std::string target = match && match->contains("to") ? (*match)["to"].value("name", wanted) : wanted;
+  if (!issue.status.empty() && (iequals(issue.status, target) || iequals(issue.status, wanted))) {
+    state["transition"] = "skipped: already " + issue.status;
+    ++counts.skipped;
+  } else if (!match) {
+    state["transition"] = "skipped: no transition \"" + wanted + "\" from " +
+                          (issue.status.empty() ? std::string("its status") : issue.status);
+    ++counts.skipped;
+  } else {
+    json body = {{"transition", {{"id", match->value("id", "")}}}};
+    if (!co_await api.call(s, out, "POST", "/issue/" + segment(issue.key) + "/transitions", &body)) co_return false;
+    state["transition"] = "→ " + target;
+    ++counts.transitioned;
+  }
+  counts.notes.push_back(issue.key + " " + state["transition"].get<std::string>());
+  co_return true;
+}
+
+// 3. The version: released today (already released is success). False when
+// it failed (`out` says why).
+net::awaitable<bool> release_version(const Api& api, Services& s, Outcome& out, const std::string& project,
+                                     const std::string& version, json& progress) {
+  auto res = co_await api.call(s, out, "GET", "/project/" + segment(project) + "/versions", nullptr);
+  if (!res) co_return false;
+  auto list = json::parse(res->body, nullptr, false);
+  const json* found = nullptr;
+  if (list.is_array())
+    for (const auto& v : list)
+      if (v.value("name", "") == version) found = &v;
+  if (!found) {
+    fail(out, "Jira project " + project + " has no version named \"" + version + "\"");
+    co_return false;
+  }
+  if (found->value("released", false)) {
+    progress["version"] = "already released";
+    co_return true;
+  }
+  json body = {{"released", true}, {"releaseDate", format_utc(s.clock.now_ms(), "%Y-%m-%d")}};
+  const json id_value = found->value("id", json(""));
+  std::string id = id_value.is_string() ? id_value.get<std::string>() : id_value.dump();
+  if (!co_await api.call(s, out, "PUT", "/version/" + segment(id), &body)) co_return false;
+  progress["version"] = "released";
+  co_return true;
+}
+
+}  // namespace
+
+net::awaitable<Outcome> run_jira(const Job& job, const config::JiraAction& a, Services& s) {
+  Outcome out;
+  const auto* conn = connection(job.config.connections.jira, a.connection, "jira", out);
+  if (!conn) co_return out;
+  const Api api = make_api(*conn, job.config.delivery.timeout);
+  const auto r = render_all(job, a, out);
+  if (!r) co_return out;
+
+  // Progress per job: a retry after a failure half-way repeats nothing done.
+  const std::string progress_key = "progress:" + std::to_string(job.id);
+  json progress = json::object();
+  if (auto p = co_await s.kv.get(progress_key)) progress = json::parse(*p, nullptr, false);
+  if (!progress.is_object()) progress = json::object();
+  auto& done = progress["issues"];
+  if (!done.is_object()) done = json::object();
+
+  auto issues = co_await search_all(api, s, out, r->jql);
+  if (!issues) co_return out;
+  Counts counts;  // 2. Each issue: transition, then comment.
+  for (const auto& issue : *issues) {
     json& state = done[issue.key];
     if (!state.is_object()) state = json::object();
-    if (transition && !state.contains("transition")) {
-      auto res = co_await api.call(s, out, "GET", "/issue/" + segment(issue.key) + "/transitions", nullptr);
-      if (!res) {
-        failed = true;
-        break;
+    bool ok = true;
+    if (r->transition && !state.contains("transition"))
+      ok = co_await transition_issue(api, s, out, issue, *r->transition, state, counts);
+    if (ok && r->comment && !state.contains("comment")) {
+      json body = comment_body(api.cloud, *r->comment);
+      ok = (co_await api.call(s, out, "POST", "/issue/" + segment(issue.key) + "/comment", &body)).has_value();
+      if (ok) {
+        state["comment"] = true;
+        ++counts.commented;
       }
-      auto j = json::parse(res->body, nullptr, false);
-      const json list = j.is_object() && j.contains("transitions") ? j["transitions"] : json::array();
-      const json* match = nullptr;
-      for (const auto& t : list)  // by id, then by transition name, then by target status name
-        if (is_number(*transition) && t.value("id", "") == *transition) match = &t;
-      for (const auto& t : list)
-        if (!match && iequals(t.value("name", ""), *transition)) match = &t;
-      for (const auto& t : list)
-        if (!match && t.contains("to") && iequals(t["to"].value("name", ""), *transition)) match = &t;
-      const std::string target = match && match->contains("to") ? (*match)["to"].value("name", *transition) : *transition;
-      if (!issue.status.empty() && (iequals(issue.status, target) || iequals(issue.status, *transition))) {
-        state["transition"] = "skipped: already " + issue.status;
-        ++skipped;
-      } else if (!match) {
-        state["transition"] = "skipped: no transition \"" + *transition + "\" from " +
-                              (issue.status.empty() ? std::string("its status") : issue.status);
-        ++skipped;
-      } else {
-        json body = {{"transition", {{"id", match->value("id", "")}}}};
-        auto posted = co_await api.call(s, out, "POST", "/issue/" + segment(issue.key) + "/transitions", &body);
-        if (!posted) {
-          failed = true;
-          break;
-        }
-        state["transition"] = "→ " + target;
-        ++transitioned;
-      }
-      notes.push_back(issue.key + " " + state["transition"].get<std::string>());
     }
-    if (comment && !state.contains("comment")) {
-      json body = comment_body(cloud, *comment);
-      auto res = co_await api.call(s, out, "POST", "/issue/" + segment(issue.key) + "/comment", &body);
-      if (!res) {
-        failed = true;
-        break;
-      }
-      state["comment"] = true;
-      ++commented;
-    }
-    if (transition || comment) co_await s.kv.put(progress_key, progress.dump());
+    if (!ok || r->transition || r->comment) co_await s.kv.put(progress_key, progress.dump());
+    if (!ok) co_return out;  // what is done so far is kept; the failure is reported
   }
-  if (failed) {
+  if (r->project && r->version && !progress.contains("version")) {
+    if (!co_await release_version(api, s, out, *r->project, *r->version, progress)) co_return out;
     co_await s.kv.put(progress_key, progress.dump());
-    co_return out;
+    counts.notes.push_back("version " + *r->version + " " + progress["version"].get<std::string>());
   }
-
-  // 3. The version: released today (already released is success).
-  if (project && version && !progress.contains("version")) {
-    auto res = co_await api.call(s, out, "GET", "/project/" + segment(*project) + "/versions", nullptr);
-    if (!res) co_return out;
-    auto list = json::parse(res->body, nullptr, false);
-    const json* found = nullptr;
-    if (list.is_array())
-      for (const auto& v : list)
-        if (v.value("name", "") == *version) found = &v;
-    if (!found) {
-      fail(out, "Jira project " + *project + " has no version named \"" + *version + "\"");
-      co_return out;
-    }
-    if (found->value("released", false)) {
-      progress["version"] = "already released";
-    } else {
-      json body = {{"released", true}, {"releaseDate", format_utc(s.clock.now_ms(), "%Y-%m-%d")}};
-      const json id_value = found->value("id", json(""));
-      std::string id = id_value.is_string() ? id_value.get<std::string>() : id_value.dump();
-      auto put = co_await api.call(s, out, "PUT", "/version/" + segment(id), &body);
-      if (!put) co_return out;
-      progress["version"] = "released";
-    }
-    co_await s.kv.put(progress_key, progress.dump());
-    notes.push_back("version " + *version + " " + progress["version"].get<std::string>());
-  }
-  out.detail = std::to_string(issues.size()) + " issue(s)";
-  if (transition) out.detail += ", " + std::to_string(transitioned) + " transitioned, " + std::to_string(skipped) + " skipped";
-  if (comment) out.detail += ", " + std::to_string(commented) + " commented";
-  for (const auto& n : notes) out.detail += "; " + n;
+  out.detail = std::to_string(issues->size()) + " issue(s)";
+  if (r->transition)
+    out.detail += ", " + std::to_string(counts.transitioned) + " transitioned, " + std::to_string(counts.skipped) + " skipped";
+  if (r->comment) out.detail += ", " + std::to_string(counts.commented) + " commented";
+  for (const auto& n : counts.notes) out.detail += "; " + n;
   if (out.detail.size() > 2000) out.detail = out.detail.substr(0, 2000) + "…";
   co_return out;
 }
