@@ -103,11 +103,13 @@ net::awaitable<std::optional<Token>> app_token(const config::GithubConnection& c
 
 }  // namespace
 
-net::awaitable<Outcome> run_github(const Job& job, const config::GithubAction& a, Services& s) {
-  Outcome out;
-  const auto* found = connection(job.config.connections.github, a.connection, "github", out);
-  if (!found) co_return out;
-  const auto& conn = *found;
+namespace {
+
+// The dispatch request without its Authorization: workflow_dispatch (ref,
+// inputs) or repository_dispatch (event_type, client_payload); nullopt
+// (with `out` set) when a template fails or GitHub would refuse a value.
+std::optional<http::ClientRequest> dispatch_request(const Job& job, const config::GithubAction& a,
+                                                    const config::GithubConnection& conn, Outcome& out) {
   http::ClientRequest req;
   req.method = "POST";
   req.timeout = job.config.delivery.timeout;
@@ -115,13 +117,13 @@ net::awaitable<Outcome> run_github(const Job& job, const config::GithubAction& a
   if (a.workflow) {
     req.url = conn.api_url + "/repos/" + a.repo + "/actions/workflows/" + *a.workflow + "/dispatches";
     auto ref = render(a.ref.value_or(config::Template{"main", {}}), job, out, "ref");
-    if (!ref) co_return out;
+    if (!ref) return std::nullopt;
     body = {{"ref", *ref}};
     if (!a.inputs.empty()) {
       json inputs = json::object();
       for (const auto& [k, t] : a.inputs) {
         auto v = render(t, job, out, "inputs." + k);
-        if (!v) co_return out;
+        if (!v) return std::nullopt;
         inputs[k] = *v;  // GitHub takes input values as strings
       }
       body["inputs"] = inputs;
@@ -129,26 +131,38 @@ net::awaitable<Outcome> run_github(const Job& job, const config::GithubAction& a
   } else {
     req.url = conn.api_url + "/repos/" + a.repo + "/dispatches";
     auto et = render(*a.event_type, job, out, "event_type");
-    if (!et) co_return out;
+    if (!et) return std::nullopt;
     if (et->empty() || et->size() > Limits::max_event_type) {
       fail(out, "event_type \"" + et->substr(0, 120) + "\" must be 1 to 100 characters (GitHub's limit)");
-      co_return out;
+      return std::nullopt;
     }
     json payload;
     if (a.client_payload) {
       auto p = render_tree(*a.client_payload, job, out, "client_payload");
-      if (!p) co_return out;
+      if (!p) return std::nullopt;
       payload = std::move(*p);
     } else {
       payload = event_summary(job);
     }
     if (payload.size() > Limits::max_client_payload_keys || payload.dump().size() >= Limits::max_client_payload_bytes) {
       fail(out, "client_payload must have at most 10 top-level keys and be under 64 KB (GitHub's limits)");
-      co_return out;
+      return std::nullopt;
     }
     body = {{"event_type", *et}, {"client_payload", payload}};
   }
   req.body = body.dump();
+  return req;
+}
+
+}  // namespace
+
+net::awaitable<Outcome> run_github(const Job& job, const config::GithubAction& a, Services& s) {
+  Outcome out;
+  const auto* found = connection(job.config.connections.github, a.connection, "github", out);
+  if (!found) co_return out;
+  const auto& conn = *found;
+  const auto req = dispatch_request(job, a, conn, out);
+  if (!req) co_return out;
   for (int round = 0; round < 2; ++round) {
     Token token;
     if (conn.token) {
@@ -158,7 +172,7 @@ net::awaitable<Outcome> run_github(const Job& job, const config::GithubAction& a
       if (!t) co_return out;
       token = *t;
     }
-    http::ClientRequest attempt = req;
+    http::ClientRequest attempt = *req;
     github_headers(attempt, token.value);
     attempt.headers.emplace_back("Content-Type", "application/json");
     auto res = co_await send(s, out, std::move(attempt), github_policy());

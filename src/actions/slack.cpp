@@ -29,37 +29,56 @@ json api_answer(const http::ClientResponse& r) { return json::parse(r.body, null
 
 }  // namespace
 
-net::awaitable<Outcome> run_slack(const Job& job, const config::SlackAction& a, Services& s) {
-  Outcome out;
-  const auto* found = connection(job.config.connections.slack, a.connection, "slack", out);
-  if (!found) co_return out;
-  const auto& conn = *found;
+namespace {
+
+// The message: the rendered text and blocks, or the built-in message for
+// the event type; nullopt (with `out` set) when a template fails.
+std::optional<json> compose(const Job& job, const config::SlackAction& a, Outcome& out) {
   json message = json::object();
   if (a.text) {
     auto t = render(*a.text, job, out, "text");
-    if (!t) co_return out;
+    if (!t) return std::nullopt;
     message["text"] = *t;
   }
   if (a.blocks) {
     auto b = render_tree(*a.blocks, job, out, "blocks");
-    if (!b) co_return out;
+    if (!b) return std::nullopt;
     message["blocks"] = *b;
   }
   if (!a.text && !a.blocks) message = builtin_slack_message(job.context);
   else if (!a.text) message["text"] = builtin_slack_message(job.context)["text"];  // notifications need text
   message["text"] = truncate_utf8(message["text"].get<std::string>(), kTextMax);
+  return message;
+}
 
-  if (conn.webhook_url) {
-    http::ClientRequest req;
-    req.method = "POST";
-    req.url = conn.webhook_url->reveal();
-    req.secrets.push_back(req.url);
-    req.timeout = job.config.delivery.timeout;
-    req.headers = {{"Content-Type", "application/json"}};
-    req.body = message.dump();
-    co_await send(s, out, std::move(req), http::kPlainHttp, ShowTarget::host);
-    co_return out;
-  }
+net::awaitable<Outcome> post_to_webhook(const Job& job, const config::SlackConnection& conn, const json& message,
+                                        Services& s) {
+  Outcome out;
+  http::ClientRequest req;
+  req.method = "POST";
+  req.url = conn.webhook_url->reveal();
+  req.secrets.push_back(req.url);
+  req.timeout = job.config.delivery.timeout;
+  req.headers = {{"Content-Type", "application/json"}};
+  req.body = message.dump();
+  co_await send(s, out, std::move(req), http::kPlainHttp, ShowTarget::host);
+  co_return out;
+}
+
+json read_json(const std::optional<std::string>& stored) {
+  json j = stored ? json::parse(*stored, nullptr, false) : json::object();
+  return j.is_object() ? j : json::object();
+}
+
+}  // namespace
+
+net::awaitable<Outcome> run_slack(const Job& job, const config::SlackAction& a, Services& s) {
+  Outcome out;
+  const auto* conn = connection(job.config.connections.slack, a.connection, "slack", out);
+  if (!conn) co_return out;
+  const auto message = compose(job, a, out);
+  if (!message) co_return out;
+  if (conn->webhook_url) co_return co_await post_to_webhook(job, *conn, *message, s);
 
   std::string channel;
   if (a.channel) {
@@ -67,6 +86,8 @@ net::awaitable<Outcome> run_slack(const Job& job, const config::SlackAction& a, 
     if (!ch) co_return out;
     channel = *ch;
   }
+  // A thread per instance: the first message is kept as the parent; progress
+  // per job, so a retry of the update does not post again.
   const bool threaded = a.thread_per_instance && !job.instance_key.empty();
   const std::string thread_key = "slack:thread:" + a.connection + ":" + channel + ":" + job.instance_key;
   const std::string progress_key = "progress:" + std::to_string(job.id);
@@ -74,34 +95,26 @@ net::awaitable<Outcome> run_slack(const Job& job, const config::SlackAction& a, 
   if (threaded)
     if (auto p = co_await s.kv.get(thread_key)) parent = json::parse(*p, nullptr, false);
   if (parent && !parent->is_object()) parent.reset();
-  json progress = json::object();
-  if (auto p = co_await s.kv.get(progress_key)) progress = json::parse(*p, nullptr, false);
-  if (!progress.is_object()) progress = json::object();
+  json progress = read_json(co_await s.kv.get(progress_key));
 
   if (!progress.contains("ts")) {  // not yet posted by an earlier attempt of this job
-    json body = message;
+    json body = *message;
     body["channel"] = parent ? (*parent)["channel"] : json(channel);
     body["unfurl_links"] = false;
     if (parent) body["thread_ts"] = (*parent)["ts"];
-    auto req = bot_request(conn, "chat.postMessage", body, job);
-    auto res = co_await send(s, out, std::move(req), slack_api_policy());
+    auto res = co_await send(s, out, bot_request(*conn, "chat.postMessage", body, job), slack_api_policy());
     if (!res) co_return out;
     const json answer = api_answer(*res);
     progress = {{"ts", answer.value("ts", "")}, {"channel", answer.value("channel", channel)}};
-    if (threaded && !parent) {
-      // The first message for this instance: it becomes the thread's parent.
-      co_await s.kv.put(thread_key, progress.dump());
-    } else if (a.update_parent && parent) {
-      co_await s.kv.put(progress_key, progress.dump());  // a retry of the update must not post again
-    }
+    if (threaded && !parent) co_await s.kv.put(thread_key, progress.dump());  // the thread's parent
+    else if (a.update_parent && parent) co_await s.kv.put(progress_key, progress.dump());
   }
   out.detail = "ts=" + progress.value("ts", "") + (parent ? " thread=" + (*parent).value("ts", "") : "");
   if (a.update_parent && parent) {
-    json body = message;
+    json body = *message;
     body["channel"] = (*parent)["channel"];
     body["ts"] = (*parent)["ts"];
-    auto req = bot_request(conn, "chat.update", body, job);
-    if (!co_await send(s, out, std::move(req), slack_api_policy())) co_return out;
+    if (!co_await send(s, out, bot_request(*conn, "chat.update", body, job), slack_api_policy())) co_return out;
     out.detail += " parent updated";
   }
   co_return out;
