@@ -28,6 +28,7 @@ constexpr auto use_tuple = net::as_tuple(net::use_awaitable);
 // safety net only.
 constexpr std::int64_t kPollMs = 5000;
 constexpr std::int64_t kSafetyNetMs = 60'000;
+constexpr auto kLeaseRetry = std::chrono::seconds(1);
 
 namespace {
 
@@ -92,6 +93,7 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
   std::size_t capacity = 0;
   std::size_t in_flight = 0;
   std::int64_t max_sleep_ms = kPollMs;
+  std::string lease_error;  // the last lease failure, logged once per reason
   std::deque<store::LeasedJob> ready;  // leased, waiting for a slot
   std::function<void()> on_stopped;
   std::mt19937_64 rng{std::random_device{}()};
@@ -163,6 +165,17 @@ net::awaitable<void> Engine::Impl::leaser() {
     // lambda written inside a co_await expression (gcc bug 107288).
     auto lease_start = [this, lease_ms, want](auto cb) { store.lease_async(clock.now_ms(), lease_ms, want, std::move(cb)); };
     auto batch = co_await store::await_store<store::LeaseBatch>(std::move(lease_start));
+    if (!batch.error.empty()) {
+      // Not "nothing due": the store failed (disk full, I/O). Say so when
+      // it starts or its reason changes, and look again in a second.
+      if (batch.error != lease_error) log::get("delivery")->error("lease failed error=\"{}\"; retrying", batch.error);
+      lease_error = batch.error;
+      wake->expires_after(kLeaseRetry);
+      co_await wake->async_wait(use_tuple);
+      continue;
+    }
+    if (!lease_error.empty()) log::get("delivery")->info("lease works again");
+    lease_error.clear();
     for (auto& job : batch.jobs) ready.push_back(std::move(job));
     if (stopping) break;
     if (!batch.jobs.empty() || poked) continue;

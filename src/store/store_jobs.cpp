@@ -122,8 +122,11 @@ void SqliteStore::lease_async(std::int64_t now_ms, std::int64_t lease_ms, std::s
          if (n.step() == SQLITE_ROW && !n.is_null(0)) result->next_due_ms = n.i64(0);
          return true;
        },
-       [result, done = std::move(done)](bool ok, const std::string&) {
-         if (!ok) *result = LeaseBatch{};
+       [result, done = std::move(done)](bool ok, const std::string& error) {
+         if (!ok) {
+           *result = LeaseBatch{};
+           result->error = error.empty() ? "the lease was not committed" : error;
+         }
          done(std::move(*result));
        }});
 }

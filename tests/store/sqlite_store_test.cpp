@@ -349,6 +349,21 @@ TEST_F(StoreFaults, FailedCommitLeavesNothingHalfWritten) {
   EXPECT_EQ(st->check_writable(), "");
 }
 
+TEST_F(StoreFaults, AFailedLeaseSaysSoInsteadOfNothingDue) {
+  test::set_fail_writes(true);
+  std::promise<LeaseBatch> leased;
+  st->lease_async(2000, 60'000, 8, [&](LeaseBatch b) { leased.set_value(std::move(b)); });
+  auto failed = leased.get_future().get();
+  test::set_fail_writes(false);
+  EXPECT_TRUE(failed.jobs.empty());
+  EXPECT_FALSE(failed.error.empty()) << "a failed lease must not read as nothing due";
+  std::promise<LeaseBatch> again;
+  st->lease_async(2000, 60'000, 8, [&](LeaseBatch b) { again.set_value(std::move(b)); });
+  auto ok = again.get_future().get();
+  EXPECT_EQ(ok.error, "");
+  EXPECT_EQ(ok.jobs.size(), 2u);  // the jobs were never lost, only not leased
+}
+
 TEST_F(StoreFaults, NothingIsAcknowledgedBeforeItsFsync) {
   // Commits write the WAL without syncing; a separate thread fsyncs, and
   // only then are callers told. With the disk's fsync frozen, an ingest

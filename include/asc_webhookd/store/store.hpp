@@ -66,6 +66,7 @@ struct LeaseResult {
 struct LeaseBatch {
   std::vector<LeasedJob> jobs;
   std::optional<std::int64_t> next_due_ms;  // when nothing is due: the earliest time something will be
+  std::string error;                        // non-empty: the lease failed (not "nothing due"), and why
 };
 
 struct HistoryEntry {
