@@ -34,12 +34,12 @@ public:
   void kv_put_async(std::string k, std::string v, std::function<void(bool)> done) override {
     real_.kv_put_async(std::move(k), std::move(v), std::move(done));
   }
-  std::size_t recover_running() override { return real_.recover_running(); }
-  std::size_t prune(std::int64_t before_ms) override { return real_.prune(before_ms); }
-  std::size_t retry(const std::string& id, std::int64_t now_ms) override { return real_.retry(id, now_ms); }
-  std::vector<store::EventView> events(const std::string& s, std::size_t n) override { return real_.events(s, n); }
-  std::optional<store::EventView> event(const std::string& id) override { return real_.event(id); }
-  std::size_t count_jobs(const std::string& s) override { return real_.count_jobs(s); }
+  store::StoreResult<std::size_t> recover_running() override { return real_.recover_running(); }
+  store::StoreResult<std::size_t> prune(std::int64_t before_ms) override { return real_.prune(before_ms); }
+  store::StoreResult<std::size_t> retry(const std::string& id, std::int64_t now_ms) override { return real_.retry(id, now_ms); }
+  store::StoreResult<std::vector<store::EventView>> events(const std::string& s, std::size_t n) override { return real_.events(s, n); }
+  store::StoreResult<std::optional<store::EventView>> event(const std::string& id) override { return real_.event(id); }
+  store::StoreResult<std::size_t> count_jobs(const std::string& s) override { return real_.count_jobs(s); }
   bool watch_changes(std::function<void()> changed) override { return real_.watch_changes(std::move(changed)); }
   void check_writable_async(std::function<void(std::string)> done) override {
     real_.check_writable_async(std::move(done));

@@ -164,6 +164,12 @@ int cmd_send(const Args& a, std::ostream& out, std::ostream& err) {
   return res->status >= 500 ? runtime : invalid;
 }
 
+// A store that could not answer (not "nothing there"): a runtime failure.
+int store_failed(const store::StoreError& e, std::ostream& err) {
+  err << "asc-webhookd: the store failed: " << e << " (" << e.code.message() << ")\n";
+  return runtime;
+}
+
 // Opens the store named by --config, for the operator commands. Safe while
 // the daemon runs (WAL: readers never block the writer for long).
 std::unique_ptr<store::SqliteStore> open_store(const Args& a, std::ostream& err, int& code) {
@@ -211,8 +217,9 @@ int cmd_events(const Args& a, std::ostream& out, std::ostream& err) {
   auto st = open_store(a, err, code);
   if (!st) return code;
   auto rows = st->events(state, limit);
+  if (!rows) return store_failed(rows.error(), err);
   out << "SEQ\tRECEIVED\tSTATE\tWEBHOOK\tTYPE\tFROM->TO\tID\n";
-  for (const auto& e : rows)
+  for (const auto& e : *rows)
     out << e.seq << "\t" << format_utc(e.received_at_ms) << "\t" << e.state << "\t" << e.webhook << "\t" << e.type << "\t"
         << (e.old_state.empty() ? "-" : e.old_state) << "->" << (e.new_state.empty() ? "-" : e.new_state) << "\t"
         << e.event_id << "\n";
@@ -227,7 +234,9 @@ int cmd_event_show(const Args& a, std::ostream& out, std::ostream& err) {
   int code = ok;
   auto st = open_store(a, err, code);
   if (!st) return code;
-  auto ev = st->event(a.positional[2]);
+  auto found = st->event(a.positional[2]);
+  if (!found) return store_failed(found.error(), err);
+  const auto& ev = *found;
   if (!ev) {
     err << "asc-webhookd: no event " << a.positional[2] << "\n";
     return invalid;
@@ -288,7 +297,9 @@ int cmd_job_retry(const Args& a, std::ostream& out, std::ostream& err) {
   int code = ok;
   auto st = open_store(a, err, code);
   if (!st) return code;
-  auto n = st->retry(a.positional[2], SystemClock().now_ms());
+  auto requeued = st->retry(a.positional[2], SystemClock().now_ms());
+  if (!requeued) return store_failed(requeued.error(), err);
+  const std::size_t n = *requeued;
   if (n == 0) {
     err << "asc-webhookd: no dead job for " << a.positional[2] << "\n";
     return invalid;

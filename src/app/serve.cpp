@@ -100,7 +100,8 @@ public:
             lock.unlock();
             auto cfg = config();
             auto n = store.prune(clock.now_ms() - cfg->store.retention.count());
-            if (n > 0) log::get("store")->info("pruned events={} older_than={}", n, format_duration(cfg->store.retention));
+            if (!n) log::get("store")->error("prune failed error=\"{}\"; next try in an hour", n.error().message);
+            else if (*n > 0) log::get("store")->info("pruned events={} older_than={}", *n, format_duration(cfg->store.retention));
             lock.lock();
           } while (!cv_.wait_for(lock, std::chrono::hours(1), [this] { return stop_; }));
         }) {}
@@ -141,10 +142,15 @@ int serve(const std::string& config_path) {
   auto& reg = metrics::Registry::global();
   reg.on_scrape([&st](metrics::Registry& r) {
     for (const char* state : {"pending", "running", "dead"})
-      r.set("asc_webhookd_jobs", {{"state", state}}, static_cast<double>(st.count_jobs(state)));
+      if (auto n = st.count_jobs(state)) r.set("asc_webhookd_jobs", {{"state", state}}, static_cast<double>(*n));
     metrics::update_process_metrics(r);
   });
-  if (auto n = st.recover_running(); n > 0) lg->warn("resuming jobs left running by an earlier stop jobs={}", n);
+  auto resumed = st.recover_running();
+  if (!resumed) {
+    lg->error("cannot start: {}", resumed.error().message);
+    return runtime;
+  }
+  if (*resumed > 0) lg->warn("resuming jobs left running by an earlier stop jobs={}", *resumed);
   try {
     daemon.start();
   } catch (const std::exception& e) {
@@ -204,7 +210,8 @@ int serve(const std::string& config_path) {
   for (auto& t : pool) t.join();
   // A round trip through the store queue: every task queued before it has
   // run, so no store callback outlives the io_context.
-  lg->info("stopped pending_jobs={}", st.count_jobs("pending"));
+  const auto pending = st.count_jobs("pending");
+  lg->info("stopped pending_jobs={}", pending ? std::to_string(*pending) : std::string("?"));
   return ok;
 }
 

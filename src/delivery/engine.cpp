@@ -165,11 +165,13 @@ net::awaitable<void> Engine::Impl::leaser() {
     // lambda written inside a co_await expression (gcc bug 107288).
     auto lease_start = [this, lease_ms, want](auto cb) { store.lease_async(clock.now_ms(), lease_ms, want, std::move(cb)); };
     auto batch = co_await store::await_store<store::LeaseBatch>(std::move(lease_start));
-    if (!batch.error.empty()) {
+    if (batch.error) {
       // Not "nothing due": the store failed (disk full, I/O). Say so when
       // it starts or its reason changes, and look again in a second.
-      if (batch.error != lease_error) log::get("delivery")->error("lease failed error=\"{}\"; retrying", batch.error);
-      lease_error = batch.error;
+      if (batch.error->message != lease_error)
+        log::get("delivery")->error("lease failed code={} error=\"{}\"; retrying", batch.error->code.message(),
+                                    batch.error->message);
+      lease_error = batch.error->message;
       wake->expires_after(kLeaseRetry);
       co_await wake->async_wait(use_tuple);
       continue;

@@ -50,16 +50,16 @@ void SqliteStore::ingest_async(NewEvent ev, IngestCallback done) {
          result->jobs = input->jobs.size();
          return true;
        },
-       [result, done = std::move(done)](bool ok, const std::string& error) {
+       [result, done = std::move(done)](bool ok, const StoreError& error) {
          if (!ok) {
            result->status = IngestStatus::failed;
-           result->error = error;
+           result->error = error.message;
          }
          done(*result);
        }});
 }
 
-std::size_t SqliteStore::prune(std::int64_t before_ms) {
+StoreResult<std::size_t> SqliteStore::prune(std::int64_t before_ms) {
   return impl_->run_sync([before_ms](sql::Db& db) {
     // Events are numbered in arrival order: walk from the oldest to the
     // first one received after the cutoff (no index on received_at to keep

@@ -122,10 +122,11 @@ void SqliteStore::lease_async(std::int64_t now_ms, std::int64_t lease_ms, std::s
          if (n.step() == SQLITE_ROW && !n.is_null(0)) result->next_due_ms = n.i64(0);
          return true;
        },
-       [result, done = std::move(done)](bool ok, const std::string& error) {
+       [result, done = std::move(done)](bool ok, const StoreError& error) {
          if (!ok) {
            *result = LeaseBatch{};
-           result->error = error.empty() ? "the lease was not committed" : error;
+           result->error = error;
+           if (result->error->message.empty()) result->error->message = "the lease was not committed";
          }
          done(std::move(*result));
        }});
@@ -142,7 +143,7 @@ void SqliteStore::release_async(std::vector<std::int64_t> ids, std::function<voi
                    }
                    return true;
                  },
-                 [done = std::move(done)](bool ok, const std::string&) { done(ok); }});
+                 [done = std::move(done)](bool ok, const StoreError&) { done(ok); }});
 }
 
 void SqliteStore::record_async(std::int64_t job_id, Attempt attempt, JobOutcome outcome, std::int64_t next_at_ms,
@@ -167,17 +168,17 @@ void SqliteStore::record_async(std::int64_t job_id, Attempt attempt, JobOutcome 
                    update_job(db, up, job_id);  // done or dead: the next of its key is ready
                    return true;
                  },
-                 [done = std::move(done)](bool ok, const std::string&) { done(ok); }});
+                 [done = std::move(done)](bool ok, const StoreError&) { done(ok); }});
 }
 
-std::size_t SqliteStore::recover_running() {
+StoreResult<std::size_t> SqliteStore::recover_running() {
   return impl_->run_sync([](sql::Db& db) {
     auto s = db.stmt("UPDATE jobs SET state = 'pending', lease_until = NULL WHERE state = 'running' RETURNING order_key");
     return update_jobs(db, s);
   });
 }
 
-std::size_t SqliteStore::retry(const std::string& id, std::int64_t now_ms) {
+StoreResult<std::size_t> SqliteStore::retry(const std::string& id, std::int64_t now_ms) {
   return impl_->run_sync([&](sql::Db& db) {
     // A job id, an event seq, or an event's data.id: all its dead jobs.
     auto s = db.stmt(

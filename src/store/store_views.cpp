@@ -16,7 +16,7 @@ void SqliteStore::history_async(std::string webhook, std::string instance_id,
                      out->push_back({s.text(0), s.is_null(1) ? std::nullopt : std::optional<std::int64_t>(s.i64(1)), s.i64(2)});
                    return true;
                  },
-                 [out, done = std::move(done)](bool, const std::string&) { done(std::move(*out)); }});
+                 [out, done = std::move(done)](bool, const StoreError&) { done(std::move(*out)); }});
 }
 
 void SqliteStore::kv_get_async(std::string key, std::function<void(std::optional<std::string>)> done) {
@@ -27,7 +27,7 @@ void SqliteStore::kv_get_async(std::string key, std::function<void(std::optional
                    if (s.step() == SQLITE_ROW) *value = s.text(0);
                    return true;
                  },
-                 [value, done = std::move(done)](bool ok, const std::string&) { done(ok ? std::move(*value) : std::nullopt); }});
+                 [value, done = std::move(done)](bool ok, const StoreError&) { done(ok ? std::move(*value) : std::nullopt); }});
 }
 
 void SqliteStore::kv_put_async(std::string key, std::string value, std::function<void(bool ok)> done) {
@@ -39,7 +39,7 @@ void SqliteStore::kv_put_async(std::string key, std::string value, std::function
                    if (s.step() != SQLITE_DONE) throw std::runtime_error(db.error());
                    return true;
                  },
-                 [done = std::move(done)](bool ok, const std::string&) { done(ok); }});
+                 [done = std::move(done)](bool ok, const StoreError&) { done(ok); }});
 }
 
 namespace {
@@ -65,7 +65,7 @@ EventView read_event_row(sql::Stmt& s) {
 
 }  // namespace
 
-std::vector<EventView> SqliteStore::events(const std::string& state, std::size_t limit) {
+StoreResult<std::vector<EventView>> SqliteStore::events(const std::string& state, std::size_t limit) {
   return impl_->run_sync([&](sql::Db& db) {
     static const std::string q = std::string("SELECT * FROM (SELECT e.seq, e.webhook, e.event_id, e.type, e.old_state,"
                                              " e.new_state, e.received_at, ") +
@@ -79,7 +79,7 @@ std::vector<EventView> SqliteStore::events(const std::string& state, std::size_t
   });
 }
 
-std::optional<EventView> SqliteStore::event(const std::string& id) {
+StoreResult<std::optional<EventView>> SqliteStore::event(const std::string& id) {
   return impl_->run_sync([&](sql::Db& db) -> std::optional<EventView> {
     static const std::string q = std::string("SELECT e.seq, e.webhook, e.event_id, e.type, e.old_state, e.new_state,"
                                              " e.received_at, ") +
@@ -110,7 +110,7 @@ std::optional<EventView> SqliteStore::event(const std::string& id) {
   });
 }
 
-std::size_t SqliteStore::count_jobs(const std::string& state) {
+StoreResult<std::size_t> SqliteStore::count_jobs(const std::string& state) {
   return impl_->run_sync([&](sql::Db& db) {
     auto s = db.stmt("SELECT count(*) FROM jobs WHERE state = ?1");
     s.bind(1, state);
@@ -127,8 +127,8 @@ void SqliteStore::check_writable_async(std::function<void(std::string)> done) {
                    if (s.step() != SQLITE_DONE) throw std::runtime_error(db.error());
                    return true;
                  },
-                 [done = std::move(done)](bool ok, const std::string& error) {
-                   done(ok ? "" : error.empty() ? "store write failed" : error);
+                 [done = std::move(done)](bool ok, const StoreError& error) {
+                   done(ok ? "" : error.message.empty() ? error.code.message() : error.message);
                  }});
 }
 

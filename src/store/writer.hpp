@@ -8,6 +8,7 @@
 
 #include "schema.hpp"
 #include "sqlite.hpp"
+#include "asc_webhookd/store/errors.hpp"
 #include "file_watch.hpp"
 
 #include <algorithm>
@@ -33,7 +34,7 @@ inline std::int64_t wall_ms() {
 // whether the task's changes are durable.
 struct Task {
   std::function<bool(sql::Db&, std::string& error)> work;
-  std::function<void(bool ok, const std::string& error)> done;
+  std::function<void(bool ok, const StoreError& error)> done;
 };
 
 inline constexpr std::size_t kMaxBatch = 1024;
@@ -108,8 +109,8 @@ inline int on_wal_commit(void* arg, sqlite3*, const char*, int pages) {
 // database consistent across a power loss, with checkpoints synced.)
 struct Syncer : Worker {
   struct Completion {
-    std::function<void(bool ok, const std::string& error)> done;
-    std::string error;
+    std::function<void(bool ok, const StoreError& error)> done;
+    StoreError error;
   };
   std::string name;  // the WAL's path, NUL-padded as SQLite's VFS expects
   sqlite3_file* wal = nullptr;
@@ -120,8 +121,8 @@ struct Syncer : Worker {
   // store has copied the whole WAL into the database file and synced it
   // (see Impl::recover): the hole is gone before anything new is promised.
   std::atomic<bool> failed{false};
-  std::string failure;  // guarded by mutex
-  std::string failure_text() {
+  StoreError failure;  // guarded by mutex
+  StoreError failure_now() {
     std::lock_guard lock(mutex);
     return failure;
   }
@@ -161,10 +162,11 @@ struct Syncer : Worker {
       batch.swap(waiting);
       lock.unlock();
       const int rc = wal->pMethods->xSync(wal, SQLITE_SYNC_NORMAL);
-      const std::string error = rc == SQLITE_OK ? "" : std::string("store sync failed: ") + sqlite3_errstr(rc);
+      const StoreError error{make_error_code(from_sqlite(rc)),
+                             rc == SQLITE_OK ? "" : std::string("store sync failed: ") + sqlite3_errstr(rc)};
       lock.lock();
       if (rc != SQLITE_OK && !failed) {
-        failure = error + " (writes are refused until the store's journal is synced again)";
+        failure = {error.code, error.message + " (writes are refused until the store's journal is synced again)"};
         failed = true;
       }
       lock.unlock();
@@ -203,22 +205,26 @@ struct SqliteStore::Impl : Worker {
   }
 
   // Runs `f(db)` on the store thread in its own transaction and returns its
-  // value; for the blocking, low-rate calls.
+  // value once durable, or why it is not; for the blocking, low-rate calls.
   template <class F>
-  auto run_sync(F f) -> decltype(f(db)) {
+  auto run_sync(F f) -> StoreResult<decltype(f(db))> {
     using T = decltype(f(db));
-    auto p = std::make_shared<std::promise<T>>();
+    auto p = std::make_shared<std::promise<StoreResult<T>>>();
     auto fut = p->get_future();
     auto value = std::make_shared<std::optional<T>>();
     submit({[f = std::move(f), value](sql::Db& d, std::string&) mutable {
               *value = f(d);
               return true;
             },
-            [p, value](bool ok, const std::string&) {
-              p->set_value(ok && *value ? std::move(**value) : T{});
+            [p, value](bool ok, const StoreError& error) {
+              if (ok && *value) p->set_value(std::move(**value));
+              else p->set_value(error);
             }});
     return fut.get();
   }
+
+  // Why the last statement on the store connection failed, as a code.
+  boost::system::error_code last_code() { return make_error_code(from_sqlite(sqlite3_extended_errcode(db.handle()))); }
 
   void loop() {
     for (;;) {
@@ -242,20 +248,25 @@ struct SqliteStore::Impl : Worker {
   // transaction, so one bad task cannot sink the others.
   void run_batch(std::vector<Task>& batch) {
     if (syncer.failed && !recover()) {
-      const std::string why = syncer.failure_text();
+      const StoreError why = syncer.failure_now();
       for (auto& t : batch) t.done(false, why);
       return;
     }
     std::vector<std::string> errors(batch.size());
     std::string err = exec_cached("BEGIN IMMEDIATE");
+    boost::system::error_code code = err.empty() ? boost::system::error_code{} : last_code();
     bool task_failed = false;
     if (err.empty()) {
       for (std::size_t i = 0; i < batch.size() && !task_failed; ++i) task_failed = !run_task(batch[i], errors[i]);
       if (task_failed) {
+        code = last_code();  // before ROLLBACK clears it
         exec_cached("ROLLBACK");
       } else {
         err = exec_cached("COMMIT");
-        if (!err.empty()) exec_cached("ROLLBACK");
+        if (!err.empty()) {
+          code = last_code();
+          exec_cached("ROLLBACK");
+        }
       }
     }
     if (task_failed && batch.size() > 1) {
@@ -267,18 +278,20 @@ struct SqliteStore::Impl : Worker {
       return;
     }
     if (!err.empty()) {
-      for (auto& t : batch) t.done(false, "store commit failed: " + err);
+      const StoreError why{code, "store commit failed: " + err};
+      for (auto& t : batch) t.done(false, why);
       return;
     }
     if (task_failed) {  // a batch of one whose task failed: rolled back, nothing kept
-      batch[0].done(false, errors[0]);
+      batch[0].done(false, {code, errors[0]});
       return;
     }
     ++commits;
     tasks += batch.size();
     std::vector<Syncer::Completion> committed;
     committed.reserve(batch.size());
-    for (std::size_t i = 0; i < batch.size(); ++i) committed.push_back({std::move(batch[i].done), std::move(errors[i])});
+    for (std::size_t i = 0; i < batch.size(); ++i)
+      committed.push_back({std::move(batch[i].done), StoreError{{}, std::move(errors[i])}});
     syncer.push(std::move(committed));
   }
 

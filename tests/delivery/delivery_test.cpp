@@ -83,7 +83,7 @@ TEST(Delivery, DuplicateIsAnsweredAndPlannedOnce) {
   EXPECT_EQ(again.status, 200);
   EXPECT_EQ(json::parse(again.body), json({{"status", "duplicate"}, {"id", "dup"}}));
   ASSERT_TRUE(wait_event(server.store(), "dup", [](const auto& e) { return e.state == "done"; }));
-  EXPECT_EQ(server.store().count_jobs("done"), 1u);
+  EXPECT_EQ(server.store().count_jobs("done").value(), 1u);
   EXPECT_EQ(fake.count(), 1u);
 }
 
@@ -102,7 +102,7 @@ TEST(Delivery, StoreFailureIs503AndNothingIsKept) {
   ASSERT_TRUE(ready);
   EXPECT_EQ(ready->status, 503);
   EXPECT_NE(ready->body.find("store is not writable"), std::string::npos);
-  EXPECT_FALSE(server.store().event("lost-1"));
+  EXPECT_FALSE(server.store().event("lost-1").value());
   // Apple redelivers; now it sticks.
   EXPECT_EQ(post(server.port(), upload_event("lost-1")).status, 200);
   EXPECT_TRUE(fake.wait_for(1));
@@ -156,10 +156,10 @@ TEST(Delivery, ClientErrorIsFinalThenRequeuedByRetry) {
   ASSERT_TRUE(dead);
   EXPECT_EQ(dead->jobs.at(0).attempt_log.size(), 1u);
   EXPECT_NE(dead->jobs.at(0).last_error.find("HTTP 404: no such hook"), std::string::npos);
-  auto listed = server.store().events("dead", 10);
+  auto listed = server.store().events("dead", 10).value();
   ASSERT_EQ(listed.size(), 1u);
   EXPECT_EQ(listed[0].event_id, "d-1");
-  EXPECT_EQ(server.store().retry(std::to_string(dead->jobs.at(0).id), SystemClock().now_ms()), 1u);
+  EXPECT_EQ(server.store().retry(std::to_string(dead->jobs.at(0).id), SystemClock().now_ms()).value(), 1u);
   auto done = wait_event(server.store(), "d-1", [](const auto& e) { return e.state == "done"; });
   ASSERT_TRUE(done);
   EXPECT_EQ(fake.count(), 2u);

@@ -167,7 +167,7 @@ TEST_F(StoreTest, ARequeuedJobGoesBeforeLaterJobsOfItsKeyThatHaveNotStarted) {
   store->record(a.job->id, {1000, 1, 404, "HTTP 404", "dead", ""}, JobOutcome::dead, 1000);
   store->ingest(new_event("b", 1, 2000, "x"));
   store->ingest(new_event("c", 1, 2001, "x"));
-  EXPECT_EQ(store->retry("a", 3000), 1u);
+  EXPECT_EQ(store->retry("a", 3000).value(), 1u);
   auto first = store->lease(3000, 60000);
   ASSERT_TRUE(first.job);
   EXPECT_EQ(first.job->id, a.job->id);
@@ -211,7 +211,7 @@ INSERT INTO jobs (id, event_seq, rule, action_index, kind, action, order_key, st
   ASSERT_TRUE(y.job);
   EXPECT_EQ(y.job->id, 3);
   EXPECT_FALSE(st->lease(5000, 60000).job);
-  EXPECT_EQ(st->recover_running(), 2u);  // after a crash: 1 then 2 for x, 3 for y
+  EXPECT_EQ(st->recover_running().value(), 2u);  // after a crash: 1 then 2 for x, 3 for y
   auto one = st->lease(6000, 60000);
   auto other = st->lease(6000, 60000);
   ASSERT_TRUE(one.job && other.job);
@@ -232,7 +232,7 @@ TEST_F(StoreTest, ExpiredLeaseMakesTheJobDueAgain) {
 TEST_F(StoreTest, RecoverRunningResumesJobsOfACrashedProcess) {
   store->ingest(new_event("a", 2));
   ASSERT_TRUE(store->lease(1000, 600000).job);
-  EXPECT_EQ(store->recover_running(), 1u);
+  EXPECT_EQ(store->recover_running().value(), 1u);
   EXPECT_EQ(count(path, "SELECT count(*) FROM jobs WHERE state = 'pending'"), 2);
 }
 
@@ -240,19 +240,19 @@ TEST_F(StoreTest, DeadJobsAreListedAndRequeued) {
   store->ingest(new_event("a", 1));
   auto j = store->lease(1000, 60000);
   store->record(j.job->id, {1000, 5, 404, "HTTP 404: Not Found", "dead", ""}, JobOutcome::dead, 1000);
-  auto dead = store->events("dead", 10);
+  auto dead = store->events("dead", 10).value();
   ASSERT_EQ(dead.size(), 1u);
   EXPECT_EQ(dead[0].event_id, "a");
-  auto shown = store->event("a");
+  auto shown = store->event("a").value();
   ASSERT_TRUE(shown);
   ASSERT_EQ(shown->jobs.size(), 1u);
   EXPECT_EQ(shown->jobs[0].state, "dead");
   ASSERT_EQ(shown->jobs[0].attempt_log.size(), 1u);
   EXPECT_EQ(shown->jobs[0].attempt_log[0].http_status, 404);
-  EXPECT_EQ(store->retry("a", 2000), 1u);  // by the event's data.id
-  EXPECT_TRUE(store->events("dead", 10).empty());
-  EXPECT_EQ(store->events("pending", 10).size(), 1u);
-  EXPECT_EQ(store->retry("a", 2000), 0u);  // nothing dead any more
+  EXPECT_EQ(store->retry("a", 2000).value(), 1u);  // by the event's data.id
+  EXPECT_TRUE(store->events("dead", 10).value().empty());
+  EXPECT_EQ(store->events("pending", 10).value().size(), 1u);
+  EXPECT_EQ(store->retry("a", 2000).value(), 0u);  // nothing dead any more
   auto again = store->lease(2000, 60000);
   ASSERT_TRUE(again.job);
   EXPECT_EQ(again.job->attempts, 0);
@@ -267,10 +267,10 @@ TEST_F(StoreTest, PruneRemovesOnlyOldDoneEvents) {
   ASSERT_TRUE(j.job);
   ASSERT_NE(j.job->raw_event.find("old-done"), std::string::npos);
   store->record(j.job->id, {2000, 1, 200, "", "done", ""}, JobOutcome::done, 2000);
-  EXPECT_EQ(store->prune(10'000), 2u);
+  EXPECT_EQ(store->prune(10'000).value(), 2u);
   EXPECT_EQ(count(path, "SELECT count(*) FROM events"), 2);
-  EXPECT_TRUE(store->event("old-pending"));
-  EXPECT_TRUE(store->event("new-done"));
+  EXPECT_TRUE(store->event("old-pending").value());
+  EXPECT_TRUE(store->event("new-done").value());
   EXPECT_EQ(count(path, "SELECT count(*) FROM attempts"), 0);  // cascaded
   // Pruned means forgotten: the same id is new again (dedupe window = retention).
   EXPECT_EQ(store->ingest(new_event("old-done", 0, 60'000, "p")).status, IngestStatus::accepted);
@@ -356,11 +356,12 @@ TEST_F(StoreFaults, AFailedLeaseSaysSoInsteadOfNothingDue) {
   auto failed = leased.get_future().get();
   test::set_fail_writes(false);
   EXPECT_TRUE(failed.jobs.empty());
-  EXPECT_FALSE(failed.error.empty()) << "a failed lease must not read as nothing due";
+  ASSERT_TRUE(failed.error) << "a failed lease must not read as nothing due";
+  EXPECT_EQ(failed.error->code, make_error_code(errc::disk_full)) << failed.error->message;
   std::promise<LeaseBatch> again;
   st->lease_async(2000, 60'000, 8, [&](LeaseBatch b) { again.set_value(std::move(b)); });
   auto ok = again.get_future().get();
-  EXPECT_EQ(ok.error, "");
+  EXPECT_FALSE(ok.error);
   EXPECT_EQ(ok.jobs.size(), 2u);  // the jobs were never lost, only not leased
 }
 

@@ -21,7 +21,7 @@ std::optional<store::EventView> wait_event(store::Store& st, const std::string& 
                                            std::chrono::seconds timeout) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < deadline) {
-    auto ev = st.event(id);
+    auto ev = st.event(id).value();  // a store that fails here fails the test
     if (ev && pred(*ev)) return ev;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }

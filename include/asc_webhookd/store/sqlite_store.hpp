@@ -34,12 +34,12 @@ public:
                      std::function<void(std::vector<HistoryEntry>)> done) override;
   void kv_get_async(std::string key, std::function<void(std::optional<std::string>)> done) override;
   void kv_put_async(std::string key, std::string value, std::function<void(bool ok)> done) override;
-  std::size_t recover_running() override;
-  std::size_t prune(std::int64_t before_ms) override;
-  std::size_t retry(const std::string& id, std::int64_t now_ms) override;
-  std::vector<EventView> events(const std::string& state, std::size_t limit) override;
-  std::optional<EventView> event(const std::string& id) override;
-  std::size_t count_jobs(const std::string& state) override;
+  StoreResult<std::size_t> recover_running() override;
+  StoreResult<std::size_t> prune(std::int64_t before_ms) override;
+  StoreResult<std::size_t> retry(const std::string& id, std::int64_t now_ms) override;
+  StoreResult<std::vector<EventView>> events(const std::string& state, std::size_t limit) override;
+  StoreResult<std::optional<EventView>> event(const std::string& id) override;
+  StoreResult<std::size_t> count_jobs(const std::string& state) override;
   void check_writable_async(std::function<void(std::string)> done) override;
   bool watch_changes(std::function<void()> changed) override;
 

@@ -9,6 +9,7 @@
 // store's own thread; callers hop back to their executor (async_store.hpp).
 #include "asc_webhookd/ingest/event.hpp"
 #include "asc_webhookd/rules/engine.hpp"
+#include "asc_webhookd/store/errors.hpp"
 
 #include <cstdint>
 #include <functional>
@@ -66,7 +67,7 @@ struct LeaseResult {
 struct LeaseBatch {
   std::vector<LeasedJob> jobs;
   std::optional<std::int64_t> next_due_ms;  // when nothing is due: the earliest time something will be
-  std::string error;                        // non-empty: the lease failed (not "nothing due"), and why
+  std::optional<StoreError> error;          // set: the lease failed (not "nothing due"), and why
 };
 
 struct HistoryEntry {
@@ -131,16 +132,16 @@ public:
   virtual void kv_put_async(std::string key, std::string value, std::function<void(bool ok)> done) = 0;
 
   // Jobs left running by a crash become pending again. Returns how many.
-  virtual std::size_t recover_running() = 0;
+  virtual StoreResult<std::size_t> recover_running() = 0;
   // Deletes done events (all jobs done, or none) received before `before_ms`,
   // and per-job progress notes (kv "progress:*") last written before it.
-  virtual std::size_t prune(std::int64_t before_ms) = 0;
+  virtual StoreResult<std::size_t> prune(std::int64_t before_ms) = 0;
   // Requeues dead jobs: `id` names a job, or with `is_event` an event (seq or data.id).
-  virtual std::size_t retry(const std::string& id, std::int64_t now_ms) = 0;
-  virtual std::vector<EventView> events(const std::string& state, std::size_t limit) = 0;
-  virtual std::optional<EventView> event(const std::string& id) = 0;
+  virtual StoreResult<std::size_t> retry(const std::string& id, std::int64_t now_ms) = 0;
+  virtual StoreResult<std::vector<EventView>> events(const std::string& state, std::size_t limit) = 0;
+  virtual StoreResult<std::optional<EventView>> event(const std::string& id) = 0;
   // Counts by state, for /metrics and /readyz.
-  virtual std::size_t count_jobs(const std::string& state) = 0;
+  virtual StoreResult<std::size_t> count_jobs(const std::string& state) = 0;
   // Calls `changed` (on a store thread, soon after a commit, bursts folded)
   // whenever the store file changes, whichever process wrote it: jobs may
   // have become due (an operator command's requeue). Null stops the calls.
