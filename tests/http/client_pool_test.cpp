@@ -4,6 +4,8 @@
 // request's answer.
 #include "asc_webhookd/http/client.hpp"
 
+#include "support/raw_client.hpp"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -34,15 +36,7 @@ class RawUpstream {
 public:
   RawUpstream(std::function<std::string(int)> answer, std::function<std::string(int)> after = nullptr)
       : answer_(std::move(answer)), after_(std::move(after)) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    ::listen(fd_, 8);
-    socklen_t len = sizeof a;
-    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
-    port_ = ntohs(a.sin_port);
+    fd_ = listen_loopback(port_, 8);
     thread_ = std::thread([this] { run(); });
   }
   ~RawUpstream() {

@@ -3,6 +3,7 @@
 // absolute form; NO_PROXY's matching rules.
 #include "asc_webhookd/http/client.hpp"
 
+#include "support/raw_client.hpp"
 #include "support/test_ca.hpp"
 #include "support/test_server.hpp"
 
@@ -26,19 +27,6 @@ namespace {
 
 namespace net = boost::asio;
 using namespace std::chrono_literals;
-
-int listen_loopback(std::uint16_t& port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  ::listen(fd, 8);
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  port = ntohs(a.sin_port);
-  return fd;
-}
 
 int connect_loopback(std::uint16_t port) {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);

@@ -48,6 +48,10 @@ private:
 // header fields (lower-case names). Shared by RawClient and FakeHttpServer.
 std::string parse_head(const std::string& head, std::map<std::string, std::string>& headers);
 
+// A listening TCP socket on 127.0.0.1, port chosen by the kernel (set in
+// `port`); the fd, for tests' own fake servers.
+int listen_loopback(std::uint16_t& port, int backlog = 64);
+
 // A complete request with Content-Length.
 std::string make_request(const std::string& method, const std::string& target, const std::string& body = "",
                          const std::map<std::string, std::string>& headers = {}, bool keep_alive = true);
