@@ -94,6 +94,44 @@ std::string human_state(const std::string& state) {
   return out;
 }
 
+namespace {
+
+// The details section: what enrichment brings (Apple's upload errors and
+// warnings, a tester's comment and device, a crash log) and, once approved,
+// the review durations from history. "" when there is nothing to say.
+std::string details_text(const json& c, const std::string& new_state) {
+  std::string details;
+  if (c.contains("instance")) {
+    const json& attrs = c["instance"].value("attributes", json::object());
+    if (auto st = attrs.find("state"); st != attrs.end() && st->is_object()) {
+      for (const char* kind : {"errors", "warnings"}) {
+        if (auto list = st->find(kind); list != st->end() && list->is_array())
+          for (const auto& e : *list)
+            details += std::string(kind[0] == 'e' ? "❌ " : "⚠️ ") + (e.contains("code") ? "ITMS-" + str(e, {"code"}) + ": " : "") +
+                       str(e, {"description"}) + "\n";
+      }
+    }
+    if (auto comment = attrs.find("comment"); comment != attrs.end() && comment->is_string() && !comment->get<std::string>().empty())
+      details += "💬 " + comment->get<std::string>() + "\n";
+    std::string device = str(attrs, {"deviceModel"});
+    if (!device.empty()) details += "📱 " + device + (str(attrs, {"osVersion"}).empty() ? "" : ", " + str(attrs, {"osVersion"})) + "\n";
+  }
+  const bool approved = new_state == "PENDING_DEVELOPER_RELEASE" || new_state == "PENDING_APPLE_RELEASE" ||
+                        new_state == "READY_FOR_DISTRIBUTION" || new_state == "READY_FOR_SALE" || new_state == "ACCEPTED";
+  if (approved && c.contains("history") && c["history"].is_object()) {
+    for (const auto& [key, label] : {std::pair{"waiting_for_review", "Waiting for review"}, std::pair{"in_review", "In review"},
+                                     std::pair{"submission_to_release", "Submission to release"}}) {
+      std::string t = str(c, {"history", key, "text"});
+      if (!t.empty()) details += "⏱ " + std::string(label) + ": " + t + "\n";
+    }
+  }
+  const std::string crash_log = str(c, {"instance", "crash_log"});
+  if (!crash_log.empty()) details += "```" + truncate_utf8(crash_log, 1500) + "```\n";
+  return details;
+}
+
+}  // namespace
+
 json builtin_slack_message(const json& c) {
   const std::string type = str(c, {"event", "type"});
   const std::string old_state = str(c, {"event", "old_state"});
@@ -128,35 +166,7 @@ json builtin_slack_message(const json& c) {
   while (fields.size() > kFieldsMax) fields.erase(fields.end() - 1);
   blocks.push_back({{"type", "section"}, {"fields", fields}});
 
-  // Details the enrichment brings (issue 5 fills more): Apple's upload
-  // errors, a tester's comment, review durations.
-  std::string details;
-  if (c.contains("instance")) {
-    const json& attrs = c["instance"].value("attributes", json::object());
-    if (auto st = attrs.find("state"); st != attrs.end() && st->is_object()) {
-      for (const char* kind : {"errors", "warnings"}) {
-        if (auto list = st->find(kind); list != st->end() && list->is_array())
-          for (const auto& e : *list)
-            details += std::string(kind[0] == 'e' ? "❌ " : "⚠️ ") + (e.contains("code") ? "ITMS-" + str(e, {"code"}) + ": " : "") +
-                       str(e, {"description"}) + "\n";
-      }
-    }
-    if (auto comment = attrs.find("comment"); comment != attrs.end() && comment->is_string() && !comment->get<std::string>().empty())
-      details += "💬 " + comment->get<std::string>() + "\n";
-    std::string device = str(attrs, {"deviceModel"});
-    if (!device.empty()) details += "📱 " + device + (str(attrs, {"osVersion"}).empty() ? "" : ", " + str(attrs, {"osVersion"})) + "\n";
-  }
-  const bool approved = new_state == "PENDING_DEVELOPER_RELEASE" || new_state == "PENDING_APPLE_RELEASE" ||
-                        new_state == "READY_FOR_DISTRIBUTION" || new_state == "READY_FOR_SALE" || new_state == "ACCEPTED";
-  if (approved && c.contains("history") && c["history"].is_object()) {
-    for (const auto& [key, label] : {std::pair{"waiting_for_review", "Waiting for review"}, std::pair{"in_review", "In review"},
-                                     std::pair{"submission_to_release", "Submission to release"}}) {
-      std::string t = str(c, {"history", key, "text"});
-      if (!t.empty()) details += "⏱ " + std::string(label) + ": " + t + "\n";
-    }
-  }
-  const std::string crash_log = str(c, {"instance", "crash_log"});
-  if (!crash_log.empty()) details += "```" + truncate_utf8(crash_log, 1500) + "```\n";
+  std::string details = details_text(c, new_state);
   if (!details.empty()) {
     details.pop_back();
     blocks.push_back({{"type", "section"}, {"text", mrkdwn(details, kSectionMax)}});
