@@ -1,7 +1,15 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds (release preset) and runs every test.
 # Usage: scripts/test.sh            (from anywhere in the checkout)
+# Fails when a test fails, and when no test ran at all.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh
-cmake --workflow --preset release
+# scripts/run.sh builds the same folder with the tests off; turn them on
+# again, or ctest would find none.
+cmake --preset release -DASC_WEBHOOKD_TESTS=ON >/dev/null
+cmake --workflow --preset release | tee build/release/test-output.txt
+if ! grep -qE '^100% tests passed, 0 tests failed out of [1-9]' build/release/test-output.txt; then
+  echo "test.sh: no test ran, or the summary line is missing" >&2
+  exit 1
+fi
