@@ -36,7 +36,12 @@ public:
   }
   store::StoreResult<std::size_t> recover_running() override { return real_.recover_running(); }
   store::StoreResult<std::size_t> prune(std::int64_t before_ms) override { return real_.prune(before_ms); }
-  store::StoreResult<std::size_t> retry(const std::string& id, std::int64_t now_ms) override { return real_.retry(id, now_ms); }
+  store::StoreResult<std::size_t> retry_job(std::int64_t id, std::int64_t now_ms) override {
+    return real_.retry_job(id, now_ms);
+  }
+  store::StoreResult<std::size_t> retry_event(const std::string& id, std::int64_t now_ms) override {
+    return real_.retry_event(id, now_ms);
+  }
   store::StoreResult<std::vector<store::EventView>> events(const std::string& s, std::size_t n) override { return real_.events(s, n); }
   store::StoreResult<std::optional<store::EventView>> event(const std::string& id) override { return real_.event(id); }
   store::StoreResult<std::size_t> count_jobs(const std::string& s) override { return real_.count_jobs(s); }

@@ -30,7 +30,8 @@ usage:
   asc-webhookd send --config FILE --webhook NAME [--url URL] EVENT.json
   asc-webhookd events [--state pending|done|dead] [--limit N] --config FILE
   asc-webhookd event show ID --config FILE
-  asc-webhookd job retry ID --config FILE
+  asc-webhookd event retry ID --config FILE   (ID: the event's data.id, or #SEQ)
+  asc-webhookd job retry N --config FILE
   asc-webhookd --version | --help
 
 exit codes: 0 ok, 1 invalid input or config, 2 usage, 3 runtime failure
@@ -228,7 +229,7 @@ int cmd_events(const Args& a, std::ostream& out, std::ostream& err) {
 
 int cmd_event_show(const Args& a, std::ostream& out, std::ostream& err) {
   if (a.positional.size() != 3 || a.positional[1] != "show") {
-    err << "usage: asc-webhookd event show ID --config FILE\n";
+    err << "usage: asc-webhookd event show ID --config FILE | event retry ID --config FILE\n";
     return usage;
   }
   int code = ok;
@@ -289,23 +290,58 @@ int cmd_simulate(const Args& a, std::ostream& out, std::ostream& err) {
   return simulate(*cfg, o, out, err);
 }
 
+bool all_digits(const std::string& s) { return !s.empty() && s.find_first_not_of("0123456789") == std::string::npos; }
+
+void print_requeued(std::size_t n, std::ostream& out) { out << "requeued " << n << " job" << (n == 1 ? "" : "s") << "\n"; }
+
+// `job retry N`: one dead job, by its id and nothing else (an event's id
+// or seq is refused with the command that takes it).
 int cmd_job_retry(const Args& a, std::ostream& out, std::ostream& err) {
   if (a.positional.size() != 3 || a.positional[1] != "retry") {
-    err << "usage: asc-webhookd job retry ID --config FILE\n";
+    err << "usage: asc-webhookd job retry N --config FILE\n";
+    return usage;
+  }
+  const std::string& id = a.positional[2];
+  if (!all_digits(id) || id.size() > 18) {
+    err << "asc-webhookd: job retry takes a job id (a number, as `event show` lists it), not \"" << id
+        << "\"; to requeue the dead jobs of an event: asc-webhookd event retry " << id << " --config FILE\n";
     return usage;
   }
   int code = ok;
   auto st = open_store(a, err, code);
   if (!st) return code;
-  auto requeued = st->retry(a.positional[2], SystemClock().now_ms());
+  auto requeued = st->retry_job(std::stoll(id), SystemClock().now_ms());
   if (!requeued) return store_failed(requeued.error(), err);
-  const std::size_t n = *requeued;
-  if (n == 0) {
-    err << "asc-webhookd: no dead job for " << a.positional[2] << "\n";
+  if (*requeued == 0) {
+    err << "asc-webhookd: no dead job " << id << " (an event's seq is retried with: asc-webhookd event retry #" << id
+        << ")\n";
     return invalid;
   }
-  out << "requeued " << n << " job" << (n == 1 ? "" : "s") << "\n";
+  print_requeued(*requeued, out);
   return ok;
+}
+
+// `event retry ID`: every dead job of one event, by its data.id or #SEQ.
+int cmd_event_retry(const Args& a, std::ostream& out, std::ostream& err) {
+  const std::string& id = a.positional[2];
+  int code = ok;
+  auto st = open_store(a, err, code);
+  if (!st) return code;
+  auto requeued = st->retry_event(id, SystemClock().now_ms());
+  if (!requeued) return store_failed(requeued.error(), err);
+  if (*requeued == 0) {
+    err << "asc-webhookd: no dead job for event " << id;
+    if (all_digits(id)) err << " (a job is retried with: asc-webhookd job retry " << id << "; an event by seq: #" << id << ")";
+    err << "\n";
+    return invalid;
+  }
+  print_requeued(*requeued, out);
+  return ok;
+}
+
+int cmd_event(const Args& a, std::ostream& out, std::ostream& err) {
+  if (a.positional.size() == 3 && a.positional[1] == "retry") return cmd_event_retry(a, out, err);
+  return cmd_event_show(a, out, err);
 }
 
 int dispatch(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {
@@ -336,7 +372,7 @@ int dispatch(const std::vector<std::string>& argv, std::ostream& out, std::ostre
   if (cmd == "sign") return cmd_sign(*args, out, err);
   if (cmd == "send") return cmd_send(*args, out, err);
   if (cmd == "events") return cmd_events(*args, out, err);
-  if (cmd == "event") return cmd_event_show(*args, out, err);
+  if (cmd == "event") return cmd_event(*args, out, err);
   if (cmd == "job") return cmd_job_retry(*args, out, err);
   if (cmd == "simulate") return cmd_simulate(*args, out, err);
   err << "asc-webhookd: unknown command '" << cmd << "'\n" << kUsage;

@@ -178,15 +178,30 @@ StoreResult<std::size_t> SqliteStore::recover_running() {
   });
 }
 
-StoreResult<std::size_t> SqliteStore::retry(const std::string& id, std::int64_t now_ms) {
+// A requeued job goes before later jobs of its key that have not started
+// (update_jobs recomputes each key's head).
+StoreResult<std::size_t> SqliteStore::retry_job(std::int64_t job_id, std::int64_t now_ms) {
   return impl_->run_sync([&](sql::Db& db) {
-    // A job id, an event seq, or an event's data.id: all its dead jobs.
     auto s = db.stmt(
         "UPDATE jobs SET state = 'pending', attempts = 0, next_at = ?2, created_at = ?2, lease_until = NULL"
-        " WHERE state = 'dead' AND (CAST(id AS TEXT) = ?1 OR event_seq IN"
-        " (SELECT seq FROM events WHERE CAST(seq AS TEXT) = ?1 OR event_id = ?1)) RETURNING order_key");
+        " WHERE state = 'dead' AND id = ?1 RETURNING order_key");
+    s.bind(1, job_id).bind(2, now_ms);
+    return update_jobs(db, s);
+  });
+}
+
+StoreResult<std::size_t> SqliteStore::retry_event(const std::string& id, std::int64_t now_ms) {
+  return impl_->run_sync([&](sql::Db& db) {
+    // "#12" is the event with seq 12; anything else is a data.id.
+    const bool by_seq = id.size() > 1 && id[0] == '#' && id.find_first_not_of("0123456789", 1) == std::string::npos;
+    auto s = db.stmt(by_seq ? "UPDATE jobs SET state = 'pending', attempts = 0, next_at = ?2, created_at = ?2,"
+                              " lease_until = NULL WHERE state = 'dead' AND event_seq = CAST(substr(?1, 2) AS INTEGER)"
+                              " RETURNING order_key"
+                            : "UPDATE jobs SET state = 'pending', attempts = 0, next_at = ?2, created_at = ?2,"
+                              " lease_until = NULL WHERE state = 'dead' AND event_seq IN"
+                              " (SELECT seq FROM events WHERE event_id = ?1) RETURNING order_key");
     s.bind(1, id).bind(2, now_ms);
-    return update_jobs(db, s);  // a requeued job goes before later jobs of its key that have not started
+    return update_jobs(db, s);
   });
 }
 

@@ -124,13 +124,21 @@ TEST(Durability, DeadJobIsListedShownAndRequeuedFromTheCommandLine) {
   EXPECT_NE(j["jobs"][0]["last_error"].get<std::string>().find("no such hook"), std::string::npos);
 
   healthy = true;
-  auto retried = run_binary({"job", "retry", "crash-7", "--config", cfg}, kEnv);
+  // An event's id is not a job id: refused, naming the command that takes it.
+  auto wrong_kind = run_binary({"job", "retry", "crash-7", "--config", cfg}, kEnv);
+  EXPECT_EQ(wrong_kind.exit_code, 2);
+  EXPECT_NE(wrong_kind.err.find("asc-webhookd event retry crash-7"), std::string::npos) << wrong_kind.err;
+  auto retried = run_binary({"event", "retry", "crash-7", "--config", cfg}, kEnv);
   EXPECT_EQ(retried.exit_code, 0) << retried.err;
   EXPECT_EQ(retried.out, "requeued 1 job\n");
   ASSERT_TRUE(fake.wait_for(2));
   ASSERT_TRUE(d.wait_log("outcome=done"));
-  auto nothing = run_binary({"job", "retry", "crash-7", "--config", cfg}, kEnv);
+  auto nothing = run_binary({"event", "retry", "crash-7", "--config", cfg}, kEnv);
   EXPECT_EQ(nothing.exit_code, 1);
+  const auto job_id = std::to_string(j["jobs"][0]["id"].get<std::int64_t>());
+  auto no_dead_job = run_binary({"job", "retry", job_id, "--config", cfg}, kEnv);
+  EXPECT_EQ(no_dead_job.exit_code, 1);
+  EXPECT_NE(no_dead_job.err.find("no dead job " + job_id), std::string::npos) << no_dead_job.err;
   auto missing = run_binary({"event", "show", "no-such-event", "--config", cfg}, kEnv);
   EXPECT_EQ(missing.exit_code, 1);
   EXPECT_EQ(run_binary({"events", "--state", "weird", "--config", cfg}, kEnv).exit_code, 2);

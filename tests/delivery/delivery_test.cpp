@@ -159,7 +159,7 @@ TEST(Delivery, ClientErrorIsFinalThenRequeuedByRetry) {
   auto listed = server.store().events("dead", 10).value();
   ASSERT_EQ(listed.size(), 1u);
   EXPECT_EQ(listed[0].event_id, "d-1");
-  EXPECT_EQ(server.store().retry(std::to_string(dead->jobs.at(0).id), SystemClock().now_ms()).value(), 1u);
+  EXPECT_EQ(server.store().retry_job(dead->jobs.at(0).id, SystemClock().now_ms()).value(), 1u);
   auto done = wait_event(server.store(), "d-1", [](const auto& e) { return e.state == "done"; });
   ASSERT_TRUE(done);
   EXPECT_EQ(fake.count(), 2u);

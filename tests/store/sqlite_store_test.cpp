@@ -167,7 +167,7 @@ TEST_F(StoreTest, ARequeuedJobGoesBeforeLaterJobsOfItsKeyThatHaveNotStarted) {
   store->record(a.job->id, {1000, 1, 404, "HTTP 404", "dead", ""}, JobOutcome::dead, 1000);
   store->ingest(new_event("b", 1, 2000, "x"));
   store->ingest(new_event("c", 1, 2001, "x"));
-  EXPECT_EQ(store->retry("a", 3000).value(), 1u);
+  EXPECT_EQ(store->retry_event("a", 3000).value(), 1u);
   auto first = store->lease(3000, 60000);
   ASSERT_TRUE(first.job);
   EXPECT_EQ(first.job->id, a.job->id);
@@ -236,6 +236,26 @@ TEST_F(StoreTest, RecoverRunningResumesJobsOfACrashedProcess) {
   EXPECT_EQ(count(path, "SELECT count(*) FROM jobs WHERE state = 'pending'"), 2);
 }
 
+// `job retry 2` once also requeued event seq 2's jobs: a job id is a job id.
+TEST_F(StoreTest, AJobIdThatIsAlsoAnEventSeqRequeuesOnlyThatJob) {
+  store->ingest(new_event("first", 1, 1000, "x"));   // seq 1: job 1
+  store->ingest(new_event("second", 2, 1000, "y"));  // seq 2: jobs 2, 3
+  for (int i = 0; i < 3; ++i) {
+    auto j = store->lease(1000, 60000);
+    ASSERT_TRUE(j.job);
+    store->record(j.job->id, {1000, 1, 404, "HTTP 404", "dead", ""}, JobOutcome::dead, 1000);
+  }
+  ASSERT_EQ(count(path, "SELECT count(*) FROM jobs WHERE state = 'dead'"), 3);
+  EXPECT_EQ(store->retry_job(2, 2000).value(), 1u);
+  EXPECT_EQ(count(path, "SELECT count(*) FROM jobs WHERE state = 'dead'"), 2);
+  EXPECT_EQ(count(path, "SELECT count(*) FROM jobs WHERE state = 'pending' AND id = 2"), 1);
+  // The event by its seq, and by its data.id.
+  EXPECT_EQ(store->retry_event("#2", 2000).value(), 1u);  // job 3 (job 2 is pending already)
+  EXPECT_EQ(store->retry_event("first", 2000).value(), 1u);
+  EXPECT_EQ(store->retry_event("2", 2000).value(), 0u);  // a data.id "2": none
+  EXPECT_EQ(store->retry_job(99, 2000).value(), 0u);
+}
+
 TEST_F(StoreTest, DeadJobsAreListedAndRequeued) {
   store->ingest(new_event("a", 1));
   auto j = store->lease(1000, 60000);
@@ -249,10 +269,10 @@ TEST_F(StoreTest, DeadJobsAreListedAndRequeued) {
   EXPECT_EQ(shown->jobs[0].state, "dead");
   ASSERT_EQ(shown->jobs[0].attempt_log.size(), 1u);
   EXPECT_EQ(shown->jobs[0].attempt_log[0].http_status, 404);
-  EXPECT_EQ(store->retry("a", 2000).value(), 1u);  // by the event's data.id
+  EXPECT_EQ(store->retry_event("a", 2000).value(), 1u);  // by the event's data.id
   EXPECT_TRUE(store->events("dead", 10).value().empty());
   EXPECT_EQ(store->events("pending", 10).value().size(), 1u);
-  EXPECT_EQ(store->retry("a", 2000).value(), 0u);  // nothing dead any more
+  EXPECT_EQ(store->retry_event("a", 2000).value(), 0u);  // nothing dead any more
   auto again = store->lease(2000, 60000);
   ASSERT_TRUE(again.job);
   EXPECT_EQ(again.job->attempts, 0);

@@ -36,7 +36,8 @@ public:
   void kv_put_async(std::string key, std::string value, std::function<void(bool ok)> done) override;
   StoreResult<std::size_t> recover_running() override;
   StoreResult<std::size_t> prune(std::int64_t before_ms) override;
-  StoreResult<std::size_t> retry(const std::string& id, std::int64_t now_ms) override;
+  StoreResult<std::size_t> retry_job(std::int64_t job_id, std::int64_t now_ms) override;
+  StoreResult<std::size_t> retry_event(const std::string& id, std::int64_t now_ms) override;
   StoreResult<std::vector<EventView>> events(const std::string& state, std::size_t limit) override;
   StoreResult<std::optional<EventView>> event(const std::string& id) override;
   StoreResult<std::size_t> count_jobs(const std::string& state) override;

@@ -136,8 +136,10 @@ public:
   // Deletes done events (all jobs done, or none) received before `before_ms`,
   // and per-job progress notes (kv "progress:*") last written before it.
   virtual StoreResult<std::size_t> prune(std::int64_t before_ms) = 0;
-  // Requeues dead jobs: `id` names a job, or with `is_event` an event (seq or data.id).
-  virtual StoreResult<std::size_t> retry(const std::string& id, std::int64_t now_ms) = 0;
+  // Requeues one dead job (by its id), or every dead job of one event (by its
+  // data.id, or "#SEQ"), due now. Returns how many; 0 when nothing matched.
+  virtual StoreResult<std::size_t> retry_job(std::int64_t job_id, std::int64_t now_ms) = 0;
+  virtual StoreResult<std::size_t> retry_event(const std::string& id, std::int64_t now_ms) = 0;
   virtual StoreResult<std::vector<EventView>> events(const std::string& state, std::size_t limit) = 0;
   virtual StoreResult<std::optional<EventView>> event(const std::string& id) = 0;
   // Counts by state, for /metrics and /readyz.
