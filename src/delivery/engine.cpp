@@ -103,6 +103,9 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
 
   net::awaitable<void> leaser();
   net::awaitable<void> run_job(store::LeasedJob job);
+  void start_ready();
+  net::awaitable<void> give_back_ready();
+  bool lease_failed(const store::LeaseBatch& batch);
   net::awaitable<actions::Outcome> attempt(const config::Config& cfg, const store::LeasedJob& job, std::string& event_id);
   void observe(const store::LeasedJob& job, const Settlement& settled, std::chrono::milliseconds duration, std::int64_t now);
   void poke() {
@@ -127,23 +130,7 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
 // instance becomes due).
 net::awaitable<void> Engine::Impl::leaser() {
   while (!stopping) {
-    while (in_flight < capacity && !ready.empty()) {
-      ++in_flight;
-      auto self = shared_from_this();
-      net::co_spawn(strand, run_job(std::move(ready.front())), [self](std::exception_ptr e) {
-        if (e) {
-          try {
-            std::rethrow_exception(e);
-          } catch (const std::exception& ex) {
-            log::get("delivery")->error("job failed error=\"{}\"", ex.what());
-          }
-        }
-        --self->in_flight;
-        self->poke();
-        self->maybe_stopped();
-      });
-      ready.pop_front();
-    }
+    start_ready();
     // Leased ahead: a lease waits for a store commit, so take enough per
     // commit to keep every slot busy meanwhile.
     const std::size_t ahead = std::max<std::size_t>(2 * capacity, 64);
@@ -165,19 +152,11 @@ net::awaitable<void> Engine::Impl::leaser() {
     // lambda written inside a co_await expression (gcc bug 107288).
     auto lease_start = [this, lease_ms, want](auto cb) { store.lease_async(clock.now_ms(), lease_ms, want, std::move(cb)); };
     auto batch = co_await store::await_store<store::LeaseBatch>(std::move(lease_start));
-    if (batch.error) {
-      // Not "nothing due": the store failed (disk full, I/O). Say so when
-      // it starts or its reason changes, and look again in a second.
-      if (batch.error->message != lease_error)
-        log::get("delivery")->error("lease failed code={} error=\"{}\"; retrying", batch.error->code.message(),
-                                    batch.error->message);
-      lease_error = batch.error->message;
+    if (lease_failed(batch)) {  // not "nothing due": look again in a second
       wake->expires_after(kLeaseRetry);
       co_await wake->async_wait(use_tuple);
       continue;
     }
-    if (!lease_error.empty()) log::get("delivery")->info("lease works again");
-    lease_error.clear();
     for (auto& job : batch.jobs) ready.push_back(std::move(job));
     if (stopping) break;
     if (!batch.jobs.empty() || poked) continue;
@@ -187,15 +166,56 @@ net::awaitable<void> Engine::Impl::leaser() {
     wake->expires_after(std::chrono::milliseconds(sleep_ms));
     co_await wake->async_wait(use_tuple);  // cancelled by notify(), stop() or a finished job
   }
-  if (!ready.empty()) {  // leased but not started: give them back untouched
-    std::vector<std::int64_t> ids;
-    for (const auto& j : ready) ids.push_back(j.id);
-    ready.clear();
-    auto give_back = [this, ids = std::move(ids)](auto cb) mutable { store.release_async(std::move(ids), std::move(cb)); };
-    co_await store::await_store<bool>(std::move(give_back));
-  }
+  co_await give_back_ready();
   leaser_done = true;
   maybe_stopped();
+}
+
+// Starts leased jobs while slots are free; each frees its slot (and wakes
+// the leaser) when its attempt is recorded.
+void Engine::Impl::start_ready() {
+  while (in_flight < capacity && !ready.empty()) {
+    ++in_flight;
+    auto self = shared_from_this();
+    net::co_spawn(strand, run_job(std::move(ready.front())), [self](std::exception_ptr e) {
+      if (e) {
+        try {
+          std::rethrow_exception(e);
+        } catch (const std::exception& ex) {
+          log::get("delivery")->error("job failed error=\"{}\"", ex.what());
+        }
+      }
+      --self->in_flight;
+      self->poke();
+      self->maybe_stopped();
+    });
+    ready.pop_front();
+  }
+}
+
+// At stop: jobs leased but not started go back untouched.
+net::awaitable<void> Engine::Impl::give_back_ready() {
+  if (ready.empty()) co_return;
+  std::vector<std::int64_t> ids;
+  for (const auto& j : ready) ids.push_back(j.id);
+  ready.clear();
+  auto give_back = [this, ids = std::move(ids)](auto cb) mutable { store.release_async(std::move(ids), std::move(cb)); };
+  co_await store::await_store<bool>(std::move(give_back));
+}
+
+// A failed lease (disk full, I/O) is logged when it starts or its reason
+// changes, and its end once; true while it fails.
+bool Engine::Impl::lease_failed(const store::LeaseBatch& batch) {
+  if (!batch.error) {
+    if (!lease_error.empty()) log::get("delivery")->info("lease works again");
+    lease_error.clear();
+    return false;
+  }
+  if (batch.error->message != lease_error)
+    log::get("delivery")->error("lease failed code={} error=\"{}\"; retrying", batch.error->code.message(),
+                                batch.error->message);
+  lease_error = batch.error->message;
+  return true;
 }
 
 // Decodes the leased job and runs the attempt's stages (attempt.hpp):
