@@ -1,6 +1,7 @@
 #pragma once
 // Runs one job's action: render its templates against the event, build the
-// request(s), send them, and report what happened in the classifier's terms.
+// request(s), send them, and decide what the answers mean (http::decide, by
+// the integration's own RetryPolicy).
 // One file per action kind under src/actions/.
 //
 // Actions never touch the network or the store directly: they go through
