@@ -241,7 +241,10 @@ net::awaitable<actions::Outcome> Engine::Impl::attempt(const config::Config& cfg
     }
   }
   std::vector<store::HistoryEntry> history;
-  if (event->instance && shows_history(*action)) {  // a store round trip: only when shown
+  // A store round trip: only when shown, and not when a failed lookup
+  // decides the attempt anyway.
+  const bool lookup_failed = en && en->status == enrich::Enrichment::Status::failed;
+  if (event->instance && !lookup_failed && shows_history(*action)) {
     auto start = [this, w = job.webhook, id = event->instance->id](auto cb) mutable {
       store.history_async(std::move(w), std::move(id), std::move(cb));
     };
