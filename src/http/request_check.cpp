@@ -40,7 +40,8 @@ std::string control_name(unsigned char c) {
   }
 }
 
-// The first forbidden character of `text` as "CR (byte 3)", or "".
+// The first forbidden character of `text`, as "a control character (CR) at
+// byte 3", or "".
 // `allow_tab`: a field value may hold HTAB (RFC 9110 §5.5); a URL may not.
 std::string first_forbidden(std::string_view text, bool allow_tab, bool allow_space) {
   for (std::size_t i = 0; i < text.size(); ++i) {
