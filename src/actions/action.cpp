@@ -37,8 +37,6 @@ std::string redact_url(const std::string& url) {
   return host;
 }
 
-namespace {
-
 std::string mask(std::string text, const std::vector<std::string>& secrets) {
   for (const auto& s : secrets) {
     if (s.size() < 4) continue;  // masking "a" everywhere would hide the request, not the secret
@@ -47,8 +45,6 @@ std::string mask(std::string text, const std::vector<std::string>& secrets) {
   }
   return text;
 }
-
-}  // namespace
 
 std::string describe(const http::ClientRequest& r) {
   std::string url = r.url;

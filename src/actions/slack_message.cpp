@@ -96,6 +96,14 @@ std::string human_state(const std::string& state) {
 
 namespace {
 
+// "ITMS-90062: …" of the first error Apple reported on the instance, or "".
+std::string first_apple_error(const json& c) {
+  const json::json_pointer p("/instance/attributes/state/errors");
+  if (!c.contains(p) || !c.at(p).is_array() || c.at(p).empty()) return "";
+  const json& e = c.at(p).front();
+  return (e.contains("code") ? "ITMS-" + str(e, {"code"}) + ": " : "") + str(e, {"description"});
+}
+
 // The details section: what enrichment brings (Apple's upload errors and
 // warnings, a tester's comment and device, a crash log) and, once approved,
 // the review durations from history. "" when there is nothing to say.
@@ -127,6 +135,12 @@ std::string details_text(const json& c, const std::string& new_state) {
   }
   const std::string crash_log = str(c, {"instance", "crash_log"});
   if (!crash_log.empty()) details += "```" + truncate_utf8(crash_log, 1500) + "```\n";
+  // Never silently thin: say what is missing and why (a revoked key shows here).
+  const std::string unavailable = str(c, {"enrichment", "error"});
+  if (!unavailable.empty() && !c.contains("instance"))
+    details += "ℹ️ Details from App Store Connect are unavailable: " + unavailable + "\n";
+  const std::string link = str(c, {"links", "app_store_connect"});
+  if (!link.empty()) details += "<" + link + "|Open in App Store Connect>\n";
   return details;
 }
 
@@ -180,6 +194,9 @@ json builtin_slack_message(const json& c) {
 
   std::string text = emoji + " " + subject + ": " + title;
   if (!old_state.empty() && !new_state.empty()) text += " (" + human_state(old_state) + " → " + human_state(new_state) + ")";
+  // The push notification shows only `text`: a failure says its first error.
+  const std::string first_error = first_apple_error(c);
+  if (!first_error.empty()) text += " — " + truncate_utf8(first_error, 300);
   return {{"text", text}, {"blocks", blocks}};
 }
 

@@ -39,6 +39,10 @@ public:
   store::StoreResult<std::size_t> retry_job(std::int64_t id, std::int64_t now_ms) override {
     return real_.retry_job(id, now_ms);
   }
+  store::StoreResult<std::vector<std::int64_t>> add_jobs(std::int64_t seq, const std::vector<rules::PlannedAction>& jobs,
+                                                         std::int64_t now_ms) override {
+    return real_.add_jobs(seq, jobs, now_ms);
+  }
   store::StoreResult<std::size_t> retry_event(const std::string& id, std::int64_t now_ms) override {
     return real_.retry_event(id, now_ms);
   }

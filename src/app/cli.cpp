@@ -4,12 +4,15 @@
 #include "asc_webhookd/app/simulate.hpp"
 #include "asc_webhookd/config/loader.hpp"
 #include "asc_webhookd/http/client.hpp"
+#include "asc_webhookd/ingest/event.hpp"
 #include "asc_webhookd/ingest/signature.hpp"
+#include "asc_webhookd/rules/engine.hpp"
 #include "asc_webhookd/core/clock.hpp"
 #include "asc_webhookd/store/sqlite_store.hpp"
 
 #include <nlohmann/json.hpp>
 
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -29,9 +32,10 @@ usage:
   asc-webhookd sign --secret-file FILE [BODY_FILE|-]
   asc-webhookd send --config FILE --webhook NAME [--url URL] EVENT.json
   asc-webhookd events [--state pending|done|dead] [--limit N] --config FILE
-  asc-webhookd event show ID --config FILE
-  asc-webhookd event retry ID --config FILE   (ID: the event's data.id, or #SEQ)
-  asc-webhookd job retry N --config FILE
+  asc-webhookd event show ID --config FILE    (ID: the event's data.id, or #SEQ)
+  asc-webhookd event retry ID --config FILE   requeue every dead job of one event
+  asc-webhookd event replay ID --config FILE  plan the event again with the rules in force now (new jobs)
+  asc-webhookd job retry N --config FILE      requeue one dead job (N: a job id)
   asc-webhookd --version | --help
 
 exit codes: 0 ok, 1 invalid input or config, 2 usage, 3 runtime failure
@@ -87,11 +91,18 @@ std::optional<std::string> read_input(const std::string& path, std::ostream& err
   return ss.str();
 }
 
-// Loads and prints diagnostics; null on errors.
-std::shared_ptr<const config::Config> load(const std::string& path, std::ostream& err) {
-  auto result = config::load_config_file(path);
-  for (const auto& d : result.diagnostics) err << d.text() << "\n";
+// Loads and prints diagnostics (warnings only for check-config: the other
+// commands are not the place to lint the file); null on errors.
+std::shared_ptr<const config::Config> load(const std::string& path, std::ostream& err,
+                                           config::Secrets secrets = config::Secrets::resolve, bool warnings = false) {
+  auto result = config::load_config_file(path, config::Environment::process(secrets));
+  for (const auto& d : result.diagnostics)
+    if (warnings || d.severity == config::Diagnostic::Severity::error) err << d.text() << "\n";
   return result.config;
+}
+
+std::string count_of(std::size_t n, const char* one, const char* many) {
+  return std::to_string(n) + " " + (n == 1 ? one : many);
 }
 
 int cmd_check_config(const Args& a, std::ostream& out, std::ostream& err) {
@@ -100,9 +111,10 @@ int cmd_check_config(const Args& a, std::ostream& out, std::ostream& err) {
     err << "usage: asc-webhookd check-config --config FILE\n";
     return usage;
   }
-  auto cfg = load(it->second, err);
+  auto cfg = load(it->second, err, config::Secrets::check, /*warnings=*/true);
   if (!cfg) return invalid;
-  out << it->second << ": ok (" << cfg->webhooks.size() << " webhooks, " << cfg->rules.size() << " rules)\n";
+  out << it->second << ": ok (" << count_of(cfg->webhooks.size(), "webhook", "webhooks") << ", "
+      << count_of(cfg->rules.size(), "rule", "rules") << ")\n";
   return ok;
 }
 
@@ -171,8 +183,11 @@ int store_failed(const store::StoreError& e, std::ostream& err) {
   return runtime;
 }
 
-// Opens the store named by --config, for the operator commands. Safe while
-// the daemon runs (WAL: readers never block the writer for long).
+// Opens the store named by the config's `store` section (nothing else in
+// the file is read: no secret needs to resolve), for the operator commands.
+// A store that does not exist is refused, never created: an empty new file
+// would answer every question with "nothing". Safe while the daemon runs
+// (WAL: readers never block the writer for long).
 std::unique_ptr<store::SqliteStore> open_store(const Args& a, std::ostream& err, int& code) {
   auto it = a.options.find("--config");
   if (it == a.options.end()) {
@@ -180,12 +195,23 @@ std::unique_ptr<store::SqliteStore> open_store(const Args& a, std::ostream& err,
     err << "asc-webhookd: --config FILE is required\n";
     return nullptr;
   }
-  auto cfg = load(it->second, err);
-  if (!cfg) {
+  auto loaded = config::load_store_config_file(it->second);
+  for (const auto& d : loaded.diagnostics)
+    if (d.severity == config::Diagnostic::Severity::error) err << d.text() << "\n";
+  if (!loaded.store) {
     code = invalid;
     return nullptr;
   }
-  auto st = store::SqliteStore::open({cfg->store.path, ""});
+  const std::string& path = loaded.store->path;
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) {
+    code = invalid;
+    err << "asc-webhookd: no store at " << path
+        << " (store.path in the config, else $STATE_DIRECTORY/state.db; run as the service user, e.g. "
+           "sudo -u asc-webhookd, with the service's STATE_DIRECTORY=/var/lib/asc-webhookd)\n";
+    return nullptr;
+  }
+  auto st = store::SqliteStore::open({path, ""});
   if (!st) {
     code = runtime;
     err << "asc-webhookd: " << st.error().message << "\n";
@@ -220,16 +246,20 @@ int cmd_events(const Args& a, std::ostream& out, std::ostream& err) {
   auto rows = st->events(state, limit);
   if (!rows) return store_failed(rows.error(), err);
   out << "SEQ\tRECEIVED\tSTATE\tWEBHOOK\tTYPE\tFROM->TO\tID\n";
-  for (const auto& e : *rows)
+  for (const auto& e : *rows) {
+    // A stateless event (a ping, new feedback) shows "-", not "-->-".
+    const std::string change = e.old_state.empty() && e.new_state.empty()
+                                   ? "-"
+                                   : (e.old_state.empty() ? "-" : e.old_state) + "->" + (e.new_state.empty() ? "-" : e.new_state);
     out << e.seq << "\t" << format_utc(e.received_at_ms) << "\t" << e.state << "\t" << e.webhook << "\t" << e.type << "\t"
-        << (e.old_state.empty() ? "-" : e.old_state) << "->" << (e.new_state.empty() ? "-" : e.new_state) << "\t"
-        << e.event_id << "\n";
+        << change << "\t" << e.event_id << "\n";
+  }
   return ok;
 }
 
 int cmd_event_show(const Args& a, std::ostream& out, std::ostream& err) {
   if (a.positional.size() != 3 || a.positional[1] != "show") {
-    err << "usage: asc-webhookd event show ID --config FILE | event retry ID --config FILE\n";
+    err << "usage: asc-webhookd event show|retry|replay ID --config FILE\n";
     return usage;
   }
   int code = ok;
@@ -258,6 +288,7 @@ int cmd_event_show(const Args& a, std::ostream& out, std::ostream& err) {
       if (at.http_status) aj["status"] = *at.http_status;
       if (!at.error.empty()) aj["error"] = at.error;
       if (!at.detail.empty()) aj["detail"] = at.detail;
+      if (!at.sent.empty()) aj["sent"] = at.sent;
       jj["attempt_log"].push_back(aj);
     }
     j["jobs"].push_back(jj);
@@ -282,7 +313,8 @@ int cmd_simulate(const Args& a, std::ostream& out, std::ostream& err) {
     }
     o.answer = static_cast<unsigned>(std::stoul(v));
   }
-  auto cfg = load(it->second, err);
+  // No secret's value is needed: an unresolved reference prints masked too.
+  auto cfg = load(it->second, err, config::Secrets::skip);
   if (!cfg) return invalid;
   if (auto w = a.options.find("--webhook"); w != a.options.end()) o.webhook = w->second;
   if (auto i = a.options.find("--instance"); i != a.options.end()) o.instance = i->second;
@@ -339,16 +371,62 @@ int cmd_event_retry(const Args& a, std::ostream& out, std::ostream& err) {
   return ok;
 }
 
+// `event replay ID`: the stored event planned again with the rules in the
+// config now; the new jobs are delivered like any other (after the jobs of
+// the same instance already queued), the old ones stay as they were.
+int cmd_event_replay(const Args& a, std::ostream& out, std::ostream& err) {
+  const std::string& id = a.positional[2];
+  auto it = a.options.find("--config");
+  if (it == a.options.end()) {
+    err << "asc-webhookd: --config FILE is required\n";
+    return usage;
+  }
+  auto cfg = load(it->second, err, config::Secrets::skip);  // the rules; no secret is needed to plan
+  if (!cfg) return invalid;
+  int code = ok;
+  auto st = open_store(a, err, code);
+  if (!st) return code;
+  auto found = st->event(id);
+  if (!found) return store_failed(found.error(), err);
+  if (!*found) {
+    err << "asc-webhookd: no event " << id;
+    if (all_digits(id)) err << " (an event by seq: #" << id << ")";
+    err << "\n";
+    return invalid;
+  }
+  const store::EventView& ev = **found;
+  auto event = ingest::decode_event(ev.raw);
+  if (!event) {
+    err << "asc-webhookd: stored event " << id << " no longer decodes: " << event.error().message << "\n";
+    return invalid;
+  }
+  const auto planned = rules::plan(*cfg, ev.webhook, *event);
+  if (planned.empty()) {
+    out << "no rule in " << it->second << " matches event " << ev.event_id << " (" << ev.type << "); nothing planned\n";
+    return ok;
+  }
+  auto ids = st->add_jobs(ev.seq, planned, SystemClock().now_ms());
+  if (!ids) return store_failed(ids.error(), err);
+  out << "event " << ev.event_id << " (#" << ev.seq << ") planned again: " << count_of(ids->size(), "new job", "new jobs")
+      << "\n";
+  for (std::size_t i = 0; i < ids->size(); ++i)
+    out << "job " << (*ids)[i] << "\trule " << planned[i].rule << "\t" << planned[i].kind << "\n";
+  return ok;
+}
+
 int cmd_event(const Args& a, std::ostream& out, std::ostream& err) {
   if (a.positional.size() == 3 && a.positional[1] == "retry") return cmd_event_retry(a, out, err);
+  if (a.positional.size() == 3 && a.positional[1] == "replay") return cmd_event_replay(a, out, err);
   return cmd_event_show(a, out, err);
 }
 
 int dispatch(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {
-  if (!argv.empty() && (argv[0] == "--help" || argv[0] == "-h" || argv[0] == "help")) {
-    out << kUsage;
-    return ok;
-  }
+  // `--help` anywhere (`simulate --help`): the usage, and success.
+  for (const auto& arg : argv)
+    if (arg == "--help" || arg == "-h" || (arg == "help" && arg == argv.front())) {
+      out << kUsage;
+      return ok;
+    }
   if (!argv.empty() && argv[0] == "--version") {
     out << "asc-webhookd " ASC_WEBHOOKD_VERSION "\n";
     return ok;

@@ -111,8 +111,13 @@ void from_json(const json& j, HttpAction& a) {
   a.body_json_escaped = j.value("body_escape", std::string("none")) == "json";  // absent in jobs stored before it
 }
 
+// `enrich` is common to every kind: written only when required, so the
+// stored form of an action without it is what it was before the key.
 void to_json(json& j, const Action& a) {
-  std::visit([&j](const auto& x) { to_json(j, x); }, a);
+  std::visit([&j](const auto& x) {
+    to_json(j, x);
+    if (x.enrich_required) j["enrich"] = "required";
+  }, a);
 }
 
 void from_json(const json& j, Action& a) {
@@ -122,6 +127,12 @@ void from_json(const json& j, Action& a) {
   else if (kind == "jira") a = j.get<JiraAction>();
   else if (kind == "http") a = j.get<HttpAction>();
   else throw json::other_error::create(501, "unknown action kind " + kind, &j);
+  const bool required = j.value("enrich", std::string()) == "required";
+  std::visit([required](auto& x) { x.enrich_required = required; }, a);
+}
+
+bool enrich_required(const Action& action) {
+  return std::visit([](const auto& x) { return x.enrich_required; }, action);
 }
 
 }  // namespace asc_webhookd::config

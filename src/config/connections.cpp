@@ -45,7 +45,9 @@ bool load_github(YamlReader& r, const YAML::Node& n, const std::string& what, Gi
       if (key)
         if (auto s = r.secret(*key, what + ".app.private_key")) {
           // Loaded now, so a bad key fails check-config, not the first dispatch.
-          if (auto k = jwt::SigningKey::load(s->reveal(), jwt::Algorithm::rs256); !k)
+          if (r.unresolved(*s))
+            ;  // checked where it can be read
+          else if (auto k = jwt::SigningKey::load(s->reveal(), jwt::Algorithm::rs256); !k)
             r.error(*key, what + ".app.private_key: " + k.error().message + " (the GitHub App's .pem file)");
           app.private_key = *s;
         }
@@ -62,7 +64,7 @@ bool load_github(YamlReader& r, const YAML::Node& n, const std::string& what, Gi
 bool load_slack(YamlReader& r, const YAML::Node& n, const std::string& what, SlackConnection& c) {
   if (!r.map(n, what, {"webhook_url", "bot_token", "api_url"})) return false;
   if (auto v = YamlReader::field(n, "webhook_url"))
-    if (auto s = r.secret(*v, what + ".webhook_url")) c.webhook_url = *s;
+    if (auto s = r.url_secret(*v, what + ".webhook_url")) c.webhook_url = *s;
   if (auto v = YamlReader::field(n, "bot_token"))
     if (auto s = r.secret(*v, what + ".bot_token")) c.bot_token = *s;
   bool wrote_webhook = YamlReader::field(n, "webhook_url").has_value();
@@ -108,7 +110,7 @@ bool load_http(YamlReader& r, const YAML::Node& n, const std::string& what, Http
   if (auto v = YamlReader::field(n, "url")) {
     if (auto s = r.secret(*v, what + ".url", /*credential=*/false)) {
       const auto& u = s->reveal();
-      if (u.rfind("http://", 0) != 0 && u.rfind("https://", 0) != 0)
+      if (!r.unresolved(*s) && u.rfind("http://", 0) != 0 && u.rfind("https://", 0) != 0)
         r.error(*v, what + ".url must be an http:// or https:// URL");
       c.url = *s;
     }

@@ -27,11 +27,13 @@ std::string LoadResult::errors_text() const {
   return out;
 }
 
-Environment Environment::process() {
-  return Environment{[](const std::string& name) -> std::optional<std::string> {
+Environment Environment::process(Secrets secrets) {
+  Environment env{[](const std::string& name) -> std::optional<std::string> {
     if (const char* v = std::getenv(name.c_str())) return std::string(v);
     return std::nullopt;
   }};
+  env.secrets = secrets;
+  return env;
 }
 
 bool Match::matches(std::string_view v) const {
@@ -166,7 +168,7 @@ void load_log(YamlReader& r, const YAML::Node& n, LogConfig& out) {
 }
 
 void load_app_store_connect(YamlReader& r, const YAML::Node& n, std::optional<AppStoreConnectConfig>& out) {
-  if (!r.map(n, "app_store_connect", {"issuer_id", "key_id", "private_key", "base_url"})) return;
+  if (!r.map(n, "app_store_connect", {"issuer_id", "key_id", "private_key", "base_url", "enrich_attempts"})) return;
   AppStoreConnectConfig asc;
   if (auto v = YamlReader::field(n, "issuer_id"))
     if (auto s = r.nonempty_string(*v, "app_store_connect.issuer_id")) asc.issuer_id = *s;
@@ -178,7 +180,9 @@ void load_app_store_connect(YamlReader& r, const YAML::Node& n, std::optional<Ap
   if (auto v = YamlReader::field(n, "private_key")) {
     if (auto s = r.secret(*v, "app_store_connect.private_key")) {
       // Loaded now: a key that does not load stops the start, not the first event.
-      if (s->reveal().find("-----BEGIN PRIVATE KEY-----") == std::string::npos)
+      if (r.unresolved(*s))
+        ;  // not read here: checked by the service (and by check-config where it can read it)
+      else if (s->reveal().find("-----BEGIN PRIVATE KEY-----") == std::string::npos)
         r.error(*v, "app_store_connect.private_key is not a PEM PKCS#8 key (an AuthKey_*.p8 file)");
       else if (auto k = jwt::SigningKey::load(s->reveal(), jwt::Algorithm::es256); !k)
         r.error(*v, "app_store_connect.private_key: " + k.error().message + " (an AuthKey_*.p8 file holds a P-256 key)");
@@ -189,6 +193,8 @@ void load_app_store_connect(YamlReader& r, const YAML::Node& n, std::optional<Ap
   }
   if (auto v = YamlReader::field(n, "base_url"))
     if (auto s = r.url(*v, "app_store_connect.base_url")) asc.base_url = *s;
+  if (auto v = YamlReader::field(n, "enrich_attempts"))
+    if (auto i = r.integer(*v, "app_store_connect.enrich_attempts", 1, 100)) asc.enrich_attempts = static_cast<unsigned>(*i);
   out = asc;
 }
 
@@ -286,16 +292,44 @@ LoadResult load_config_string(std::string_view yaml, const std::string& source_n
   return load_document(root, r, source_name, env);
 }
 
-LoadResult load_config_file(const std::string& path, const Environment& env) {
+namespace {
+
+std::optional<std::string> read_config_text(const std::string& path, std::vector<Diagnostic>& diagnostics) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
-    LoadResult result;
-    result.diagnostics.push_back({Diagnostic::Severity::error, path, 0, 0, "cannot read the configuration file"});
-    return result;
+    diagnostics.push_back({Diagnostic::Severity::error, path, 0, 0, "cannot read the configuration file"});
+    return std::nullopt;
   }
   std::ostringstream ss;
   ss << in.rdbuf();
-  return load_config_string(ss.str(), path, env);
+  return ss.str();
+}
+
+}  // namespace
+
+LoadResult load_config_file(const std::string& path, const Environment& env) {
+  LoadResult result;
+  auto text = read_config_text(path, result.diagnostics);
+  if (!text) return result;
+  return load_config_string(*text, path, env);
+}
+
+StoreLoadResult load_store_config_file(const std::string& path, const Environment& env) {
+  StoreLoadResult result;
+  auto text = read_config_text(path, result.diagnostics);
+  if (!text) return result;
+  detail::YamlReader r(path, env);
+  YAML::Node root;
+  try {
+    root = YAML::Load(*text);
+  } catch (const YAML::Exception& e) {
+    r.error(e.mark, e.msg);
+  }
+  StoreConfig store;
+  if (!r.has_errors()) detail::load_store(r, root.IsMap() ? section(root, "store") : YAML::Node(), env, store);
+  if (!r.has_errors()) result.store = store;
+  result.diagnostics = std::move(r.diagnostics());
+  return result;
 }
 
 }  // namespace asc_webhookd::config

@@ -28,6 +28,17 @@ void load_match(YamlReader& r, const YAML::Node& when, std::string_view key, con
   }
 }
 
+// `enrich: required | optional` (default optional: after
+// app_store_connect.enrich_attempts failed lookups the action runs without
+// `instance`; required keeps retrying the lookup like any failure).
+bool enrich_required(YamlReader& r, const YAML::Node& action, const std::string& rule) {
+  auto v = YamlReader::field(action, "enrich");
+  if (!v) return false;
+  auto s = r.string(*v, "enrich");
+  if (s && *s != "required" && *s != "optional") r.error(*v, with_name(rule, "enrich must be required or optional"));
+  return s && *s == "required";
+}
+
 template <class Map>
 std::optional<std::string> connection_ref(YamlReader& r, const YAML::Node& action, const Map& known, const char* kind,
                                           const std::string& rule, std::optional<std::string> fallback) {
@@ -51,10 +62,11 @@ std::optional<std::string> connection_ref(YamlReader& r, const YAML::Node& actio
 }
 
 std::optional<Action> load_github(YamlReader& r, const YAML::Node& n, const Config& cfg, const std::string& rule) {
-  if (!r.map(n, "github action", {"connection", "repo", "workflow", "ref", "inputs", "event_type", "client_payload"}))
+  if (!r.map(n, "github action", {"connection", "repo", "workflow", "ref", "inputs", "event_type", "client_payload", "enrich"}))
     return std::nullopt;
   GithubAction a;
   a.pos = r.pos(n);
+  a.enrich_required = enrich_required(r, n, rule);
   if (auto c = connection_ref(r, n, cfg.connections.github, "github", rule, "default")) a.connection = *c;
   static const std::regex repo_re("[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+");
   if (auto v = YamlReader::field(n, "repo")) {
@@ -106,9 +118,10 @@ std::optional<Action> load_github(YamlReader& r, const YAML::Node& n, const Conf
 }
 
 std::optional<Action> load_slack(YamlReader& r, const YAML::Node& n, const Config& cfg, const std::string& rule) {
-  if (!r.map(n, "slack action", {"connection", "channel", "text", "blocks", "thread", "update_parent"})) return std::nullopt;
+  if (!r.map(n, "slack action", {"connection", "channel", "text", "blocks", "thread", "update_parent", "enrich"})) return std::nullopt;
   SlackAction a;
   a.pos = r.pos(n);
+  a.enrich_required = enrich_required(r, n, rule);
   auto conn = connection_ref(r, n, cfg.connections.slack, "slack", rule, std::nullopt);
   if (conn) a.connection = *conn;
   const SlackConnection* c = conn ? &cfg.connections.slack.at(*conn) : nullptr;
@@ -135,9 +148,10 @@ std::optional<Action> load_slack(YamlReader& r, const YAML::Node& n, const Confi
 }
 
 std::optional<Action> load_jira(YamlReader& r, const YAML::Node& n, const Config& cfg, const std::string& rule) {
-  if (!r.map(n, "jira action", {"connection", "jql", "transition", "comment", "release_version"})) return std::nullopt;
+  if (!r.map(n, "jira action", {"connection", "jql", "transition", "comment", "release_version", "enrich"})) return std::nullopt;
   JiraAction a;
   a.pos = r.pos(n);
+  a.enrich_required = enrich_required(r, n, rule);
   if (auto c = connection_ref(r, n, cfg.connections.jira, "jira", rule, "default")) a.connection = *c;
   if (auto v = YamlReader::field(n, "jql")) {
     if (auto t = r.template_text(*v, "jql")) {
@@ -165,9 +179,10 @@ std::optional<Action> load_jira(YamlReader& r, const YAML::Node& n, const Config
 }
 
 std::optional<Action> load_http(YamlReader& r, const YAML::Node& n, const Config& cfg, const std::string& rule) {
-  if (!r.map(n, "http action", {"connection", "url", "method", "headers", "body", "body_escape"})) return std::nullopt;
+  if (!r.map(n, "http action", {"connection", "url", "method", "headers", "body", "body_escape", "enrich"})) return std::nullopt;
   HttpAction a;
   a.pos = r.pos(n);
+  a.enrich_required = enrich_required(r, n, rule);
   bool has_conn = YamlReader::field(n, "connection").has_value();
   bool has_url = YamlReader::field(n, "url").has_value();
   if (has_conn == has_url) r.error(n, with_name(rule, "http action needs exactly one of connection or url"));

@@ -4,8 +4,10 @@
 
 #include <algorithm>
 
+#include <cctype>
 #include <charconv>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -265,6 +267,45 @@ std::optional<nlohmann::json> YamlReader::json(const YAML::Node& node, std::stri
   return std::nullopt;
 }
 
+// One ${kind:arg} reference's value, or why it has none; `available` is
+// false when the reason is this machine (no variable, no credentials
+// directory) rather than the reference itself.
+std::optional<std::string> YamlReader::resolve_reference(const std::string& kind, const std::string& arg, std::string& why,
+                                                         bool& available) const {
+  available = true;
+  if (kind == "env") {
+    auto v = env_.getenv(arg);
+    if (!v) {
+      available = false;
+      why = "environment variable " + arg + " is not set";
+    }
+    return v;
+  }
+  std::string err;
+  if (kind == "file") {
+    auto v = read_file(arg, err);
+    if (!v) why = err;
+    return v;
+  }
+  if (arg.find('/') != std::string::npos) {
+    why = "a credential name cannot contain '/'";
+    return std::nullopt;
+  }
+  auto dir = env_.getenv("CREDENTIALS_DIRECTORY");
+  std::error_code fs_error;
+  if ((!dir || dir->empty()) && !env_.default_credentials_dir.empty() &&
+      std::filesystem::is_directory(env_.default_credentials_dir, fs_error))
+    dir = env_.default_credentials_dir;  // beside the running service (as its user, or root)
+  if (!dir || dir->empty()) {
+    available = false;
+    why = "${credential:" + arg + "} needs $CREDENTIALS_DIRECTORY (set by systemd's LoadCredential=)";
+    return std::nullopt;
+  }
+  auto v = read_file(*dir + "/" + arg, err);
+  if (!v) why = "credential " + arg + ": " + err;
+  return v;
+}
+
 std::optional<Secret> YamlReader::secret(const YAML::Node& node, std::string_view what, bool credential) {
   auto raw = string(node, what);
   if (!raw) return std::nullopt;
@@ -294,50 +335,48 @@ std::optional<Secret> YamlReader::secret(const YAML::Node& node, std::string_vie
       return std::nullopt;
     }
     referenced = true;
-    std::string err;
-    if (kind == "env") {
-      auto v = env_.getenv(arg);
-      if (!v) {
-        error(node, std::string(what) + ": environment variable " + arg + " is not set");
-        return std::nullopt;
-      }
-      out += *v;
-    } else if (kind == "file") {
-      auto v = read_file(arg, err);
-      if (!v) {
-        error(node, std::string(what) + ": " + err);
-        return std::nullopt;
-      }
-      out += *v;
-    } else {
-      auto dir = env_.getenv("CREDENTIALS_DIRECTORY");
-      if (!dir || dir->empty()) {
-        error(node, std::string(what) + ": ${credential:" + arg +
-                        "} needs $CREDENTIALS_DIRECTORY (set by systemd's LoadCredential=)");
-        return std::nullopt;
-      }
-      if (arg.find('/') != std::string::npos) {
-        error(node, std::string(what) + ": a credential name cannot contain '/'");
-        return std::nullopt;
-      }
-      auto v = read_file(*dir + "/" + arg, err);
-      if (!v) {
-        error(node, std::string(what) + ": credential " + arg + ": " + err);
-        return std::nullopt;
-      }
-      out += *v;
-    }
     i = end + 1;
+    std::string why;
+    bool available = true;
+    if (auto v = resolve_reference(kind, arg, why, available)) {
+      out += *v;
+      continue;
+    }
+    // Where the value is not needed (skip), or cannot be had on this
+    // machine (check: only the service is given its credentials), the
+    // reference text stands in for it.
+    if (env_.secrets == Secrets::skip) {
+      out += "${" + ref + "}";
+      continue;
+    }
+    if (env_.secrets == Secrets::check && !available && kind == "credential") {
+      warning(node, std::string(what) + ": ${credential:" + arg +
+                        "} not checked here: no $CREDENTIALS_DIRECTORY (systemd's LoadCredential= gives the service "
+                        "one; run check-config as the service to check it)");
+      out += "${" + ref + "}";
+      continue;
+    }
+    error(node, std::string(what) + ": " + why);
+    return std::nullopt;
   }
   if (credential) {
     if (out.empty()) {
       error(node, std::string(what) + " is empty; an empty secret would accept or send anything");
       return std::nullopt;
     }
-    if (!referenced)
+    if (!referenced && env_.secrets != Secrets::skip)
       warning(node, std::string(what) + " is written inline; prefer ${env:NAME}, ${file:/path} or ${credential:NAME}");
   }
   return Secret(std::move(out));
+}
+
+std::optional<Secret> YamlReader::url_secret(const YAML::Node& node, std::string_view what) {
+  auto s = secret(node, what);
+  if (!s || !unresolved(*s)) return s;
+  // A stand-in that is still a URL, so the request can be shown (simulate).
+  std::string name;
+  for (char c : s->reveal().substr(2, s->reveal().size() - 3)) name += std::isalnum(static_cast<unsigned char>(c)) ? c : '-';
+  return Secret("https://unresolved.invalid/" + name);
 }
 
 }  // namespace asc_webhookd::config::detail

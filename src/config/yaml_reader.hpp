@@ -56,8 +56,20 @@ public:
   // string. `credential` marks a value that is a credential in itself: written
   // inline it draws a warning, and it must not be empty.
   std::optional<Secret> secret(const YAML::Node& node, std::string_view what, bool credential = true);
+  // A secret that is a whole URL (a Slack or Teams webhook URL): left
+  // unresolved, it stands in as https://unresolved.invalid/REFERENCE.
+  std::optional<Secret> url_secret(const YAML::Node& node, std::string_view what);
+  // A secret left as its reference text (Secrets::skip, or a credential
+  // check-config cannot read): its value cannot be checked.
+  bool unresolved(const Secret& s) const {
+    const std::string& v = s.reveal();
+    return env_.secrets != Secrets::resolve && v.rfind("${", 0) == 0 && v.back() == '}';
+  }
 
 private:
+  std::optional<std::string> resolve_reference(const std::string& kind, const std::string& arg, std::string& why,
+                                               bool& available) const;
+
   std::string file_;
   const Environment& env_;
   std::vector<Diagnostic> diags_;

@@ -40,22 +40,32 @@ bool shows_history(const config::Action& action) {
       action);
 }
 
+bool lookup_holds_back(const enrich::Enrichment& en, const LookupRule& rule) {
+  if (rule.required) return true;
+  return en.decision.verdict == http::Verdict::retry && rule.attempt_no < static_cast<int>(rule.enrich_attempts);
+}
+
 Prepared prepare(const ingest::Event& event, const config::WebhookConfig* webhook, const std::string& rule,
-                 const enrich::Enrichment* en, const std::vector<store::HistoryEntry>& history) {
+                 const enrich::Enrichment* en, const std::vector<store::HistoryEntry>& history, const LookupRule& lookup) {
   Prepared p;
   p.context = rules::template_context(event, webhook, rule);
-  if (en) {
-    if (en->status == enrich::Enrichment::Status::failed) {
-      actions::Outcome failed;
-      failed.result = en->failure;
-      failed.decision = en->decision;
-      failed.target = en->target;
-      p.lookup_failed = std::move(failed);
-    } else {
-      enrich::add_enrichment(p.context, *en);
-      p.note = en->note;
-    }
+  p.context["enrichment"] = {{"error", ""}};
+  if (en && en->status == enrich::Enrichment::Status::failed && lookup_holds_back(*en, lookup)) {
+    actions::Outcome failed;
+    failed.result = en->failure;
+    failed.decision = en->decision;
+    failed.target = en->target;
+    p.lookup_failed = std::move(failed);
+    return p;
   }
+  if (en) {
+    enrich::add_enrichment(p.context, *en);
+    const std::string why = enrich::enrichment_error(*en);
+    p.context["enrichment"]["error"] = why;
+    p.note = why;
+    p.gave_up = en->status == enrich::Enrichment::Status::failed;
+  }
+  rules::add_links(p.context);
   if (!history.empty()) p.context["history"] = enrich::history_data(history);
   return p;
 }

@@ -4,6 +4,7 @@
 #include "asc_webhookd/core/log.hpp"
 #include "asc_webhookd/core/metrics.hpp"
 #include "asc_webhookd/delivery/attempt.hpp"
+#include "asc_webhookd/delivery/exchange_log.hpp"
 #include "asc_webhookd/enrich/asc_api.hpp"
 #include "asc_webhookd/rules/engine.hpp"
 #include "asc_webhookd/store/async.hpp"
@@ -106,8 +107,11 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
   void start_ready();
   net::awaitable<void> give_back_ready();
   bool lease_failed(const store::LeaseBatch& batch);
-  net::awaitable<actions::Outcome> attempt(const config::Config& cfg, const store::LeasedJob& job, std::string& event_id);
+  net::awaitable<actions::Outcome> attempt(const config::Config& cfg, const store::LeasedJob& job, std::string& event_id,
+                                           ExchangeLog& sent);
   void observe(const store::LeasedJob& job, const Settlement& settled, std::chrono::milliseconds duration, std::int64_t now);
+  void report_lookup_failure(const store::LeasedJob& job, const ingest::Event& event, const enrich::Enrichment& en,
+                             const Prepared& prepared);
   void poke() {
     poked = true;
     wake->cancel();
@@ -222,7 +226,7 @@ bool Engine::Impl::lease_failed(const store::LeaseBatch& batch) {
 // prepare (lookup, history, template data), execute.
 // `event_id` is set once the event decodes (for the log line).
 net::awaitable<actions::Outcome> Engine::Impl::attempt(const config::Config& cfg, const store::LeasedJob& job,
-                                                       std::string& event_id) {
+                                                       std::string& event_id, ExchangeLog& sent) {
   actions::Outcome outcome;
   auto action = rules::decode_action(job.action_json);
   auto event = ingest::decode_event(job.raw_event);
@@ -234,7 +238,7 @@ net::awaitable<actions::Outcome> Engine::Impl::attempt(const config::Config& cfg
   std::optional<enrich::Enrichment> en;
   if (auto api = asc_for(cfg); api && event->instance) {
     try {
-      en = co_await api->enrich(*event, *transport, cfg.delivery.timeout);
+      en = co_await api->enrich(*event, job.event_seq, sent, cfg.delivery.timeout);
     } catch (const std::exception& e) {  // an answer shaped unlike Apple documents: render without it
       en.emplace();
       en->note = std::string("unexpected App Store Connect answer: ") + e.what();
@@ -250,14 +254,31 @@ net::awaitable<actions::Outcome> Engine::Impl::attempt(const config::Config& cfg
     };
     history = co_await store::await_store<std::vector<store::HistoryEntry>>(std::move(start));
   }
-  auto prepared = prepare(*event, cfg.find_webhook(job.webhook), job.rule, en ? &*en : nullptr, history);
+  const LookupRule lookup{config::enrich_required(*action), job.attempts + 1,
+                          cfg.app_store_connect ? cfg.app_store_connect->enrich_attempts : 1};
+  auto prepared = prepare(*event, cfg.find_webhook(job.webhook), job.rule, en ? &*en : nullptr, history, lookup);
+  if (en && en->status == enrich::Enrichment::Status::absent && !prepared.note.empty())  // 404, a refused link
+    metrics::Registry::global().inc("asc_webhookd_enrich_failures_total", {{"reason", enrich::failure_reason(*en)}});
+  if (lookup_failed) report_lookup_failure(job, *event, *en, prepared);
   if (prepared.lookup_failed) co_return std::move(*prepared.lookup_failed);
   actions::Job j{cfg, *action, *event, prepared.context, job.rule, job.id, rules::instance_key(job.webhook, *event)};
-  actions::Services services{*transport, *kv, clock, tokens};
+  actions::Services services{sent, *kv, clock, tokens};
   outcome = co_await execute(j, services);
   if (!prepared.note.empty())
     outcome.detail = "not enriched: " + prepared.note + (outcome.detail.empty() ? "" : "; " + outcome.detail);
   co_return outcome;
+}
+
+// A failed lookup is counted and logged as an error (a revoked key must not
+// go unnoticed), whether the action waits for the next try or runs without
+// `instance`.
+void Engine::Impl::report_lookup_failure(const store::LeasedJob& job, const ingest::Event& event,
+                                         const enrich::Enrichment& en, const Prepared& prepared) {
+  metrics::Registry::global().inc("asc_webhookd_enrich_failures_total", {{"reason", enrich::failure_reason(en)}});
+  log::get("enrich")->error("App Store Connect lookup failed job={} event={} target=\"{}\" attempt={} error=\"{}\"; {}",
+                            job.id, event.id, en.target, job.attempts + 1, enrich::enrichment_error(en),
+                            prepared.lookup_failed ? "the action waits for the next try"
+                                                   : "the action runs without the details");
 }
 
 net::awaitable<void> Engine::Impl::run_job(store::LeasedJob job) {
@@ -265,7 +286,8 @@ net::awaitable<void> Engine::Impl::run_job(store::LeasedJob job) {
   const std::int64_t started = clock.now_ms();
   const auto steady_start = std::chrono::steady_clock::now();
   std::string event_id = "?";
-  const actions::Outcome outcome = co_await attempt(*cfg, job, event_id);
+  ExchangeLog sent(*transport);
+  const actions::Outcome outcome = co_await attempt(*cfg, job, event_id, sent);
   const auto duration = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - steady_start);
   const int attempt_no = job.attempts + 1;
   const std::int64_t now = clock.now_ms();
@@ -282,7 +304,7 @@ net::awaitable<void> Engine::Impl::run_job(store::LeasedJob job) {
           duration.count(), settled.error.empty() ? "" : " error=\"" + settled.error + "\"",
           outcome.detail.empty() ? "" : " detail=\"" + outcome.detail + "\"");
   store::Attempt a{started, duration.count(), outcome.result.status ? std::optional<int>(static_cast<int>(*outcome.result.status)) : std::nullopt,
-                   settled.error, outcome_text, outcome.detail};
+                   settled.error, outcome_text, outcome.detail, sent.text()};
   // The slot stays taken until the record is durable: a crash repeats at
   // most the attempts holding a slot (with concurrency 1, one), never one
   // whose successor had already started.

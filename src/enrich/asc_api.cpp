@@ -20,7 +20,9 @@ using nlohmann::json;
 namespace {
 
 constexpr std::int64_t kTokenLifetimeS = 19 * 60;  // Apple refuses more than 20 minutes
-constexpr std::int64_t kCacheMs = 60'000;
+// Bounds memory only: an answer is shared by one event's jobs, which run
+// within moments of each other (they are leased together).
+constexpr std::int64_t kCacheMs = 10 * 60'000;
 constexpr std::size_t kCacheMax = 512;
 constexpr std::size_t kCrashLogMax = 8 * 1024;
 
@@ -105,20 +107,22 @@ std::string AscApi::instance_url(const ingest::Event& event, std::string& why) c
   return cfg_.base_url + path;
 }
 
-net::awaitable<Enrichment> AscApi::get(const std::string& url, actions::Transport& http, Duration timeout) {
+net::awaitable<Enrichment> AscApi::get(const std::string& url, std::int64_t event_seq, actions::Transport& http,
+                                       Duration timeout) {
   const std::int64_t now = clock_.now_ms();
-  if (auto it = cache_.find(url); it != cache_.end()) {
+  const std::string key = std::to_string(event_seq) + " " + url;
+  if (auto it = cache_.find(key); it != cache_.end()) {
     if (it->second.until_ms > now) co_return it->second.value;
     cache_.erase(it);
   }
   // One request per URL at a time: later callers wait for the first.
-  if (auto f = flights_.find(url); f != flights_.end()) {
+  if (auto f = flights_.find(key); f != flights_.end()) {
     auto flight = f->second;
     co_await flight->done.async_wait(net::as_tuple(net::use_awaitable));
     if (flight->result) co_return *flight->result;
   }
   auto flight = std::make_shared<Flight>(co_await net::this_coro::executor);
-  flights_[url] = flight;
+  flights_[key] = flight;
 
   Enrichment out;
   out.target = "GET " + url;
@@ -160,27 +164,29 @@ net::awaitable<Enrichment> AscApi::get(const std::string& url, actions::Transpor
   if (out.status == Enrichment::Status::failed) out.decision = http::decide(http::kPlainHttp, out.failure, clock_.now_ms());
   if (out.status != Enrichment::Status::failed) {
     if (cache_.size() >= kCacheMax) cache_.clear();
-    cache_[url] = {out, clock_.now_ms() + kCacheMs};
+    cache_[key] = {out, clock_.now_ms() + kCacheMs};
   }
   flight->result = out;
-  flights_.erase(url);
+  flights_.erase(key);
   flight->done.cancel();
   co_return out;
 }
 
-net::awaitable<Enrichment> AscApi::enrich(const ingest::Event& event, actions::Transport& http, Duration timeout) {
+net::awaitable<Enrichment> AscApi::enrich(const ingest::Event& event, std::int64_t event_seq, actions::Transport& http,
+                                          Duration timeout) {
   std::string why;
   const std::string url = instance_url(event, why);
   if (url.empty()) {
     if (event.instance) log::get("enrich")->warn("enrichment skipped event={} reason=\"{}\"", event.id, why);
     Enrichment none;
     none.note = why;
+    none.refused = !event.instance->id.empty();
     co_return none;
   }
-  Enrichment e = co_await get(url, http, timeout);
+  Enrichment e = co_await get(url, event_seq, http, timeout);
   if (e.status == Enrichment::Status::enriched && event.instance->type == "betaFeedbackCrashSubmissions") {
     // Best effort: the crash log text, bounded.
-    Enrichment log = co_await get(cfg_.base_url + "/v1/betaFeedbackCrashSubmissions/" + event.instance->id + "/crashLog", http, timeout);
+    Enrichment log = co_await get(cfg_.base_url + "/v1/betaFeedbackCrashSubmissions/" + event.instance->id + "/crashLog", event_seq, http, timeout);
     const json& data = log.response.is_object() && log.response.contains("data") ? log.response["data"] : json();
     if (log.status == Enrichment::Status::enriched && data.is_object() && data.contains("attributes") &&
         data["attributes"].is_object() && data["attributes"].contains("logText") && data["attributes"]["logText"].is_string()) {
@@ -195,6 +201,28 @@ void add_enrichment(json& context, const Enrichment& e) {
   if (e.status != Enrichment::Status::enriched) return;
   add_to_context(context, e.response);
   if (!e.crash_log.empty()) context["instance"]["crash_log"] = e.crash_log;
+}
+
+std::string enrichment_error(const Enrichment& e) {
+  switch (e.status) {
+    case Enrichment::Status::enriched: return "";
+    case Enrichment::Status::absent: return e.note == "the event has no instance" ? "" : e.note;
+    case Enrichment::Status::failed: break;
+  }
+  std::string why = e.failure.error;
+  if (e.failure.status) {
+    why = "App Store Connect API answered " + std::to_string(*e.failure.status) +
+          (why.rfind("App Store Connect API: ", 0) == 0 ? ": " + why.substr(23) : "");
+    if (*e.failure.status == 401 || *e.failure.status == 403)
+      why += " (is the API key revoked, or without access to this app?)";
+  }
+  return why;
+}
+
+std::string failure_reason(const Enrichment& e) {
+  if (e.status == Enrichment::Status::absent) return e.refused ? "refused_link" : "404";
+  if (e.failure.status) return std::to_string(*e.failure.status);
+  return e.failure.error.find("no data") != std::string::npos ? "no_data" : "network";
 }
 
 }  // namespace asc_webhookd::enrich

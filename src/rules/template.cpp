@@ -55,6 +55,31 @@ json template_context(const ingest::Event& e, const config::WebhookConfig* webho
 
 namespace {
 
+std::string string_at(const json& j, const char* pointer) {
+  const json::json_pointer p(pointer);
+  if (!j.contains(p)) return "";
+  const json& v = j.at(p);
+  return v.is_string() ? v.get<std::string>() : "";
+}
+
+}  // namespace
+
+void add_links(json& context) {
+  std::string app_id = string_at(context, "/app/id");
+  if (app_id.empty()) app_id = string_at(context, "/instance/relationships/app/data/id");
+  std::string link;
+  // Apple ids are digits; anything else is not put into a link.
+  if (!app_id.empty() && app_id.find_first_not_of("0123456789") == std::string::npos) {
+    const std::string type = string_at(context, "/event/type");
+    const bool testflight = type.rfind("betaFeedback", 0) == 0 || type.rfind("buildBetaDetail", 0) == 0 ||
+                            type.rfind("buildUpload", 0) == 0;
+    link = "https://appstoreconnect.apple.com/apps/" + app_id + (testflight ? "/testflight/ios" : "/distribution");
+  }
+  context["links"] = {{"app_store_connect", link}};
+}
+
+namespace {
+
 std::string escape_value(Escape escape, const std::string& value) {
   switch (escape) {
     case Escape::url_component:
@@ -95,7 +120,8 @@ std::string check_template(const std::string& text, std::size_t& offset) {
     }
     return msg;
   }
-  static const char* const known[] = {"event", "webhook", "rule", "instance", "app", "build", "history"};
+  static const char* const known[] = {"event",   "webhook",    "rule", "instance", "app",
+                                      "build",   "history",    "enrichment", "links"};
   auto trim = [](std::string s) {
     while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.erase(0, 1);
     while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.pop_back();

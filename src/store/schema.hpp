@@ -88,6 +88,11 @@ UPDATE jobs SET ready = 1 WHERE state = 'pending' AND NOT EXISTS (SELECT 1 FROM 
 CREATE INDEX jobs_ready ON jobs(next_at, id) WHERE state = 'pending' AND ready = 1;
 CREATE INDEX jobs_running ON jobs(lease_until) WHERE state = 'running';
 )sql",
+    // 5: what an attempt sent and what came back (credentials masked, 64 KiB
+    // at most), for `event show` and the console.
+    R"sql(
+ALTER TABLE attempts ADD COLUMN sent TEXT;
+)sql",
 };
 
 }  // namespace asc_webhookd::store::schema

@@ -1,8 +1,13 @@
 // Opening the store: the file, its schema (migrated under a transaction),
 // the writer's threads; the change watch.
 #include "writer.hpp"
+#include "schema.hpp"
+
+#include <iterator>
 
 namespace asc_webhookd::store {
+
+static_assert(kSchemaVersion == static_cast<int>(std::size(schema::kMigrations)), "a migration was added: bump kSchemaVersion");
 
 Result<std::unique_ptr<SqliteStore>, Error> SqliteStore::open(const SqliteOptions& options) {
   auto impl = std::make_unique<Impl>();

@@ -4,6 +4,25 @@
 
 namespace asc_webhookd::store {
 
+namespace {
+
+// A pending job, ready when no earlier job of its order key is pending or
+// running (ids grow, so it goes after every one queued). Returns its id.
+std::int64_t insert_job(sql::Db& db, std::int64_t event_seq, const rules::PlannedAction& j, std::int64_t now_ms) {
+  auto s = db.stmt(
+      "INSERT INTO jobs (event_seq, rule, action_index, kind, action, order_key, state, next_at, created_at,"
+      " ready) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending', ?7, ?7, NOT EXISTS (SELECT 1 FROM jobs"
+      " WHERE order_key = ?6 AND state IN ('pending', 'running'))) RETURNING id");
+  s.bind(1, event_seq).bind(2, j.rule).bind(3, j.action_index).bind(4, j.kind).bind(5, j.stored);
+  s.bind(6, j.order_key).bind(7, now_ms);
+  if (s.step() != SQLITE_ROW) throw std::runtime_error(db.error());
+  const std::int64_t id = s.i64(0);
+  if (s.step() != SQLITE_DONE) throw std::runtime_error(db.error());
+  return id;
+}
+
+}  // namespace
+
 void SqliteStore::ingest_async(NewEvent ev, IngestCallback done) {
   auto result = std::make_shared<IngestResult>();
   auto input = std::make_shared<NewEvent>(std::move(ev));
@@ -28,15 +47,7 @@ void SqliteStore::ingest_async(NewEvent ev, IngestCallback done) {
          const std::int64_t seq = ins.i64(0);
          result->event_seq = seq;
          if (ins.step() != SQLITE_DONE) throw std::runtime_error(db.error());
-         for (const auto& j : input->jobs) {
-           auto s = db.stmt(
-               "INSERT INTO jobs (event_seq, rule, action_index, kind, action, order_key, state, next_at, created_at,"
-               " ready) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending', ?7, ?7, NOT EXISTS (SELECT 1 FROM jobs"
-               " WHERE order_key = ?6 AND state IN ('pending', 'running')))");
-           s.bind(1, seq).bind(2, j.rule).bind(3, j.action_index).bind(4, j.kind).bind(5, j.stored);
-           s.bind(6, j.order_key).bind(7, input->received_at_ms);
-           if (s.step() != SQLITE_DONE) throw std::runtime_error(db.error());
-         }
+         for (const auto& j : input->jobs) insert_job(db, seq, j, input->received_at_ms);
          if (e.instance && e.new_state) {
            auto h = db.stmt(
                "INSERT INTO history (webhook, instance_id, state, event_time, received_at, event_seq) "
@@ -57,6 +68,16 @@ void SqliteStore::ingest_async(NewEvent ev, IngestCallback done) {
          }
          done(*result);
        }});
+}
+
+StoreResult<std::vector<std::int64_t>> SqliteStore::add_jobs(std::int64_t event_seq,
+                                                             const std::vector<rules::PlannedAction>& jobs,
+                                                             std::int64_t now_ms) {
+  return impl_->run_sync([&](sql::Db& db) {
+    std::vector<std::int64_t> ids;
+    for (const auto& j : jobs) ids.push_back(insert_job(db, event_seq, j, now_ms));
+    return ids;
+  });
 }
 
 StoreResult<std::size_t> SqliteStore::prune(std::int64_t before_ms) {

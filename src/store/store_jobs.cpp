@@ -151,14 +151,16 @@ void SqliteStore::record_async(std::int64_t job_id, Attempt attempt, JobOutcome 
   auto a = std::make_shared<Attempt>(std::move(attempt));
   impl_->submit({[job_id, a, outcome, next_at_ms](sql::Db& db, std::string&) {
                    auto ins = db.stmt(
-                       "INSERT INTO attempts (job_id, started_at, duration_ms, http_status, error, outcome, detail)"
-                       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+                       "INSERT INTO attempts (job_id, started_at, duration_ms, http_status, error, outcome, detail, sent)"
+                       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
                    ins.bind(1, job_id).bind(2, a->started_at_ms).bind(3, a->duration_ms);
                    if (a->http_status) ins.bind(4, std::int64_t{*a->http_status});
                    else ins.bind_null(4);
                    ins.bind(5, a->error).bind(6, a->outcome);
                    if (a->detail.empty()) ins.bind_null(7);
                    else ins.bind(7, a->detail);
+                   if (a->sent.empty()) ins.bind_null(8);
+                   else ins.bind(8, a->sent);
                    if (ins.step() != SQLITE_DONE) throw std::runtime_error(db.error());
                    const char* state = outcome == JobOutcome::done ? "done" : outcome == JobOutcome::dead ? "dead" : "pending";
                    auto up = db.stmt(

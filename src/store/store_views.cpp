@@ -83,10 +83,13 @@ StoreResult<std::optional<EventView>> SqliteStore::event(const std::string& id) 
   return impl_->run_sync([&](sql::Db& db) -> std::optional<EventView> {
     static const std::string q = std::string("SELECT e.seq, e.webhook, e.event_id, e.type, e.old_state, e.new_state,"
                                              " e.received_at, ") +
-                                 kEventState + ", e.raw FROM events e WHERE CAST(e.seq AS TEXT) = ?1 OR e.event_id = ?1"
+                                 kEventState + ", e.raw FROM events e WHERE e.event_id = ?1 OR e.seq = ?2"
                                                " ORDER BY e.seq DESC LIMIT 1";
+    // "#12" is the event with seq 12 (and only that); anything else a data.id.
+    const bool by_seq = id.size() > 1 && id.size() < 19 && id[0] == '#' &&
+                        id.find_first_not_of("0123456789", 1) == std::string::npos;
     auto s = db.stmt(q.c_str());
-    s.bind(1, id);
+    s.bind(1, by_seq ? std::string() : id).bind(2, by_seq ? std::stoll(id.substr(1)) : std::int64_t{-1});
     if (s.step() != SQLITE_ROW) return std::nullopt;
     EventView v = read_event_row(s);
     auto j = db.stmt(
@@ -97,13 +100,14 @@ StoreResult<std::optional<EventView>> SqliteStore::event(const std::string& id) 
       JobView jv{j.i64(0), j.text(1), static_cast<int>(j.i64(2)), j.text(3), j.text(4), static_cast<int>(j.i64(5)),
                  j.i64(6), j.text(7), j.text(8), {}};
       auto a = db.stmt(
-          "SELECT started_at, duration_ms, http_status, coalesce(error, ''), outcome, coalesce(detail, '') FROM attempts"
+          "SELECT started_at, duration_ms, http_status, coalesce(error, ''), outcome, coalesce(detail, ''),"
+          " coalesce(sent, '') FROM attempts"
           " WHERE job_id = ?1 ORDER BY id");
       a.bind(1, jv.id);
       while (a.step() == SQLITE_ROW)
         jv.attempt_log.push_back({a.i64(0), a.i64(1),
                                   a.is_null(2) ? std::nullopt : std::optional<int>(static_cast<int>(a.i64(2))),
-                                  a.text(3), a.text(4), a.text(5)});
+                                  a.text(3), a.text(4), a.text(5), a.text(6)});
       v.jobs.push_back(std::move(jv));
     }
     return v;

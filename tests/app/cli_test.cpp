@@ -33,7 +33,7 @@ TEST(Cli, UsageErrorsExit2) {
 TEST(Cli, CheckConfigOkAndInvalid) {
   auto good = run_binary({"check-config", "--config", kExample});
   EXPECT_EQ(good.exit_code, 0) << good.err;
-  EXPECT_NE(good.out.find(": ok (1 webhooks, 0 rules)"), std::string::npos);
+  EXPECT_NE(good.out.find(": ok (1 webhook, 0 rules)"), std::string::npos);
   EXPECT_NE(good.err.find("warning: webhook ios-app secret is written inline"), std::string::npos);
   auto bad_path = std::string(ASC_WEBHOOKD_SOURCE_DIR) + "/tests/config/bad/unknown_nested_key.yaml";
   auto bad = run_binary({"check-config", "--config", bad_path});

@@ -107,7 +107,7 @@ TEST_F(StoreTest, LeaseKeepsOrderPerOrderKeyAndRunsOthersInParallel) {
   EXPECT_NE(second.job->raw_event.find("\"c\""), std::string::npos);
   EXPECT_FALSE(store->lease(5000, 60000).job);
   // "a" fails and is rescheduled: "b" still waits behind it.
-  store->record(first.job->id, {5000, 10, 503, "HTTP 503", "retry", ""}, JobOutcome::retry, 9000);
+  store->record(first.job->id, {5000, 10, 503, "HTTP 503", "retry", "", ""}, JobOutcome::retry, 9000);
   auto none = store->lease(6000, 60000);
   EXPECT_FALSE(none.job);
   ASSERT_TRUE(none.next_due_ms);
@@ -116,7 +116,7 @@ TEST_F(StoreTest, LeaseKeepsOrderPerOrderKeyAndRunsOthersInParallel) {
   ASSERT_TRUE(again.job);
   EXPECT_EQ(again.job->id, first.job->id);
   EXPECT_EQ(again.job->attempts, 1);
-  store->record(again.job->id, {9000, 10, 200, "", "done", ""}, JobOutcome::done, 9000);
+  store->record(again.job->id, {9000, 10, 200, "", "done", "", ""}, JobOutcome::done, 9000);
   auto b = store->lease(9001, 60000);
   ASSERT_TRUE(b.job);
   EXPECT_NE(b.job->raw_event.find("\"b\""), std::string::npos);
@@ -129,7 +129,7 @@ TEST_F(StoreTest, OnlyTheHeadOfEachOrderKeyIsIndexedForLeasing) {
   store->ingest(new_event("x-0", 1, 1000, "x"));
   auto head = store->lease(1000, 60000);
   ASSERT_TRUE(head.job);
-  store->record(head.job->id, {1000, 1, 503, "HTTP 503", "retry", ""}, JobOutcome::retry, 90'000);
+  store->record(head.job->id, {1000, 1, 503, "HTTP 503", "retry", "", ""}, JobOutcome::retry, 90'000);
   for (int i = 1; i <= 300; ++i) store->ingest(new_event("x-" + std::to_string(i), 1, 1000 + i, "x"));
   store->ingest(new_event("y-0", 1, 2000, "y"));
   const auto indexed = [&] {
@@ -143,18 +143,18 @@ TEST_F(StoreTest, OnlyTheHeadOfEachOrderKeyIsIndexedForLeasing) {
   EXPECT_FALSE(none.job);
   ASSERT_TRUE(none.next_due_ms);
   EXPECT_EQ(*none.next_due_ms, 60'000 + 5000);  // y-0's lease, before x-0's retry at 90 s
-  store->record(y.job->id, {5000, 1, 200, "", "done", ""}, JobOutcome::done, 5000);
+  store->record(y.job->id, {5000, 1, 200, "", "done", "", ""}, JobOutcome::done, 5000);
   // x-0 succeeds at last: x-1..x-300 follow one at a time, in order.
   auto again = store->lease(90'000, 60000);
   ASSERT_TRUE(again.job);
   EXPECT_EQ(again.job->id, head.job->id);
-  store->record(again.job->id, {90'000, 1, 200, "", "done", ""}, JobOutcome::done, 90'000);
+  store->record(again.job->id, {90'000, 1, 200, "", "done", "", ""}, JobOutcome::done, 90'000);
   for (int i = 1; i <= 300; ++i) {
     auto next = store->lease(90'000 + i, 60000);
     ASSERT_TRUE(next.job) << i;
     ASSERT_NE(next.job->raw_event.find("\"x-" + std::to_string(i) + "\""), std::string::npos) << i;
     EXPECT_FALSE(store->lease(90'000 + i, 60000).job) << "two jobs of one key at once, at " << i;
-    store->record(next.job->id, {90'000 + i, 1, 200, "", "done", ""}, JobOutcome::done, 90'000 + i);
+    store->record(next.job->id, {90'000 + i, 1, 200, "", "done", "", ""}, JobOutcome::done, 90'000 + i);
     ASSERT_LE(indexed(), 1) << i;
   }
   EXPECT_EQ(indexed(), 0);
@@ -164,7 +164,7 @@ TEST_F(StoreTest, ARequeuedJobGoesBeforeLaterJobsOfItsKeyThatHaveNotStarted) {
   store->ingest(new_event("a", 1, 1000, "x"));
   auto a = store->lease(1000, 60000);
   ASSERT_TRUE(a.job);
-  store->record(a.job->id, {1000, 1, 404, "HTTP 404", "dead", ""}, JobOutcome::dead, 1000);
+  store->record(a.job->id, {1000, 1, 404, "HTTP 404", "dead", "", ""}, JobOutcome::dead, 1000);
   store->ingest(new_event("b", 1, 2000, "x"));
   store->ingest(new_event("c", 1, 2001, "x"));
   EXPECT_EQ(store->retry_event("a", 3000).value(), 1u);
@@ -172,7 +172,7 @@ TEST_F(StoreTest, ARequeuedJobGoesBeforeLaterJobsOfItsKeyThatHaveNotStarted) {
   ASSERT_TRUE(first.job);
   EXPECT_EQ(first.job->id, a.job->id);
   EXPECT_FALSE(store->lease(3000, 60000).job);
-  store->record(first.job->id, {3000, 1, 200, "", "done", ""}, JobOutcome::done, 3000);
+  store->record(first.job->id, {3000, 1, 200, "", "done", "", ""}, JobOutcome::done, 3000);
   auto b = store->lease(3001, 60000);
   ASSERT_TRUE(b.job);
   EXPECT_NE(b.job->raw_event.find("\"b\""), std::string::npos);
@@ -243,7 +243,7 @@ TEST_F(StoreTest, AJobIdThatIsAlsoAnEventSeqRequeuesOnlyThatJob) {
   for (int i = 0; i < 3; ++i) {
     auto j = store->lease(1000, 60000);
     ASSERT_TRUE(j.job);
-    store->record(j.job->id, {1000, 1, 404, "HTTP 404", "dead", ""}, JobOutcome::dead, 1000);
+    store->record(j.job->id, {1000, 1, 404, "HTTP 404", "dead", "", ""}, JobOutcome::dead, 1000);
   }
   ASSERT_EQ(count(path, "SELECT count(*) FROM jobs WHERE state = 'dead'"), 3);
   EXPECT_EQ(store->retry_job(2, 2000).value(), 1u);
@@ -259,7 +259,7 @@ TEST_F(StoreTest, AJobIdThatIsAlsoAnEventSeqRequeuesOnlyThatJob) {
 TEST_F(StoreTest, DeadJobsAreListedAndRequeued) {
   store->ingest(new_event("a", 1));
   auto j = store->lease(1000, 60000);
-  store->record(j.job->id, {1000, 5, 404, "HTTP 404: Not Found", "dead", ""}, JobOutcome::dead, 1000);
+  store->record(j.job->id, {1000, 5, 404, "HTTP 404: Not Found", "dead", "", ""}, JobOutcome::dead, 1000);
   auto dead = store->events("dead", 10).value();
   ASSERT_EQ(dead.size(), 1u);
   EXPECT_EQ(dead[0].event_id, "a");
@@ -286,7 +286,7 @@ TEST_F(StoreTest, PruneRemovesOnlyOldDoneEvents) {
   auto j = store->lease(2000, 60000);
   ASSERT_TRUE(j.job);
   ASSERT_NE(j.job->raw_event.find("old-done"), std::string::npos);
-  store->record(j.job->id, {2000, 1, 200, "", "done", ""}, JobOutcome::done, 2000);
+  store->record(j.job->id, {2000, 1, 200, "", "done", "", ""}, JobOutcome::done, 2000);
   EXPECT_EQ(store->prune(10'000).value(), 2u);
   EXPECT_EQ(count(path, "SELECT count(*) FROM events"), 2);
   EXPECT_TRUE(store->event("old-pending").value());

@@ -98,6 +98,9 @@ boost::asio::awaitable<Outcome> run(const Job& job, Services& services);
 // "https://host" of a URL, for logs (a webhook URL's path is its secret).
 std::string redact_url(const std::string& url);
 
+// `text` with each of `secrets` (4 bytes or longer) replaced by <redacted>.
+std::string mask(std::string text, const std::vector<std::string>& secrets);
+
 // The request as text: method and URL, headers, blank line, body, with every
 // credential masked. For simulate and debug logs.
 std::string describe(const http::ClientRequest& request);

@@ -74,6 +74,9 @@ struct AppStoreConnectConfig {
   std::string key_id;
   Secret private_key;                    // PEM text of the .p8
   std::string base_url = "https://api.appstoreconnect.apple.com";
+  // Tries of a lookup failing transiently (timeout, 5xx, 429) before the
+  // action runs without `instance`; a permanent failure gives up at once.
+  unsigned enrich_attempts = 3;
 };
 
 struct WebhookConfig {
@@ -152,6 +155,7 @@ struct GithubAction {
   // repository_dispatch
   std::optional<Template> event_type;
   std::optional<nlohmann::json> client_payload;  // string leaves are templates
+  bool enrich_required = false;  // enrich: required — a failed lookup keeps retrying (never runs without instance)
   SourcePos pos;
 };
 
@@ -162,6 +166,7 @@ struct SlackAction {
   std::optional<nlohmann::json> blocks;  // string leaves are templates
   bool thread_per_instance = false;
   bool update_parent = false;
+  bool enrich_required = false;  // enrich: required — a failed lookup keeps retrying (never runs without instance)
   SourcePos pos;
 };
 
@@ -176,6 +181,7 @@ struct JiraAction {
   std::optional<Template> transition;
   std::optional<Template> comment;
   std::optional<JiraReleaseVersion> release_version;
+  bool enrich_required = false;  // enrich: required — a failed lookup keeps retrying (never runs without instance)
   SourcePos pos;
 };
 
@@ -189,6 +195,7 @@ struct HttpAction {
   // string literal (a quote in a tester's comment cannot end the string),
   // and the rendered body must parse as JSON.
   bool body_json_escaped = false;
+  bool enrich_required = false;  // enrich: required — a failed lookup keeps retrying (never runs without instance)
   SourcePos pos;
 };
 
@@ -220,6 +227,8 @@ void from_json(const nlohmann::json& j, Action& a);
 
 // "github", "slack", "jira" or "http": the `kind` of a stored action.
 std::string kind_of(const Action& action);
+// `enrich: required` on the action (any kind).
+bool enrich_required(const Action& action);
 
 struct Rule {
   std::string name;

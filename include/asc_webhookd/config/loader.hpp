@@ -26,10 +26,23 @@ struct Diagnostic {
   std::string text() const;
 };
 
+// How secret references are treated while loading.
+enum class Secrets {
+  resolve,  // serve, send: every reference must resolve, or it is an error
+  check,    // check-config: as resolve, but a ${credential:} where no credentials
+            // directory exists is a warning (only the service is given one)
+  skip,     // simulate, event replay: not looked up; the reference text stands in
+            // for the value (these commands mask or never use secrets)
+};
+
 // Where secret references are looked up; tests substitute their own.
 struct Environment {
   std::function<std::optional<std::string>(const std::string&)> getenv;
-  static Environment process();
+  Secrets secrets = Secrets::resolve;
+  // systemd's credentials directory for the unit, used when
+  // $CREDENTIALS_DIRECTORY is not set (a command run beside the service).
+  std::string default_credentials_dir = "/run/credentials/asc-webhookd.service";
+  static Environment process(Secrets secrets = Secrets::resolve);
 };
 
 struct LoadResult {
@@ -40,6 +53,16 @@ struct LoadResult {
 };
 
 LoadResult load_config_file(const std::string& path, const Environment& env = Environment::process());
+
+// The operator commands' view (events, event ..., job ...): the `store`
+// section only, with its default ($STATE_DIRECTORY/state.db, else
+// ./asc-webhookd.db). Nothing else is read, so no secret is resolved and a
+// problem elsewhere in the file does not stop them.
+struct StoreLoadResult {
+  std::optional<StoreConfig> store;  // absent when there is any error
+  std::vector<Diagnostic> diagnostics;
+};
+StoreLoadResult load_store_config_file(const std::string& path, const Environment& env = Environment::process());
 LoadResult load_config_string(std::string_view yaml, const std::string& source_name,
                               const Environment& env = Environment::process());
 

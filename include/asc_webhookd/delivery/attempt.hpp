@@ -28,6 +28,18 @@ struct Prepared {
   nlohmann::json context;           // the template data
   std::optional<actions::Outcome> lookup_failed;  // set: the lookup decided the attempt (retry / final)
   std::string note;                 // why the action runs without `instance`, for the attempt's detail
+  bool gave_up = false;             // a failed lookup was given up on: the action runs without `instance`
+};
+
+// When a failed lookup stops holding the action back (DESIGN: enrichment
+// never silences an alert): a transient failure (timeout, 5xx, 429) is
+// retried with the job until its `enrich_attempts`-th try; a permanent one
+// (401, 403, a refused answer) gives up at once. `required` (the action's
+// `enrich: required`) never gives up: the lookup's decision stands.
+struct LookupRule {
+  bool required = false;
+  int attempt_no = 1;            // this attempt, 1 for the first
+  unsigned enrich_attempts = 3;  // app_store_connect.enrich_attempts
 };
 
 // Whether the action shows history (a template that names it, or Slack's
@@ -35,9 +47,11 @@ struct Prepared {
 bool shows_history(const config::Action& action);
 
 // The template data for one job: event, webhook, rule; then the lookup's
-// answer (`enrichment`, null when none was made) and the history entries.
+// answer (`enrichment`, null when none was made; `enrichment.error` says why
+// `instance` is absent), `links`, and the history entries.
 Prepared prepare(const ingest::Event& event, const config::WebhookConfig* webhook, const std::string& rule,
-                 const enrich::Enrichment* enrichment, const std::vector<store::HistoryEntry>& history);
+                 const enrich::Enrichment* enrichment, const std::vector<store::HistoryEntry>& history,
+                 const LookupRule& lookup = {});
 
 // Runs the action; an exception (an answer shaped unlike the service
 // documents) is the attempt's final failure, never an escaped error.

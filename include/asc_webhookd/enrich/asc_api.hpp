@@ -3,8 +3,10 @@
 // app_store_connect; asc-webhooks.md §4): an ES256 JWT from the .p8 key
 // (team key: iss; individual key: sub "user"; aud appstoreconnect-v1; 19
 // minutes; reused until a minute before it expires), a GET of the event's
-// instance link with useful includes, answers cached for a minute (and one
-// request in flight per URL, so several jobs of one event make one call),
+// instance link with useful includes, an answer reused only by the jobs of
+// the event it was fetched for (one request in flight per event and URL, so
+// several jobs of one event make one call; a later event about the same
+// resource always asks again: its state may have changed since),
 // X-Rate-Limit exported as metrics. Links to hosts other than Apple's API
 // hosts are refused: the token only ever goes to base_url.
 #include "asc_webhookd/actions/action.hpp"
@@ -32,13 +34,16 @@ struct Enrichment {
   http::Decision decision;          // failed: retry or final, by the plain HTTP rules
   std::string target;               // "GET https://..." of the call
   std::string note;                 // absent: why ("no instance", "404", "link to … refused")
+  bool refused = false;             // absent: the instance link was refused (not Apple's API)
 };
 
 class AscApi {
 public:
   static Result<std::shared_ptr<AscApi>, Error> create(const config::AppStoreConnectConfig& cfg, const Clock& clock);
 
-  boost::asio::awaitable<Enrichment> enrich(const ingest::Event& event, actions::Transport& http, Duration timeout);
+  // `event_seq` names the stored event: answers are shared by its jobs only.
+  boost::asio::awaitable<Enrichment> enrich(const ingest::Event& event, std::int64_t event_seq, actions::Transport& http,
+                                            Duration timeout);
 
   bool same_config(const config::AppStoreConnectConfig& cfg) const;
 
@@ -50,7 +55,8 @@ private:
       : cfg_(std::move(cfg)), key_(std::move(key)), clock_(clock) {}
   std::string token();
   struct Flight;
-  boost::asio::awaitable<Enrichment> get(const std::string& url, actions::Transport& http, Duration timeout);
+  boost::asio::awaitable<Enrichment> get(const std::string& url, std::int64_t event_seq, actions::Transport& http,
+                                         Duration timeout);
 
   config::AppStoreConnectConfig cfg_;
   jwt::SigningKey key_;
@@ -67,5 +73,13 @@ private:
 
 // Adds what an Enrichment found to the template data.
 void add_enrichment(nlohmann::json& context, const Enrichment& e);
+
+// Why `instance` is absent after this lookup, for `enrichment.error` and the
+// built-in messages ("" when it was enriched, or the event has no instance).
+std::string enrichment_error(const Enrichment& e);
+
+// A bounded label for asc_webhookd_enrich_failures_total{reason}: the HTTP
+// status ("401"), "network", "no_data" or "refused_link".
+std::string failure_reason(const Enrichment& e);
 
 }  // namespace asc_webhookd::enrich

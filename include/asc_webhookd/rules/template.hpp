@@ -16,6 +16,12 @@ namespace asc_webhookd::rules {
 nlohmann::json template_context(const ingest::Event& event, const config::WebhookConfig* webhook,
                                 const std::string& rule);
 
+// Adds `links.app_store_connect`: the app's page in App Store Connect (its
+// TestFlight page for TestFlight and upload events), when the app id is
+// known from the lookup (`app.id`, or the instance's app relationship);
+// "" otherwise. Call after the lookup's data is in `context`.
+void add_links(nlohmann::json& context);
+
 // How `{{name}}` values are escaped where they land; `{{{name}}}` and
 // `{{&name}}` are never escaped (the config author's explicit choice).
 enum class Escape {
@@ -30,7 +36,7 @@ Result<std::string, Error> render(const std::string& text, const nlohmann::json&
 
 // The check-config view of a template: it must compile, and every name used
 // outside a section must start with one of the template data's sections
-// (event, webhook, rule, instance, app, build, history). Returns "" when
+// (event, webhook, rule, instance, app, build, history, enrichment, links). Returns "" when
 // fine, else the problem, with `offset` the byte in `text` where it is.
 std::string check_template(const std::string& text, std::size_t& offset);
 

@@ -38,6 +38,8 @@ public:
   StoreResult<std::size_t> prune(std::int64_t before_ms) override;
   StoreResult<std::size_t> retry_job(std::int64_t job_id, std::int64_t now_ms) override;
   StoreResult<std::size_t> retry_event(const std::string& id, std::int64_t now_ms) override;
+  StoreResult<std::vector<std::int64_t>> add_jobs(std::int64_t event_seq, const std::vector<rules::PlannedAction>& jobs,
+                                                  std::int64_t now_ms) override;
   StoreResult<std::vector<EventView>> events(const std::string& state, std::size_t limit) override;
   StoreResult<std::optional<EventView>> event(const std::string& id) override;
   StoreResult<std::size_t> count_jobs(const std::string& state) override;
@@ -55,6 +57,6 @@ private:
   std::unique_ptr<Impl> impl_;
 };
 
-constexpr int kSchemaVersion = 4;
+constexpr int kSchemaVersion = 5;  // the number of migrations in schema.hpp (checked there)
 
 }  // namespace asc_webhookd::store

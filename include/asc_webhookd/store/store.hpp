@@ -55,6 +55,7 @@ struct Attempt {
   std::string error;  // redacted
   std::string outcome;  // done | retry | dead
   std::string detail;   // what the action did ("MOB-1 → Done; …"), empty if nothing to say
+  std::string sent;     // each request and its answer's status and first bytes (masked; delivery/exchange_log.hpp)
 };
 
 enum class JobOutcome { done, retry, dead };
@@ -140,6 +141,12 @@ public:
   // data.id, or "#SEQ"), due now. Returns how many; 0 when nothing matched.
   virtual StoreResult<std::size_t> retry_job(std::int64_t job_id, std::int64_t now_ms) = 0;
   virtual StoreResult<std::size_t> retry_event(const std::string& id, std::int64_t now_ms) = 0;
+  // Adds jobs to a stored event (`event replay`: planned again with the rules
+  // in force now), pending from `now_ms`, each after every job of its order
+  // key already queued. Its old jobs are not touched. Returns the new ids.
+  virtual StoreResult<std::vector<std::int64_t>> add_jobs(std::int64_t event_seq,
+                                                          const std::vector<rules::PlannedAction>& jobs,
+                                                          std::int64_t now_ms) = 0;
   virtual StoreResult<std::vector<EventView>> events(const std::string& state, std::size_t limit) = 0;
   virtual StoreResult<std::optional<EventView>> event(const std::string& id) = 0;
   // Counts by state, for /metrics and /readyz.
