@@ -252,7 +252,11 @@ net::awaitable<Outcome> run_jira(const Job& job, const config::JiraAction& a, Se
     bool ok = true;
     if (r->transition && !state.contains("transition"))
       ok = co_await transition_issue(api, s, out, issue, *r->transition, state, counts);
-    if (ok && r->comment && !state.contains("comment")) {
+    // With a transition, only the issues it moved get the comment: one it
+    // skipped (already Done, no such transition) did not change.
+    const bool moved = !r->transition ||
+                       (state.contains("transition") && state["transition"].get<std::string>().rfind("→", 0) == 0);
+    if (ok && r->comment && moved && !state.contains("comment")) {
       json body = comment_body(api.cloud, *r->comment);
       ok = (co_await api.call(s, out, "POST", "/issue/" + segment(issue.key) + "/comment", &body)).has_value();
       if (ok) {

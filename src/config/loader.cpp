@@ -243,6 +243,26 @@ void load_webhooks(YamlReader& r, const YAML::Node& n, std::vector<WebhookConfig
 
 namespace {
 
+// Without app_store_connect nothing is looked up: an action that shows
+// the looked-up data (version, build, a tester's comment) would render it
+// empty, silently. Say so where the action is written.
+void warn_lookups_without_api(detail::YamlReader& r, const Config& cfg) {
+  for (const auto& rule : cfg.rules)
+    for (const auto& action : rule.actions) {
+      const std::string stored = nlohmann::json(action).dump();
+      bool names_lookup = false;
+      for (const char* section : {"{{instance.", "{{app.", "{{build.", "{{{instance.", "{{{app.", "{{{build.",
+                                  "{{#instance", "{{#app", "{{#build"})
+        names_lookup = names_lookup || stored.find(section) != std::string::npos;
+      if (!names_lookup) continue;
+      const SourcePos pos = std::visit([](const auto& a) { return a.pos; }, action);
+      r.warning_at(pos, "rule " + rule.name + ": this " + kind_of(action) +
+                            " action shows App Store Connect details (instance, app or build), but "
+                            "app_store_connect is not configured: they render empty (add app_store_connect "
+                            "to look them up)");
+    }
+}
+
 YAML::Node section(const YAML::Node& root, std::string_view key) {
   if (auto v = detail::YamlReader::field(root, key)) return *v;
   return YAML::Node();
@@ -267,6 +287,7 @@ LoadResult load_document(const YAML::Node& root, detail::YamlReader& r, const st
     detail::load_connections(r, section(root, "connections"), cfg->connections);
     if (auto v = detail::YamlReader::field(root, "rules")) detail::load_rules(r, *v, *cfg, cfg->rules);
     else if (!root["rules"].IsDefined()) r.error(root.Mark(), "rules: is required (it may be an empty list: rules: [])");
+    if (!cfg->app_store_connect) warn_lookups_without_api(r, *cfg);
   }
   LoadResult result;
   result.diagnostics = std::move(r.diagnostics());

@@ -2,9 +2,11 @@
 // connection names) are checked here, so a typo fails check-config rather
 // than the first delivery.
 #include "asc_webhookd/http/request_check.hpp"
+#include "asc_webhookd/core/spelling.hpp"
 #include "asc_webhookd/ingest/event_type.hpp"
 #include "sections.hpp"
 
+#include <algorithm>
 #include <regex>
 #include <set>
 
@@ -16,6 +18,13 @@ using Limits = GithubLimits;
 bool is_static(const std::string& t) { return t.find("{{") == std::string::npos; }
 
 std::string with_name(const std::string& rule, const char* what) { return "rule " + rule + ": " + what; }
+
+// " (did you mean FAILED?)", or, with nothing close, a plain ending: the
+// value is kept either way (Apple adds values).
+std::string did_you_mean(const std::string& value, std::span<const std::string_view> documented) {
+  if (auto m = asc_webhookd::closest_match(value, documented)) return " (did you mean " + *m + "?)";
+  return " (it is accepted, in case Apple added it)";
+}
 
 void load_match(YamlReader& r, const YAML::Node& when, std::string_view key, const std::string& rule, Match& out) {
   auto v = YamlReader::field(when, key);
@@ -256,7 +265,15 @@ void load_rules(YamlReader& r, const YAML::Node& n, const Config& cfg, std::vect
         for (const auto& e : rule.when.event.values)
           if (e != "*" && !ingest::find_event_type(e))
             r.warning(*YamlReader::field(*when, "event"),
-                      "rule " + rule.name + ": \"" + e + "\" is not an App Store Connect event type known to this version");
+                      "rule " + rule.name + ": \"" + e + "\" is not an App Store Connect event type Apple documents" +
+                          did_you_mean(e, ingest::known_event_type_names()));
+        for (const char* key : {"from", "to"})
+          for (const auto& st : (key[0] == 'f' ? rule.when.from : rule.when.to).values) {
+            const auto states = ingest::documented_states();
+            if (st != "*" && std::find(states.begin(), states.end(), st) == states.end())
+              r.warning(*YamlReader::field(*when, key), "rule " + rule.name + ": when." + key + " \"" + st +
+                                                            "\" is not a state Apple documents" + did_you_mean(st, states));
+          }
       }
     }
     if (auto v = YamlReader::field(item, "stop"))

@@ -60,6 +60,11 @@ void YamlReader::warning(const YAML::Node& node, std::string message) {
   diags_.back().severity = Diagnostic::Severity::warning;
 }
 
+void YamlReader::warning_at(SourcePos pos, std::string message) {
+  error_at(pos, std::move(message));
+  diags_.back().severity = Diagnostic::Severity::warning;
+}
+
 void YamlReader::error_at(SourcePos pos, std::string message) {
   diags_.push_back(Diagnostic{});
   auto& d = diags_.back();

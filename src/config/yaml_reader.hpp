@@ -26,6 +26,7 @@ public:
   void error(const YAML::Node& node, std::string message) { error(node.Mark(), std::move(message)); }
   void warning(const YAML::Node& node, std::string message);
   void error_at(SourcePos pos, std::string message);
+  void warning_at(SourcePos pos, std::string message);
   SourcePos pos(const YAML::Node& node) const;
 
   // A map whose keys are all in `allowed`; reports unknown and duplicate keys.

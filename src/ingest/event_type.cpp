@@ -37,9 +37,32 @@ constexpr std::array<EventTypeInfo, 13> kTypes{{
      "", ""},
 }};
 
+// Every state value Apple documents for the events' state attributes
+// (BuildUploadState, AppVersionState and AppStoreVersionState, the external
+// beta and background asset states; asc-webhooks.md §3), sorted.
+constexpr std::string_view kStates[] = {
+    "ACCEPTED", "AWAITING_UPLOAD", "BETA_APPROVED", "BETA_REJECTED", "COMPLETE", "DEVELOPER_REJECTED",
+    "DEVELOPER_REMOVED_FROM_SALE", "EXPIRED", "FAILED", "IN_BETA_REVIEW", "IN_BETA_TESTING",
+    "IN_EXPORT_COMPLIANCE_REVIEW", "IN_REVIEW", "INVALID_BINARY", "METADATA_REJECTED", "MISSING_EXPORT_COMPLIANCE",
+    "NOT_APPLICABLE", "PENDING_APPLE_RELEASE", "PENDING_CONTRACT", "PENDING_DEVELOPER_RELEASE",
+    "PREORDER_READY_FOR_SALE", "PREPARE_FOR_SUBMISSION", "PROCESSING", "PROCESSING_EXCEPTION",
+    "PROCESSING_FOR_APP_STORE", "PROCESSING_FOR_DISTRIBUTION", "PROCESSING_FOR_TESTING", "READY_FOR_BETA_SUBMISSION",
+    "READY_FOR_BETA_TESTING", "READY_FOR_DISTRIBUTION", "READY_FOR_REVIEW", "READY_FOR_SALE", "READY_FOR_TESTING",
+    "REJECTED", "REMOVED_FROM_SALE", "REPLACED_WITH_NEW_VERSION", "SUPERSEDED", "WAITING_FOR_BETA_REVIEW",
+    "WAITING_FOR_EXPORT_COMPLIANCE", "WAITING_FOR_REVIEW",
+};
+
+constexpr auto kTypeNames = [] {
+  std::array<std::string_view, kTypes.size()> names{};
+  for (std::size_t i = 0; i < kTypes.size(); ++i) names[i] = kTypes[i].name;
+  return names;
+}();
+
 }  // namespace
 
 std::span<const EventTypeInfo> known_event_types() { return kTypes; }
+std::span<const std::string_view> known_event_type_names() { return kTypeNames; }
+std::span<const std::string_view> documented_states() { return kStates; }
 
 const EventTypeInfo* find_event_type(std::string_view name) {
   for (const auto& t : kTypes)

@@ -23,6 +23,7 @@ struct ExampleEnv {
   ExampleEnv() {
     std::filesystem::create_directories(dir.file("creds"));
     dir.write("creds/github-app.pem", make_rsa_key().private_pem);
+    dir.write("creds/asc-api-key.p8", make_p256_key().private_pem);
     env = {{"ASC_WEBHOOK_SECRET", "demo-webhook-secret"},
            {"GITHUB_TOKEN", "ghp_SECRETGITHUBTOKEN"},
            {"JIRA_TOKEN", "SECRETJIRATOKEN"},

@@ -34,6 +34,10 @@ struct EventTypeInfo {
 };
 
 std::span<const EventTypeInfo> known_event_types();
+std::span<const std::string_view> known_event_type_names();
+// Every state value Apple documents for any event (a rule's from/to values
+// are checked against it; Apple adds values, so others are warned about only).
+std::span<const std::string_view> documented_states();
 const EventTypeInfo* find_event_type(std::string_view name);
 std::string_view to_string(EventType t);
 
