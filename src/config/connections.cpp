@@ -28,11 +28,11 @@ void each_named(YamlReader& r, const YAML::Node& n, const std::string& what, std
 }
 
 bool load_github(YamlReader& r, const YAML::Node& n, const std::string& what, GithubConnection& c) {
-  if (!r.map(n, what, {"token", "app", "api_url"})) return false;
+  if (!r.section_map(n, what, "connections.github.*")) return false;
   if (auto v = YamlReader::field(n, "token"))
     if (auto s = r.secret(*v, what + ".token")) c.token = *s;
   if (auto v = YamlReader::field(n, "app")) {
-    if (r.map(*v, what + ".app", {"app_id", "installation_id", "private_key"})) {
+    if (r.section_map(*v, what + ".app", "connections.github.*.app")) {
       GithubAppAuth app;
       auto id = YamlReader::field(*v, "app_id");
       auto inst = YamlReader::field(*v, "installation_id");
@@ -62,7 +62,7 @@ bool load_github(YamlReader& r, const YAML::Node& n, const std::string& what, Gi
 }
 
 bool load_slack(YamlReader& r, const YAML::Node& n, const std::string& what, SlackConnection& c) {
-  if (!r.map(n, what, {"webhook_url", "bot_token", "api_url"})) return false;
+  if (!r.section_map(n, what, "connections.slack.*")) return false;
   if (auto v = YamlReader::field(n, "webhook_url"))
     if (auto s = r.url_secret(*v, what + ".webhook_url")) c.webhook_url = *s;
   if (auto v = YamlReader::field(n, "bot_token"))
@@ -76,7 +76,7 @@ bool load_slack(YamlReader& r, const YAML::Node& n, const std::string& what, Sla
 }
 
 bool load_jira(YamlReader& r, const YAML::Node& n, const std::string& what, JiraConnection& c) {
-  if (!r.map(n, what, {"base_url", "email", "api_token", "bearer_token", "flavor"})) return false;
+  if (!r.section_map(n, what, "connections.jira.*")) return false;
   if (auto v = YamlReader::field(n, "base_url")) {
     if (auto s = r.url(*v, what + ".base_url")) c.base_url = *s;
   } else {
@@ -106,7 +106,7 @@ bool load_jira(YamlReader& r, const YAML::Node& n, const std::string& what, Jira
 }
 
 bool load_http(YamlReader& r, const YAML::Node& n, const std::string& what, HttpConnection& c) {
-  if (!r.map(n, what, {"url", "headers"})) return false;
+  if (!r.section_map(n, what, "connections.http.*")) return false;
   if (auto v = YamlReader::field(n, "url")) {
     if (auto s = r.secret(*v, what + ".url", /*credential=*/false)) {
       const auto& u = s->reveal();
@@ -134,7 +134,7 @@ bool load_http(YamlReader& r, const YAML::Node& n, const std::string& what, Http
 }  // namespace
 
 void load_connections(YamlReader& r, const YAML::Node& n, Connections& out) {
-  if (!r.map(n, "connections", {"github", "slack", "jira", "http"})) return;
+  if (!r.section_map(n, "connections", "connections")) return;
   if (auto v = YamlReader::field(n, "github")) each_named(r, *v, "connections.github", out.github, [&](auto&&... a) { return load_github(r, a...); });
   if (auto v = YamlReader::field(n, "slack")) each_named(r, *v, "connections.slack", out.slack, [&](auto&&... a) { return load_slack(r, a...); });
   if (auto v = YamlReader::field(n, "jira")) each_named(r, *v, "connections.jira", out.jira, [&](auto&&... a) { return load_jira(r, a...); });

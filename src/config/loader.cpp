@@ -57,9 +57,7 @@ const WebhookConfig* Config::find_webhook(std::string_view name) const {
 namespace detail {
 
 void load_server(YamlReader& r, const YAML::Node& n, ServerConfig& out) {
-  if (!r.map(n, "server",
-             {"listen", "tls", "max_body", "header_timeout", "body_timeout", "idle_timeout", "max_connections",
-              "trusted_proxies", "admin_token", "io_threads"}))
+  if (!r.section_map(n, "server", "server"))
     return;
   if (auto v = YamlReader::field(n, "listen")) {
     if (auto list = r.string_list(*v, "server.listen")) {
@@ -73,7 +71,7 @@ void load_server(YamlReader& r, const YAML::Node& n, ServerConfig& out) {
     }
   }
   if (auto v = YamlReader::field(n, "tls")) {
-    if (r.map(*v, "server.tls", {"cert_file", "key_file"})) {
+    if (r.section_map(*v, "server.tls", "server.tls")) {
       TlsConfig tls;
       auto cert = YamlReader::field(*v, "cert_file");
       auto key = YamlReader::field(*v, "key_file");
@@ -123,7 +121,7 @@ void load_store(YamlReader& r, const YAML::Node& n, const Environment& env, Stor
     out.path = dir->substr(0, dir->find(':')) + "/state.db";  // systemd may list several
   else
     out.path = "./asc-webhookd.db";
-  if (!r.map(n, "store", {"path", "retention"})) return;
+  if (!r.section_map(n, "store", "store")) return;
   if (auto v = YamlReader::field(n, "path"))
     if (auto s = r.nonempty_string(*v, "store.path")) out.path = *s;
   if (auto v = YamlReader::field(n, "retention"))
@@ -131,8 +129,7 @@ void load_store(YamlReader& r, const YAML::Node& n, const Environment& env, Stor
 }
 
 void load_delivery(YamlReader& r, const YAML::Node& n, DeliveryConfig& out) {
-  if (!r.map(n, "delivery",
-             {"concurrency", "max_attempts", "initial_backoff", "max_backoff", "max_age", "timeout"}))
+  if (!r.section_map(n, "delivery", "delivery"))
     return;
   if (auto v = YamlReader::field(n, "concurrency"))
     if (auto i = r.integer(*v, "delivery.concurrency", 1, 256)) out.concurrency = static_cast<unsigned>(*i);
@@ -151,7 +148,7 @@ void load_delivery(YamlReader& r, const YAML::Node& n, DeliveryConfig& out) {
 }
 
 void load_log(YamlReader& r, const YAML::Node& n, LogConfig& out) {
-  if (!r.map(n, "log", {"level", "format"})) return;
+  if (!r.section_map(n, "log", "log")) return;
   if (auto v = YamlReader::field(n, "level")) {
     if (auto s = r.string(*v, "log.level")) {
       if (auto l = log::parse_level(*s)) out.level = *l;
@@ -168,7 +165,7 @@ void load_log(YamlReader& r, const YAML::Node& n, LogConfig& out) {
 }
 
 void load_app_store_connect(YamlReader& r, const YAML::Node& n, std::optional<AppStoreConnectConfig>& out) {
-  if (!r.map(n, "app_store_connect", {"issuer_id", "key_id", "private_key", "base_url", "enrich_attempts"})) return;
+  if (!r.section_map(n, "app_store_connect", "app_store_connect")) return;
   AppStoreConnectConfig asc;
   if (auto v = YamlReader::field(n, "issuer_id"))
     if (auto s = r.nonempty_string(*v, "app_store_connect.issuer_id")) asc.issuer_id = *s;
@@ -206,7 +203,7 @@ void load_webhooks(YamlReader& r, const YAML::Node& n, std::vector<WebhookConfig
   static const std::regex name_re("[a-z0-9][a-z0-9_-]*");
   std::set<std::string> names;
   for (const auto& item : n) {
-    if (!r.map(item, "webhook", {"name", "secret", "previous_secrets", "app_name"})) continue;
+    if (!r.section_map(item, "webhook", "webhooks[]")) continue;
     WebhookConfig w;
     if (auto v = YamlReader::field(item, "name")) {
       if (auto s = r.nonempty_string(*v, "webhooks[].name")) {
@@ -274,8 +271,7 @@ LoadResult load_document(const YAML::Node& root, detail::YamlReader& r, const st
   cfg->source_path = source;
   if (root.IsNull() || !root.IsDefined()) {
     r.error(YAML::Mark(), "the configuration is empty (it needs at least webhooks: and rules:)");
-  } else if (r.map(root, "the configuration",
-                   {"server", "store", "delivery", "log", "app_store_connect", "webhooks", "connections", "rules"})) {
+  } else if (r.section_map(root, "the configuration", "")) {
     detail::load_server(r, section(root, "server"), cfg->server);
     detail::load_store(r, section(root, "store"), env, cfg->store);
     detail::load_delivery(r, section(root, "delivery"), cfg->delivery);

@@ -71,7 +71,7 @@ std::optional<std::string> connection_ref(YamlReader& r, const YAML::Node& actio
 }
 
 std::optional<Action> load_github(YamlReader& r, const YAML::Node& n, const Config& cfg, const std::string& rule) {
-  if (!r.map(n, "github action", {"connection", "repo", "workflow", "ref", "inputs", "event_type", "client_payload", "enrich"}))
+  if (!r.section_map(n, "github action", "rules[].actions[].github"))
     return std::nullopt;
   GithubAction a;
   a.pos = r.pos(n);
@@ -127,7 +127,7 @@ std::optional<Action> load_github(YamlReader& r, const YAML::Node& n, const Conf
 }
 
 std::optional<Action> load_slack(YamlReader& r, const YAML::Node& n, const Config& cfg, const std::string& rule) {
-  if (!r.map(n, "slack action", {"connection", "channel", "text", "blocks", "thread", "update_parent", "enrich"})) return std::nullopt;
+  if (!r.section_map(n, "slack action", "rules[].actions[].slack")) return std::nullopt;
   SlackAction a;
   a.pos = r.pos(n);
   a.enrich_required = enrich_required(r, n, rule);
@@ -157,7 +157,7 @@ std::optional<Action> load_slack(YamlReader& r, const YAML::Node& n, const Confi
 }
 
 std::optional<Action> load_jira(YamlReader& r, const YAML::Node& n, const Config& cfg, const std::string& rule) {
-  if (!r.map(n, "jira action", {"connection", "jql", "transition", "comment", "release_version", "enrich"})) return std::nullopt;
+  if (!r.section_map(n, "jira action", "rules[].actions[].jira")) return std::nullopt;
   JiraAction a;
   a.pos = r.pos(n);
   a.enrich_required = enrich_required(r, n, rule);
@@ -173,7 +173,7 @@ std::optional<Action> load_jira(YamlReader& r, const YAML::Node& n, const Config
   if (auto v = YamlReader::field(n, "transition")) a.transition = r.template_text(*v, "transition");
   if (auto v = YamlReader::field(n, "comment")) a.comment = r.template_text(*v, "comment");
   if (auto v = YamlReader::field(n, "release_version")) {
-    if (r.map(*v, "release_version", {"project", "name"})) {
+    if (r.section_map(*v, "release_version", "rules[].actions[].jira.release_version")) {
       auto p = YamlReader::field(*v, "project");
       auto nm = YamlReader::field(*v, "name");
       if (!p || !nm) r.error(*v, with_name(rule, "release_version needs project and name"));
@@ -188,7 +188,7 @@ std::optional<Action> load_jira(YamlReader& r, const YAML::Node& n, const Config
 }
 
 std::optional<Action> load_http(YamlReader& r, const YAML::Node& n, const Config& cfg, const std::string& rule) {
-  if (!r.map(n, "http action", {"connection", "url", "method", "headers", "body", "body_escape", "enrich"})) return std::nullopt;
+  if (!r.section_map(n, "http action", "rules[].actions[].http")) return std::nullopt;
   HttpAction a;
   a.pos = r.pos(n);
   a.enrich_required = enrich_required(r, n, rule);
@@ -242,7 +242,7 @@ void load_rules(YamlReader& r, const YAML::Node& n, const Config& cfg, std::vect
   }
   std::set<std::string> names;
   for (const auto& item : n) {
-    if (!r.map(item, "rule", {"name", "when", "stop", "actions"})) continue;
+    if (!r.section_map(item, "rule", "rules[]")) continue;
     Rule rule;
     rule.pos = r.pos(item);
     if (auto v = YamlReader::field(item, "name")) {
@@ -254,7 +254,7 @@ void load_rules(YamlReader& r, const YAML::Node& n, const Config& cfg, std::vect
       r.error(item, "a rule needs a name");
     }
     if (auto when = YamlReader::field(item, "when")) {
-      if (r.map(*when, "rule " + rule.name + ": when", {"webhook", "event", "from", "to"})) {
+      if (r.section_map(*when, "rule " + rule.name + ": when", "rules[].when")) {
         load_match(r, *when, "webhook", rule.name, rule.when.webhook);
         load_match(r, *when, "event", rule.name, rule.when.event);
         load_match(r, *when, "from", rule.name, rule.when.from);

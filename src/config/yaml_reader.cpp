@@ -1,5 +1,6 @@
 #include "yaml_reader.hpp"
 
+#include "asc_webhookd/config/keys.hpp"
 #include "asc_webhookd/rules/template.hpp"
 
 #include <algorithm>
@@ -15,7 +16,7 @@
 namespace asc_webhookd::config::detail {
 namespace {
 
-std::string join(std::initializer_list<std::string_view> items) {
+std::string join(std::span<const std::string_view> items) {
   std::string out;
   for (auto s : items) {
     if (!out.empty()) out += ", ";
@@ -79,7 +80,11 @@ SourcePos YamlReader::pos(const YAML::Node& node) const {
   return {m.line >= 0 ? m.line + 1 : 0, m.column >= 0 ? m.column + 1 : 0};
 }
 
-bool YamlReader::map(const YAML::Node& node, std::string_view what, std::initializer_list<std::string_view> allowed) {
+bool YamlReader::section_map(const YAML::Node& node, std::string_view what, std::string_view section) {
+  return map(node, what, keys_of(section));
+}
+
+bool YamlReader::map(const YAML::Node& node, std::string_view what, std::span<const std::string_view> allowed) {
   if (node.IsNull()) return true;
   if (!node.IsMap()) {
     error(node, std::string(what) + " must be a mapping");

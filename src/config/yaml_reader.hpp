@@ -9,6 +9,7 @@
 
 #include <initializer_list>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -31,7 +32,9 @@ public:
 
   // A map whose keys are all in `allowed`; reports unknown and duplicate keys.
   // A null node (key written with no value) counts as an empty map.
-  bool map(const YAML::Node& node, std::string_view what, std::initializer_list<std::string_view> allowed);
+  bool map(const YAML::Node& node, std::string_view what, std::span<const std::string_view> allowed);
+  // The same, with the keys of `section` in config/keys.hpp.
+  bool section_map(const YAML::Node& node, std::string_view what, std::string_view section);
   // The value of `key` in map `node`, if present and not null.
   static std::optional<YAML::Node> field(const YAML::Node& node, std::string_view key);
 
