@@ -1,13 +1,18 @@
 // `simulate` on the five example configs of config/examples/ (each also
 // passes check-config), run as the real binary: the matching rules and the
 // exact requests, with every credential masked.
+#include "asc_webhookd/config/loader.hpp"
+
 #include "support/daemon.hpp"
 #include "support/keys.hpp"
 #include "support/temp_dir.hpp"
 
 #include <gtest/gtest.h>
 
+#include <yaml-cpp/yaml.h>
+
 #include <filesystem>
+#include <set>
 
 namespace asc_webhookd::test {
 namespace {
@@ -50,11 +55,39 @@ TEST(Examples, EveryExampleConfigPassesCheckConfig) {
   ExampleEnv e;
   int n = 0;
   for (const auto& entry : std::filesystem::directory_iterator(kSource + "/config/examples")) {
+    if (entry.path().extension() != ".yaml") continue;  // github/: the sample workflows
     auto r = run_binary({"check-config", "--config", entry.path().string()}, e.env);
     EXPECT_EQ(r.exit_code, 0) << entry.path() << "\n" << r.err;
     ++n;
   }
   EXPECT_EQ(n, 5);
+}
+
+// The sample workflows in config/examples/github/ take what the example
+// rules send: the same workflow_dispatch inputs, the same dispatch type.
+TEST(Examples, SampleWorkflowsMatchTheExampleRules) {
+  const config::Environment env = config::Environment::process(config::Secrets::skip);
+  auto submit = config::load_config_file(example("1-submit-for-review.yaml"), env);
+  auto merge = config::load_config_file(example("2-merge-back.yaml"), env);
+  ASSERT_TRUE(submit.ok()) << submit.errors_text();
+  ASSERT_TRUE(merge.ok()) << merge.errors_text();
+  const auto& dispatch = std::get<config::GithubAction>(submit.config->rules.at(0).actions.at(0));
+  ASSERT_TRUE(dispatch.workflow);
+  const YAML::Node wf = YAML::LoadFile(kSource + "/config/examples/github/" + *dispatch.workflow);
+  std::set<std::string> declared, sent;
+  for (const auto& in : wf["on"]["workflow_dispatch"]["inputs"]) {
+    declared.insert(in.first.as<std::string>());
+    if (!in.second["required"].as<bool>(false)) continue;
+    EXPECT_TRUE(dispatch.inputs.count(in.first.as<std::string>())) << in.first.as<std::string>();
+  }
+  for (const auto& [name, value] : dispatch.inputs) sent.insert(name);
+  EXPECT_EQ(declared, sent);
+  const auto& repo_dispatch = std::get<config::GithubAction>(merge.config->rules.at(0).actions.at(0));
+  ASSERT_TRUE(repo_dispatch.event_type);
+  const YAML::Node mb = YAML::LoadFile(kSource + "/config/examples/github/merge-back.yml");
+  std::set<std::string> types;
+  for (const auto& t : mb["on"]["repository_dispatch"]["types"]) types.insert(t.as<std::string>());
+  EXPECT_TRUE(types.count(repo_dispatch.event_type->text)) << repo_dispatch.event_type->text;
 }
 
 TEST(Simulate, UseCase1SubmitForReviewWithEnrichmentData) {
