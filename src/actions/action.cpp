@@ -78,6 +78,12 @@ std::string service_message(const std::string& body) {
     if (auto er = j.find("errors"); er != j.end()) {
       if (er->is_object())
         for (const auto& [k, v] : er->items()) msg += (msg.empty() ? "" : "; ") + k + ": " + (v.is_string() ? v.get<std::string>() : v.dump());
+      else if (er->is_array() && msg.empty() && !er->empty() && (*er)[0].is_object() && (*er)[0].contains("title"))
+        for (const auto& e : *er) {  // App Store Connect (JSON:API): code, title, detail
+          const std::string code = e.value("code", std::string()), title = e.value("title", std::string()),
+                            detail = e.value("detail", std::string());
+          msg += (msg.empty() ? "" : "; ") + (code.empty() ? "" : code + ": ") + title + (detail.empty() ? "" : " " + detail);
+        }
       else if (er->is_array() && msg.empty())
         msg = er->dump();  // GitHub validation errors, Slack invalid_blocks details
     }

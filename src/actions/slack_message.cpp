@@ -121,6 +121,12 @@ std::string details_text(const json& c, const std::string& new_state) {
     }
     if (auto comment = attrs.find("comment"); comment != attrs.end() && comment->is_string() && !comment->get<std::string>().empty())
       details += "💬 " + comment->get<std::string>() + "\n";
+    if (auto shots = attrs.find("screenshots"); shots != attrs.end() && shots->is_array()) {
+      int n = 0;
+      for (const auto& shot : *shots)  // Apple's URLs expire after a day or so
+        if (const std::string url = str(shot, {"url"}); !url.empty() && n < 3)
+          details += "🖼 <" + url + "|Screenshot " + std::to_string(++n) + ">\n";
+    }
     std::string device = str(attrs, {"deviceModel"});
     if (!device.empty()) details += "📱 " + device + (str(attrs, {"osVersion"}).empty() ? "" : ", " + str(attrs, {"osVersion"})) + "\n";
   }

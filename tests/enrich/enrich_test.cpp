@@ -132,6 +132,45 @@ TEST(Enrichment, ApplesAnswersFeedTheBuiltInSlackMessage) {
   EXPECT_NE(released.find("app 1.101.0 — Ready for Distribution"), std::string::npos) << released;
 }
 
+// The recorded answers for a rejection and both kinds of TestFlight feedback:
+// the built-in message links to the app in App Store Connect, and carries the
+// tester's comment, device, screenshot and crash log.
+TEST(Enrichment, RejectionAndFeedbackMessagesFromTheRecordedAnswers) {
+  Rig s;
+  FakeAsc asc(s.key.public_pem, kKid, kIssuer);
+  FakeSlack slack;
+  json version = json::parse(fixture("api/appStoreVersions-READY_FOR_DISTRIBUTION.json"));
+  version["data"]["attributes"]["appVersionState"] = "REJECTED";  // as include=app,build answers it
+  version["included"] = {{{"type", "apps"}, {"id", "1234567890"}, {"attributes", {{"name", "Acme"}, {"bundleId", "com.acme.ios"}, {"sku", "ACME"}}}}};
+  asc.serve("/v1/appStoreVersions/b2a1c3d4-5e6f-4a7b-8c9d-0e1f2a3b4c5d", version);
+  asc.serve("/v1/betaFeedbackScreenshotSubmissions/AD8JvKbr0BK0Cj9OnM6WO6I", json::parse(fixture("api/betaFeedbackScreenshotSubmissions.json")));
+  asc.serve("/v1/betaFeedbackCrashSubmissions/AK7UjG-qL5QxXf3gIOGjbpQ", json::parse(fixture("api/betaFeedbackCrashSubmissions.json")));
+  asc.serve("/v1/betaFeedbackCrashSubmissions/AK7UjG-qL5QxXf3gIOGjbpQ/crashLog", json::parse(fixture("api/betaCrashLogs.json")));
+  TestServer server(s.config(asc, "connections:\n  slack:\n    hook: { webhook_url: \"" + slack.webhook_url() +
+                                      "\" }\nrules:\n  - name: tell\n    when: { event: \"*\" }\n    actions:\n      - slack: { connection: hook }\n"));
+  for (const char* f : {"appStoreVersionAppVersionStateUpdated-REJECTED.json", "betaFeedbackScreenshotSubmissionCreated.json",
+                        "betaFeedbackCrashSubmissionCreated.json"}) {
+    auto body = fixture(std::string("events/") + f);
+    ASSERT_EQ(post_signed(server.port(), "app", body, "s3cret").status, 200) << f;
+    auto ev = wait_event(server.store(), json::parse(body)["data"]["id"].get<std::string>(), settled);
+    ASSERT_TRUE(ev) << f;
+    EXPECT_EQ(ev->jobs.at(0).state, "done") << ev->jobs.at(0).last_error;
+  }
+  auto posts = slack.webhook_posts();
+  ASSERT_EQ(posts.size(), 3u);
+  std::string all;
+  for (const auto& p : posts) all += p.dump() + "\n";
+  EXPECT_NE(all.find("❌ Acme 1.101.0 — Rejected"), std::string::npos) << all;
+  EXPECT_NE(all.find("<https://appstoreconnect.apple.com/apps/1234567890/distribution|Open in App Store Connect>"),
+            std::string::npos) << all;
+  EXPECT_NE(all.find("💬 The Save button is hidden behind the keyboard on the checkout screen."), std::string::npos) << all;
+  EXPECT_NE(all.find("📱 iPhone16,2, 18.2"), std::string::npos) << all;
+  EXPECT_NE(all.find("🖼 <https://tf-feedback.itunes.apple.com/eimg/example/AD8JvKbr0BK0Cj9OnM6WO6I/1.png|Screenshot 1>"),
+            std::string::npos) << all;
+  EXPECT_NE(all.find("💬 Crashed when I rotated the phone while the video was loading."), std::string::npos) << all;
+  EXPECT_NE(all.find("VideoPlayerViewController.viewWillTransition"), std::string::npos) << all;
+}
+
 TEST(Enrichment, TokenIsReusedThenRenewedBeforeItExpires) {
   Rig s;
   FakeAsc asc(s.key.public_pem, kKid, kIssuer);
@@ -194,6 +233,30 @@ TEST(Enrichment, RateLimitedCallIsRetriedAndTheLimitExported) {
   const std::string metrics = metrics::Registry::global().render();
   EXPECT_NE(metrics.find("asc_webhookd_asc_api_rate_limit_remaining "), std::string::npos);
   EXPECT_NE(metrics.find("asc_webhookd_asc_api_calls_total{code=\"429\"}"), std::string::npos);
+}
+
+// A lookup failing transiently holds the action back for enrich_attempts
+// tries, then the action runs without `instance`, saying why.
+TEST(Enrichment, ATransientFailureIsRetriedEnrichAttemptsTimesThenTheActionRunsWithoutIt) {
+  Rig s;
+  FakeAsc asc(s.key.public_pem, kKid, kIssuer);
+  asc.serve("/v1/buildUploads/u-3", resource("buildUploads", "u-3", {{"cfBundleVersion", "3"}}));
+  for (int i = 0; i < 3; ++i)
+    asc.server.push({503, {{"Content-Type", "application/json"}},
+                     R"({"errors":[{"status":"503","code":"SERVICE_UNAVAILABLE","title":"The service is unavailable."}]})", {}});
+  std::string cfg = s.config(asc, s.forward("[{{instance.attributes.cfBundleVersion}}|{{enrichment.error}}]"));
+  cfg.replace(cfg.find("\ndelivery:"), 0, "\n  enrich_attempts: 2");
+  TestServer server(cfg);
+  ASSERT_EQ(post_signed(server.port(), "app", fixture_event("events/buildUploadStateUpdated.json", "tr-1", "u-3"), "s3cret").status, 200);
+  auto ev = wait_event(server.store(), "tr-1", settled);
+  ASSERT_TRUE(ev);
+  const auto& job = ev->jobs.at(0);
+  EXPECT_EQ(job.state, "done") << job.last_error;
+  ASSERT_EQ(job.attempt_log.size(), 2u);
+  EXPECT_EQ(job.attempt_log[0].outcome, "retry");
+  EXPECT_EQ(job.attempt_log[0].http_status, 503);
+  EXPECT_EQ(s.bodies(), std::vector<std::string>{"[|App Store Connect API answered 503: SERVICE_UNAVAILABLE: The service is unavailable.]"});
+  EXPECT_EQ(asc.gets().size(), 0u);  // both answered by the canned 503s
 }
 
 TEST(Enrichment, ALinkToAForeignHostIsRefusedAndTheTokenStaysHome) {

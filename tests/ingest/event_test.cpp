@@ -27,6 +27,8 @@ const Expected kFixtures[] = {
     {"events/webhookPingCreated.json", EventType::webhook_ping_created, A, A, A, A, false, true},
     {"events/appStoreVersionAppVersionStateUpdated.json", EventType::app_store_version_app_version_state_updated,
      "PREPARE_FOR_SUBMISSION", "READY_FOR_REVIEW", "appStoreVersions", "ad7e6298-2570-4ca6-b3cc-f81788e40bdc", false, true},
+    {"events/appStoreVersionAppVersionStateUpdated-REJECTED.json", EventType::app_store_version_app_version_state_updated,
+     "IN_REVIEW", "REJECTED", "appStoreVersions", "b2a1c3d4-5e6f-4a7b-8c9d-0e1f2a3b4c5d", true, true},
     {"events/buildUploadStateUpdated.json", EventType::build_upload_state_updated, A, "COMPLETE", "buildUploads",
      "ad7e6298-2570-4ca6-b3cc-f81788e40bdc", false, true},
     {"events/buildBetaDetailExternalBuildStateUpdated.json", EventType::build_beta_detail_external_build_state_updated,
