@@ -1,0 +1,35 @@
+#pragma once
+// Internal to the command line (cli.cpp, store_commands.cpp): parsed
+// arguments, loading the config for a command, and the operator commands
+// that read and change the store.
+#include "asc_webhookd/config/loader.hpp"
+
+#include <map>
+#include <memory>
+#include <ostream>
+#include <string>
+#include <vector>
+
+namespace asc_webhookd::app::detail {
+
+struct Args {
+  std::vector<std::string> positional;
+  std::map<std::string, std::string> options;
+};
+
+// Loads and prints diagnostics (warnings only for check-config: the other
+// commands are not the place to lint the file); null on errors.
+std::shared_ptr<const config::Config> load(const std::string& path, std::ostream& err,
+                                           config::Secrets secrets = config::Secrets::resolve, bool warnings = false);
+
+// "1 webhook", "2 webhooks".
+std::string count_of(std::size_t n, const char* one, const char* many);
+bool all_digits(const std::string& s);
+
+// The operator commands (store_commands.cpp): `events`, `event
+// show|retry|replay ID`, `job retry N`.
+int cmd_events(const Args& a, std::ostream& out, std::ostream& err);
+int cmd_event(const Args& a, std::ostream& out, std::ostream& err);
+int cmd_job_retry(const Args& a, std::ostream& out, std::ostream& err);
+
+}  // namespace asc_webhookd::app::detail

@@ -1,0 +1,239 @@
+// The operator commands: they read (and requeue in) the store the service
+// writes. Each reads only the config's `store` section (no secret resolves),
+// except `event replay`, which plans with the config's rules; none creates a
+// store that does not exist.
+#include "cli_commands.hpp"
+
+#include "asc_webhookd/app/cli.hpp"
+#include "asc_webhookd/core/clock.hpp"
+#include "asc_webhookd/ingest/event.hpp"
+#include "asc_webhookd/rules/engine.hpp"
+#include "asc_webhookd/store/sqlite_store.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+
+namespace asc_webhookd::app::detail {
+
+namespace {
+
+// A store that could not answer (not "nothing there"): a runtime failure.
+int store_failed(const store::StoreError& e, std::ostream& err) {
+  err << "asc-webhookd: the store failed: " << e << " (" << e.code.message() << ")\n";
+  return runtime;
+}
+
+// Opens the store named by the config's `store` section (nothing else in
+// the file is read: no secret needs to resolve), for the operator commands.
+// A store that does not exist is refused, never created: an empty new file
+// would answer every question with "nothing". Safe while the daemon runs
+// (WAL: readers never block the writer for long).
+std::unique_ptr<store::SqliteStore> open_store(const Args& a, std::ostream& err, int& code) {
+  auto it = a.options.find("--config");
+  if (it == a.options.end()) {
+    code = usage;
+    err << "asc-webhookd: --config FILE is required\n";
+    return nullptr;
+  }
+  auto loaded = config::load_store_config_file(it->second);
+  for (const auto& d : loaded.diagnostics)
+    if (d.severity == config::Diagnostic::Severity::error) err << d.text() << "\n";
+  if (!loaded.store) {
+    code = invalid;
+    return nullptr;
+  }
+  const std::string& path = loaded.store->path;
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) {
+    code = invalid;
+    err << "asc-webhookd: no store at " << path
+        << " (store.path in the config, else $STATE_DIRECTORY/state.db; run as the service user, e.g. "
+           "sudo -u asc-webhookd, with the service's STATE_DIRECTORY=/var/lib/asc-webhookd)\n";
+    return nullptr;
+  }
+  auto st = store::SqliteStore::open({path, ""});
+  if (!st) {
+    code = runtime;
+    err << "asc-webhookd: " << st.error().message << "\n";
+    return nullptr;
+  }
+  return std::move(*st);
+}
+
+int cmd_event_show(const Args& a, std::ostream& out, std::ostream& err) {
+  if (a.positional.size() != 3 || a.positional[1] != "show") {
+    err << "usage: asc-webhookd event show|retry|replay ID --config FILE\n";
+    return usage;
+  }
+  int code = ok;
+  auto st = open_store(a, err, code);
+  if (!st) return code;
+  auto found = st->event(a.positional[2]);
+  if (!found) return store_failed(found.error(), err);
+  const auto& ev = *found;
+  if (!ev) {
+    err << "asc-webhookd: no event " << a.positional[2] << "\n";
+    return invalid;
+  }
+  nlohmann::json j = {{"seq", ev->seq},           {"webhook", ev->webhook},
+                      {"id", ev->event_id},       {"type", ev->type},
+                      {"received", format_utc(ev->received_at_ms)}, {"state", ev->state}};
+  j["payload"] = nlohmann::json::parse(ev->raw, nullptr, false);
+  j["jobs"] = nlohmann::json::array();
+  for (const auto& job : ev->jobs) {
+    nlohmann::json jj = {{"id", job.id},       {"rule", job.rule},         {"action_index", job.action_index},
+                         {"kind", job.kind},   {"state", job.state},       {"attempts", job.attempts},
+                         {"next_try", format_utc(job.next_at_ms)}, {"action", nlohmann::json::parse(job.action_json, nullptr, false)}};
+    if (!job.last_error.empty()) jj["last_error"] = job.last_error;
+    jj["attempt_log"] = nlohmann::json::array();
+    for (const auto& at : job.attempt_log) {
+      nlohmann::json aj = {{"at", format_utc(at.started_at_ms)}, {"ms", at.duration_ms}, {"outcome", at.outcome}};
+      if (at.http_status) aj["status"] = *at.http_status;
+      if (!at.error.empty()) aj["error"] = at.error;
+      if (!at.detail.empty()) aj["detail"] = at.detail;
+      if (!at.sent.empty()) aj["sent"] = at.sent;
+      jj["attempt_log"].push_back(aj);
+    }
+    j["jobs"].push_back(jj);
+  }
+  out << j.dump(2) << "\n";
+  return ok;
+}
+
+void print_requeued(std::size_t n, std::ostream& out) { out << "requeued " << n << " job" << (n == 1 ? "" : "s") << "\n"; }
+
+// `event retry ID`: every dead job of one event, by its data.id or #SEQ.
+int cmd_event_retry(const Args& a, std::ostream& out, std::ostream& err) {
+  const std::string& id = a.positional[2];
+  int code = ok;
+  auto st = open_store(a, err, code);
+  if (!st) return code;
+  auto requeued = st->retry_event(id, SystemClock().now_ms());
+  if (!requeued) return store_failed(requeued.error(), err);
+  if (*requeued == 0) {
+    err << "asc-webhookd: no dead job for event " << id;
+    if (all_digits(id)) err << " (a job is retried with: asc-webhookd job retry " << id << "; an event by seq: #" << id << ")";
+    err << "\n";
+    return invalid;
+  }
+  print_requeued(*requeued, out);
+  return ok;
+}
+
+// `event replay ID`: the stored event planned again with the rules in the
+// config now; the new jobs are delivered like any other (after the jobs of
+// the same instance already queued), the old ones stay as they were.
+int cmd_event_replay(const Args& a, std::ostream& out, std::ostream& err) {
+  const std::string& id = a.positional[2];
+  auto it = a.options.find("--config");
+  if (it == a.options.end()) {
+    err << "asc-webhookd: --config FILE is required\n";
+    return usage;
+  }
+  auto cfg = load(it->second, err, config::Secrets::skip);  // the rules; no secret is needed to plan
+  if (!cfg) return invalid;
+  int code = ok;
+  auto st = open_store(a, err, code);
+  if (!st) return code;
+  auto found = st->event(id);
+  if (!found) return store_failed(found.error(), err);
+  if (!*found) {
+    err << "asc-webhookd: no event " << id;
+    if (all_digits(id)) err << " (an event by seq: #" << id << ")";
+    err << "\n";
+    return invalid;
+  }
+  const store::EventView& ev = **found;
+  auto event = ingest::decode_event(ev.raw);
+  if (!event) {
+    err << "asc-webhookd: stored event " << id << " no longer decodes: " << event.error().message << "\n";
+    return invalid;
+  }
+  const auto planned = rules::plan(*cfg, ev.webhook, *event);
+  if (planned.empty()) {
+    out << "no rule in " << it->second << " matches event " << ev.event_id << " (" << ev.type << "); nothing planned\n";
+    return ok;
+  }
+  auto ids = st->add_jobs(ev.seq, planned, SystemClock().now_ms());
+  if (!ids) return store_failed(ids.error(), err);
+  out << "event " << ev.event_id << " (#" << ev.seq << ") planned again: " << count_of(ids->size(), "new job", "new jobs")
+      << "\n";
+  for (std::size_t i = 0; i < ids->size(); ++i)
+    out << "job " << (*ids)[i] << "\trule " << planned[i].rule << "\t" << planned[i].kind << "\n";
+  return ok;
+}
+
+}  // namespace
+
+int cmd_events(const Args& a, std::ostream& out, std::ostream& err) {
+  std::string state;
+  if (auto it = a.options.find("--state"); it != a.options.end()) state = it->second;
+  if (!state.empty() && state != "pending" && state != "done" && state != "dead") {
+    err << "asc-webhookd: --state must be pending, done or dead\n";
+    return usage;
+  }
+  std::size_t limit = 50;
+  if (auto it = a.options.find("--limit"); it != a.options.end()) {
+    try {
+      limit = std::stoul(it->second);
+    } catch (const std::exception&) {
+      err << "asc-webhookd: --limit must be a number\n";
+      return usage;
+    }
+  }
+  if (a.positional.size() != 1) {
+    err << "usage: asc-webhookd events [--state pending|done|dead] [--limit N] --config FILE\n";
+    return usage;
+  }
+  int code = ok;
+  auto st = open_store(a, err, code);
+  if (!st) return code;
+  auto rows = st->events(state, limit);
+  if (!rows) return store_failed(rows.error(), err);
+  out << "SEQ\tRECEIVED\tSTATE\tWEBHOOK\tTYPE\tFROM->TO\tID\n";
+  for (const auto& e : *rows) {
+    // A stateless event (a ping, new feedback) shows "-", not "-->-".
+    const std::string change = e.old_state.empty() && e.new_state.empty()
+                                   ? "-"
+                                   : (e.old_state.empty() ? "-" : e.old_state) + "->" + (e.new_state.empty() ? "-" : e.new_state);
+    out << e.seq << "\t" << format_utc(e.received_at_ms) << "\t" << e.state << "\t" << e.webhook << "\t" << e.type << "\t"
+        << change << "\t" << e.event_id << "\n";
+  }
+  return ok;
+}
+
+// `job retry N`: one dead job, by its id and nothing else (an event's id
+// or seq is refused with the command that takes it).
+int cmd_job_retry(const Args& a, std::ostream& out, std::ostream& err) {
+  if (a.positional.size() != 3 || a.positional[1] != "retry") {
+    err << "usage: asc-webhookd job retry N --config FILE\n";
+    return usage;
+  }
+  const std::string& id = a.positional[2];
+  if (!all_digits(id) || id.size() > 18) {
+    err << "asc-webhookd: job retry takes a job id (a number, as `event show` lists it), not \"" << id
+        << "\"; to requeue the dead jobs of an event: asc-webhookd event retry " << id << " --config FILE\n";
+    return usage;
+  }
+  int code = ok;
+  auto st = open_store(a, err, code);
+  if (!st) return code;
+  auto requeued = st->retry_job(std::stoll(id), SystemClock().now_ms());
+  if (!requeued) return store_failed(requeued.error(), err);
+  if (*requeued == 0) {
+    err << "asc-webhookd: no dead job " << id << " (an event's seq is retried with: asc-webhookd event retry #" << id
+        << ")\n";
+    return invalid;
+  }
+  print_requeued(*requeued, out);
+  return ok;
+}
+
+int cmd_event(const Args& a, std::ostream& out, std::ostream& err) {
+  if (a.positional.size() == 3 && a.positional[1] == "retry") return cmd_event_retry(a, out, err);
+  if (a.positional.size() == 3 && a.positional[1] == "replay") return cmd_event_replay(a, out, err);
+  return cmd_event_show(a, out, err);
+}
+
+}  // namespace asc_webhookd::app::detail
