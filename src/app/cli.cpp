@@ -6,15 +6,8 @@
 #include "asc_webhookd/app/simulate.hpp"
 #include "asc_webhookd/config/loader.hpp"
 #include "asc_webhookd/http/client.hpp"
-#include "asc_webhookd/ingest/event.hpp"
 #include "asc_webhookd/ingest/signature.hpp"
-#include "asc_webhookd/rules/engine.hpp"
-#include "asc_webhookd/core/clock.hpp"
-#include "asc_webhookd/store/sqlite_store.hpp"
 
-#include <nlohmann/json.hpp>
-
-#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>

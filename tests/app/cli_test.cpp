@@ -1,4 +1,4 @@
-// The command line of DESIGN.md §3, run as the real binary.
+// The command line, run as the real binary.
 #include "support/daemon.hpp"
 #include "support/temp_dir.hpp"
 
@@ -66,6 +66,34 @@ TEST(Cli, SendToNothingListeningIsARuntimeFailure) {
                        std::string(ASC_WEBHOOKD_FIXTURES) + "/events/webhookPingCreated.json"});
   EXPECT_EQ(r.exit_code, 3);
   EXPECT_NE(r.err.find("cannot connect"), std::string::npos) << r.err;
+}
+
+TEST(Cli, HelpAfterACommandExits0) {
+  for (const char* cmd : {"simulate", "events", "check-config", "send"}) {
+    auto r = run_binary({cmd, "--help"});
+    EXPECT_EQ(r.exit_code, 0) << cmd;
+    EXPECT_NE(r.out.find("usage:"), std::string::npos) << cmd;
+  }
+}
+
+// Only check-config lints: `send` with the example's inline demo secret
+// says nothing about it (it is not the place), and fails for its own reasons.
+TEST(Cli, SendDoesNotRepeatCheckConfigsWarnings) {
+  auto r = run_binary({"send", "--config", kExample, "--webhook", "ios-app", "--url", "http://127.0.0.1:1/webhooks/ios-app",
+                       std::string(ASC_WEBHOOKD_FIXTURES) + "/events/webhookPingCreated.json"});
+  EXPECT_EQ(r.err.find("warning"), std::string::npos) << r.err;
+}
+
+// simulate needs no secret's value: with none of the example's variables or
+// credentials set, it shows the requests, credentials masked.
+TEST(Cli, SimulateRunsWithUnresolvableSecrets) {
+  auto r = run_binary({"simulate", "--config", std::string(ASC_WEBHOOKD_SOURCE_DIR) + "/config/examples/3-release-jira-slack.yaml",
+                       std::string(ASC_WEBHOOKD_FIXTURES) + "/events/seed/09-appStoreVersionAppVersionStateUpdated-READY_FOR_DISTRIBUTION.json"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("rule release matches"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("Authorization: Basic <redacted>"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("POST https://unresolved.invalid/<redacted>"), std::string::npos) << r.out;  // the Slack webhook URL
+  EXPECT_EQ(r.out.find("${env:"), std::string::npos) << r.out;
 }
 
 TEST(Cli, SendWithUnknownWebhookIsInvalid) {

@@ -260,10 +260,15 @@ TEST(Recovery, OperatorCommandsNeedNoSecretAndNeverCreateAStore) {
     auto ev = ingest::decode_event(upload_event("op-1", "u-1", "PROCESSING", "COMPLETE"));
     ASSERT_TRUE(ev);
     ASSERT_EQ((*st)->ingest({"ios-app", *ev, {}, 1000}).status, store::IngestStatus::accepted);
+    auto ping = ingest::decode_event(R"({"data":{"type":"webhookPingCreated","id":"op-ping","version":1,"attributes":{}}})");
+    ASSERT_TRUE(ping) << ping.error().message;
+    ASSERT_EQ((*st)->ingest({"ios-app", *ping, {}, 2000}).status, store::IngestStatus::accepted);
   }
   auto listed = run_binary({"events", "--config", cfg});  // neither secret resolves here
   EXPECT_EQ(listed.exit_code, 0) << listed.err;
   EXPECT_NE(listed.out.find("op-1"), std::string::npos) << listed.out;
+  EXPECT_NE(listed.out.find("\tPROCESSING->COMPLETE\top-1\n"), std::string::npos) << listed.out;
+  EXPECT_NE(listed.out.find("\twebhookPingCreated\t-\top-ping\n"), std::string::npos) << listed.out;  // not "-->-"
   EXPECT_TRUE(listed.err.empty()) << listed.err;
 
   // As on a server: no store.path, the service's $STATE_DIRECTORY.
