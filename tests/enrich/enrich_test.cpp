@@ -49,6 +49,15 @@ struct Rig {
   }
 };
 
+// Posts the fixture events/`file` as it is and waits until its first job is done.
+void post_and_deliver(TestServer& server, const std::string& file) {
+  const auto body = fixture("events/" + file);
+  ASSERT_EQ(post_signed(server.port(), "app", body, "s3cret").status, 200) << file;
+  auto ev = wait_event(server.store(), json::parse(body)["data"]["id"].get<std::string>(), settled);
+  ASSERT_TRUE(ev) << file;
+  EXPECT_EQ(ev->jobs.at(0).state, "done") << file << ": " << ev->jobs.at(0).last_error;
+}
+
 json resource(const std::string& type, const std::string& id, json attributes = json::object()) {
   return {{"data", {{"type", type}, {"id", id}, {"attributes", attributes}}}};
 }
@@ -115,13 +124,8 @@ TEST(Enrichment, ApplesAnswersFeedTheBuiltInSlackMessage) {
             json::parse(fixture("api/appStoreVersions-READY_FOR_DISTRIBUTION.json")));
   TestServer server(s.config(asc, "connections:\n  slack:\n    hook: { webhook_url: \"" + slack.webhook_url() +
                                       "\" }\nrules:\n  - name: tell\n    when: { event: \"*\" }\n    actions:\n      - slack: { connection: hook }\n"));
-  for (const char* f : {"02-buildUploadStateUpdated-FAILED.json", "09-appStoreVersionAppVersionStateUpdated-READY_FOR_DISTRIBUTION.json"}) {
-    auto body = fixture(std::string("events/seed/") + f);
-    ASSERT_EQ(post_signed(server.port(), "app", body, "s3cret").status, 200) << f;
-    auto ev = wait_event(server.store(), json::parse(body)["data"]["id"].get<std::string>(), settled);
-    ASSERT_TRUE(ev) << f;
-    EXPECT_EQ(ev->jobs.at(0).state, "done") << ev->jobs.at(0).last_error;
-  }
+  for (const char* f : {"seed/02-buildUploadStateUpdated-FAILED.json", "seed/09-appStoreVersionAppVersionStateUpdated-READY_FOR_DISTRIBUTION.json"})
+    post_and_deliver(server, f);
   auto posts = slack.webhook_posts();
   ASSERT_EQ(posts.size(), 2u);
   std::string failed = posts[0].dump(), released = posts[1].dump();
@@ -149,13 +153,8 @@ TEST(Enrichment, RejectionAndFeedbackMessagesFromTheRecordedAnswers) {
   TestServer server(s.config(asc, "connections:\n  slack:\n    hook: { webhook_url: \"" + slack.webhook_url() +
                                       "\" }\nrules:\n  - name: tell\n    when: { event: \"*\" }\n    actions:\n      - slack: { connection: hook }\n"));
   for (const char* f : {"appStoreVersionAppVersionStateUpdated-REJECTED.json", "betaFeedbackScreenshotSubmissionCreated.json",
-                        "betaFeedbackCrashSubmissionCreated.json"}) {
-    auto body = fixture(std::string("events/") + f);
-    ASSERT_EQ(post_signed(server.port(), "app", body, "s3cret").status, 200) << f;
-    auto ev = wait_event(server.store(), json::parse(body)["data"]["id"].get<std::string>(), settled);
-    ASSERT_TRUE(ev) << f;
-    EXPECT_EQ(ev->jobs.at(0).state, "done") << ev->jobs.at(0).last_error;
-  }
+                        "betaFeedbackCrashSubmissionCreated.json"})
+    post_and_deliver(server, f);
   auto posts = slack.webhook_posts();
   ASSERT_EQ(posts.size(), 3u);
   std::string all;
