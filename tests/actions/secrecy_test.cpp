@@ -13,7 +13,9 @@
 namespace asc_webhookd::test {
 namespace {
 
-TEST(ActionSecrecy, NoTokenOrCredentialUrlReachesTheLog) {
+// Neither the log nor the store (attempt records keep what was sent and the
+// answers' first bytes) ever holds a token or a credential URL.
+TEST(ActionSecrecy, NoTokenOrCredentialUrlReachesTheLogOrTheStore) {
   auto key = make_rsa_key();
   TempDir dir;
   auto key_file = dir.write("app.pem", key.private_pem);
@@ -26,6 +28,7 @@ TEST(ActionSecrecy, NoTokenOrCredentialUrlReachesTheLog) {
   jira.add_issue("IOS-1", "In Progress");
   jira.add_query("project = IOS", {"IOS-1"});
   LogCapture cap(spdlog::level::trace);
+  std::string stored;  // every attempt record, and the store's files as bytes
   {
     TestServer server(basic_config("", "connections:\n  github:\n    default:\n      app: { app_id: 11, installation_id: 22, private_key: \"${file:" +
                                            key_file + "}\" }\n      api_url: " + gh.api_url() +
@@ -50,12 +53,22 @@ rules:
     int done = 0;
     for (const auto& j : ev->jobs) done += j.state == "done";
     EXPECT_EQ(done, 4);  // the missing repo and the unknown channel are dead
+    std::string sent;
+    for (const auto& j : ev->jobs)
+      for (const auto& a : j.attempt_log) sent += a.sent + a.error + a.detail;
+    EXPECT_NE(sent.find("POST " + gh.api_url() + "/app/installations/22/access_tokens"), std::string::npos) << sent;
+    EXPECT_NE(sent.find("(body not recorded: it holds a credential)"), std::string::npos) << sent;
+    stored = sent;
+    for (const char* suffix : {"", "-wal"}) stored += read_file(server.store_path() + suffix);
+    EXPECT_GT(stored.size(), sent.size() + 4096);  // the files were read
   }
   const std::string log = cap.text();
   EXPECT_NE(log.find("attempt job="), std::string::npos);
   for (const std::string& secret : {std::string(FakeSlack::kBotToken), std::string(FakeSlack::kWebhookPath), std::string(FakeJira::kToken),
-                                    std::string("ghs_fake1"), std::string("PRIVATE KEY")})
+                                    std::string("ghs_fake1"), std::string("PRIVATE KEY")}) {
     EXPECT_EQ(log.find(secret), std::string::npos) << secret;
+    EXPECT_EQ(stored.find(secret), std::string::npos) << "in the store: " << secret;
+  }
 }
 
 }  // namespace
