@@ -23,12 +23,24 @@ function init(args)
   end
   i = 0
   path = os.getenv("BENCH_PATH") or "/webhooks/bench"
+  -- BENCH_LIMIT: wrap after this many events per thread's share (the
+  -- duplicate-path run re-posts only events already stored).
+  limit = tonumber(os.getenv("BENCH_LIMIT") or "0")
+  if limit > 0 then limit = math.floor(limit / nthreads) end
+  if limit <= 0 or limit > #bodies then limit = #bodies end
+  -- BENCH_SIG=github: the same HMAC as GitHub's X-Hub-Signature-256 header
+  -- ("sha256=<hex>"), the form adnanh/webhook's payload-hmac-sha256 rule reads.
+  github_style = os.getenv("BENCH_SIG") == "github"
+  if github_style then
+    for k = 1, #sigs do sigs[k] = sigs[k]:gsub("^hmacsha256=", "sha256=") end
+  end
 end
 
 function request()
   i = i + 1
-  if i > #bodies then i = 1 end  -- wrapped: later posts are duplicates (still 200)
-  return wrk.format("POST", path, { ["x-apple-signature"] = sigs[i], ["Content-Type"] = "application/json" }, bodies[i])
+  if i > limit then i = 1 end  -- wrapped: later posts are duplicates (still 200)
+  local header = github_style and "X-Hub-Signature-256" or "x-apple-signature"
+  return wrk.format("POST", path, { [header] = sigs[i], ["Content-Type"] = "application/json" }, bodies[i])
 end
 
 function done(summary, latency, requests)

@@ -9,9 +9,18 @@
 #                    outage): every job retries with backoff and a backlog
 #                    queues behind each instance's first job meanwhile.
 #   BENCH_PERF=FILE  a perf profile of the daemon under load, as text.
-#   BENCH_CEILING=1  also measure the daemon's HTTP path alone: a separate
-#                    build (build/bench-ceiling) that verifies, parses and
-#                    matches each event, then answers without storing it.
+#   BENCH_CEILING=0  skip the daemon's HTTP path alone (by default measured:
+#                    a separate build, build/bench-ceiling, that verifies,
+#                    parses and matches each event, then answers without
+#                    storing it).
+#
+# Rows, all in one run (ratios against this run's nginx): nginx; durable
+# ingest of distinct events, and whether every acknowledged event had its
+# jobs when the load stopped; the duplicate path; the backlog's drain rate
+# once ingest is idle; the HTTP path alone; adnanh/webhook (Debian's
+# `webhook`, an HMAC rule running /bin/true); low load (50 events/s on one
+# connection: ack and event -> action latency, bench/lowload.py); idle CPU
+# ticks and RSS over 30 s; CPU per event with 10,000 rules vs one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${1:-15}
@@ -20,7 +29,7 @@ THREADS=2
 EVENTS=${BENCH_EVENT_COUNT:-600000}
 
 scripts/deps.sh
-for p in wrk nginx-light sqlite3; do
+for p in wrk nginx-light sqlite3 webhook python3; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || MISSING="${MISSING:-} $p"
 done
 if [ -n "${MISSING:-}" ]; then
@@ -29,7 +38,8 @@ if [ -n "${MISSING:-}" ]; then
 fi
 cmake --preset release >/dev/null
 cmake --build --preset release --target asc-webhookd bench_make_events >/dev/null
-if [ -n "${BENCH_CEILING:-}" ]; then  # built before anything is measured
+BENCH_CEILING=${BENCH_CEILING:-1}
+if [ "$BENCH_CEILING" != 0 ]; then  # built before anything is measured
   cmake -S . -B build/bench-ceiling -DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O2 -g1 -DNDEBUG" \
     -DASC_WEBHOOKD_TESTS=OFF -DASC_WEBHOOKD_BENCH_CEILING=ON >/dev/null
   cmake --build build/bench-ceiling --target asc-webhookd -j2 >/dev/null
@@ -38,6 +48,7 @@ fi
 WORK=$(mktemp -d /tmp/asc-webhookd-bench.XXXXXX)
 cleanup() {
   [ -n "${DAEMON:-}" ] && kill "$DAEMON" 2>/dev/null || true
+  [ -n "${OTHER:-}" ] && kill "$OTHER" 2>/dev/null || true
   [ -f "$WORK/nginx.pid" ] && kill "$(cat "$WORK/nginx.pid")" 2>/dev/null || true
   wait 2>/dev/null || true
   rm -rf "$WORK"
@@ -47,6 +58,8 @@ trap cleanup EXIT
 NGINX_PORT=18181
 DAEMON_PORT=18182
 CEILING_PORT=18183
+ADNANH_PORT=18184
+SINK_PORT=18185
 mkdir -p "$WORK/nginx"
 cat > "$WORK/nginx.conf" <<NGINX
 worker_processes 1;
@@ -71,12 +84,16 @@ sync  # the events file's dirty pages are written back now, not during the daemo
 
 SINK_URL="http://127.0.0.1:$NGINX_PORT/sink"
 [ "${BENCH_SINK:-}" = down ] && SINK_URL="http://127.0.0.1:1/sink"  # nothing listens on port 1
-cat > "$WORK/config.yaml" <<YAML
+
+# config PORT DB SINK_URL [RULES_FILE]: the daemon's config; the rule matches
+# every event; RULES_FILE's rules (not matching) go first.
+config() {
+  cat <<YAML
 server:
-  listen: 127.0.0.1:$DAEMON_PORT
+  listen: 127.0.0.1:$1
   io_threads: 2
 store:
-  path: $WORK/state.db
+  path: $WORK/$2
 delivery:
   concurrency: 4
 log:
@@ -85,29 +102,48 @@ webhooks:
   - name: bench
     secret: bench-secret
 rules:
+YAML
+  [ -n "${4:-}" ] && cat "$4"
+  cat <<YAML
   - name: forward-completed-uploads
     when: { event: buildUploadStateUpdated, to: COMPLETE }
     actions:
-      - http: { url: "$SINK_URL" }
+      - http: { url: "$3" }
 YAML
-build/release/src/asc-webhookd serve --config "$WORK/config.yaml" 2>"$WORK/daemon.log" &
-DAEMON=$!
-for _ in $(seq 100); do curl -sf "http://127.0.0.1:$DAEMON_PORT/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
+}
+start() {  # BINARY PORT CONFIG → $OTHER
+  "$1" serve --config "$3" 2>>"$WORK/daemon.log" &
+  OTHER=$!
+  for _ in $(seq 200); do curl -sf "http://127.0.0.1:$2/healthz" >/dev/null 2>&1 && return; sleep 0.1; done
+  echo "the daemon on port $2 did not start:"; cat "$WORK/daemon.log"; exit 1
+}
+stop() { kill "$OTHER" 2>/dev/null || true; wait "$OTHER" 2>/dev/null || true; OTHER=""; }
+ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }  # user + system CPU, in clock ticks
+HZ=$(getconf CLK_TCK)
 
-run_wrk() {  # URL PATH → the BENCH line
+run_wrk() {  # URL PATH [DURATION] → the BENCH line
   BENCH_EVENTS="$WORK/events.tsv" BENCH_THREADS=$THREADS BENCH_PATH="$2" \
-    wrk -t$THREADS -c"$CONNS" -d"${DURATION}s" --latency -s bench/post.lua "$1" | grep '^BENCH'
+    wrk -t$THREADS -c"$CONNS" -d"${3:-$DURATION}s" --latency -s bench/post.lua "$1" | grep '^BENCH'
 }
 field() { echo "$1" | tr ' ' '\n' | grep "^$2=" | cut -d= -f2; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
+rps() { ratio "$(field "$1" requests)" "$(field "$1" duration_s)"; }
+q() { sqlite3 "$WORK/state.db" "$1"; }
 
-echo "== baseline: nginx static 200 (${DURATION}s, $CONNS connections, $THREADS wrk threads)"
+echo "== nginx static 200 (${DURATION}s, $CONNS connections, $THREADS wrk threads): the machine's HTTP ceiling"
 BASE=$(run_wrk "http://127.0.0.1:$NGINX_PORT" /webhooks/bench); echo "$BASE"
-echo "== asc-webhookd: verify, parse, match, commit event + job (fsync), answer"
+B_RPS=$(rps "$BASE")
+
+config "$DAEMON_PORT" state.db "$SINK_URL" > "$WORK/config.yaml"
+start build/release/src/asc-webhookd "$DAEMON_PORT" "$WORK/config.yaml"
+DAEMON=$OTHER; OTHER=""
+echo "== asc-webhookd durable ingest: verify, parse, match, commit event + job (fsync), answer"
 if [ -n "${BENCH_PERF:-}" ]; then  # BENCH_PERF=FILE: a perf profile of the daemon under load, as text
   perf record -F 997 -g -p "$DAEMON" -o "$WORK/perf.data" -- sleep "$DURATION" >/dev/null 2>&1 &
   PERF=$!
 fi
 OURS=$(run_wrk "http://127.0.0.1:$DAEMON_PORT" /webhooks/bench); echo "$OURS"
+UNPLANNED=$(q "SELECT count(*) FROM events e WHERE NOT EXISTS (SELECT 1 FROM jobs j WHERE j.event_seq = e.seq)")
 if [ -n "${BENCH_PERF:-}" ]; then
   wait "$PERF" || true
   {
@@ -117,31 +153,81 @@ if [ -n "${BENCH_PERF:-}" ]; then
   } > "$BENCH_PERF" || true
   echo "perf profile: $BENCH_PERF"
 fi
+JOBS=$(q "SELECT count(*) FROM jobs")
+DELIVERED_DURING=$(q "SELECT count(*) FROM jobs WHERE state = 'done'")
 
+sleep 1  # the requests in flight when wrk stopped are committed now
+STORED=$(q "SELECT count(*) FROM events")
+echo "== asc-webhookd duplicate path: the same ids again (all stored), answered 'duplicate'"
+DUP_LIMIT=$(( STORED < 100000 ? STORED : 100000 ))
+DUP=$(BENCH_LIMIT=$DUP_LIMIT run_wrk "http://127.0.0.1:$DAEMON_PORT" /webhooks/bench); echo "$DUP"
+[ "$(q "SELECT count(*) FROM events")" = "$STORED" ] || echo "warning: the duplicate run stored new events"
+
+echo "== the backlog drains to nginx with ingest idle (10 s)"
+D0=$(q "SELECT count(*) FROM jobs WHERE state = 'done'"); T0=$(date +%s.%N)
+sleep 10
+D1=$(q "SELECT count(*) FROM jobs WHERE state = 'done'"); T1=$(date +%s.%N)
+DRAIN=$(awk -v a="$D0" -v b="$D1" -v s="$T0" -v e="$T1" 'BEGIN { printf "%.0f", (b - a) / (e - s) }')
 RSS_KB=$(grep VmHWM /proc/$DAEMON/status | awk '{print $2}')
-STORED=$(sqlite3 "$WORK/state.db" "SELECT count(*) FROM events")
-JOBS=$(sqlite3 "$WORK/state.db" "SELECT count(*) FROM jobs")
-DELIVERED=$(sqlite3 "$WORK/state.db" "SELECT count(*) FROM jobs WHERE state = 'done'")
-if [ -n "${BENCH_CEILING:-}" ]; then
-  kill "$DAEMON"; wait "$DAEMON" 2>/dev/null || true  # its backlog's deliveries would share the CPU
-  DAEMON=""
-  sed -e "s|^  listen: .*|  listen: 127.0.0.1:$CEILING_PORT|" -e "s|state.db|ceiling.db|" "$WORK/config.yaml" > "$WORK/ceiling.yaml"
-  build/bench-ceiling/src/asc-webhookd serve --config "$WORK/ceiling.yaml" 2>"$WORK/ceiling.log" &
-  CEILING=$!
-  for _ in $(seq 100); do curl -sf "http://127.0.0.1:$CEILING_PORT/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
+kill "$DAEMON"; wait "$DAEMON" 2>/dev/null || true; DAEMON=""
+
+if [ "$BENCH_CEILING" != 0 ]; then
+  config "$CEILING_PORT" ceiling.db "$SINK_URL" > "$WORK/ceiling.yaml"
+  start build/bench-ceiling/src/asc-webhookd "$CEILING_PORT" "$WORK/ceiling.yaml"
   echo "== asc-webhookd HTTP path alone (BENCH_CEILING build): verify, parse, match, answer; nothing stored"
   CEIL=$(run_wrk "http://127.0.0.1:$CEILING_PORT" /webhooks/bench); echo "$CEIL"
-  kill "$CEILING"; wait "$CEILING" 2>/dev/null || true
+  stop
 fi
-python_ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
-B_RPS=$(python_ratio "$(field "$BASE" requests)" "$(field "$BASE" duration_s)")
-O_RPS=$(python_ratio "$(field "$OURS" requests)" "$(field "$OURS" duration_s)")
-echo "== result"
-echo "baseline_rps=$B_RPS asc_webhookd_rps=$O_RPS ratio=$(python_ratio "$O_RPS" "$B_RPS")"
+
+echo "== adnanh/webhook $(webhook -version 2>/dev/null | awk '{print $3}'): HMAC-SHA256 rule, runs /bin/true, stores nothing"
+cat > "$WORK/hooks.json" <<JSON
+[{"id": "bench", "execute-command": "/bin/true", "response-message": "accepted",
+  "trigger-rule": {"match": {"type": "payload-hmac-sha256", "secret": "bench-secret",
+                             "parameter": {"source": "header", "name": "X-Hub-Signature-256"}}}}]
+JSON
+webhook -hooks "$WORK/hooks.json" -ip 127.0.0.1 -port "$ADNANH_PORT" >"$WORK/adnanh.log" 2>&1 &
+OTHER=$!
+for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$ADNANH_PORT/hooks/bench" && break; sleep 0.1; done
+ADNANH=$(BENCH_SIG=github run_wrk "http://127.0.0.1:$ADNANH_PORT" /hooks/bench); echo "$ADNANH"
+stop
+
+echo "== low load: 50 events/s on one connection for 20 s, forwarded to a local sink; then idle for 30 s"
+config "$DAEMON_PORT" low.db "http://127.0.0.1:$SINK_PORT/sink" > "$WORK/low.yaml"
+start build/release/src/asc-webhookd "$DAEMON_PORT" "$WORK/low.yaml"
+LOW=$(python3 bench/lowload.py "$WORK/events.tsv" "$DAEMON_PORT" "$SINK_PORT" 50 20); echo "$LOW"
+sleep 2
+I0=$(ticks "$OTHER"); sleep 30; I1=$(ticks "$OTHER")
+IDLE_RSS_KB=$(grep VmRSS /proc/$OTHER/status | awk '{print $2}')
+stop
+
+echo "== CPU per event: one rule vs 10,000 rules (most not matching), 10 s of load each"
+for i in $(seq 1 10000); do
+  printf '  - name: r%d\n    when: { event: appStoreVersionAppVersionStateUpdated, to: S%d }\n    actions:\n      - http: { url: "%s" }\n' "$i" "$i" "$SINK_URL"
+done > "$WORK/many-rules.yaml"
+for variant in one many; do
+  extra=""; [ "$variant" = many ] && extra="$WORK/many-rules.yaml"
+  config "$DAEMON_PORT" "rules-$variant.db" "$SINK_URL" "$extra" > "$WORK/rules-$variant.yaml"
+  start build/release/src/asc-webhookd "$DAEMON_PORT" "$WORK/rules-$variant.yaml"
+  C0=$(ticks "$OTHER")
+  R=$(run_wrk "http://127.0.0.1:$DAEMON_PORT" /webhooks/bench 10)
+  C1=$(ticks "$OTHER")
+  stop
+  US=$(awk -v a="$C0" -v b="$C1" -v n="$(field "$R" requests)" -v hz="$HZ" 'BEGIN { printf "%.1f", (b - a) / hz * 1e6 / n }')
+  eval "CPU_$variant=\$US; RPS_$variant=\$(rps \"\$R\")"
+done
+
+O_RPS=$(rps "$OURS"); D_RPS=$(rps "$DUP"); A_RPS=$(rps "$ADNANH")
+echo "== result (ratios against this run's nginx)"
+echo "nginx_rps=$B_RPS"
+echo "durable_rps=$O_RPS ratio=$(ratio "$O_RPS" "$B_RPS") p50_ms=$(field "$OURS" p50_ms) p99_ms=$(field "$OURS" p99_ms) non2xx=$(field "$OURS" non2xx) errors=$(field "$OURS" errors) peak_rss_kb=$RSS_KB"
 if [ -n "${CEIL:-}" ]; then
-  C_RPS=$(python_ratio "$(field "$CEIL" requests)" "$(field "$CEIL" duration_s)")
-  echo "http_path_alone_rps=$C_RPS ratio=$(python_ratio "$C_RPS" "$B_RPS") p50_ms=$(field "$CEIL" p50_ms) p99_ms=$(field "$CEIL" p99_ms) (BENCH_CEILING build, nothing stored)"
+  C_RPS=$(rps "$CEIL")
+  echo "http_path_alone_rps=$C_RPS ratio=$(ratio "$C_RPS" "$B_RPS") p50_ms=$(field "$CEIL" p50_ms) p99_ms=$(field "$CEIL" p99_ms); durable/alone=$(ratio "$O_RPS" "$C_RPS")"
 fi
-echo "asc_webhookd p50_ms=$(field "$OURS" p50_ms) p99_ms=$(field "$OURS" p99_ms) non2xx=$(field "$OURS" non2xx) errors=$(field "$OURS" errors) peak_rss_kb=$RSS_KB"
-echo "jobs_delivered_by_the_end=$DELIVERED (to $SINK_URL, while the load ran)"
-echo "events_stored=$STORED jobs_stored=$JOBS (requests answered 200: $(field "$OURS" requests) minus non2xx; wrapped ids answer 'duplicate')"
+echo "planned: events_stored=$STORED jobs_stored=$JOBS events_without_jobs_when_the_load_stopped=$UNPLANNED"
+echo "duplicate_rps=$D_RPS ratio=$(ratio "$D_RPS" "$B_RPS") p99_ms=$(field "$DUP" p99_ms)"
+echo "delivery: jobs_done_during_the_load=$DELIVERED_DURING drain_with_ingest_idle_jobs_per_s=$DRAIN (to $SINK_URL)"
+echo "adnanh_webhook_rps=$A_RPS ratio=$(ratio "$A_RPS" "$B_RPS") non2xx=$(field "$ADNANH" non2xx); durable/adnanh=$(ratio "$O_RPS" "$A_RPS")"
+echo "low_load: $LOW"
+echo "idle: cpu_ticks_in_30s=$(( I1 - I0 )) (at $HZ per second) rss_kb=$IDLE_RSS_KB"
+echo "rules: cpu_us_per_event one_rule=$CPU_one (at $RPS_one/s) ten_thousand_rules=$CPU_many (at $RPS_many/s) ratio=$(ratio "$CPU_many" "$CPU_one")"

@@ -5,6 +5,7 @@
 
 #include "asc_webhookd/core/log.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <regex>
@@ -46,6 +47,34 @@ bool Match::matches(std::string_view v) const {
 bool Match::matches_state(const std::optional<std::string>& v) const {
   if (values.empty()) return true;
   return v && matches(std::string_view(*v));
+}
+
+void Config::index_rules() {
+  rules_by_type_.clear();
+  rules_any_type_.clear();
+  auto any_type = [](const Rule& r) {
+    return r.when.event.values.empty() ||
+           std::find(r.when.event.values.begin(), r.when.event.values.end(), "*") != r.when.event.values.end();
+  };
+  for (const auto& r : rules)
+    if (!any_type(r))
+      for (const auto& t : r.when.event.values) rules_by_type_.try_emplace(t);
+  for (std::size_t i = 0; i < rules.size(); ++i) {
+    if (any_type(rules[i])) {
+      rules_any_type_.push_back(i);
+      for (auto& [type, list] : rules_by_type_) list.push_back(i);
+    } else {
+      for (const auto& t : rules[i].when.event.values) {
+        auto& list = rules_by_type_[t];
+        if (list.empty() || list.back() != i) list.push_back(i);  // a type listed twice in one rule
+      }
+    }
+  }
+}
+
+const std::vector<std::size_t>& Config::rules_for_type(std::string_view type) const {
+  if (auto it = rules_by_type_.find(type); it != rules_by_type_.end()) return it->second;
+  return rules_any_type_;
 }
 
 const WebhookConfig* Config::find_webhook(std::string_view name) const {
@@ -284,6 +313,7 @@ LoadResult load_document(const YAML::Node& root, detail::YamlReader& r, const st
     if (auto v = detail::YamlReader::field(root, "rules")) detail::load_rules(r, *v, *cfg, cfg->rules);
     else if (!root["rules"].IsDefined()) r.error(root.Mark(), "rules: is required (it may be an empty list: rules: [])");
     if (!cfg->app_store_connect) warn_lookups_without_api(r, *cfg);
+    cfg->index_rules();
   }
   LoadResult result;
   result.diagnostics = std::move(r.diagnostics());

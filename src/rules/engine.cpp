@@ -21,7 +21,8 @@ std::vector<PlannedAction> plan(const cfg::Config& config, std::string_view webh
   // events without an instance have no order to keep.
   std::string order = instance_key(webhook, event);
   if (order.empty()) order = std::string(webhook) + "|event|" + event.id;
-  for (const auto& rule : config.rules) {
+  for (const std::size_t index : config.rules_for_type(event.type_name)) {
+    const cfg::Rule& rule = config.rules[index];
     if (!matches(rule.when, webhook, event)) continue;
     for (std::size_t i = 0; i < rule.actions.size(); ++i) {
       const cfg::Action& action = rule.actions[i];

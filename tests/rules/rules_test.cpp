@@ -79,6 +79,30 @@ TEST(RulesPlan, EveryMatchingRuleInFileOrderUntilStop) {
   EXPECT_EQ(rules::instance_key("ios", ev), "ios|appStoreVersions|v-9");
 }
 
+// Planning walks only the rules that can match the event's type (an index
+// built at load), in file order with the rules for any type among them.
+TEST(RulesPlan, OnlyTheRulesForTheEventsTypeAreWalkedInFileOrder) {
+  std::string rules;
+  auto add = [&](const std::string& name, const std::string& when) {
+    rules += "  - name: " + name + "\n    when: " + when + "\n    actions:\n      - slack: { connection: hook }\n";
+  };
+  add("any-first", "{}");
+  add("uploads", "{ event: buildUploadStateUpdated }");
+  add("versions", std::string("{ event: ") + kVersion + " }");
+  add("star", "{ event: \"*\" }");
+  add("both", std::string("{ event: [buildUploadStateUpdated, ") + kVersion + ", buildUploadStateUpdated] }");
+  for (int i = 0; i < 200; ++i) add("other-" + std::to_string(i), "{ event: betaFeedbackCrashSubmissionCreated }");
+  auto cfg = load(rules);
+  EXPECT_EQ(cfg->rules_for_type(kVersion), (std::vector<std::size_t>{0, 2, 3, 4}));
+  EXPECT_EQ(cfg->rules_for_type("buildUploadStateUpdated"), (std::vector<std::size_t>{0, 1, 3, 4}));
+  EXPECT_EQ(cfg->rules_for_type("someTypeAppleAddsLater"), (std::vector<std::size_t>{0, 3}));
+  EXPECT_EQ(cfg->rules_for_type("betaFeedbackCrashSubmissionCreated").size(), 202u);
+  auto jobs = rules::plan(*cfg, "ios", event(kVersion, "A", "B"));
+  std::vector<std::string> names;
+  for (const auto& j : jobs) names.push_back(j.rule);
+  EXPECT_EQ(names, (std::vector<std::string>{"any-first", "versions", "star", "both"}));
+}
+
 TEST(RulesPlan, AnEventWithoutAnInstanceIsOrderedByItself) {
   auto cfg = load("  - name: r\n    actions:\n      - slack: { connection: hook }\n");
   auto ev = ingest::decode_event(R"({"data":{"type":"webhookPingCreated","id":"p-1"}})");

@@ -250,6 +250,17 @@ struct Config {
   std::vector<Rule> rules;
 
   const WebhookConfig* find_webhook(std::string_view name) const;
+
+  // The rules that may match an event of `type`, as indexes into `rules` in
+  // file order: those naming that type, and those for any type. Planning
+  // walks only these, so thousands of rules for other types cost nothing.
+  const std::vector<std::size_t>& rules_for_type(std::string_view type) const;
+  // Builds that index; the loader calls it once `rules` is complete.
+  void index_rules();
+
+private:
+  std::map<std::string, std::vector<std::size_t>, std::less<>> rules_by_type_;
+  std::vector<std::size_t> rules_any_type_;
 };
 
 }  // namespace asc_webhookd::config
