@@ -95,7 +95,7 @@ server:
 store:
   path: $WORK/$2
 delivery:
-  concurrency: 4
+  concurrency: ${BENCH_CONCURRENCY:-8}
 log:
   level: warn
 webhooks:
@@ -138,13 +138,21 @@ config "$DAEMON_PORT" state.db "$SINK_URL" > "$WORK/config.yaml"
 start build/release/src/asc-webhookd "$DAEMON_PORT" "$WORK/config.yaml"
 DAEMON=$OTHER; OTHER=""
 echo "== asc-webhookd durable ingest: verify, parse, match, commit event + job (fsync), answer"
-if [ -n "${BENCH_PERF:-}" ]; then  # BENCH_PERF=FILE: a perf profile of the daemon under load, as text
+profile() {  # FILE: a perf profile of the daemon for DURATION s, as text, in the background
+  perf record -F 997 -g -p "$DAEMON" -o "$WORK/perf.data" -- sleep "$2" >/dev/null 2>&1
+  {
+    echo "## CPU by thread"; perf report -i "$WORK/perf.data" --sort tid --stdio 2>/dev/null | grep -E '^ +[0-9]'
+    echo "## inclusive (children)"; perf report -i "$WORK/perf.data" --children --percent-limit 2 --stdio -g none 2>/dev/null | grep -E '^ +[0-9]'
+    echo "## self"; perf report -i "$WORK/perf.data" --no-children --percent-limit 0.5 --stdio -g none 2>/dev/null | grep -E '^ +[0-9]'
+  } > "$1" || true
+}
+if [ -n "${BENCH_PERF:-}" ] && [ "${BENCH_PERF_PHASE:-ingest}" = ingest ]; then  # BENCH_PERF=FILE: a perf profile of the daemon under load
   perf record -F 997 -g -p "$DAEMON" -o "$WORK/perf.data" -- sleep "$DURATION" >/dev/null 2>&1 &
   PERF=$!
 fi
 OURS=$(run_wrk "http://127.0.0.1:$DAEMON_PORT" /webhooks/bench); echo "$OURS"
 UNPLANNED=$(q "SELECT count(*) FROM events e WHERE NOT EXISTS (SELECT 1 FROM jobs j WHERE j.event_seq = e.seq)")
-if [ -n "${BENCH_PERF:-}" ]; then
+if [ -n "${BENCH_PERF:-}" ] && [ -n "${PERF:-}" ]; then
   wait "$PERF" || true
   {
     echo "## CPU by thread"; perf report -i "$WORK/perf.data" --sort tid --stdio 2>/dev/null | grep -E '^ +[0-9]'
@@ -165,7 +173,7 @@ DUP=$(BENCH_LIMIT=$DUP_LIMIT run_wrk "http://127.0.0.1:$DAEMON_PORT" /webhooks/b
 
 echo "== the backlog drains to nginx with ingest idle (10 s)"
 D0=$(q "SELECT count(*) FROM jobs WHERE state = 'done'"); T0=$(date +%s.%N)
-sleep 10
+if [ -n "${BENCH_PERF:-}" ] && [ "${BENCH_PERF_PHASE:-}" = drain ]; then profile "$BENCH_PERF" 10; else sleep 10; fi
 D1=$(q "SELECT count(*) FROM jobs WHERE state = 'done'"); T1=$(date +%s.%N)
 DRAIN=$(awk -v a="$D0" -v b="$D1" -v s="$T0" -v e="$T1" 'BEGIN { printf "%.0f", (b - a) / (e - s) }')
 RSS_KB=$(grep VmHWM /proc/$DAEMON/status | awk '{print $2}')
