@@ -129,7 +129,8 @@ void SqliteStore::lease_async(std::int64_t now_ms, std::int64_t lease_ms, std::s
            if (result->error->message.empty()) result->error->message = "the lease was not committed";
          }
          done(std::move(*result));
-       }});
+       },
+       /*durable=*/false});  // a lease lost in a crash leaves its jobs pending: nothing to wait for
 }
 
 void SqliteStore::release_async(std::vector<std::int64_t> ids, std::function<void(bool ok)> done) {
@@ -143,7 +144,8 @@ void SqliteStore::release_async(std::vector<std::int64_t> ids, std::function<voi
                    }
                    return true;
                  },
-                 [done = std::move(done)](bool ok, const StoreError&) { done(ok); }});
+                 [done = std::move(done)](bool ok, const StoreError&) { done(ok); },
+                 /*durable=*/false});  // at stop; a restart makes them pending anyway
 }
 
 void SqliteStore::record_async(std::int64_t job_id, Attempt attempt, JobOutcome outcome, std::int64_t next_at_ms,

@@ -16,7 +16,8 @@ void SqliteStore::history_async(std::string webhook, std::string instance_id,
                      out->push_back({s.text(0), s.is_null(1) ? std::nullopt : std::optional<std::int64_t>(s.i64(1)), s.i64(2)});
                    return true;
                  },
-                 [out, done = std::move(done)](bool, const StoreError&) { done(std::move(*out)); }});
+                 [out, done = std::move(done)](bool, const StoreError&) { done(std::move(*out)); },
+                 /*durable=*/false});  // a read
 }
 
 void SqliteStore::kv_get_async(std::string key, std::function<void(std::optional<std::string>)> done) {
@@ -27,7 +28,8 @@ void SqliteStore::kv_get_async(std::string key, std::function<void(std::optional
                    if (s.step() == SQLITE_ROW) *value = s.text(0);
                    return true;
                  },
-                 [value, done = std::move(done)](bool ok, const StoreError&) { done(ok ? std::move(*value) : std::nullopt); }});
+                 [value, done = std::move(done)](bool ok, const StoreError&) { done(ok ? std::move(*value) : std::nullopt); },
+                 /*durable=*/false});  // a read
 }
 
 void SqliteStore::kv_put_async(std::string key, std::string value, std::function<void(bool ok)> done) {

@@ -35,6 +35,11 @@ inline std::int64_t wall_ms() {
 struct Task {
   std::function<bool(sql::Db&, std::string& error)> work;
   std::function<void(bool ok, const StoreError& error)> done;
+  // false: `done` need not wait for this task's own changes to be durable,
+  // only for every earlier commit's (a lease, a read): what it saw was
+  // promised to someone, what it changed can be lost in a crash (a leased
+  // job is pending again at restart). It saves an fsync wait per job.
+  bool durable = true;
 };
 
 inline constexpr std::size_t kMaxBatch = 1024;
@@ -115,6 +120,16 @@ struct Syncer : Worker {
   std::string name;  // the WAL's path, NUL-padded as SQLite's VFS expects
   sqlite3_file* wal = nullptr;
   std::vector<Completion> waiting;
+  // Tickets: each push of durable completions takes the next; an fsync
+  // started after ticket N was taken covers it. `eager` completions wait
+  // only for the tickets taken before them.
+  std::uint64_t issued = 0;
+  std::uint64_t synced = 0;
+  struct Eager {
+    std::uint64_t after;  // run once `synced` reaches this
+    Completion completion;
+  };
+  std::deque<Eager> eager;
   // After a failed fsync, transactions committed meanwhile are in the WAL
   // but maybe not on disk, and later frames would follow that hole (WAL
   // recovery stops at the first bad frame). So writes are refused until the
@@ -146,20 +161,38 @@ struct Syncer : Worker {
     thread = std::thread([this] { loop(); });
     return "";
   }
-  void push(std::vector<Completion> batch) {
+  // `durable` completions run after an fsync that covers their commit;
+  // `eager` ones once every commit before theirs is covered (at once when
+  // nothing earlier is waiting).
+  void push(std::vector<Completion> durable, std::vector<Completion> eager_ones = {}) {
+    std::vector<Completion> now;
     {
       std::lock_guard lock(mutex);
-      for (auto& c : batch) waiting.push_back(std::move(c));
+      const std::uint64_t before = issued;
+      if (!durable.empty()) {
+        ++issued;
+        for (auto& c : durable) waiting.push_back(std::move(c));
+      }
+      for (auto& c : eager_ones) {
+        if (synced >= before && eager.empty()) now.push_back(std::move(c));
+        else eager.push_back({before, std::move(c)});
+      }
     }
-    cv.notify_one();
+    if (!durable.empty()) cv.notify_one();
+    for (auto& c : now) c.done(true, c.error);
   }
   void loop() {
     std::unique_lock lock(mutex);
     for (;;) {
       cv.wait(lock, [&] { return stopping || !waiting.empty(); });
-      if (waiting.empty()) return;  // stopping, and everything committed is synced
+      if (waiting.empty()) {  // stopping, and everything committed is synced
+        for (auto& e : eager) e.completion.done(true, e.completion.error);
+        eager.clear();
+        return;
+      }
       std::vector<Completion> batch;
       batch.swap(waiting);
+      const std::uint64_t covers = issued;
       lock.unlock();
       const int rc = wal->pMethods->xSync(wal, SQLITE_SYNC_NORMAL);
       const StoreError error{make_error_code(from_sqlite(rc)),
@@ -169,8 +202,15 @@ struct Syncer : Worker {
         failure = {error.code, error.message + " (writes are refused until the store's journal is synced again)"};
         failed = true;
       }
+      synced = covers;
+      std::vector<Completion> ready;
+      while (!eager.empty() && eager.front().after <= synced) {
+        ready.push_back(std::move(eager.front().completion));
+        eager.pop_front();
+      }
       lock.unlock();
       for (auto& c : batch) c.done(rc == SQLITE_OK, rc == SQLITE_OK ? c.error : error);
+      for (auto& c : ready) c.done(rc == SQLITE_OK, rc == SQLITE_OK ? c.error : error);
       lock.lock();
     }
   }
@@ -288,11 +328,11 @@ struct SqliteStore::Impl : Worker {
     }
     ++commits;
     tasks += batch.size();
-    std::vector<Syncer::Completion> committed;
+    std::vector<Syncer::Completion> committed, eager;
     committed.reserve(batch.size());
     for (std::size_t i = 0; i < batch.size(); ++i)
-      committed.push_back({std::move(batch[i].done), StoreError{{}, std::move(errors[i])}});
-    syncer.push(std::move(committed));
+      (batch[i].durable ? committed : eager).push_back({std::move(batch[i].done), StoreError{{}, std::move(errors[i])}});
+    syncer.push(std::move(committed), std::move(eager));
   }
 
   bool run_task(Task& t, std::string& error) {
