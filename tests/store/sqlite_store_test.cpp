@@ -404,6 +404,34 @@ TEST_F(StoreFaults, NothingIsAcknowledgedBeforeItsFsync) {
   EXPECT_EQ(fut.get().status, IngestStatus::accepted);
 }
 
+// A lease does not wait for its own fsync (a lease lost in a crash leaves
+// its jobs pending), but never hands out a job before the commit that
+// stored it is durable: that event is not acknowledged yet.
+TEST_F(StoreFaults, ALeaseWaitsForEarlierCommitsOnlyNotForItsOwn) {
+  test::hold_syncs(true);  // the fixture's event ("before", two jobs) is durable already
+  std::promise<LeaseBatch> first;
+  st->lease_async(2000, 60'000, 8, [&](LeaseBatch b) { first.set_value(std::move(b)); });
+  auto own = first.get_future();
+  ASSERT_EQ(own.wait_for(std::chrono::seconds(10)), std::future_status::ready) << "the lease waited for its own fsync";
+  EXPECT_EQ(own.get().jobs.size(), 2u);
+
+  std::promise<IngestResult> answered;
+  st->ingest_async(new_event("held", 1, 1000, "inst-2"), [&](IngestResult r) { answered.set_value(std::move(r)); });
+  for (int i = 0; i < 500 && test::held_syncs() == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  ASSERT_GE(test::held_syncs(), 1);
+  std::promise<LeaseBatch> second;
+  st->lease_async(2000, 60'000, 8, [&](LeaseBatch b) { second.set_value(std::move(b)); });
+  auto behind = second.get_future();
+  EXPECT_EQ(behind.wait_for(std::chrono::milliseconds(200)), std::future_status::timeout)
+      << "a job of an event not yet durable was leased";
+  test::hold_syncs(false);
+  auto ack = answered.get_future();
+  ASSERT_EQ(ack.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  EXPECT_EQ(ack.get().status, IngestStatus::accepted);
+  ASSERT_EQ(behind.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  EXPECT_EQ(behind.get().jobs.size(), 1u);
+}
+
 TEST_F(StoreFaults, AFailedFsyncIsNeverAcknowledgedAndWritesWaitForAFullCheckpoint) {
   test::set_fail_syncs(true);
   auto during = st->ingest(new_event("during", 1));
