@@ -63,7 +63,6 @@ Prepared prepare(const ingest::Event& event, const config::WebhookConfig* webhoo
     const std::string why = enrich::enrichment_error(*en);
     p.context["enrichment"]["error"] = why;
     p.note = why;
-    p.gave_up = en->status == enrich::Enrichment::Status::failed;
   }
   rules::add_links(p.context);
   if (!history.empty()) p.context["history"] = enrich::history_data(history);

@@ -110,8 +110,8 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
   net::awaitable<actions::Outcome> attempt(const config::Config& cfg, const store::LeasedJob& job, std::string& event_id,
                                            ExchangeLog& sent);
   void observe(const store::LeasedJob& job, const Settlement& settled, std::chrono::milliseconds duration, std::int64_t now);
-  void report_lookup_failure(const store::LeasedJob& job, const ingest::Event& event, const enrich::Enrichment& en,
-                             const Prepared& prepared);
+  void log_lookup_failure(const store::LeasedJob& job, const ingest::Event& event, const enrich::Enrichment& en,
+                          const Prepared& prepared);
   void poke() {
     poked = true;
     wake->cancel();
@@ -241,6 +241,7 @@ net::awaitable<actions::Outcome> Engine::Impl::attempt(const config::Config& cfg
       en = co_await api->enrich(*event, job.event_seq, sent, cfg.delivery.timeout);
     } catch (const std::exception& e) {  // an answer shaped unlike Apple documents: render without it
       en.emplace();
+      en->reason = "unexpected_answer";
       en->note = std::string("unexpected App Store Connect answer: ") + e.what();
     }
   }
@@ -257,9 +258,11 @@ net::awaitable<actions::Outcome> Engine::Impl::attempt(const config::Config& cfg
   const LookupRule lookup{config::enrich_required(*action), job.attempts + 1,
                           cfg.app_store_connect ? cfg.app_store_connect->enrich_attempts : 1};
   auto prepared = prepare(*event, cfg.find_webhook(job.webhook), job.rule, en ? &*en : nullptr, history, lookup);
-  if (en && en->status == enrich::Enrichment::Status::absent && !prepared.note.empty())  // 404, a refused link
-    metrics::Registry::global().inc("asc_webhookd_enrich_failures_total", {{"reason", enrich::failure_reason(*en)}});
-  if (lookup_failed) report_lookup_failure(job, *event, *en, prepared);
+  // Every lookup that left the action without `instance` is counted (a
+  // revoked key must not go unnoticed); a failed one is also an error line.
+  if (en && !en->reason.empty())
+    metrics::Registry::global().inc("asc_webhookd_enrich_failures_total", {{"reason", en->reason}});
+  if (lookup_failed) log_lookup_failure(job, *event, *en, prepared);
   if (prepared.lookup_failed) co_return std::move(*prepared.lookup_failed);
   actions::Job j{cfg, *action, *event, prepared.context, job.rule, job.id, rules::instance_key(job.webhook, *event)};
   actions::Services services{sent, *kv, clock, tokens};
@@ -269,12 +272,10 @@ net::awaitable<actions::Outcome> Engine::Impl::attempt(const config::Config& cfg
   co_return outcome;
 }
 
-// A failed lookup is counted and logged as an error (a revoked key must not
-// go unnoticed), whether the action waits for the next try or runs without
-// `instance`.
-void Engine::Impl::report_lookup_failure(const store::LeasedJob& job, const ingest::Event& event,
-                                         const enrich::Enrichment& en, const Prepared& prepared) {
-  metrics::Registry::global().inc("asc_webhookd_enrich_failures_total", {{"reason", enrich::failure_reason(en)}});
+// A failed lookup is an error line, whether the action waits for the next
+// try or runs without `instance`.
+void Engine::Impl::log_lookup_failure(const store::LeasedJob& job, const ingest::Event& event,
+                                      const enrich::Enrichment& en, const Prepared& prepared) {
   log::get("enrich")->error("App Store Connect lookup failed job={} event={} target=\"{}\" attempt={} error=\"{}\"; {}",
                             job.id, event.id, en.target, job.attempts + 1, enrich::enrichment_error(en),
                             prepared.lookup_failed ? "the action waits for the next try"

@@ -25,6 +25,7 @@ constexpr std::int64_t kTokenLifetimeS = 19 * 60;  // Apple refuses more than 20
 constexpr std::int64_t kCacheMs = 10 * 60'000;
 constexpr std::size_t kCacheMax = 512;
 constexpr std::size_t kCrashLogMax = 8 * 1024;
+constexpr std::string_view kErrorPrefix = "App Store Connect API: ";
 
 const char* const kAppleHosts[] = {"api.appstoreconnect.apple.com", "api-appstoreconnect.itunes.apple.com"};
 
@@ -138,7 +139,8 @@ net::awaitable<Enrichment> AscApi::get(const std::string& url, std::int64_t even
   if (!res) {
     reg.inc("asc_webhookd_asc_api_calls_total", {{"code", "error"}});
     out.status = Enrichment::Status::failed;
-    out.failure.error = "App Store Connect API: " + res.error().message;
+    out.reason = "network";
+    out.failure.error = std::string(kErrorPrefix) + res.error().message;
   } else {
     reg.inc("asc_webhookd_asc_api_calls_total", {{"code", std::to_string(res->status)}});
     export_rate_limit(res->header("x-rate-limit"));
@@ -148,17 +150,20 @@ net::awaitable<Enrichment> AscApi::get(const std::string& url, std::int64_t even
         out.status = Enrichment::Status::enriched;
       } else {
         out.status = Enrichment::Status::failed;
-        out.failure.error = "App Store Connect API: the answer has no data";
+        out.reason = "no_data";
+        out.failure.error = std::string(kErrorPrefix) + "the answer has no data";
       }
     } else if (res->status == 404) {
       out.status = Enrichment::Status::absent;
+      out.reason = "404";
       out.note = "instance not found (404)";
     } else {
       out.status = Enrichment::Status::failed;
+      out.reason = std::to_string(res->status);
       out.failure.status = res->status;
       out.failure.headers = res->headers;
       out.failure.body = res->body;
-      out.failure.error = "App Store Connect API: " + actions::service_message(res->body);
+      out.failure.error = std::string(kErrorPrefix) + actions::service_message(res->body);
     }
   }
   if (out.status == Enrichment::Status::failed) out.decision = http::decide(http::kPlainHttp, out.failure, clock_.now_ms());
@@ -180,7 +185,7 @@ net::awaitable<Enrichment> AscApi::enrich(const ingest::Event& event, std::int64
     if (event.instance) log::get("enrich")->warn("enrichment skipped event={} reason=\"{}\"", event.id, why);
     Enrichment none;
     none.note = why;
-    none.refused = !event.instance->id.empty();
+    if (event.instance && !event.instance->id.empty()) none.reason = "refused_link";
     co_return none;
   }
   Enrichment e = co_await get(url, event_seq, http, timeout);
@@ -206,23 +211,17 @@ void add_enrichment(json& context, const Enrichment& e) {
 std::string enrichment_error(const Enrichment& e) {
   switch (e.status) {
     case Enrichment::Status::enriched: return "";
-    case Enrichment::Status::absent: return e.note == "the event has no instance" ? "" : e.note;
+    case Enrichment::Status::absent: return e.reason.empty() ? "" : e.note;
     case Enrichment::Status::failed: break;
   }
   std::string why = e.failure.error;
   if (e.failure.status) {
     why = "App Store Connect API answered " + std::to_string(*e.failure.status) +
-          (why.rfind("App Store Connect API: ", 0) == 0 ? ": " + why.substr(23) : "");
+          (why.rfind(kErrorPrefix, 0) == 0 ? ": " + why.substr(kErrorPrefix.size()) : "");
     if (*e.failure.status == 401 || *e.failure.status == 403)
       why += " (is the API key revoked, or without access to this app?)";
   }
   return why;
-}
-
-std::string failure_reason(const Enrichment& e) {
-  if (e.status == Enrichment::Status::absent) return e.refused ? "refused_link" : "404";
-  if (e.failure.status) return std::to_string(*e.failure.status);
-  return e.failure.error.find("no data") != std::string::npos ? "no_data" : "network";
 }
 
 }  // namespace asc_webhookd::enrich

@@ -28,7 +28,6 @@ struct Prepared {
   nlohmann::json context;           // the template data
   std::optional<actions::Outcome> lookup_failed;  // set: the lookup decided the attempt (retry / final)
   std::string note;                 // why the action runs without `instance`, for the attempt's detail
-  bool gave_up = false;             // a failed lookup was given up on: the action runs without `instance`
 };
 
 // When a failed lookup stops holding the action back (DESIGN: enrichment

@@ -34,7 +34,10 @@ struct Enrichment {
   http::Decision decision;          // failed: retry or final, by the plain HTTP rules
   std::string target;               // "GET https://..." of the call
   std::string note;                 // absent: why ("no instance", "404", "link to … refused")
-  bool refused = false;             // absent: the instance link was refused (not Apple's API)
+  // Why there is no `instance`, as a bounded label (the metric's `reason`):
+  // the HTTP status ("401", "404"), "network", "no_data", "refused_link",
+  // "unexpected_answer"; "" when enriched, or when the event has no instance.
+  std::string reason;
 };
 
 class AscApi {
@@ -77,9 +80,5 @@ void add_enrichment(nlohmann::json& context, const Enrichment& e);
 // Why `instance` is absent after this lookup, for `enrichment.error` and the
 // built-in messages ("" when it was enriched, or the event has no instance).
 std::string enrichment_error(const Enrichment& e);
-
-// A bounded label for asc_webhookd_enrich_failures_total{reason}: the HTTP
-// status ("401"), "network", "no_data" or "refused_link".
-std::string failure_reason(const Enrichment& e);
 
 }  // namespace asc_webhookd::enrich
