@@ -48,8 +48,8 @@ std::unique_ptr<store::SqliteStore> open_store(const Args& a, std::ostream& err,
   if (!std::filesystem::exists(path, ec)) {
     code = invalid;
     err << "asc-webhookd: no store at " << path
-        << " (store.path in the config, else $STATE_DIRECTORY/state.db; run as the service user, e.g. "
-           "sudo -u asc-webhookd, with the service's STATE_DIRECTORY=/var/lib/asc-webhookd)\n";
+        << " (store.path in the config, else $STATE_DIRECTORY/state.db: run it as the service runs, with its "
+           "user and STATE_DIRECTORY; the README's \"Operator commands on a server\" shows how)\n";
     return nullptr;
   }
   auto st = store::SqliteStore::open({path, ""});
@@ -101,7 +101,7 @@ int cmd_event_show(const Args& a, std::ostream& out, std::ostream& err) {
   return ok;
 }
 
-void print_requeued(std::size_t n, std::ostream& out) { out << "requeued " << n << " job" << (n == 1 ? "" : "s") << "\n"; }
+void print_requeued(std::size_t n, std::ostream& out) { out << "requeued " << count_of(n, "job", "jobs") << "\n"; }
 
 // `event retry ID`: every dead job of one event, by its data.id or #SEQ.
 int cmd_event_retry(const Args& a, std::ostream& out, std::ostream& err) {

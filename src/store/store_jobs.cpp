@@ -196,15 +196,15 @@ StoreResult<std::size_t> SqliteStore::retry_job(std::int64_t job_id, std::int64_
 
 StoreResult<std::size_t> SqliteStore::retry_event(const std::string& id, std::int64_t now_ms) {
   return impl_->run_sync([&](sql::Db& db) {
-    // "#12" is the event with seq 12; anything else is a data.id.
-    const bool by_seq = id.size() > 1 && id[0] == '#' && id.find_first_not_of("0123456789", 1) == std::string::npos;
-    auto s = db.stmt(by_seq ? "UPDATE jobs SET state = 'pending', attempts = 0, next_at = ?2, created_at = ?2,"
-                              " lease_until = NULL WHERE state = 'dead' AND event_seq = CAST(substr(?1, 2) AS INTEGER)"
-                              " RETURNING order_key"
-                            : "UPDATE jobs SET state = 'pending', attempts = 0, next_at = ?2, created_at = ?2,"
-                              " lease_until = NULL WHERE state = 'dead' AND event_seq IN"
-                              " (SELECT seq FROM events WHERE event_id = ?1) RETURNING order_key");
-    s.bind(1, id).bind(2, now_ms);
+    const auto seq = seq_reference(id);
+    auto s = db.stmt(seq ? "UPDATE jobs SET state = 'pending', attempts = 0, next_at = ?2, created_at = ?2,"
+                           " lease_until = NULL WHERE state = 'dead' AND event_seq = ?1 RETURNING order_key"
+                         : "UPDATE jobs SET state = 'pending', attempts = 0, next_at = ?2, created_at = ?2,"
+                           " lease_until = NULL WHERE state = 'dead' AND event_seq IN"
+                           " (SELECT seq FROM events WHERE event_id = ?1) RETURNING order_key");
+    if (seq) s.bind(1, *seq);
+    else s.bind(1, id);
+    s.bind(2, now_ms);
     return update_jobs(db, s);
   });
 }

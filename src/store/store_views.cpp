@@ -87,11 +87,9 @@ StoreResult<std::optional<EventView>> SqliteStore::event(const std::string& id) 
                                              " e.received_at, ") +
                                  kEventState + ", e.raw FROM events e WHERE e.event_id = ?1 OR e.seq = ?2"
                                                " ORDER BY e.seq DESC LIMIT 1";
-    // "#12" is the event with seq 12 (and only that); anything else a data.id.
-    const bool by_seq = id.size() > 1 && id.size() < 19 && id[0] == '#' &&
-                        id.find_first_not_of("0123456789", 1) == std::string::npos;
+    const auto seq = seq_reference(id);
     auto s = db.stmt(q.c_str());
-    s.bind(1, by_seq ? std::string() : id).bind(2, by_seq ? std::stoll(id.substr(1)) : std::int64_t{-1});
+    s.bind(1, seq ? std::string() : id).bind(2, seq.value_or(-1));
     if (s.step() != SQLITE_ROW) return std::nullopt;
     EventView v = read_event_row(s);
     auto j = db.stmt(

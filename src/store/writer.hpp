@@ -19,10 +19,20 @@
 #include <deque>
 #include <future>
 #include <mutex>
+#include <optional>
+#include <string>
 #include <thread>
 
 namespace asc_webhookd::store {
 
+
+// "#12" names the event with seq 12 (and only that); anything else is a
+// data.id. The seq, or nullopt for a data.id.
+inline std::optional<std::int64_t> seq_reference(const std::string& id) {
+  if (id.size() < 2 || id.size() > 19 || id[0] != '#' || id.find_first_not_of("0123456789", 1) != std::string::npos)
+    return std::nullopt;
+  return std::stoll(id.substr(1));
+}
 
 inline std::int64_t wall_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
