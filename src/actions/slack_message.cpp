@@ -96,12 +96,17 @@ std::string human_state(const std::string& state) {
 
 namespace {
 
-// "ITMS-90062: …" of the first error Apple reported on the instance, or "".
+// One of Apple's upload errors or warnings ({code, description}) as
+// "ITMS-90062: description".
+std::string apple_issue_text(const json& e) {
+  return (e.contains("code") ? "ITMS-" + str(e, {"code"}) + ": " : "") + str(e, {"description"});
+}
+
+// The first error Apple reported on the instance, or "".
 std::string first_apple_error(const json& c) {
   const json::json_pointer p("/instance/attributes/state/errors");
   if (!c.contains(p) || !c.at(p).is_array() || c.at(p).empty()) return "";
-  const json& e = c.at(p).front();
-  return (e.contains("code") ? "ITMS-" + str(e, {"code"}) + ": " : "") + str(e, {"description"});
+  return apple_issue_text(c.at(p).front());
 }
 
 // The details section: what enrichment brings (Apple's upload errors and
@@ -115,8 +120,7 @@ std::string details_text(const json& c, const std::string& new_state) {
       for (const char* kind : {"errors", "warnings"}) {
         if (auto list = st->find(kind); list != st->end() && list->is_array())
           for (const auto& e : *list)
-            details += std::string(kind[0] == 'e' ? "❌ " : "⚠️ ") + (e.contains("code") ? "ITMS-" + str(e, {"code"}) + ": " : "") +
-                       str(e, {"description"}) + "\n";
+            details += std::string(kind[0] == 'e' ? "❌ " : "⚠️ ") + apple_issue_text(e) + "\n";
       }
     }
     if (auto comment = attrs.find("comment"); comment != attrs.end() && comment->is_string() && !comment->get<std::string>().empty())
