@@ -131,6 +131,30 @@ void from_json(const json& j, Action& a) {
   std::visit([required](auto& x) { x.enrich_required = required; }, a);
 }
 
+bool any_template(const Action& action, const std::function<bool(const std::string&)>& pred) {
+  auto one = [&](const std::optional<Template>& t) { return t && pred(t->text); };
+  auto tree = [&](const std::optional<json>& t) { return t && pred(t->dump()); };
+  auto each = [&](const std::map<std::string, Template>& m) {
+    for (const auto& [k, v] : m)
+      if (pred(v.text)) return true;
+    return false;
+  };
+  return std::visit(
+      [&](const auto& a) -> bool {
+        using T = std::decay_t<decltype(a)>;
+        if constexpr (std::is_same_v<T, GithubAction>)
+          return one(a.ref) || each(a.inputs) || one(a.event_type) || tree(a.client_payload);
+        else if constexpr (std::is_same_v<T, SlackAction>)
+          return one(a.text) || tree(a.blocks) || one(a.channel);
+        else if constexpr (std::is_same_v<T, JiraAction>)
+          return pred(a.jql.text) || one(a.transition) || one(a.comment) ||
+                 (a.release_version && (pred(a.release_version->project.text) || pred(a.release_version->name.text)));
+        else
+          return one(a.url) || each(a.headers) || one(a.body);
+      },
+      action);
+}
+
 bool enrich_required(const Action& action) {
   return std::visit([](const auto& x) { return x.enrich_required; }, action);
 }

@@ -275,11 +275,12 @@ namespace {
 void warn_lookups_without_api(detail::YamlReader& r, const Config& cfg) {
   for (const auto& rule : cfg.rules)
     for (const auto& action : rule.actions) {
-      const std::string stored = nlohmann::json(action).dump();
-      bool names_lookup = false;
-      for (const char* section : {"{{instance.", "{{app.", "{{build.", "{{{instance.", "{{{app.", "{{{build.",
-                                  "{{#instance", "{{#app", "{{#build"})
-        names_lookup = names_lookup || stored.find(section) != std::string::npos;
+      const bool names_lookup = any_template(action, [](const std::string& text) {
+        for (const char* section : {"{{instance.", "{{app.", "{{build.", "{{{instance.", "{{{app.", "{{{build.",
+                                    "{{#instance", "{{#app", "{{#build"})
+          if (text.find(section) != std::string::npos) return true;
+        return false;
+      });
       if (!names_lookup) continue;
       const SourcePos pos = std::visit([](const auto& a) { return a.pos; }, action);
       r.warning_at(pos, "rule " + rule.name + ": this " + kind_of(action) +

@@ -6,38 +6,10 @@
 
 namespace asc_webhookd::delivery {
 
-namespace {
-
-bool names_history(const config::Template& t) { return t.text.find("history") != std::string::npos; }
-bool names_history(const std::optional<config::Template>& t) { return t && names_history(*t); }
-bool names_history(const std::optional<nlohmann::json>& tree) {
-  return tree && tree->dump().find("history") != std::string::npos;
-}
-template <class Map>
-bool any_names_history(const Map& m) {
-  for (const auto& [k, v] : m)
-    if (names_history(v)) return true;
-  return false;
-}
-
-}  // namespace
-
 bool shows_history(const config::Action& action) {
-  return std::visit(
-      [](const auto& a) -> bool {
-        using T = std::decay_t<decltype(a)>;
-        if constexpr (std::is_same_v<T, config::GithubAction>)
-          return names_history(a.ref) || any_names_history(a.inputs) || names_history(a.event_type) ||
-                 names_history(a.client_payload);
-        else if constexpr (std::is_same_v<T, config::SlackAction>)
-          return (!a.text && !a.blocks) || names_history(a.text) || names_history(a.blocks) || names_history(a.channel);
-        else if constexpr (std::is_same_v<T, config::JiraAction>)
-          return names_history(a.jql) || names_history(a.transition) || names_history(a.comment) ||
-                 (a.release_version && (names_history(a.release_version->project) || names_history(a.release_version->name)));
-        else
-          return names_history(a.url) || any_names_history(a.headers) || names_history(a.body);
-      },
-      action);
+  const auto* slack = std::get_if<config::SlackAction>(&action);
+  if (slack && !slack->text && !slack->blocks) return true;  // the built-in message shows review times
+  return config::any_template(action, [](const std::string& t) { return t.find("history") != std::string::npos; });
 }
 
 bool lookup_holds_back(const enrich::Enrichment& en, const LookupRule& rule) {

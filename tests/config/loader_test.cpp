@@ -241,6 +241,20 @@ TEST(Loader, UnknownEventNameIsAWarningNotAnError) {
       << result.errors_text();
 }
 
+// Without app_store_connect, an action whose templates show looked-up data
+// would render it empty: a warning at that action, and only there.
+TEST(Loader, ShowingLookedUpDataWithoutTheApiIsAWarningAtTheAction) {
+  const std::string rules =
+      "rules:\n  - name: r\n    actions:\n"
+      "      - http: { url: \"https://x.example/h\", body: \"v {{instance.attributes.versionString}}\" }\n"
+      "      - http: { url: \"https://x.example/h\", body: \"{{event.id}}\" }\n";
+  auto without = load_config_string("webhooks: [{name: a, secret: \"${env:S}\"}]\n" + rules, "t.yaml", env_of({{"S", "s3cret"}}));
+  ASSERT_TRUE(without.ok()) << without.errors_text();
+  EXPECT_EQ(without.errors_text(),
+            "t.yaml:5:15: warning: rule r: this http action shows App Store Connect details (instance, app or build), but "
+            "app_store_connect is not configured: they render empty (add app_store_connect to look them up)\n");
+}
+
 TEST(Loader, MissingFileIsAnError) {
   auto result = load_config_file("/nonexistent/asc-webhookd.yaml", env_of({}));
   ASSERT_FALSE(result.ok());

@@ -10,6 +10,7 @@
 #include <spdlog/common.h>
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -229,6 +230,9 @@ void from_json(const nlohmann::json& j, Action& a);
 std::string kind_of(const Action& action);
 // `enrich: required` on the action (any kind).
 bool enrich_required(const Action& action);
+// Whether `pred` holds for the text of any of the action's templates (a
+// tree's — client_payload, blocks — as its JSON text).
+bool any_template(const Action& action, const std::function<bool(const std::string&)>& pred);
 
 struct Rule {
   std::string name;
