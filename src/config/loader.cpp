@@ -326,18 +326,29 @@ LoadResult load_document(const YAML::Node& root, detail::YamlReader& r, const st
 
 }  // namespace
 
-LoadResult load_config_string(std::string_view yaml, const std::string& source_name, const Environment& env) {
-  detail::YamlReader r(source_name, env);
-  YAML::Node root;
+namespace {
+
+// The YAML document, or nullopt with the parser's error reported at its mark.
+std::optional<YAML::Node> parse_yaml(std::string_view yaml, detail::YamlReader& r) {
   try {
-    root = YAML::Load(std::string(yaml));
+    return YAML::Load(std::string(yaml));
   } catch (const YAML::Exception& e) {
     r.error(e.mark, e.msg);
+    return std::nullopt;
+  }
+}
+
+}  // namespace
+
+LoadResult load_config_string(std::string_view yaml, const std::string& source_name, const Environment& env) {
+  detail::YamlReader r(source_name, env);
+  auto root = parse_yaml(yaml, r);
+  if (!root) {
     LoadResult result;
     result.diagnostics = std::move(r.diagnostics());
     return result;
   }
-  return load_document(root, r, source_name, env);
+  return load_document(*root, r, source_name, env);
 }
 
 namespace {
@@ -367,14 +378,9 @@ StoreLoadResult load_store_config_file(const std::string& path, const Environmen
   auto text = read_config_text(path, result.diagnostics);
   if (!text) return result;
   detail::YamlReader r(path, env);
-  YAML::Node root;
-  try {
-    root = YAML::Load(*text);
-  } catch (const YAML::Exception& e) {
-    r.error(e.mark, e.msg);
-  }
   StoreConfig store;
-  if (!r.has_errors()) detail::load_store(r, root.IsMap() ? section(root, "store") : YAML::Node(), env, store);
+  if (auto root = parse_yaml(*text, r))
+    detail::load_store(r, root->IsMap() ? section(*root, "store") : YAML::Node(), env, store);
   if (!r.has_errors()) result.store = store;
   result.diagnostics = std::move(r.diagnostics());
   return result;
