@@ -37,7 +37,7 @@ if [ -n "${MISSING:-}" ]; then
   $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $MISSING >/dev/null
 fi
 cmake --preset release >/dev/null
-cmake --build --preset release --target asc-webhookd bench_make_events >/dev/null
+cmake --build --preset release --target asc-webhookd bench_make_events bench_store_floor >/dev/null
 BENCH_CEILING=${BENCH_CEILING:-1}
 if [ "$BENCH_CEILING" != 0 ]; then  # built before anything is measured
   cmake -S . -B build/bench-ceiling -DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O2 -g1 -DNDEBUG" \
@@ -138,10 +138,9 @@ config "$DAEMON_PORT" state.db "$SINK_URL" > "$WORK/config.yaml"
 start build/release/src/asc-webhookd "$DAEMON_PORT" "$WORK/config.yaml"
 DAEMON=$OTHER; OTHER=""
 echo "== asc-webhookd durable ingest: verify, parse, match, commit event + job (fsync), answer"
-profile() {  # FILE: a perf profile of the daemon for DURATION s, as text, in the background
-  perf record -F 997 -g -p "$DAEMON" -o "$WORK/perf.data" -- sleep "$2" >/dev/null 2>&1
+perf_text() {  # FILE: the recorded profile ($WORK/perf.data) as text
   {
-    echo "## CPU by thread"; perf report -i "$WORK/perf.data" --sort tid --stdio 2>/dev/null | grep -E '^ +[0-9]'
+    echo "## CPU by thread"; perf report -i "$WORK/perf.data" --sort comm --stdio 2>/dev/null | grep -E '^ +[0-9]'
     echo "## inclusive (children)"; perf report -i "$WORK/perf.data" --children --percent-limit 2 --stdio -g none 2>/dev/null | grep -E '^ +[0-9]'
     echo "## self"; perf report -i "$WORK/perf.data" --no-children --percent-limit 0.5 --stdio -g none 2>/dev/null | grep -E '^ +[0-9]'
   } > "$1" || true
@@ -150,15 +149,20 @@ if [ -n "${BENCH_PERF:-}" ] && [ "${BENCH_PERF_PHASE:-ingest}" = ingest ]; then 
   perf record -F 997 -g -p "$DAEMON" -o "$WORK/perf.data" -- sleep "$DURATION" >/dev/null 2>&1 &
   PERF=$!
 fi
+# CPU ticks per thread name (the daemon names its threads; the main thread,
+# which also runs the io_context, keeps the program's name).
+thread_ticks() { for t in /proc/"$1"/task/*; do echo "$(cat "$t/comm") $(awk '{ print $14 + $15 }' "$t/stat")"; done; }
+TT0=$(thread_ticks "$DAEMON")
 OURS=$(run_wrk "http://127.0.0.1:$DAEMON_PORT" /webhooks/bench); echo "$OURS"
 UNPLANNED=$(q "SELECT count(*) FROM events e WHERE NOT EXISTS (SELECT 1 FROM jobs j WHERE j.event_seq = e.seq)")
+TT1=$(thread_ticks "$DAEMON")
+# µs of CPU per acknowledged event, by thread: where the durable path's time goes.
+THREAD_US=$( { echo "$TT0" | sed 's/^/- /'; echo "$TT1" | sed 's/^/+ /'; } | awk -v n="$(field "$OURS" requests)" -v hz="$HZ" '
+  { name = ($2 == "asc-webhookd" ? "io" : $2); t[name] += ($1 == "+" ? $3 : -$3) }
+  END { for (k in t) if (t[k] > 0) printf "%s=%.1f ", k, t[k] / hz * 1e6 / n }')
 if [ -n "${BENCH_PERF:-}" ] && [ -n "${PERF:-}" ]; then
   wait "$PERF" || true
-  {
-    echo "## CPU by thread"; perf report -i "$WORK/perf.data" --sort tid --stdio 2>/dev/null | grep -E '^ +[0-9]'
-    echo "## inclusive (children)"; perf report -i "$WORK/perf.data" --children --percent-limit 2 --stdio -g none 2>/dev/null | grep -E '^ +[0-9]'
-    echo "## self"; perf report -i "$WORK/perf.data" --no-children --percent-limit 0.5 --stdio -g none 2>/dev/null | grep -E '^ +[0-9]'
-  } > "$BENCH_PERF" || true
+  perf_text "$BENCH_PERF"
   echo "perf profile: $BENCH_PERF"
 fi
 JOBS=$(q "SELECT count(*) FROM jobs")
@@ -169,11 +173,17 @@ STORED=$(q "SELECT count(*) FROM events")
 echo "== asc-webhookd duplicate path: the same ids again (all stored), answered 'duplicate'"
 DUP_LIMIT=$(( STORED < 100000 ? STORED : 100000 ))
 DUP=$(BENCH_LIMIT=$DUP_LIMIT run_wrk "http://127.0.0.1:$DAEMON_PORT" /webhooks/bench); echo "$DUP"
-[ "$(q "SELECT count(*) FROM events")" = "$STORED" ] || echo "warning: the duplicate run stored new events"
+# wrk builds one request per thread it never sends, so an id or two of the
+# re-posted range may not have been stored: counted, not hidden.
+DUP_NEW=$(( $(q "SELECT count(*) FROM events") - STORED ))
 
 echo "== the backlog drains to nginx with ingest idle (10 s)"
 D0=$(q "SELECT count(*) FROM jobs WHERE state = 'done'"); T0=$(date +%s.%N)
-if [ -n "${BENCH_PERF:-}" ] && [ "${BENCH_PERF_PHASE:-}" = drain ]; then profile "$BENCH_PERF" 10; else sleep 10; fi
+if [ -n "${BENCH_PERF:-}" ] && [ "${BENCH_PERF_PHASE:-}" = drain ]; then
+  perf record -F 997 -g -p "$DAEMON" -o "$WORK/perf.data" -- sleep 10 >/dev/null 2>&1; perf_text "$BENCH_PERF"
+else
+  sleep 10
+fi
 D1=$(q "SELECT count(*) FROM jobs WHERE state = 'done'"); T1=$(date +%s.%N)
 DRAIN=$(awk -v a="$D0" -v b="$D1" -v s="$T0" -v e="$T1" 'BEGIN { printf "%.0f", (b - a) / (e - s) }')
 RSS_KB=$(grep VmHWM /proc/$DAEMON/status | awk '{print $2}')
@@ -208,6 +218,10 @@ I0=$(ticks "$OTHER"); sleep 30; I1=$(ticks "$OTHER")
 IDLE_RSS_KB=$(grep VmRSS /proc/$OTHER/status | awk '{print $2}')
 stop
 
+echo "== the store alone, without HTTP: its CPU per event against bare SQLite appends (bench/store_floor.cpp)"
+mkdir -p "$WORK/floor"
+FLOOR=$(build/release/bench/bench_store_floor 200000 "$WORK/floor"); echo "$FLOOR"
+
 echo "== CPU per event: one rule vs 10,000 rules (most not matching), 10 s of load each"
 for i in $(seq 1 10000); do
   printf '  - name: r%d\n    when: { event: appStoreVersionAppVersionStateUpdated, to: S%d }\n    actions:\n      - http: { url: "%s" }\n' "$i" "$i" "$SINK_URL"
@@ -232,8 +246,10 @@ if [ -n "${CEIL:-}" ]; then
   C_RPS=$(rps "$CEIL")
   echo "http_path_alone_rps=$C_RPS ratio=$(ratio "$C_RPS" "$B_RPS") p50_ms=$(field "$CEIL" p50_ms) p99_ms=$(field "$CEIL" p99_ms); durable/alone=$(ratio "$O_RPS" "$C_RPS")"
 fi
+echo "durable_cpu_us_per_event_by_thread: $THREAD_US(wrk and nginx not counted)"
+echo "store_floor: $FLOOR"
 echo "planned: events_stored=$STORED jobs_stored=$JOBS events_without_jobs_when_the_load_stopped=$UNPLANNED"
-echo "duplicate_rps=$D_RPS ratio=$(ratio "$D_RPS" "$B_RPS") p99_ms=$(field "$DUP" p99_ms)"
+echo "duplicate_rps=$D_RPS ratio=$(ratio "$D_RPS" "$B_RPS") p99_ms=$(field "$DUP" p99_ms) new_events_stored=$DUP_NEW"
 echo "delivery: jobs_done_during_the_load=$DELIVERED_DURING drain_with_ingest_idle_jobs_per_s=$DRAIN (to $SINK_URL)"
 echo "adnanh_webhook_rps=$A_RPS ratio=$(ratio "$A_RPS" "$B_RPS") non2xx=$(field "$ADNANH" non2xx); durable/adnanh=$(ratio "$O_RPS" "$A_RPS")"
 echo "low_load: $LOW"

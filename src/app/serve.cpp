@@ -4,6 +4,7 @@
 #include "asc_webhookd/config/loader.hpp"
 #include "asc_webhookd/core/log.hpp"
 #include "asc_webhookd/core/metrics.hpp"
+#include "asc_webhookd/core/thread_name.hpp"
 #include "asc_webhookd/app/daemon.hpp"
 #include "asc_webhookd/http/server.hpp"
 #include "asc_webhookd/store/sqlite_store.hpp"
@@ -95,6 +96,7 @@ class Pruner {
 public:
   Pruner(store::Store& store, std::function<std::shared_ptr<const config::Config>()> config, const Clock& clock)
       : thread_([this, &store, config, &clock] {
+          name_this_thread("pruner");
           std::unique_lock lock(mutex_);
           do {
             lock.unlock();
@@ -205,7 +207,10 @@ int serve(const std::string& config_path) {
     net::post(control, [&] { start_watchdog(watchdog, std::chrono::microseconds(watchdog_usec / 2), stopping); });
 
   std::vector<std::thread> pool;
-  for (unsigned i = 1; i < threads; ++i) pool.emplace_back([&] { ioc.run(); });
+  for (unsigned i = 1; i < threads; ++i) pool.emplace_back([&] {
+      name_this_thread("io");
+      ioc.run();
+    });
   ioc.run();
   for (auto& t : pool) t.join();
   // A round trip through the store queue: every task queued before it has

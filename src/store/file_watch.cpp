@@ -1,5 +1,7 @@
 #include "file_watch.hpp"
 
+#include "asc_webhookd/core/thread_name.hpp"
+
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/inotify.h>
@@ -16,7 +18,10 @@ FileWatch::FileWatch(const std::string& path, std::function<void()> changed) : c
   stop_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (inotify_fd_ >= 0 && stop_fd_ >= 0 &&
       ::inotify_add_watch(inotify_fd_, p.parent_path().c_str(), IN_MODIFY | IN_CLOSE_WRITE | IN_MOVED_TO) >= 0) {
-    thread_ = std::thread([this] { loop(); });
+    thread_ = std::thread([this] {
+      name_this_thread("store-watch");
+      loop();
+    });
     return;
   }
   if (inotify_fd_ >= 0) ::close(inotify_fd_);

@@ -2,6 +2,7 @@
 // the writer's threads; the change watch.
 #include "writer.hpp"
 #include "schema.hpp"
+#include "asc_webhookd/core/thread_name.hpp"
 
 #include <iterator>
 
@@ -48,10 +49,16 @@ Result<std::unique_ptr<SqliteStore>, Error> SqliteStore::open(const SqliteOption
     impl->checkpointer.db.exec("PRAGMA journal_mode=WAL");  // reads the header: the connection now knows the WAL
     sqlite3_wal_hook(impl->db.handle(), on_wal_commit, &impl->checkpointer);  // replaces the automatic checkpoint
     auto* cp = &impl->checkpointer;
-    cp->thread = std::thread([cp] { cp->loop(); });
+    cp->thread = std::thread([cp] {
+      name_this_thread("store-checkpt");
+      cp->loop();
+    });
   }
   auto* raw = impl.get();
-  impl->thread = std::thread([raw] { raw->loop(); });
+  impl->thread = std::thread([raw] {
+    name_this_thread("store-writer");
+    raw->loop();
+  });
   return std::unique_ptr<SqliteStore>(new SqliteStore(std::move(impl)));
 }
 

@@ -8,6 +8,7 @@
 
 #include "schema.hpp"
 #include "sqlite.hpp"
+#include "asc_webhookd/core/thread_name.hpp"
 #include "asc_webhookd/store/errors.hpp"
 #include "file_watch.hpp"
 
@@ -168,7 +169,10 @@ struct Syncer : Worker {
       wal = nullptr;
       return std::string("cannot open the WAL for syncing: ") + sqlite3_errstr(rc);
     }
-    thread = std::thread([this] { loop(); });
+    thread = std::thread([this] {
+      name_this_thread("store-fsync");
+      loop();
+    });
     return "";
   }
   // `durable` completions run after an fsync that covers their commit;
