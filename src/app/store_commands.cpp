@@ -78,7 +78,8 @@ int cmd_event_show(const Args& a, std::ostream& out, std::ostream& err) {
   }
   nlohmann::json j = {{"seq", ev->seq},           {"webhook", ev->webhook},
                       {"id", ev->event_id},       {"type", ev->type},
-                      {"received", format_utc(ev->received_at_ms)}, {"state", ev->state}};
+                      {"received", format_utc(ev->received_at_ms)}, {"source", ev->source},
+                      {"state", ev->state}};
   j["payload"] = nlohmann::json::parse(ev->raw, nullptr, false);
   j["jobs"] = nlohmann::json::array();
   for (const auto& job : ev->jobs) {
@@ -191,14 +192,14 @@ int cmd_events(const Args& a, std::ostream& out, std::ostream& err) {
   if (!st) return code;
   auto rows = st->events(state, limit);
   if (!rows) return store_failed(rows.error(), err);
-  out << "SEQ\tRECEIVED\tSTATE\tWEBHOOK\tTYPE\tFROM->TO\tID\n";
+  out << "SEQ\tRECEIVED\tSTATE\tWEBHOOK\tTYPE\tFROM->TO\tID\tSOURCE\n";
   for (const auto& e : *rows) {
     // A stateless event (a ping, new feedback) shows "-", not "-->-".
     const std::string change = e.old_state.empty() && e.new_state.empty()
                                    ? "-"
                                    : (e.old_state.empty() ? "-" : e.old_state) + "->" + (e.new_state.empty() ? "-" : e.new_state);
     out << e.seq << "\t" << format_utc(e.received_at_ms) << "\t" << e.state << "\t" << e.webhook << "\t" << e.type << "\t"
-        << change << "\t" << e.event_id << "\n";
+        << change << "\t" << e.event_id << "\t" << e.source << "\n";
   }
   return ok;
 }

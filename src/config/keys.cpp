@@ -8,15 +8,17 @@ namespace {
 
 using K = std::string_view;
 
-constexpr K kTop[] = {"server", "store", "delivery", "log", "app_store_connect", "webhooks", "connections", "rules"};
+constexpr K kTop[] = {"server", "store", "reconcile", "delivery", "log", "app_store_connect", "webhooks", "connections", "rules"};
 constexpr K kServer[] = {"listen",          "tls",           "max_body",   "header_timeout", "body_timeout",
                          "idle_timeout",    "max_connections", "trusted_proxies", "admin_token", "io_threads"};
 constexpr K kTls[] = {"cert_file", "key_file"};
 constexpr K kStore[] = {"path", "retention"};
+constexpr K kReconcile[] = {"interval", "window"};
 constexpr K kDelivery[] = {"concurrency", "max_attempts", "initial_backoff", "max_backoff", "max_age", "timeout"};
 constexpr K kLog[] = {"level", "format"};
 constexpr K kAsc[] = {"issuer_id", "key_id", "private_key", "base_url", "enrich_attempts"};
-constexpr K kWebhook[] = {"name", "secret", "previous_secrets", "app_name"};
+constexpr K kWebhook[] = {"name", "secret", "previous_secrets", "app_name", "apple"};
+constexpr K kAppleLink[] = {"app_id", "webhook_id"};
 constexpr K kConnections[] = {"github", "slack", "jira", "http"};
 constexpr K kGithubConn[] = {"token", "app", "api_url"};
 constexpr K kGithubApp[] = {"app_id", "installation_id", "private_key"};
@@ -37,10 +39,12 @@ constexpr SectionKeys kSections[] = {
     {"server", kServer},
     {"server.tls", kTls},
     {"store", kStore},
+    {"reconcile", kReconcile},
     {"delivery", kDelivery},
     {"log", kLog},
     {"app_store_connect", kAsc},
     {"webhooks[]", kWebhook},
+    {"webhooks[].apple", kAppleLink},
     {"connections", kConnections},
     {"connections.github.*", kGithubConn},
     {"connections.github.*.app", kGithubApp},

@@ -176,6 +176,18 @@ void load_delivery(YamlReader& r, const YAML::Node& n, DeliveryConfig& out) {
     r.error(n, "delivery.max_backoff must not be shorter than delivery.initial_backoff");
 }
 
+void load_reconcile(YamlReader& r, const YAML::Node& n, ReconcileConfig& out) {
+  if (!r.section_map(n, "reconcile", "reconcile")) return;
+  if (auto v = YamlReader::field(n, "interval"))
+    if (auto d = r.duration(*v, "reconcile.interval")) out.interval = *d;
+  if (auto v = YamlReader::field(n, "window"))
+    if (auto d = r.duration(*v, "reconcile.window")) {
+      if (d->count() == 0) r.error(*v, "reconcile.window must be greater than 0");
+      else if (*d > kAppleDeliveryLogLimit) r.error(*v, "reconcile.window is at most 10d: Apple lists deliveries of the last 10 days only");
+      out.window = *d;
+    }
+}
+
 void load_log(YamlReader& r, const YAML::Node& n, LogConfig& out) {
   if (!r.section_map(n, "log", "log")) return;
   if (auto v = YamlReader::field(n, "level")) {
@@ -260,6 +272,23 @@ void load_webhooks(YamlReader& r, const YAML::Node& n, std::vector<WebhookConfig
     }
     if (auto v = YamlReader::field(item, "app_name"))
       if (auto s = r.string(*v, "webhooks[].app_name")) w.app_name = *s;
+    if (auto v = YamlReader::field(item, "apple")) {
+      if (r.section_map(*v, "webhook " + w.name + " apple", "webhooks[].apple")) {
+        AppleLink link;
+        if (auto id = YamlReader::field(*v, "app_id")) {
+          if (auto s = r.nonempty_string(*id, "webhooks[].apple.app_id")) {
+            if (s->find_first_not_of("0123456789") != std::string::npos)
+              r.error(*id, "webhooks[].apple.app_id is the app's Apple ID, a number (App Store Connect → App Information)");
+            link.app_id = *s;
+          }
+        } else {
+          r.error(*v, "webhook " + w.name + " apple needs app_id (the app's Apple ID)");
+        }
+        if (auto id = YamlReader::field(*v, "webhook_id"))
+          if (auto s = r.nonempty_string(*id, "webhooks[].apple.webhook_id")) link.webhook_id = *s;
+        w.apple = link;
+      }
+    }
     out.push_back(std::move(w));
   }
   if (n.size() == 0) r.error(n, "webhooks must list at least one webhook");
@@ -290,6 +319,22 @@ void warn_lookups_without_api(detail::YamlReader& r, const Config& cfg) {
     }
 }
 
+// The window must not reach past the retention (events pruned here would be
+// found in Apple's log and stored again); linked webhooks need the API.
+void check_reconcile(detail::YamlReader& r, const YAML::Node& root, const Config& cfg) {
+  auto node = detail::YamlReader::field(root, "reconcile");
+  if (cfg.reconcile.window > cfg.store.retention)
+    r.error(node ? *node : root, "reconcile.window (" + format_duration(cfg.reconcile.window) +
+                                     ") must not be longer than store.retention (" + format_duration(cfg.store.retention) +
+                                     "): events pruned here would be found in Apple's log and planned again");
+  if (cfg.app_store_connect) return;
+  for (const auto& w : cfg.webhooks)
+    if (w.apple && !w.apple->webhook_id.empty())
+      r.warning(node ? *node : root, "webhook " + w.name +
+                                         " is linked to Apple's webhook, but app_store_connect is not configured: "
+                                         "nothing is reconciled (add app_store_connect with an API key)");
+}
+
 YAML::Node section(const YAML::Node& root, std::string_view key) {
   if (auto v = detail::YamlReader::field(root, key)) return *v;
   return YAML::Node();
@@ -304,6 +349,7 @@ LoadResult load_document(const YAML::Node& root, detail::YamlReader& r, const st
   } else if (r.section_map(root, "the configuration", "")) {
     detail::load_server(r, section(root, "server"), cfg->server);
     detail::load_store(r, section(root, "store"), env, cfg->store);
+    detail::load_reconcile(r, section(root, "reconcile"), cfg->reconcile);
     detail::load_delivery(r, section(root, "delivery"), cfg->delivery);
     detail::load_log(r, section(root, "log"), cfg->log);
     if (auto v = detail::YamlReader::field(root, "app_store_connect"))
@@ -314,6 +360,7 @@ LoadResult load_document(const YAML::Node& root, detail::YamlReader& r, const st
     if (auto v = detail::YamlReader::field(root, "rules")) detail::load_rules(r, *v, *cfg, cfg->rules);
     else if (!root["rules"].IsDefined()) r.error(root.Mark(), "rules: is required (it may be an empty list: rules: [])");
     if (!cfg->app_store_connect) warn_lookups_without_api(r, *cfg);
+    check_reconcile(r, root, *cfg);
     cfg->index_rules();
   }
   LoadResult result;

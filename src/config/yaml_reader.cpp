@@ -317,6 +317,9 @@ std::optional<std::string> YamlReader::resolve_reference(const std::string& kind
 }
 
 std::optional<Secret> YamlReader::secret(const YAML::Node& node, std::string_view what, bool credential) {
+  // Skipped, unless this command needs exactly this one (Environment::resolve_only).
+  const bool skipped = env_.secrets == Secrets::skip &&
+                       std::find(env_.resolve_only.begin(), env_.resolve_only.end(), what) == env_.resolve_only.end();
   auto raw = string(node, what);
   if (!raw) return std::nullopt;
   std::string out;
@@ -355,7 +358,7 @@ std::optional<Secret> YamlReader::secret(const YAML::Node& node, std::string_vie
     // Where the value is not needed (skip), or cannot be had on this
     // machine (check: only the service is given its credentials), the
     // reference text stands in for it.
-    if (env_.secrets == Secrets::skip) {
+    if (skipped) {
       out += "${" + ref + "}";
       continue;
     }
@@ -374,7 +377,7 @@ std::optional<Secret> YamlReader::secret(const YAML::Node& node, std::string_vie
       error(node, std::string(what) + " is empty; an empty secret would accept or send anything");
       return std::nullopt;
     }
-    if (!referenced && env_.secrets != Secrets::skip)
+    if (!referenced && !skipped)
       warning(node, std::string(what) + " is written inline; prefer ${env:NAME}, ${file:/path} or ${credential:NAME}");
   }
   return Secret(std::move(out));

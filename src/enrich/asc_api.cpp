@@ -1,5 +1,6 @@
 #include "asc_webhookd/enrich/asc_api.hpp"
 
+#include "asc_webhookd/apple/access.hpp"
 #include "asc_webhookd/core/log.hpp"
 #include "asc_webhookd/core/metrics.hpp"
 #include "asc_webhookd/enrich/shape.hpp"
@@ -8,9 +9,6 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/url/parse.hpp>
-
-#include <strings.h>
 
 namespace asc_webhookd::enrich {
 
@@ -19,7 +17,6 @@ using nlohmann::json;
 
 namespace {
 
-constexpr std::int64_t kTokenLifetimeS = 19 * 60;  // Apple refuses more than 20 minutes
 // Bounds memory only: an answer is shared by one event's jobs, which run
 // within moments of each other (they are leased together).
 constexpr std::int64_t kCacheMs = 10 * 60'000;
@@ -27,26 +24,12 @@ constexpr std::size_t kCacheMax = 512;
 constexpr std::size_t kCrashLogMax = 8 * 1024;
 constexpr std::string_view kErrorPrefix = "App Store Connect API: ";
 
-const char* const kAppleHosts[] = {"api.appstoreconnect.apple.com", "api-appstoreconnect.itunes.apple.com"};
-
 // What to include for each instance type, so templates see app and build.
 std::string includes_for(const std::string& type) {
   if (type == "appStoreVersions") return "app,build";
   if (type == "buildUploads" || type == "buildBetaDetails") return "build";
   if (type == "betaFeedbackCrashSubmissions" || type == "betaFeedbackScreenshotSubmissions") return "build,tester";
   return "";
-}
-
-// "user-hour-lim:3500;user-hour-rem:500;" → exported as gauges.
-void export_rate_limit(const std::string& header) {
-  auto field = [&](const char* name) -> std::optional<double> {
-    auto p = header.find(name);
-    if (p == std::string::npos) return std::nullopt;
-    return std::strtod(header.c_str() + p + std::strlen(name) + 1, nullptr);
-  };
-  auto& reg = metrics::Registry::global();
-  if (auto rem = field("user-hour-rem")) reg.set("asc_webhookd_asc_api_rate_limit_remaining", {}, *rem);
-  if (auto lim = field("user-hour-lim")) reg.set("asc_webhookd_asc_api_rate_limit", {}, *lim);
 }
 
 }  // namespace
@@ -58,27 +41,13 @@ struct AscApi::Flight {
 };
 
 Result<std::shared_ptr<AscApi>, Error> AscApi::create(const config::AppStoreConnectConfig& cfg, const Clock& clock) {
-  auto key = jwt::SigningKey::load(cfg.private_key.reveal(), jwt::Algorithm::es256);
-  if (!key) return Error{"app_store_connect.private_key: " + key.error().message};
-  return std::shared_ptr<AscApi>(new AscApi(cfg, std::move(*key), clock));
+  auto minter = apple::TokenMinter::create(cfg, clock);
+  if (!minter) return minter.error();
+  return std::shared_ptr<AscApi>(new AscApi(cfg, std::move(*minter), clock));
 }
 
 bool AscApi::same_config(const config::AppStoreConnectConfig& c) const {
   return c.issuer_id == cfg_.issuer_id && c.key_id == cfg_.key_id && c.private_key == cfg_.private_key && c.base_url == cfg_.base_url;
-}
-
-std::string AscApi::token() {
-  const std::int64_t now = clock_.now_ms();
-  if (!token_.empty() && now < token_expires_ms_ - 60'000) return token_;
-  const std::int64_t iat = now / 1000;
-  json claims = {{"iat", iat}, {"exp", iat + kTokenLifetimeS}, {"aud", "appstoreconnect-v1"}};
-  if (cfg_.issuer_id) claims["iss"] = *cfg_.issuer_id;
-  else claims["sub"] = "user";  // an individual key
-  auto t = key_.sign({{"kid", cfg_.key_id}, {"typ", "JWT"}}, claims);
-  if (!t) return "";
-  token_ = *t;
-  token_expires_ms_ = (iat + kTokenLifetimeS) * 1000;
-  return token_;
 }
 
 std::string AscApi::instance_url(const ingest::Event& event, std::string& why) const {
@@ -86,26 +55,22 @@ std::string AscApi::instance_url(const ingest::Event& event, std::string& why) c
     why = "the event has no instance";
     return "";
   }
-  std::string path;
+  std::string url;
   const std::string& link = event.instance->url;
   if (!link.empty()) {
-    auto u = boost::urls::parse_absolute_uri(link);
-    const std::string host = u ? std::string(u->encoded_host_and_port()) : "";
-    bool known = false;
-    for (const char* h : kAppleHosts) known = known || strcasecmp(host.c_str(), h) == 0;
-    if (!u || u->scheme() != "https" || !known) {
-      why = "instance link to " + (host.empty() ? link.substr(0, 60) : host) + " refused: not an App Store Connect API host";
+    auto at_base = apple::link_at_base(cfg_.base_url, link, why);
+    if (!at_base) {
+      why = "instance " + why;
       return "";
     }
-    path = std::string(u->encoded_path());
-    if (u->has_query()) path += "?" + std::string(u->encoded_query());
+    url = *at_base;
   } else {
-    path = "/v1/" + event.instance->type + "/" + event.instance->id;
+    url = cfg_.base_url + "/v1/" + event.instance->type + "/" + event.instance->id;
   }
   const std::string inc = includes_for(event.instance->type);
-  if (!inc.empty() && path.find("include=") == std::string::npos)
-    path += (path.find('?') == std::string::npos ? "?" : "&") + std::string("include=") + inc;
-  return cfg_.base_url + path;
+  if (!inc.empty() && url.find("include=") == std::string::npos)
+    url += (url.find('?') == std::string::npos ? "?" : "&") + std::string("include=") + inc;
+  return url;
 }
 
 net::awaitable<Enrichment> AscApi::get(const std::string& url, std::int64_t event_seq, actions::Transport& http,
@@ -131,7 +96,7 @@ net::awaitable<Enrichment> AscApi::get(const std::string& url, std::int64_t even
   req.method = "GET";
   req.url = url;
   req.timeout = timeout;
-  const std::string tok = token();
+  const std::string tok = token_.token();
   req.headers = {{"Authorization", "Bearer " + tok}, {"Accept", "application/json"}};
   req.secrets.push_back(tok);
   auto res = co_await http.send(std::move(req));
@@ -143,7 +108,7 @@ net::awaitable<Enrichment> AscApi::get(const std::string& url, std::int64_t even
     out.failure.error = std::string(kErrorPrefix) + res.error().message;
   } else {
     reg.inc("asc_webhookd_asc_api_calls_total", {{"code", std::to_string(res->status)}});
-    export_rate_limit(res->header("x-rate-limit"));
+    apple::export_rate_limit(res->header("x-rate-limit"));
     if (res->status == 200) {
       out.response = json::parse(res->body, nullptr, false);
       if (out.response.is_object() && out.response.contains("data")) {

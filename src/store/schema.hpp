@@ -93,6 +93,11 @@ CREATE INDEX jobs_running ON jobs(lease_until) WHERE state = 'running';
     R"sql(
 ALTER TABLE attempts ADD COLUMN sent TEXT;
 )sql",
+    // 6: where an event came from: a POST ('webhook') or Apple's delivery
+    // log ('reconcile').
+    R"sql(
+ALTER TABLE events ADD COLUMN source TEXT NOT NULL DEFAULT 'webhook';
+)sql",
 };
 
 }  // namespace asc_webhookd::store::schema

@@ -31,13 +31,13 @@ void SqliteStore::ingest_async(NewEvent ev, IngestCallback done) {
          const auto& e = input->event;
          auto ins = db.stmt(
              "INSERT INTO events (webhook, event_id, type, old_state, new_state, instance_type, instance_id, "
-             "event_time, received_at, raw) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) "
+             "event_time, received_at, raw, source) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) "
              "ON CONFLICT (webhook, event_id) DO NOTHING RETURNING seq");
          ins.bind(1, input->webhook).bind(2, e.id).bind(3, e.type_name).bind(4, e.old_state).bind(5, e.new_state);
          ins.bind(6, e.instance ? std::optional<std::string>(e.instance->type) : std::nullopt);
          ins.bind(7, e.instance ? std::optional<std::string>(e.instance->id) : std::nullopt);
          ins.bind(8, e.timestamp ? std::optional<std::int64_t>(e.timestamp->unix_nanos) : std::nullopt);
-         ins.bind(9, input->received_at_ms).bind(10, e.raw);
+         ins.bind(9, input->received_at_ms).bind(10, e.raw).bind(11, input->source);
          int rc = ins.step();
          if (rc == SQLITE_DONE) {  // the conflict: seen before, plan nothing
            result->status = IngestStatus::duplicate;

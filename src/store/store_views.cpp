@@ -62,6 +62,7 @@ EventView read_event_row(sql::Stmt& s) {
   v.received_at_ms = s.i64(6);
   v.state = s.text(7);
   v.raw = s.text(8);
+  v.source = s.text(9);
   return v;
 }
 
@@ -71,7 +72,7 @@ StoreResult<std::vector<EventView>> SqliteStore::events(const std::string& state
   return impl_->run_sync([&](sql::Db& db) {
     static const std::string q = std::string("SELECT * FROM (SELECT e.seq, e.webhook, e.event_id, e.type, e.old_state,"
                                              " e.new_state, e.received_at, ") +
-                                 kEventState + " AS st, '' FROM events e) WHERE (?1 = '' OR st = ?1)" +
+                                 kEventState + " AS st, '', e.source FROM events e) WHERE (?1 = '' OR st = ?1)" +
                                  " ORDER BY seq DESC LIMIT ?2";
     std::vector<EventView> out;
     auto s = db.stmt(q.c_str());
@@ -85,7 +86,7 @@ StoreResult<std::optional<EventView>> SqliteStore::event(const std::string& id) 
   return impl_->run_sync([&](sql::Db& db) -> std::optional<EventView> {
     static const std::string q = std::string("SELECT e.seq, e.webhook, e.event_id, e.type, e.old_state, e.new_state,"
                                              " e.received_at, ") +
-                                 kEventState + ", e.raw FROM events e WHERE e.event_id = ?1 OR e.seq = ?2"
+                                 kEventState + ", e.raw, e.source FROM events e WHERE e.event_id = ?1 OR e.seq = ?2"
                                                " ORDER BY e.seq DESC LIMIT 1";
     const auto seq = seq_reference(id);
     auto s = db.stmt(q.c_str());

@@ -267,8 +267,8 @@ TEST(Recovery, OperatorCommandsNeedNoSecretAndNeverCreateAStore) {
   auto listed = run_binary({"events", "--config", cfg});  // neither secret resolves here
   EXPECT_EQ(listed.exit_code, 0) << listed.err;
   EXPECT_NE(listed.out.find("op-1"), std::string::npos) << listed.out;
-  EXPECT_NE(listed.out.find("\tPROCESSING->COMPLETE\top-1\n"), std::string::npos) << listed.out;
-  EXPECT_NE(listed.out.find("\twebhookPingCreated\t-\top-ping\n"), std::string::npos) << listed.out;  // not "-->-"
+  EXPECT_NE(listed.out.find("\tPROCESSING->COMPLETE\top-1\twebhook\n"), std::string::npos) << listed.out;
+  EXPECT_NE(listed.out.find("\twebhookPingCreated\t-\top-ping\twebhook\n"), std::string::npos) << listed.out;  // not "-->-"
   EXPECT_TRUE(listed.err.empty()) << listed.err;
 
   // As on a server: no store.path, the service's $STATE_DIRECTORY.

@@ -56,6 +56,15 @@ struct StoreConfig {
   Duration retention = 30 * 24h;
 };
 
+// Reconciling with Apple's delivery log: a pass at start, then every
+// `interval` (0: off), each asking back at least `window` (≤ 10 days, Apple's
+// limit, and ≤ store.retention, or pruned events would come back).
+struct ReconcileConfig {
+  Duration interval = 10min;
+  Duration window = 3 * 24h;
+};
+inline constexpr Duration kAppleDeliveryLogLimit = 10 * 24h;
+
 struct DeliveryConfig {
   unsigned concurrency = 8;
   unsigned max_attempts = 12;
@@ -80,11 +89,18 @@ struct AppStoreConnectConfig {
   unsigned enrich_attempts = 3;
 };
 
+// Links a webhook to Apple's (the apple commands, reconcile).
+struct AppleLink {
+  std::string app_id;      // the app's Apple ID
+  std::string webhook_id;  // Apple's webhook id ("" until `apple setup` made one)
+};
+
 struct WebhookConfig {
   std::string name;
   Secret secret;
   std::vector<Secret> previous_secrets;
   std::string app_name;
+  std::optional<AppleLink> apple;
 };
 
 struct GithubAppAuth {
@@ -246,6 +262,7 @@ struct Config {
   std::string source_path;
   ServerConfig server;
   StoreConfig store;
+  ReconcileConfig reconcile;
   DeliveryConfig delivery;
   LogConfig log;
   std::optional<AppStoreConnectConfig> app_store_connect;

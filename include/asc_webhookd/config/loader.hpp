@@ -39,6 +39,10 @@ enum class Secrets {
 struct Environment {
   std::function<std::optional<std::string>(const std::string&)> getenv;
   Secrets secrets = Secrets::resolve;
+  // With Secrets::skip: the secrets that are resolved all the same, by the
+  // name diagnostics give them ("app_store_connect.private_key",
+  // "webhook NAME secret"): the apple commands need those and nothing else.
+  std::vector<std::string> resolve_only = {};
   // systemd's credentials directory for the unit, used when
   // $CREDENTIALS_DIRECTORY is not set (a command run beside the service).
   std::string default_credentials_dir = "/run/credentials/asc-webhookd.service";

@@ -12,7 +12,7 @@
 #include "asc_webhookd/actions/action.hpp"
 #include "asc_webhookd/config/config.hpp"
 #include "asc_webhookd/core/clock.hpp"
-#include "asc_webhookd/core/jwt.hpp"
+#include "asc_webhookd/apple/access.hpp"
 #include "asc_webhookd/http/retry.hpp"
 #include "asc_webhookd/ingest/event.hpp"
 
@@ -54,18 +54,15 @@ public:
   std::string instance_url(const ingest::Event& event, std::string& why) const;
 
 private:
-  AscApi(config::AppStoreConnectConfig cfg, jwt::SigningKey key, const Clock& clock)
-      : cfg_(std::move(cfg)), key_(std::move(key)), clock_(clock) {}
-  std::string token();
+  AscApi(config::AppStoreConnectConfig cfg, apple::TokenMinter token, const Clock& clock)
+      : cfg_(std::move(cfg)), token_(std::move(token)), clock_(clock) {}
   struct Flight;
   boost::asio::awaitable<Enrichment> get(const std::string& url, std::int64_t event_seq, actions::Transport& http,
                                          Duration timeout);
 
   config::AppStoreConnectConfig cfg_;
-  jwt::SigningKey key_;
+  apple::TokenMinter token_;
   const Clock& clock_;
-  std::string token_;
-  std::int64_t token_expires_ms_ = 0;
   struct Cached {
     Enrichment value;
     std::int64_t until_ms;

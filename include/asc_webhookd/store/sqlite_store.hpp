@@ -57,6 +57,6 @@ private:
   std::unique_ptr<Impl> impl_;
 };
 
-constexpr int kSchemaVersion = 5;  // the number of migrations in schema.hpp (checked there)
+constexpr int kSchemaVersion = 6;  // the number of migrations in schema.hpp (checked there)
 
 }  // namespace asc_webhookd::store

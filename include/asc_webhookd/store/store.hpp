@@ -24,6 +24,7 @@ struct NewEvent {
   ingest::Event event;
   std::vector<rules::PlannedAction> jobs;  // each kept in its stored form
   std::int64_t received_at_ms = 0;
+  std::string source = "webhook";  // or "reconcile": found in Apple's delivery log
 };
 
 enum class IngestStatus { accepted, duplicate, failed };
@@ -101,6 +102,7 @@ struct EventView {
   std::int64_t received_at_ms = 0;
   std::string state;  // pending | done | dead
   std::string raw;
+  std::string source;  // webhook | reconcile
   std::vector<JobView> jobs;
 };
 
