@@ -54,6 +54,16 @@ usage:
   asc-webhookd event retry ID --config FILE   requeue every dead job of one event
   asc-webhookd event replay ID --config FILE  plan the event again with the rules in force now (new jobs)
   asc-webhookd job retry N --config FILE      requeue one dead job (N: a job id)
+  asc-webhookd apple webhooks --config FILE [--webhook NAME]
+                                              Apple's webhooks of each linked app
+  asc-webhookd apple setup --config FILE --webhook NAME --url URL [--app APP_ID] [--secret-out FILE]
+                                              create (or update) Apple's webhook: every event type, enabled
+  asc-webhookd apple ping --config FILE --webhook NAME [--wait 60s]
+                                              a test delivery; exit 0 once it is in the store
+  asc-webhookd apple deliveries --config FILE --webhook NAME [--since 3d] [--state failed|succeeded|pending]
+                                              Apple's delivery log, and whether each event is stored here
+  asc-webhookd apple reconcile --config FILE [--webhook NAME] [--since 3d]
+                                              one reconcile pass now: store what Apple failed to deliver
   asc-webhookd --version | --help
 
 exit codes: 0 ok, 1 invalid input or config, 2 usage, 3 runtime failure
@@ -62,7 +72,8 @@ exit codes: 0 ok, 1 invalid input or config, 2 usage, 3 runtime failure
 // Options take one value ("--config FILE" or "--config=FILE").
 std::optional<Args> parse_args(const std::vector<std::string>& argv, std::ostream& err) {
   static const std::vector<std::string> with_value{"--config", "--webhook", "--url", "--secret-file", "--instance",
-                                                   "--state",  "--limit", "--answer"};
+                                                   "--state",  "--limit", "--answer", "--app",
+                                                   "--secret-out", "--wait", "--since"};
   Args a;
   for (std::size_t i = 0; i < argv.size(); ++i) {
     const std::string& s = argv[i];
@@ -233,6 +244,7 @@ int dispatch(const std::vector<std::string>& argv, std::ostream& out, std::ostre
   if (cmd == "events") return detail::cmd_events(*args, out, err);
   if (cmd == "event") return detail::cmd_event(*args, out, err);
   if (cmd == "job") return detail::cmd_job_retry(*args, out, err);
+  if (cmd == "apple") return detail::cmd_apple(*args, out, err);
   if (cmd == "simulate") return cmd_simulate(*args, out, err);
   err << "asc-webhookd: unknown command '" << cmd << "'\n" << kUsage;
   return usage;

@@ -10,6 +10,10 @@
 #include <string>
 #include <vector>
 
+namespace asc_webhookd::store {
+class SqliteStore;
+}
+
 namespace asc_webhookd::app::detail {
 
 struct Args {
@@ -31,5 +35,12 @@ bool all_digits(const std::string& s);
 int cmd_events(const Args& a, std::ostream& out, std::ostream& err);
 int cmd_event(const Args& a, std::ostream& out, std::ostream& err);
 int cmd_job_retry(const Args& a, std::ostream& out, std::ostream& err);
+
+// The store at `path`, which must exist (never created: an empty new file
+// would answer every question with "nothing"); null with `code` otherwise.
+std::unique_ptr<store::SqliteStore> open_existing_store(const std::string& path, std::ostream& err, int& code);
+
+// `apple webhooks|setup|ping|deliveries|reconcile` (apple_commands.cpp).
+int cmd_apple(const Args& a, std::ostream& out, std::ostream& err);
 
 }  // namespace asc_webhookd::app::detail

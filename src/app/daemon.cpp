@@ -1,5 +1,6 @@
 #include "asc_webhookd/app/daemon.hpp"
 
+#include "asc_webhookd/apple/reconcile.hpp"
 #include "asc_webhookd/core/metrics.hpp"
 #include "asc_webhookd/delivery/engine.hpp"
 #include "asc_webhookd/http/router.hpp"
@@ -30,6 +31,7 @@ Result<std::unique_ptr<Daemon>, Error> Daemon::create(std::shared_ptr<const conf
 #endif
   http::Router::Dependencies deps{source, ingest_store, d->clock_, [engine] { engine->notify(); }};
   d->server_ = std::make_unique<http::Server>(*d->ioc_, source, std::make_shared<http::Router>(deps));
+  d->reconciler_ = std::make_unique<apple::Reconciler>(*d->ioc_, source, *d->store_, *d->clock_, [engine] { engine->notify(); });
   metrics::describe_standard(metrics::Registry::global());
   return d;
 }
@@ -39,11 +41,16 @@ Daemon::~Daemon() = default;
 void Daemon::start() {
   server_->start();
   engine_->start();
+  reconciler_->start();
 }
 
 void Daemon::stop(std::function<void()> on_stopped) {
   auto* engine = engine_.get();
-  server_->stop([engine, on_stopped = std::move(on_stopped)]() mutable { engine->stop(std::move(on_stopped)); });
+  auto* reconciler = reconciler_.get();
+  reconciler->stop([] {});  // no new pass; one in flight ends on its own (its requests have timeouts)
+  server_->stop([engine, reconciler, on_stopped = std::move(on_stopped)]() mutable {
+    engine->stop([reconciler, on_stopped = std::move(on_stopped)]() mutable { reconciler->stop(std::move(on_stopped)); });
+  });
 }
 
 std::shared_ptr<const config::Config> Daemon::config() const {

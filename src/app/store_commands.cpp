@@ -43,7 +43,12 @@ std::unique_ptr<store::SqliteStore> open_store(const Args& a, std::ostream& err,
     code = invalid;
     return nullptr;
   }
-  const std::string& path = loaded.store->path;
+  return open_existing_store(loaded.store->path, err, code);
+}
+
+}  // namespace
+
+std::unique_ptr<store::SqliteStore> open_existing_store(const std::string& path, std::ostream& err, int& code) {
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) {
     code = invalid;
@@ -60,6 +65,8 @@ std::unique_ptr<store::SqliteStore> open_store(const Args& a, std::ostream& err,
   }
   return std::move(*st);
 }
+
+namespace {
 
 int cmd_event_show(const Args& a, std::ostream& out, std::ostream& err) {
   if (a.positional.size() != 3 || a.positional[1] != "show") {

@@ -33,15 +33,6 @@ constexpr auto kLeaseRetry = std::chrono::seconds(1);
 
 namespace {
 
-class ClientTransport final : public actions::Transport {
-public:
-  explicit ClientTransport(http::HttpClient& c) : client_(c) {}
-  net::awaitable<actions::HttpResult> send(http::ClientRequest r) override { co_return co_await client_.request(std::move(r)); }
-
-private:
-  http::HttpClient& client_;
-};
-
 class StoreKeyValue final : public actions::KeyValue {
 public:
   explicit StoreKeyValue(store::Store& s) : store_(s) {}
@@ -71,7 +62,7 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
   net::strand<net::io_context::executor_type> strand;
   std::unique_ptr<net::steady_timer> wake;  // the leaser's sleep; cancelled by notify() and finished jobs
   std::unique_ptr<http::HttpClient> client;
-  std::unique_ptr<ClientTransport> transport;
+  std::unique_ptr<actions::ClientTransport> transport;
   std::unique_ptr<StoreKeyValue> kv;
   actions::TokenCache tokens;
   std::shared_ptr<enrich::AscApi> asc;  // rebuilt when app_store_connect changes
@@ -338,7 +329,7 @@ Engine::~Engine() {
 void Engine::start() {
   auto cfg = impl_->config();
   impl_->client = std::make_unique<http::HttpClient>(impl_->ioc.get_executor());
-  impl_->transport = std::make_unique<ClientTransport>(*impl_->client);
+  impl_->transport = std::make_unique<actions::ClientTransport>(*impl_->client);
   impl_->kv = std::make_unique<StoreKeyValue>(impl_->store);
   impl_->wake = std::make_unique<net::steady_timer>(impl_->strand);
   impl_->capacity = std::max(1u, cfg->delivery.concurrency);

@@ -28,6 +28,15 @@ FakeAsc::FakeAsc(std::string public_pem, std::string key_id, std::optional<std::
     : public_pem_(std::move(public_pem)), key_id_(std::move(key_id)), issuer_(std::move(issuer)),
       server([this](const FakeRequest& r) { return handle(r); }) {}
 
+FakeResponse FakeAsc::error(int status, const std::string& code, const std::string& title, const std::string& detail) {
+  return asc_error(status, code, title, detail);
+}
+
+void FakeAsc::add_route(Route route) {
+  std::lock_guard l(mutex_);
+  routes_.push_back(std::move(route));
+}
+
 void FakeAsc::serve(const std::string& path, json body) {
   std::lock_guard l(mutex_);
   resources_[path] = std::move(body);
@@ -82,6 +91,12 @@ FakeResponse FakeAsc::handle(const FakeRequest& r) {
   const std::string path = r.target.substr(0, r.target.find('?'));
   std::map<std::string, std::string> headers{{"Content-Type", "application/json"},
                                              {"X-Rate-Limit", "user-hour-lim:3600;user-hour-rem:" + std::to_string(--remaining_) + ";"}};
+  const std::string local = path.rfind("/asc", 0) == 0 ? path.substr(4) : path;
+  for (const auto& route : routes_)
+    if (auto res = route(r, local)) {
+      res->headers.insert(headers.begin(), headers.end());
+      return *res;
+    }
   if (r.method != "GET") return asc_error(405, "METHOD_NOT_ALLOWED", "The request method is not allowed", r.method);
   gets_.push_back(r.target);
   auto it = path.rfind("/asc", 0) == 0 ? resources_.find(path.substr(4)) : resources_.end();

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -35,6 +36,12 @@ public:
   std::vector<nlohmann::json> claims() const;
   // Accepted GETs (target with query).
   std::vector<std::string> gets() const;
+  // Another resource model (FakeAppleWebhooks) answers the requests it
+  // knows, after the token checked out; `path` is without /asc and query.
+  using Route = std::function<std::optional<FakeResponse>(const FakeRequest&, const std::string& path)>;
+  void add_route(Route route);
+  // One of Apple's JSON:API error answers.
+  static FakeResponse error(int status, const std::string& code, const std::string& title, const std::string& detail);
 
 private:
   FakeResponse handle(const FakeRequest& r);
@@ -49,6 +56,7 @@ private:
   std::vector<nlohmann::json> claims_;
   std::vector<std::string> gets_;
   int remaining_ = 3600;
+  std::vector<Route> routes_;
 
 public:
   FakeHttpServer server;  // last: stopped before the state its handler uses goes

@@ -33,6 +33,16 @@ public:
   virtual boost::asio::awaitable<HttpResult> send(http::ClientRequest request) = 0;
 };
 
+// The real one: requests go out through an HttpClient.
+class ClientTransport final : public Transport {
+public:
+  explicit ClientTransport(http::HttpClient& c) : client_(c) {}
+  boost::asio::awaitable<HttpResult> send(http::ClientRequest r) override { co_return co_await client_.request(std::move(r)); }
+
+private:
+  http::HttpClient& client_;
+};
+
 // Small durable state: Slack thread parents, per-job progress of multi-step
 // actions (so a retry does not repeat what already succeeded).
 class KeyValue {

@@ -25,6 +25,9 @@ class Engine;
 namespace asc_webhookd::http {
 class Server;
 }
+namespace asc_webhookd::apple {
+class Reconciler;
+}
 
 namespace asc_webhookd::app {
 
@@ -70,6 +73,7 @@ private:
   std::unique_ptr<store::Store> ceiling_;  // benchmark builds only (ceiling_store.hpp)
   std::unique_ptr<delivery::Engine> engine_;
   std::unique_ptr<http::Server> server_;
+  std::unique_ptr<apple::Reconciler> reconciler_;
 };
 
 }  // namespace asc_webhookd::app

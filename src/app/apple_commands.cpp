@@ -1,0 +1,413 @@
+// `asc-webhookd apple webhooks|setup|ping|deliveries|reconcile`: Apple's side
+// of a webhook from the command line. They read the whole config but
+// resolve only app_store_connect's key (and, for `apple setup` without
+// --secret-out, the webhook's secret); the store is opened only where a
+// command needs it, and never created.
+#include "cli_commands.hpp"
+
+#include "asc_webhookd/app/cli.hpp"
+#include "asc_webhookd/apple/reconcile.hpp"
+#include "asc_webhookd/core/clock.hpp"
+#include "asc_webhookd/http/client.hpp"
+#include "asc_webhookd/store/sqlite_store.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <openssl/rand.h>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <thread>
+
+namespace asc_webhookd::app::detail {
+
+namespace {
+
+namespace net = boost::asio;
+
+// One command's connection to the API: its own io_context, run to
+// completion for each call.
+struct AppleSession {
+  net::io_context io;
+  http::HttpClient client{io.get_executor()};
+  actions::ClientTransport transport{client};
+  SystemClock clock;
+  std::optional<apple::Api> api;
+
+  template <class T>
+  T run(net::awaitable<T> op) {
+    std::optional<T> out;
+    std::exception_ptr failure;
+    net::co_spawn(io, std::move(op), [&](std::exception_ptr e, T v) {
+      failure = e;
+      if (!e) out.emplace(std::move(v));
+    });
+    io.restart();
+    io.run();
+    if (failure) std::rethrow_exception(failure);
+    return std::move(*out);
+  }
+};
+
+struct AppleContext {
+  std::string config_path;
+  std::shared_ptr<const config::Config> cfg;
+  std::unique_ptr<AppleSession> session;
+};
+
+// The config with app_store_connect's key (and `also`) resolved, and a
+// session for the API; null (with `code`) when that cannot be.
+std::optional<AppleContext> open_apple(const Args& a, std::ostream& err, int& code, std::vector<std::string> also = {}) {
+  auto it = a.options.find("--config");
+  if (it == a.options.end()) {
+    err << "asc-webhookd: --config FILE is required\n";
+    code = usage;
+    return std::nullopt;
+  }
+  auto env = config::Environment::process(config::Secrets::skip);
+  env.resolve_only = {"app_store_connect.private_key"};
+  env.resolve_only.insert(env.resolve_only.end(), also.begin(), also.end());
+  auto loaded = config::load_config_file(it->second, env);
+  for (const auto& d : loaded.diagnostics)
+    if (d.severity == config::Diagnostic::Severity::error) err << d.text() << "\n";
+  if (!loaded.config) {
+    code = invalid;
+    return std::nullopt;
+  }
+  if (!loaded.config->app_store_connect) {
+    err << "asc-webhookd: the apple commands need app_store_connect in " << it->second
+        << " (an API key with the Admin or App Manager role)\n";
+    code = invalid;
+    return std::nullopt;
+  }
+  AppleContext ctx{it->second, loaded.config, std::make_unique<AppleSession>()};
+  auto api = apple::Api::create(*ctx.cfg->app_store_connect, ctx.session->clock, ctx.session->transport,
+                                ctx.cfg->delivery.timeout);
+  if (!api) {
+    err << "asc-webhookd: " << api.error().message << "\n";
+    code = invalid;
+    return std::nullopt;
+  }
+  ctx.session->api.emplace(std::move(*api));
+  return ctx;
+}
+
+const config::WebhookConfig* named_webhook(const AppleContext& ctx, const Args& a, std::ostream& err, int& code) {
+  auto it = a.options.find("--webhook");
+  if (it == a.options.end()) {
+    err << "asc-webhookd: --webhook NAME is required\n";
+    code = usage;
+    return nullptr;
+  }
+  const auto* hook = ctx.cfg->find_webhook(it->second);
+  if (!hook) {
+    err << "asc-webhookd: no webhook named \"" << it->second << "\" in " << ctx.config_path << "\n";
+    code = invalid;
+  }
+  return hook;
+}
+
+// The webhook's apple.webhook_id, or null with the next step said.
+const config::WebhookConfig* linked_webhook(const AppleContext& ctx, const Args& a, std::ostream& err, int& code) {
+  const auto* hook = named_webhook(ctx, a, err, code);
+  if (hook && (!hook->apple || hook->apple->webhook_id.empty())) {
+    err << "asc-webhookd: webhook " << hook->name << " has no apple.webhook_id in " << ctx.config_path
+        << " (asc-webhookd apple setup prints it)\n";
+    code = invalid;
+    return nullptr;
+  }
+  return hook;
+}
+
+std::optional<std::int64_t> since_option(const Args& a, std::int64_t now_ms, std::ostream& err, int& code) {
+  Duration back = std::chrono::hours(72);
+  if (auto it = a.options.find("--since"); it != a.options.end()) {
+    auto d = parse_duration(it->second);
+    if (!d || d->count() <= 0) {
+      err << "asc-webhookd: --since takes a duration (3d, 12h, 30m), not \"" << it->second << "\"\n";
+      code = usage;
+      return std::nullopt;
+    }
+    back = *d;
+  }
+  if (back > config::kAppleDeliveryLogLimit) {
+    err << "asc-webhookd: --since " << format_duration(back) << " is beyond Apple's 10 days; asking for 10d\n";
+    back = config::kAppleDeliveryLogLimit;
+  }
+  return now_ms - std::chrono::duration_cast<std::chrono::milliseconds>(back).count();
+}
+
+int api_failed(const apple::ApiError& e, std::ostream& err) {
+  err << "asc-webhookd: " << e.message << "\n";
+  return runtime;
+}
+
+// --- apple webhooks ---------------------------------------------------------
+
+int cmd_webhooks(const Args& a, std::ostream& out, std::ostream& err) {
+  int code = ok;
+  auto ctx = open_apple(a, err, code);
+  if (!ctx) return code;
+  std::vector<const config::WebhookConfig*> hooks;
+  if (a.options.count("--webhook")) {
+    const auto* hook = named_webhook(*ctx, a, err, code);
+    if (!hook) return code;
+    hooks.push_back(hook);
+  } else {
+    for (const auto& w : ctx->cfg->webhooks) hooks.push_back(&w);
+  }
+  out << "APP\tID\tNAME\tURL\tENABLED\tEVENTS\tLINKED\n";
+  bool any = false;
+  for (const auto* hook : hooks) {
+    if (!hook->apple) continue;
+    any = true;
+    auto list = ctx->session->run(ctx->session->api->app_webhooks(hook->apple->app_id));
+    if (!list) return api_failed(list.error(), err);
+    for (const auto& w : *list)
+      out << hook->apple->app_id << "\t" << w.id << "\t" << w.name << "\t" << w.url << "\t" << (w.enabled ? "yes" : "no")
+          << "\t" << w.event_types.size() << "\t" << (w.id == hook->apple->webhook_id ? hook->name : "-") << "\n";
+  }
+  if (!any) {
+    err << "asc-webhookd: no webhook in " << ctx->config_path
+        << " has apple.app_id (the app's Apple ID); add it, or run: asc-webhookd apple setup --app APP_ID ...\n";
+    return invalid;
+  }
+  return ok;
+}
+
+// --- apple setup --------------------------------------------------------------
+
+// 32 random bytes as hex, written to `path` with mode 0600 (replacing it).
+std::optional<std::string> new_secret_file(const std::string& path, std::ostream& err) {
+  unsigned char bytes[32];
+  if (RAND_bytes(bytes, sizeof bytes) != 1) {
+    err << "asc-webhookd: no random bytes for a secret\n";
+    return std::nullopt;
+  }
+  static const char* hex = "0123456789abcdef";
+  std::string secret;
+  for (unsigned char b : bytes) (secret += hex[b >> 4]) += hex[b & 15];
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0 || ::fchmod(fd, 0600) != 0 || ::write(fd, secret.data(), secret.size()) != static_cast<ssize_t>(secret.size()) ||
+      ::close(fd) != 0) {
+    err << "asc-webhookd: cannot write " << path << ": " << std::strerror(errno) << "\n";
+    if (fd >= 0) ::close(fd);
+    return std::nullopt;
+  }
+  return secret;
+}
+
+int cmd_setup(const Args& a, std::ostream& out, std::ostream& err) {
+  auto hook_opt = a.options.find("--webhook");
+  auto url_opt = a.options.find("--url");
+  if (hook_opt == a.options.end() || url_opt == a.options.end()) {
+    err << "usage: asc-webhookd apple setup --config FILE --webhook NAME --url URL [--app APP_ID] [--secret-out FILE]\n";
+    return usage;
+  }
+  auto secret_out = a.options.find("--secret-out");
+  std::vector<std::string> also;
+  if (secret_out == a.options.end()) also.push_back("webhook " + hook_opt->second + " secret");
+  int code = ok;
+  auto ctx = open_apple(a, err, code, also);
+  if (!ctx) return code;
+  const auto* hook = named_webhook(*ctx, a, err, code);
+  if (!hook) return code;
+  std::string app_id = hook->apple ? hook->apple->app_id : "";
+  if (auto it = a.options.find("--app"); it != a.options.end()) app_id = it->second;
+  if (app_id.empty() || !all_digits(app_id)) {
+    err << "asc-webhookd: which app? --app APP_ID (the app's Apple ID, a number), or apple.app_id on webhook "
+        << hook->name << "\n";
+    return usage;
+  }
+  apple::WebhookSpec spec{"asc-webhookd " + hook->name, url_opt->second, "", apple::subscription_types(), true};
+  if (secret_out != a.options.end()) {
+    auto s = new_secret_file(secret_out->second, err);
+    if (!s) return runtime;
+    spec.secret = *s;
+  } else {
+    spec.secret = hook->secret.reveal();
+  }
+  auto& s = *ctx->session;
+  // The webhook to update: the linked one, else the app's one with this URL.
+  std::string existing;
+  if (hook->apple && !hook->apple->webhook_id.empty()) {
+    auto w = s.run(s.api->webhook(hook->apple->webhook_id));
+    if (w) existing = w->id;
+    else if (w.error().status != 404) return api_failed(w.error(), err);
+  }
+  if (existing.empty()) {
+    auto list = s.run(s.api->app_webhooks(app_id));
+    if (!list) return api_failed(list.error(), err);
+    for (const auto& w : *list)
+      if (w.url == spec.url) existing = w.id;
+  }
+  auto done = existing.empty() ? s.run(s.api->create_webhook(app_id, spec)) : s.run(s.api->update_webhook(existing, spec));
+  if (!done) return api_failed(done.error(), err);
+  out << (existing.empty() ? "created" : "updated") << " Apple's webhook " << done->id << " for app " << app_id << ": "
+      << done->url << ", " << count_of(done->event_types.size(), "event type", "event types") << ", "
+      << (done->enabled ? "enabled" : "disabled") << "\n";
+  out << "in " << ctx->config_path << ", webhook " << hook->name << ":\n";
+  if (secret_out != a.options.end())
+    out << "    secret: ${file:" << std::filesystem::absolute(secret_out->second).string() << "}\n";
+  out << "    apple:\n      app_id: \"" << app_id << "\"\n      webhook_id: " << done->id << "\n";
+  return ok;
+}
+
+// --- apple deliveries -----------------------------------------------------------
+
+// The store, when there is one (the "stored here?" column, the ping's wait).
+std::unique_ptr<store::SqliteStore> store_if_any(const AppleContext& ctx) {
+  std::error_code ec;
+  if (!std::filesystem::exists(ctx.cfg->store.path, ec)) return nullptr;
+  auto st = store::SqliteStore::open({ctx.cfg->store.path, ""});
+  return st ? std::move(*st) : nullptr;
+}
+
+int cmd_deliveries(const Args& a, std::ostream& out, std::ostream& err) {
+  std::string state;
+  if (auto it = a.options.find("--state"); it != a.options.end()) {
+    state = it->second;
+    for (auto& c : state) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    if (state != "FAILED" && state != "SUCCEEDED" && state != "PENDING") {
+      err << "asc-webhookd: --state must be failed, succeeded or pending\n";
+      return usage;
+    }
+  }
+  int code = ok;
+  auto ctx = open_apple(a, err, code);
+  if (!ctx) return code;
+  const auto* hook = linked_webhook(*ctx, a, err, code);
+  if (!hook) return code;
+  const std::int64_t now = ctx->session->clock.now_ms();
+  auto since = since_option(a, now, err, code);
+  if (!since) return code;
+  auto list = ctx->session->run(ctx->session->api->deliveries(hook->apple->webhook_id, *since, now + 60'000));
+  if (!list) return api_failed(list.error(), err);
+  auto st = store_if_any(*ctx);
+  out << "CREATED\tSENT\tSTATE\tHTTP\tERROR\tTYPE\tEVENT\tSTORED\n";
+  for (const auto& d : *list) {
+    if (!state.empty() && d.state != state) continue;
+    std::string stored = "-";
+    if (st && !d.event_id.empty()) {
+      auto ev = st->event(d.event_id);
+      stored = ev && *ev && (*ev)->webhook == hook->name ? "yes" : "no";
+    }
+    out << (d.created.empty() ? "-" : d.created) << "\t" << (d.sent.empty() ? "-" : d.sent) << "\t" << d.state << "\t"
+        << (d.http_status ? std::to_string(*d.http_status) : "-") << "\t" << (d.error.empty() ? "-" : d.error) << "\t"
+        << (d.ping ? "ping" : d.event_type.empty() ? "-" : d.event_type) << "\t"
+        << (d.event_id.empty() ? "-" : d.event_id) << "\t" << stored << "\n";
+  }
+  return ok;
+}
+
+// --- apple ping -------------------------------------------------------------------
+
+int cmd_ping(const Args& a, std::ostream& out, std::ostream& err) {
+  Duration wait = std::chrono::seconds(60);
+  if (auto it = a.options.find("--wait"); it != a.options.end()) {
+    auto d = parse_duration(it->second);
+    if (!d) {
+      err << "asc-webhookd: --wait takes a duration (60s, 2m), not \"" << it->second << "\"\n";
+      return usage;
+    }
+    wait = *d;
+  }
+  int code = ok;
+  auto ctx = open_apple(a, err, code);
+  if (!ctx) return code;
+  const auto* hook = linked_webhook(*ctx, a, err, code);
+  if (!hook) return code;
+  auto st = store_if_any(*ctx);
+  auto& s = *ctx->session;
+  const std::int64_t asked = s.clock.now_ms();
+  auto ping = s.run(s.api->ping(hook->apple->webhook_id));
+  if (!ping) return api_failed(ping.error(), err);
+  out << "Apple accepted ping " << *ping << " for webhook " << hook->name << "\n";
+  if (!st) {
+    err << "asc-webhookd: no store at " << ctx->cfg->store.path
+        << ": cannot see whether the ping arrived (run this beside the running daemon, as its user)\n";
+    return runtime;
+  }
+  const auto deadline = std::chrono::steady_clock::now() + wait;
+  for (;;) {
+    auto recent = st->events("", 50);
+    if (recent)
+      for (const auto& e : *recent)
+        if (e.webhook == hook->name && e.type == "webhookPingCreated" && e.received_at_ms >= asked) {
+          out << "the ping arrived: event " << e.event_id << " stored as #" << e.seq << "\n";
+          return ok;
+        }
+    if (std::chrono::steady_clock::now() >= deadline) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  }
+  // Not here: what does Apple say about it?
+  std::string report = "Apple lists no ping delivery yet";
+  auto list = s.run(s.api->deliveries(hook->apple->webhook_id, asked - 60'000, s.clock.now_ms() + 60'000));
+  if (!list) {
+    report = "Apple's delivery log could not be read: " + list.error().message;
+  } else {
+    for (const auto& d : *list)
+      if (d.ping)
+        report = "Apple's delivery " + d.id + " is " + d.state +
+                 (d.http_status ? ", HTTP " + std::to_string(*d.http_status) : std::string()) +
+                 (d.error.empty() ? std::string() : ": " + d.error);
+  }
+  err << "asc-webhookd: no ping reached the store within " << format_duration(wait) << "; " << report << "\n";
+  return runtime;
+}
+
+// --- apple reconcile --------------------------------------------------------------
+
+int cmd_reconcile(const Args& a, std::ostream& out, std::ostream& err) {
+  int code = ok;
+  auto ctx = open_apple(a, err, code);
+  if (!ctx) return code;
+  std::vector<const config::WebhookConfig*> hooks;
+  if (a.options.count("--webhook")) {
+    const auto* hook = linked_webhook(*ctx, a, err, code);
+    if (!hook) return code;
+    hooks.push_back(hook);
+  } else {
+    for (const auto& w : ctx->cfg->webhooks)
+      if (w.apple && !w.apple->webhook_id.empty()) hooks.push_back(&w);
+    if (hooks.empty()) {
+      err << "asc-webhookd: no webhook in " << ctx->config_path << " has apple.webhook_id (asc-webhookd apple setup prints it)\n";
+      return invalid;
+    }
+  }
+  auto& s = *ctx->session;
+  std::optional<std::int64_t> since;
+  if (a.options.count("--since")) {
+    since = since_option(a, s.clock.now_ms(), err, code);
+    if (!since) return code;
+  }
+  auto st = open_existing_store(ctx->cfg->store.path, err, code);
+  if (!st) return code;
+  int result = ok;
+  for (const auto* hook : hooks) {
+    auto pass = s.run(apple::reconcile_webhook(ctx->cfg, *hook, *s.api, *st, s.clock.now_ms(), since));
+    out << pass.summary() << "\n";
+    if (!pass.error.empty()) result = runtime;
+  }
+  return result;
+}
+
+}  // namespace
+
+int cmd_apple(const Args& a, std::ostream& out, std::ostream& err) {
+  const std::string sub = a.positional.size() >= 2 ? a.positional[1] : "";
+  if (a.positional.size() == 2) {
+    if (sub == "webhooks") return cmd_webhooks(a, out, err);
+    if (sub == "setup") return cmd_setup(a, out, err);
+    if (sub == "ping") return cmd_ping(a, out, err);
+    if (sub == "deliveries") return cmd_deliveries(a, out, err);
+    if (sub == "reconcile") return cmd_reconcile(a, out, err);
+  }
+  err << "usage: asc-webhookd apple webhooks|setup|ping|deliveries|reconcile --config FILE ... (asc-webhookd --help)\n";
+  return usage;
+}
+
+}  // namespace asc_webhookd::app::detail

@@ -1,0 +1,208 @@
+#include "asc_webhookd/apple/reconcile.hpp"
+
+#include "asc_webhookd/core/log.hpp"
+#include "asc_webhookd/core/metrics.hpp"
+#include "asc_webhookd/http/client.hpp"
+#include "asc_webhookd/rules/engine.hpp"
+#include "asc_webhookd/store/async.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+
+#include <algorithm>
+
+namespace asc_webhookd::apple {
+
+namespace net = boost::asio;
+using nlohmann::json;
+
+namespace {
+
+// Each pass reaches this far behind the last one: a delivery created just
+// before the last listing but not yet in it (Apple's clock, its indexing)
+// is still found.
+constexpr std::int64_t kOverlapMs = 15 * 60'000;
+// Apple lists the last 10 days only; ask a little less, so a clock ahead of
+// Apple's never asks beyond it.
+constexpr std::int64_t kAppleLimitMs = std::chrono::duration_cast<std::chrono::milliseconds>(config::kAppleDeliveryLogLimit).count() - 60'000;
+
+std::string watermark_key(const std::string& webhook) { return "reconcile:" + webhook; }
+
+std::optional<std::int64_t> read_watermark(const std::optional<std::string>& value) {
+  if (!value) return std::nullopt;
+  auto j = json::parse(*value, nullptr, false);
+  if (!j.is_object() || !j.contains("until_ms") || !j["until_ms"].is_number_integer()) return std::nullopt;
+  return j["until_ms"].get<std::int64_t>();
+}
+
+}  // namespace
+
+std::string PassResult::summary() const {
+  std::string s = "reconcile webhook=" + webhook + " since=" + apple_time(since_ms) +
+                  " deliveries=" + std::to_string(deliveries) + " not_delivered=" + std::to_string(failed) +
+                  " stored=" + std::to_string(stored) + " already_stored=" + std::to_string(already) +
+                  " pings=" + std::to_string(pings) + " jobs=" + std::to_string(jobs);
+  if (unreadable) s += " unreadable=" + std::to_string(unreadable);
+  if (!error.empty()) s += " error=\"" + error + "\"";
+  return s;
+}
+
+std::int64_t pass_since(std::int64_t now_ms, std::optional<std::int64_t> watermark_ms, Duration window) {
+  const std::int64_t window_ms = std::chrono::duration_cast<std::chrono::milliseconds>(window).count();
+  std::int64_t since = now_ms - window_ms;
+  if (watermark_ms) since = std::min(since, *watermark_ms - kOverlapMs);
+  return std::max(since, now_ms - kAppleLimitMs);
+}
+
+net::awaitable<PassResult> reconcile_webhook(std::shared_ptr<const config::Config> cfg, const config::WebhookConfig& hook,
+                                             Api& api, store::Store& store, std::int64_t now_ms,
+                                             std::optional<std::int64_t> since_ms) {
+  PassResult out;
+  out.webhook = hook.name;
+  out.until_ms = now_ms;
+  auto lg = log::get("reconcile");
+  const std::string key = watermark_key(hook.name);
+  auto get = [&store, key](auto cb) { store.kv_get_async(key, std::move(cb)); };
+  const auto watermark = read_watermark(co_await store::await_store<std::optional<std::string>>(std::move(get)));
+  out.since_ms = since_ms ? std::max(*since_ms, now_ms - kAppleLimitMs) : pass_since(now_ms, watermark, cfg->reconcile.window);
+
+  auto listed = co_await api.deliveries(hook.apple->webhook_id, out.since_ms, now_ms + 60'000);
+  if (!listed) {
+    out.error = listed.error().message;
+    out.rate_limited = listed.error().rate_limited();
+    co_return out;
+  }
+  out.deliveries = listed->size();
+  for (const auto& d : *listed) {
+    if (d.state != "SUCCEEDED") ++out.failed;
+    if (d.ping) {
+      ++out.pings;
+      continue;
+    }
+    auto event = ingest::decode_event(d.payload);
+    if (!event) {
+      ++out.unreadable;
+      lg->warn("reconcile webhook={} delivery={} unreadable payload error=\"{}\"", hook.name, d.id, event.error().message);
+      continue;
+    }
+    if (event->type == ingest::EventType::webhook_ping_created) {
+      ++out.pings;
+      continue;
+    }
+    store::NewEvent ne{hook.name, std::move(*event), {}, now_ms, "reconcile"};
+    ne.jobs = rules::plan(*cfg, hook.name, ne.event);
+    const std::string id = ne.event.id;
+    auto commit = [&store, ne = std::move(ne)](auto cb) mutable { store.ingest_async(std::move(ne), std::move(cb)); };
+    auto stored = co_await store::await_store<store::IngestResult>(std::move(commit));
+    switch (stored.status) {
+      case store::IngestStatus::accepted:
+        ++out.stored;
+        out.jobs += stored.jobs;
+        lg->info("event webhook={} id={} outcome=accepted source=reconcile apple_state={} jobs={}", hook.name, id, d.state,
+                 stored.jobs);
+        break;
+      case store::IngestStatus::duplicate:
+        ++out.already;
+        break;
+      case store::IngestStatus::failed:
+        out.error = "the store failed: " + stored.error;
+        co_return out;  // the watermark stays: the next pass asks again
+    }
+  }
+  const std::string mark = json{{"until_ms", now_ms}, {"found", out.stored}}.dump();
+  auto put = [&store, key, mark](auto cb) { store.kv_put_async(key, mark, std::move(cb)); };
+  if (!co_await store::await_store<bool>(std::move(put))) out.error = "the store failed to keep the watermark";
+  co_return out;
+}
+
+struct Reconciler::Impl : std::enable_shared_from_this<Reconciler::Impl> {
+  net::io_context& io;
+  ConfigSource config;
+  store::Store& store;
+  const Clock& clock;
+  std::function<void()> jobs_stored;
+  net::strand<net::io_context::executor_type> strand;
+  net::steady_timer sleep;
+  http::HttpClient client;
+  actions::ClientTransport transport{client};
+  bool stopping = false;
+  bool running = false;
+  std::function<void()> on_stopped;
+
+  Impl(net::io_context& i, ConfigSource c, store::Store& s, const Clock& k, std::function<void()> j)
+      : io(i), config(std::move(c)), store(s), clock(k), jobs_stored(std::move(j)), strand(net::make_strand(i)),
+        sleep(strand), client(strand) {}
+
+  net::awaitable<void> loop();
+  void finished() {
+    running = false;
+    if (on_stopped) {
+      auto f = std::move(on_stopped);
+      on_stopped = nullptr;
+      f();
+    }
+  }
+};
+
+net::awaitable<void> Reconciler::Impl::loop() {
+  auto self = shared_from_this();
+  auto& reg = metrics::Registry::global();
+  while (!stopping) {
+    auto cfg = config();
+    const bool on = cfg->app_store_connect && cfg->reconcile.interval.count() > 0;
+    if (on) {
+      auto api = Api::create(*cfg->app_store_connect, clock, transport, cfg->delivery.timeout);
+      if (!api) log::get("reconcile")->error("reconcile disabled error=\"{}\"", api.error().message);
+      for (const auto& hook : cfg->webhooks) {
+        if (!api || stopping) break;
+        if (!hook.apple || hook.apple->webhook_id.empty()) continue;
+        PassResult r = co_await reconcile_webhook(cfg, hook, *api, store, clock.now_ms());
+        const std::string result = r.error.empty() ? "ok" : r.rate_limited ? "rate_limited" : "error";
+        reg.inc("asc_webhookd_reconcile_passes_total", {{"webhook", hook.name}, {"result", result}});
+        reg.inc("asc_webhookd_reconciled_events_total", {{"webhook", hook.name}}, static_cast<double>(r.stored));
+        if (r.error.empty()) {
+          reg.set("asc_webhookd_reconcile_last_success_timestamp_seconds", {{"webhook", hook.name}},
+                  static_cast<double>(r.until_ms / 1000));
+          log::get("reconcile")->info("{}", r.summary());
+        } else {
+          log::get("reconcile")->error("{}; tried again at the next pass", r.summary());
+        }
+        if (r.jobs > 0 && jobs_stored) jobs_stored();
+      }
+    }
+    if (stopping) break;
+    // Off: look again now and then, for a reload that turns it on.
+    sleep.expires_after(on ? cfg->reconcile.interval : std::chrono::minutes(10));
+    co_await sleep.async_wait(net::as_tuple(net::use_awaitable));
+  }
+  finished();
+}
+
+Reconciler::Reconciler(net::io_context& io, ConfigSource config, store::Store& store, const Clock& clock,
+                       std::function<void()> jobs_stored)
+    : impl_(std::make_shared<Impl>(io, std::move(config), store, clock, std::move(jobs_stored))) {}
+
+Reconciler::~Reconciler() = default;
+
+void Reconciler::start() {
+  impl_->running = true;
+  net::co_spawn(impl_->strand, impl_->loop(), net::detached);
+}
+
+void Reconciler::stop(std::function<void()> done) {
+  auto impl = impl_;
+  net::post(impl->strand, [impl, done = std::move(done)]() mutable {
+    impl->stopping = true;
+    if (!impl->running) {
+      done();
+      return;
+    }
+    impl->on_stopped = std::move(done);
+    impl->sleep.cancel();
+  });
+}
+
+}  // namespace asc_webhookd::apple
