@@ -122,6 +122,29 @@ const config::WebhookConfig* linked_webhook(const AppleContext& ctx, const Args&
   return hook;
 }
 
+// --webhook NAME, else every webhook with apple.app_id (`linked`: with
+// apple.webhook_id); nullopt with `code` when there is none.
+std::optional<std::vector<const config::WebhookConfig*>> selected_webhooks(const AppleContext& ctx, const Args& a,
+                                                                            std::ostream& err, int& code, bool linked) {
+  std::vector<const config::WebhookConfig*> hooks;
+  if (a.options.count("--webhook")) {
+    const auto* hook = linked ? linked_webhook(ctx, a, err, code) : named_webhook(ctx, a, err, code);
+    if (!hook) return std::nullopt;
+    hooks.push_back(hook);
+    return hooks;
+  }
+  for (const auto& w : ctx.cfg->webhooks)
+    if (w.apple && (!linked || !w.apple->webhook_id.empty())) hooks.push_back(&w);
+  if (hooks.empty()) {
+    err << "asc-webhookd: no webhook in " << ctx.config_path
+        << (linked ? " has apple.webhook_id (asc-webhookd apple setup prints it)\n"
+                   : " has apple.app_id (the app's Apple ID); add it, or run: asc-webhookd apple setup --app APP_ID ...\n");
+    code = invalid;
+    return std::nullopt;
+  }
+  return hooks;
+}
+
 std::optional<std::int64_t> since_option(const Args& a, std::int64_t now_ms, std::ostream& err, int& code) {
   Duration back = std::chrono::hours(72);
   if (auto it = a.options.find("--since"); it != a.options.end()) {
@@ -151,29 +174,19 @@ int cmd_webhooks(const Args& a, std::ostream& out, std::ostream& err) {
   int code = ok;
   auto ctx = open_apple(a, err, code);
   if (!ctx) return code;
-  std::vector<const config::WebhookConfig*> hooks;
-  if (a.options.count("--webhook")) {
-    const auto* hook = named_webhook(*ctx, a, err, code);
-    if (!hook) return code;
-    hooks.push_back(hook);
-  } else {
-    for (const auto& w : ctx->cfg->webhooks) hooks.push_back(&w);
-  }
+  auto hooks = selected_webhooks(*ctx, a, err, code, /*linked=*/false);
+  if (!hooks) return code;
   out << "APP\tID\tNAME\tURL\tENABLED\tEVENTS\tLINKED\n";
-  bool any = false;
-  for (const auto* hook : hooks) {
-    if (!hook->apple) continue;
-    any = true;
+  for (const auto* hook : *hooks) {
+    if (!hook->apple) {
+      err << "asc-webhookd: webhook " << hook->name << " has no apple.app_id (the app's Apple ID)\n";
+      return invalid;
+    }
     auto list = ctx->session->run(ctx->session->api->app_webhooks(hook->apple->app_id));
     if (!list) return api_failed(list.error(), err);
     for (const auto& w : *list)
       out << hook->apple->app_id << "\t" << w.id << "\t" << w.name << "\t" << w.url << "\t" << (w.enabled ? "yes" : "no")
           << "\t" << w.event_types.size() << "\t" << (w.id == hook->apple->webhook_id ? hook->name : "-") << "\n";
-  }
-  if (!any) {
-    err << "asc-webhookd: no webhook in " << ctx->config_path
-        << " has apple.app_id (the app's Apple ID); add it, or run: asc-webhookd apple setup --app APP_ID ...\n";
-    return invalid;
   }
   return ok;
 }
@@ -365,19 +378,8 @@ int cmd_reconcile(const Args& a, std::ostream& out, std::ostream& err) {
   int code = ok;
   auto ctx = open_apple(a, err, code);
   if (!ctx) return code;
-  std::vector<const config::WebhookConfig*> hooks;
-  if (a.options.count("--webhook")) {
-    const auto* hook = linked_webhook(*ctx, a, err, code);
-    if (!hook) return code;
-    hooks.push_back(hook);
-  } else {
-    for (const auto& w : ctx->cfg->webhooks)
-      if (w.apple && !w.apple->webhook_id.empty()) hooks.push_back(&w);
-    if (hooks.empty()) {
-      err << "asc-webhookd: no webhook in " << ctx->config_path << " has apple.webhook_id (asc-webhookd apple setup prints it)\n";
-      return invalid;
-    }
-  }
+  auto hooks = selected_webhooks(*ctx, a, err, code, /*linked=*/true);
+  if (!hooks) return code;
   auto& s = *ctx->session;
   std::optional<std::int64_t> since;
   if (a.options.count("--since")) {
@@ -387,7 +389,7 @@ int cmd_reconcile(const Args& a, std::ostream& out, std::ostream& err) {
   auto st = open_existing_store(ctx->cfg->store.path, err, code);
   if (!st) return code;
   int result = ok;
-  for (const auto* hook : hooks) {
+  for (const auto* hook : *hooks) {
     auto pass = s.run(apple::reconcile_webhook(ctx->cfg, *hook, *s.api, *st, s.clock.now_ms(), since));
     out << pass.summary() << "\n";
     if (!pass.error.empty()) result = runtime;
