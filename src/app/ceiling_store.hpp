@@ -46,7 +46,13 @@ public:
   store::StoreResult<std::size_t> retry_event(const std::string& id, std::int64_t now_ms) override {
     return real_.retry_event(id, now_ms);
   }
-  store::StoreResult<std::vector<store::EventView>> events(const std::string& s, std::size_t n) override { return real_.events(s, n); }
+  store::StoreResult<std::vector<store::EventView>> list_events(const store::EventQuery& q) override {
+    return real_.list_events(q);
+  }
+  store::StoreResult<store::RetryOutcome> retry_job_now(std::int64_t id, std::int64_t now_ms) override {
+    return real_.retry_job_now(id, now_ms);
+  }
+  store::StoreResult<store::StoreStats> stats(const std::string& p) override { return real_.stats(p); }
   store::StoreResult<std::optional<store::EventView>> event(const std::string& id) override { return real_.event(id); }
   store::StoreResult<std::size_t> count_jobs(const std::string& s) override { return real_.count_jobs(s); }
   bool watch_changes(std::function<void()> changed) override { return real_.watch_changes(std::move(changed)); }

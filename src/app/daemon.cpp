@@ -1,5 +1,6 @@
 #include "asc_webhookd/app/daemon.hpp"
 
+#include "asc_webhookd/admin/console.hpp"
 #include "asc_webhookd/apple/reconcile.hpp"
 #include "asc_webhookd/core/metrics.hpp"
 #include "asc_webhookd/delivery/engine.hpp"
@@ -29,8 +30,39 @@ Result<std::unique_ptr<Daemon>, Error> Daemon::create(std::shared_ptr<const conf
   d->ceiling_ = std::make_unique<CeilingStore>(*d->store_);
   ingest_store = d->ceiling_.get();
 #endif
-  http::Router::Dependencies deps{source, ingest_store, d->clock_, [engine] { engine->notify(); }};
+  d->console_ = std::make_unique<admin::Console>(source, *d->store_, *d->clock_, [engine] { engine->notify(); });
+  using ConsoleHandler = decltype(http::Router::Dependencies::console);
+  ConsoleHandler console = [c = d->console_.get()](http::Request& r, const http::RequestInfo& i) { return c->handle(r, i); };
+  // With admin_listen the console is served there only (read at start: a
+  // change needs a restart), never on the proxy-facing listener.
+  const bool separate = cfg->server.admin_listen.has_value();
+  http::Router::Dependencies deps{source, ingest_store, d->clock_, [engine] { engine->notify(); },
+                                  separate ? ConsoleHandler() : console};
   d->server_ = std::make_unique<http::Server>(*d->ioc_, source, std::make_shared<http::Router>(deps));
+  if (separate) {
+    // The same config, seen by the admin server as listening on admin_listen
+    // (plain HTTP); re-derived when a reload swaps the config.
+    struct Derived {
+      std::mutex mutex;
+      std::shared_ptr<const config::Config> base, derived;
+    };
+    auto cache = std::make_shared<Derived>();
+    auto admin_source = [source, cache, addr = *cfg->server.admin_listen]() {
+      auto base = source();
+      std::lock_guard lock(cache->mutex);
+      if (base != cache->base) {
+        auto copy = std::make_shared<config::Config>(*base);
+        copy->server.listen = {addr};
+        copy->server.tls.reset();
+        cache->base = base;
+        cache->derived = std::move(copy);
+      }
+      return cache->derived;
+    };
+    http::Router::Dependencies admin_deps{admin_source, ingest_store, d->clock_, [engine] { engine->notify(); }, console,
+                                          /*console_only=*/true};
+    d->admin_server_ = std::make_unique<http::Server>(*d->ioc_, admin_source, std::make_shared<http::Router>(admin_deps));
+  }
   d->reconciler_ = std::make_unique<apple::Reconciler>(*d->ioc_, source, *d->store_, *d->clock_, [engine] { engine->notify(); });
   metrics::describe_standard(metrics::Registry::global());
   return d;
@@ -40,6 +72,7 @@ Daemon::~Daemon() = default;
 
 void Daemon::start() {
   server_->start();
+  if (admin_server_) admin_server_->start();
   engine_->start();
   reconciler_->start();
 }
@@ -48,9 +81,15 @@ void Daemon::stop(std::function<void()> on_stopped) {
   auto* engine = engine_.get();
   auto* reconciler = reconciler_.get();
   reconciler->stop([] {});  // no new pass; one in flight ends on its own (its requests have timeouts)
-  server_->stop([engine, reconciler, on_stopped = std::move(on_stopped)]() mutable {
+  auto after_servers = [engine, reconciler, on_stopped = std::move(on_stopped)]() mutable {
     engine->stop([reconciler, on_stopped = std::move(on_stopped)]() mutable { reconciler->stop(std::move(on_stopped)); });
-  });
+  };
+  if (!admin_server_) {
+    server_->stop(std::move(after_servers));
+    return;
+  }
+  auto* admin = admin_server_.get();
+  server_->stop([admin, after_servers = std::move(after_servers)]() mutable { admin->stop(std::move(after_servers)); });
 }
 
 std::shared_ptr<const config::Config> Daemon::config() const {

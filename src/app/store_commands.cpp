@@ -153,12 +153,12 @@ int cmd_event_replay(const Args& a, std::ostream& out, std::ostream& err) {
     return invalid;
   }
   const store::EventView& ev = **found;
-  auto event = ingest::decode_event(ev.raw);
-  if (!event) {
-    err << "asc-webhookd: stored event " << id << " no longer decodes: " << event.error().message << "\n";
+  auto replanned = rules::plan_stored(*cfg, ev.webhook, ev.raw);
+  if (!replanned) {
+    err << "asc-webhookd: stored event " << id << " no longer decodes: " << replanned.error().message << "\n";
     return invalid;
   }
-  const auto planned = rules::plan(*cfg, ev.webhook, *event);
+  const auto& planned = *replanned;
   if (planned.empty()) {
     out << "no rule in " << it->second << " matches event " << ev.event_id << " (" << ev.type << "); nothing planned\n";
     return ok;

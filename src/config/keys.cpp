@@ -10,7 +10,7 @@ using K = std::string_view;
 
 constexpr K kTop[] = {"server", "store", "reconcile", "delivery", "log", "app_store_connect", "webhooks", "connections", "rules"};
 constexpr K kServer[] = {"listen",          "tls",           "max_body",   "header_timeout", "body_timeout",
-                         "idle_timeout",    "max_connections", "trusted_proxies", "admin_token", "io_threads"};
+                         "idle_timeout",    "max_connections", "trusted_proxies", "admin_token", "admin_listen", "io_threads"};
 constexpr K kTls[] = {"cert_file", "key_file"};
 constexpr K kStore[] = {"path", "retention"};
 constexpr K kReconcile[] = {"interval", "window"};

@@ -142,7 +142,18 @@ void load_server(YamlReader& r, const YAML::Node& n, ServerConfig& out) {
     }
   }
   if (auto v = YamlReader::field(n, "admin_token"))
-    if (auto s = r.secret(*v, "server.admin_token")) out.admin_token = *s;
+    if (auto s = r.secret(*v, "server.admin_token")) {
+      if (!r.unresolved(*s) && s->reveal().size() < 16)
+        r.error(*v, "server.admin_token must be at least 16 characters (openssl rand -hex 32 makes a good one)");
+      out.admin_token = *s;
+    }
+  if (auto v = YamlReader::field(n, "admin_listen")) {
+    if (auto s = r.nonempty_string(*v, "server.admin_listen")) {
+      std::string err;
+      if (auto a = parse_listen_address(*s, err)) out.admin_listen = *a;
+      else r.error(*v, "server.admin_listen: \"" + *s + "\": " + err);
+    }
+  }
 }
 
 void load_store(YamlReader& r, const YAML::Node& n, const Environment& env, StoreConfig& out) {

@@ -49,7 +49,7 @@ std::string_view path_of(std::string_view target) {
   return q == std::string_view::npos ? target : target.substr(0, q);
 }
 
-enum class Route { webhook, healthz, readyz, metrics };
+enum class Route { webhook, healthz, readyz, metrics, console };
 
 // Every endpoint the public listener serves. The metrics route label is the
 // endpoint's path (without the webhook name), so it cannot drift from here.
@@ -64,6 +64,9 @@ constexpr Endpoint kEndpoints[] = {
     {"/healthz", "/healthz", Route::healthz},
     {"/readyz", "/readyz", Route::readyz},
     {"/metrics", "/metrics", Route::metrics},
+    {"/api/", "/api", Route::console},
+    {"/ui/", "/ui", Route::console},
+    {"/ui", "/ui", Route::console},
 };
 
 const Endpoint* find_endpoint(std::string_view path) {
@@ -92,7 +95,8 @@ std::string_view route_label(std::string_view target) {
 boost::asio::awaitable<Response> Router::handle(Request& req, const RequestInfo& info) {
   const auto path = path_of(req.target());
   const Endpoint* e = find_endpoint(path);
-  if (!e) co_return error(404, "no route for " + std::string(path), req, info);
+  if (e && e->route == Route::console && deps_.console) co_return co_await deps_.console(req, info);
+  if (!e || e->route == Route::console || deps_.console_only) co_return error(404, "no route for " + std::string(path), req, info);
   // A webhook answers 404 for an unknown name before 405 (it checks itself).
   if (e->route == Route::webhook) co_return co_await webhook(req, info, path.substr(e->path.size()));
   if (req.method() != bhttp::verb::get) co_return method_not_allowed("GET", req, info);
@@ -104,6 +108,7 @@ boost::asio::awaitable<Response> Router::handle(Request& req, const RequestInfo&
     case Route::readyz:
       co_return co_await ready(req, info);
     case Route::webhook:
+    case Route::console:
       break;  // answered above
   }
   co_return error(404, "no route for " + std::string(path), req, info);

@@ -42,4 +42,10 @@ Result<cfg::Action, Error> decode_action(std::string_view stored) {
   }
 }
 
+Result<std::vector<PlannedAction>, Error> plan_stored(const config::Config& cfg, std::string_view webhook, std::string_view raw) {
+  auto event = ingest::decode_event(raw);
+  if (!event) return event.error();
+  return plan(cfg, webhook, *event);
+}
+
 }  // namespace asc_webhookd::rules

@@ -46,6 +46,13 @@ bool Store::kv_put(const std::string& key, const std::string& value) {
   return wait_for<bool>([&](auto cb) { kv_put_async(key, value, std::move(cb)); });
 }
 
+StoreResult<std::vector<EventView>> Store::events(const std::string& state, std::size_t limit) {
+  EventQuery q;
+  q.state = state;
+  q.limit = limit;
+  return list_events(q);
+}
+
 std::string Store::check_writable() {
   return wait_for<std::string>([&](auto cb) { check_writable_async(std::move(cb)); });
 }

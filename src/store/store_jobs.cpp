@@ -194,6 +194,29 @@ StoreResult<std::size_t> SqliteStore::retry_job(std::int64_t job_id, std::int64_
   });
 }
 
+StoreResult<RetryOutcome> SqliteStore::retry_job_now(std::int64_t job_id, std::int64_t now_ms) {
+  return impl_->run_sync([&](sql::Db& db) {
+    auto q = db.stmt("SELECT state FROM jobs WHERE id = ?1");
+    q.bind(1, job_id);
+    if (q.step() != SQLITE_ROW) return RetryOutcome::not_found;
+    const std::string state = q.text(0);
+    if (state == "done") return RetryOutcome::done;
+    if (state == "running") return RetryOutcome::running;
+    if (state == "dead") {
+      auto s = db.stmt(
+          "UPDATE jobs SET state = 'pending', attempts = 0, next_at = ?2, created_at = ?2, lease_until = NULL"
+          " WHERE state = 'dead' AND id = ?1 RETURNING order_key");
+      s.bind(1, job_id).bind(2, now_ms);
+      update_jobs(db, s);
+    } else {  // waiting in backoff: due now, its attempts kept
+      auto s = db.stmt("UPDATE jobs SET next_at = ?2 WHERE id = ?1 AND state = 'pending'");
+      s.bind(1, job_id).bind(2, now_ms);
+      s.step();
+    }
+    return RetryOutcome::requeued;
+  });
+}
+
 StoreResult<std::size_t> SqliteStore::retry_event(const std::string& id, std::int64_t now_ms) {
   return impl_->run_sync([&](sql::Db& db) {
     const auto seq = seq_reference(id);

@@ -51,6 +51,11 @@ constexpr const char* kEventState =
     " WHEN EXISTS (SELECT 1 FROM jobs j WHERE j.event_seq = e.seq AND j.state IN ('pending', 'running')) THEN 'pending'"
     " ELSE 'done' END";
 
+// The columns every event view selects, in read_event_row's order.
+const std::string kEventColumns = std::string(
+    "e.seq, e.webhook, e.event_id, e.type, e.old_state, e.new_state, e.received_at, ") + kEventState +
+    " AS st, e.raw, e.source, coalesce(e.instance_type, ''), coalesce(e.instance_id, '')";
+
 EventView read_event_row(sql::Stmt& s) {
   EventView v;
   v.seq = s.i64(0);
@@ -63,31 +68,44 @@ EventView read_event_row(sql::Stmt& s) {
   v.state = s.text(7);
   v.raw = s.text(8);
   v.source = s.text(9);
+  v.instance_type = s.text(10);
+  v.instance_id = s.text(11);
   return v;
 }
 
 }  // namespace
 
-StoreResult<std::vector<EventView>> SqliteStore::events(const std::string& state, std::size_t limit) {
+StoreResult<std::vector<EventView>> SqliteStore::list_events(const EventQuery& query) {
   return impl_->run_sync([&](sql::Db& db) {
-    static const std::string q = std::string("SELECT * FROM (SELECT e.seq, e.webhook, e.event_id, e.type, e.old_state,"
-                                             " e.new_state, e.received_at, ") +
-                                 kEventState + " AS st, '', e.source FROM events e) WHERE (?1 = '' OR st = ?1)" +
-                                 " ORDER BY seq DESC LIMIT ?2";
+    // Newest first from the cursor down; the state is computed per event
+    // (from its jobs), so that filter is applied on the way.
+    static const std::string q =
+        "SELECT * FROM (SELECT " + kEventColumns +
+        ", (SELECT count(*) FROM jobs j WHERE j.event_seq = e.seq AND j.state IN ('pending', 'running')),"
+        " (SELECT count(*) FROM jobs j WHERE j.event_seq = e.seq AND j.state = 'done'),"
+        " (SELECT count(*) FROM jobs j WHERE j.event_seq = e.seq AND j.state = 'dead')"
+        " FROM events e WHERE (?3 = '' OR e.webhook = ?3) AND (?4 = '' OR e.type = ?4)"
+        " AND (?5 = '' OR instr(e.event_id, ?5) > 0 OR instr(coalesce(e.instance_id, ''), ?5) > 0)"
+        " AND (?6 = 0 OR e.seq < ?6) ORDER BY e.seq DESC)"
+        " WHERE (?1 = '' OR st = ?1) LIMIT ?2";
     std::vector<EventView> out;
     auto s = db.stmt(q.c_str());
-    s.bind(1, state).bind(2, static_cast<std::int64_t>(limit));
-    while (s.step() == SQLITE_ROW) out.push_back(read_event_row(s));
+    s.bind(1, query.state).bind(2, static_cast<std::int64_t>(query.limit)).bind(3, query.webhook).bind(4, query.type);
+    s.bind(5, query.q).bind(6, query.before_seq);
+    while (s.step() == SQLITE_ROW) {
+      EventView v = read_event_row(s);
+      v.raw.clear();  // lists carry no payloads
+      v.job_counts = {s.i64(12), s.i64(13), s.i64(14)};
+      out.push_back(std::move(v));
+    }
     return out;
   });
 }
 
 StoreResult<std::optional<EventView>> SqliteStore::event(const std::string& id) {
   return impl_->run_sync([&](sql::Db& db) -> std::optional<EventView> {
-    static const std::string q = std::string("SELECT e.seq, e.webhook, e.event_id, e.type, e.old_state, e.new_state,"
-                                             " e.received_at, ") +
-                                 kEventState + ", e.raw, e.source FROM events e WHERE e.event_id = ?1 OR e.seq = ?2"
-                                               " ORDER BY e.seq DESC LIMIT 1";
+    static const std::string q =
+        "SELECT " + kEventColumns + " FROM events e WHERE e.event_id = ?1 OR e.seq = ?2 ORDER BY e.seq DESC LIMIT 1";
     const auto seq = seq_reference(id);
     auto s = db.stmt(q.c_str());
     s.bind(1, seq ? std::string() : id).bind(2, seq.value_or(-1));
@@ -112,6 +130,38 @@ StoreResult<std::optional<EventView>> SqliteStore::event(const std::string& id) 
       v.jobs.push_back(std::move(jv));
     }
     return v;
+  });
+}
+
+StoreResult<StoreStats> SqliteStore::stats(const std::string& kv_prefix) {
+  return impl_->run_sync([&](sql::Db& db) {
+    StoreStats out;
+    auto s = db.stmt("SELECT webhook, count(*), max(received_at) FROM events GROUP BY webhook");
+    while (s.step() == SQLITE_ROW) {
+      out.events_by_webhook[s.text(0)] = s.i64(1);
+      out.events += s.i64(1);
+      if (!out.last_event_ms || s.i64(2) > *out.last_event_ms) out.last_event_ms = s.i64(2);
+    }
+    // An event is dead when any job is, pending while any is pending or running.
+    auto st = db.stmt(
+        "SELECT (SELECT count(DISTINCT event_seq) FROM jobs WHERE state = 'dead'),"
+        " (SELECT count(DISTINCT event_seq) FROM jobs WHERE state IN ('pending', 'running') AND event_seq NOT IN"
+        " (SELECT event_seq FROM jobs WHERE state = 'dead'))");
+    if (st.step() == SQLITE_ROW) {
+      out.events_by_state["dead"] = st.i64(0);
+      out.events_by_state["pending"] = st.i64(1);
+      out.events_by_state["done"] = out.events - st.i64(0) - st.i64(1);
+    }
+    auto j = db.stmt("SELECT kind, state, count(*) FROM jobs GROUP BY kind, state");
+    for (const char* state : {"pending", "running", "done", "dead"}) out.jobs_by_state[state] = 0;
+    while (j.step() == SQLITE_ROW) {
+      out.jobs_by_kind[j.text(0)][j.text(1)] = j.i64(2);
+      out.jobs_by_state[j.text(1)] += j.i64(2);
+    }
+    auto kv = db.stmt("SELECT key, value FROM kv WHERE substr(key, 1, length(?1)) = ?1");
+    kv.bind(1, kv_prefix);
+    while (kv.step() == SQLITE_ROW) out.kv_by_prefix[kv.text(0)] = kv.text(1);
+    return out;
   });
 }
 

@@ -137,7 +137,7 @@ rules:
           headers: { X-Event: "{{event.type}}" }
 )";
   auto result = load_config_string(yaml, "full.yaml",
-                                   env_of({{"ADMIN", "adm"},
+                                   env_of({{"ADMIN", "adm-token-0123456789"},
                                            {"IOS_SECRET", "new-secret"},
                                            {"OLD_SECRET", "old-secret"},
                                            {"TEAMS_KEY", "k"},
@@ -153,7 +153,7 @@ rules:
   EXPECT_EQ(c.server.idle_timeout, 1min);
   EXPECT_EQ(c.server.max_connections, 64u);
   EXPECT_TRUE(c.server.trusted_proxies.at(0).contains("10.9.8.7"));
-  EXPECT_EQ(c.server.admin_token->reveal(), "adm");
+  EXPECT_EQ(c.server.admin_token->reveal(), "adm-token-0123456789");
   EXPECT_EQ(c.store.retention, 7 * 24h);
   EXPECT_EQ(c.delivery.initial_backoff, 250ms);
   EXPECT_EQ(c.delivery.timeout, 3s);

@@ -28,6 +28,9 @@ class Server;
 namespace asc_webhookd::apple {
 class Reconciler;
 }
+namespace asc_webhookd::admin {
+class Console;
+}
 
 namespace asc_webhookd::app {
 
@@ -58,6 +61,7 @@ public:
   boost::asio::io_context& io() { return *ioc_; }
   store::SqliteStore& store() { return *store_; }
   http::Server& server() { return *server_; }
+  http::Server* admin_server() { return admin_server_.get(); }
   const Clock& clock() const { return *clock_; }
 
 private:
@@ -72,7 +76,9 @@ private:
   std::unique_ptr<store::SqliteStore> store_;
   std::unique_ptr<store::Store> ceiling_;  // benchmark builds only (ceiling_store.hpp)
   std::unique_ptr<delivery::Engine> engine_;
+  std::unique_ptr<admin::Console> console_;
   std::unique_ptr<http::Server> server_;
+  std::unique_ptr<http::Server> admin_server_;  // server.admin_listen: the console alone
   std::unique_ptr<apple::Reconciler> reconciler_;
 };
 

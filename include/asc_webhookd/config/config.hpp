@@ -47,7 +47,8 @@ struct ServerConfig {
   Duration idle_timeout = 60s;
   std::size_t max_connections = 1024;
   std::vector<Cidr> trusted_proxies = {*Cidr::parse("127.0.0.1/32"), *Cidr::parse("::1/128")};
-  std::optional<Secret> admin_token;
+  std::optional<Secret> admin_token;            // enables /api and /ui
+  std::optional<ListenAddress> admin_listen;    // set: /api and /ui only there (plain HTTP), never on `listen`
   unsigned io_threads = 0;  // 0: one per hardware thread
 };
 

@@ -45,6 +45,9 @@ public:
     store::Store* store = nullptr;
     const Clock* clock = nullptr;
     std::function<void()> jobs_stored;  // wakes the delivery workers
+    // The delivery console (/api, /ui); null: those paths answer 404 here.
+    std::function<boost::asio::awaitable<Response>(Request&, const RequestInfo&)> console;
+    bool console_only = false;  // the admin listener: nothing but the console
   };
 
   explicit Router(Dependencies deps) : deps_(std::move(deps)) {}

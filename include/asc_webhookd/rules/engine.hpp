@@ -30,6 +30,9 @@ struct PlannedAction {
 };
 
 std::vector<PlannedAction> plan(const config::Config& cfg, std::string_view webhook, const ingest::Event& event);
+// A stored event (its raw payload) planned again with `cfg`'s rules (replay),
+// or why its payload no longer decodes.
+Result<std::vector<PlannedAction>, Error> plan_stored(const config::Config& cfg, std::string_view webhook, std::string_view raw);
 
 // A stored action read back (config::from_json), or why it cannot be.
 Result<config::Action, Error> decode_action(std::string_view stored);

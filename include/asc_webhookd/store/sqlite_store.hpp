@@ -40,7 +40,9 @@ public:
   StoreResult<std::size_t> retry_event(const std::string& id, std::int64_t now_ms) override;
   StoreResult<std::vector<std::int64_t>> add_jobs(std::int64_t event_seq, const std::vector<rules::PlannedAction>& jobs,
                                                   std::int64_t now_ms) override;
-  StoreResult<std::vector<EventView>> events(const std::string& state, std::size_t limit) override;
+  StoreResult<std::vector<EventView>> list_events(const EventQuery& query) override;
+  StoreResult<RetryOutcome> retry_job_now(std::int64_t job_id, std::int64_t now_ms) override;
+  StoreResult<StoreStats> stats(const std::string& kv_prefix) override;
   StoreResult<std::optional<EventView>> event(const std::string& id) override;
   StoreResult<std::size_t> count_jobs(const std::string& state) override;
   void check_writable_async(std::function<void(std::string)> done) override;

@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -92,6 +93,12 @@ struct JobView {
   std::vector<Attempt> attempt_log;
 };
 
+struct JobCounts {
+  std::int64_t pending = 0;  // pending or running
+  std::int64_t done = 0;
+  std::int64_t dead = 0;
+};
+
 struct EventView {
   std::int64_t seq = 0;
   std::string webhook;
@@ -103,7 +110,32 @@ struct EventView {
   std::string state;  // pending | done | dead
   std::string raw;
   std::string source;  // webhook | reconcile
+  std::string instance_type;
+  std::string instance_id;
+  JobCounts job_counts;  // in lists
   std::vector<JobView> jobs;
+};
+
+// The console's event list: every filter optional ("" / 0), newest first.
+struct EventQuery {
+  std::string state;    // pending | done | dead
+  std::string webhook;
+  std::string type;     // data.type
+  std::string q;        // found in the event id or the instance id
+  std::int64_t before_seq = 0;  // the cursor: only events older than this one
+  std::size_t limit = 50;
+};
+
+enum class RetryOutcome { requeued, not_found, done, running };
+
+struct StoreStats {
+  std::int64_t events = 0;
+  std::map<std::string, std::int64_t> events_by_state;    // pending, done, dead
+  std::map<std::string, std::int64_t> events_by_webhook;
+  std::map<std::string, std::int64_t> jobs_by_state;      // pending, running, done, dead
+  std::map<std::string, std::map<std::string, std::int64_t>> jobs_by_kind;  // kind → state → n
+  std::optional<std::int64_t> last_event_ms;
+  std::map<std::string, std::string> kv_by_prefix;  // the key-value entries asked for (reconcile watermarks)
 };
 
 class Store {
@@ -149,7 +181,13 @@ public:
   virtual StoreResult<std::vector<std::int64_t>> add_jobs(std::int64_t event_seq,
                                                           const std::vector<rules::PlannedAction>& jobs,
                                                           std::int64_t now_ms) = 0;
-  virtual StoreResult<std::vector<EventView>> events(const std::string& state, std::size_t limit) = 0;
+  virtual StoreResult<std::vector<EventView>> list_events(const EventQuery& query) = 0;
+  StoreResult<std::vector<EventView>> events(const std::string& state, std::size_t limit);
+  // One job due now: a dead one requeued (attempts reset), one waiting in
+  // backoff made due; `done` and `running` are left alone and said.
+  virtual StoreResult<RetryOutcome> retry_job_now(std::int64_t job_id, std::int64_t now_ms) = 0;
+  // Counts for the console, and the kv entries whose keys start with `kv_prefix`.
+  virtual StoreResult<StoreStats> stats(const std::string& kv_prefix) = 0;
   virtual StoreResult<std::optional<EventView>> event(const std::string& id) = 0;
   // Counts by state, for /metrics and /readyz.
   virtual StoreResult<std::size_t> count_jobs(const std::string& state) = 0;

@@ -1,0 +1,199 @@
+// The delivery console: events newest first, like Apple's Recent Deliveries,
+// from /api/v1 with the admin token as a bearer header. The token lives in
+// sessionStorage (this tab only); no cookies, so no other site can act for
+// the user. Every text from the server is set as textContent, never as HTML.
+(function () {
+  'use strict';
+  const TOKEN_KEY = 'asc-webhookd-token';
+  const REFRESH_MS = 5000;
+  const $ = (id) => document.getElementById(id);
+  let openId = null;      // the event shown in the detail panel
+  let nextCursor = null;  // the list's next page
+  let timer = null;
+
+  function token() { return sessionStorage.getItem(TOKEN_KEY); }
+
+  function el(tag, text, cls) {
+    const e = document.createElement(tag);
+    if (text !== undefined && text !== null) e.textContent = String(text);
+    if (cls) e.className = cls;
+    return e;
+  }
+
+  function badge(state) { return el('span', state, 'badge state-' + state); }
+
+  function showLogin(message) {
+    clearInterval(timer);
+    $('console').hidden = true;
+    $('logout').hidden = true;
+    $('login').hidden = false;
+    $('login-error').hidden = !message;
+    $('login-error').textContent = message || '';
+    $('token').focus();
+  }
+
+  async function api(path, method) {
+    const res = await fetch(path, { method: method || 'GET', headers: { Authorization: 'Bearer ' + token() } });
+    let body = null;
+    try { body = await res.json(); } catch (e) { body = { error: 'the answer is not JSON (HTTP ' + res.status + ')' }; }
+    if (res.status === 401) {
+      sessionStorage.removeItem(TOKEN_KEY);
+      showLogin('The token was refused (401 unauthorized). Check server.admin_token.');
+      throw new Error('unauthorized');
+    }
+    if (!res.ok) throw new Error(body && body.error ? body.error : 'HTTP ' + res.status);
+    return body;
+  }
+
+  function query(before) {
+    const p = new URLSearchParams();
+    const add = (k, v) => { if (v) p.set(k, v); };
+    add('state', $('filter-state').value);
+    add('webhook', $('filter-webhook').value.trim());
+    add('type', $('filter-type').value.trim());
+    add('q', $('search').value.trim());
+    add('before', before);
+    return '/api/v1/events' + (p.toString() ? '?' + p.toString() : '');
+  }
+
+  function change(e) {
+    if (!e.old_state && !e.new_state) return '-';
+    return (e.old_state || '-') + ' → ' + (e.new_state || '-');
+  }
+
+  function row(e) {
+    const tr = el('tr', null, 'state-' + e.state);
+    tr.dataset.id = e.id;
+    if (e.id === openId) tr.classList.add('selected');
+    tr.appendChild(el('td', e.received_at.replace('T', ' ').replace('Z', ''), 'mono'));
+    const what = el('td');
+    what.appendChild(el('div', e.type));
+    what.appendChild(el('div', e.id, 'mono'));
+    tr.appendChild(what);
+    tr.appendChild(el('td', change(e)));
+    tr.appendChild(el('td', e.instance ? e.instance.id : '-', 'mono'));
+    tr.appendChild(el('td', e.source));
+    const st = el('td');
+    st.appendChild(badge(e.state));
+    tr.appendChild(st);
+    tr.appendChild(el('td', e.jobs.done + ' done · ' + e.jobs.pending + ' pending · ' + e.jobs.dead + ' dead'));
+    tr.addEventListener('click', () => openEvent(e.id));
+    return tr;
+  }
+
+  async function loadEvents(append) {
+    const page = await api(query(append ? nextCursor : null));
+    const body = $('events').querySelector('tbody');
+    if (!append) body.replaceChildren();
+    page.events.forEach((e) => body.appendChild(row(e)));
+    nextCursor = page.next;
+    $('more').hidden = !page.next;
+    $('empty').hidden = body.children.length > 0;
+  }
+
+  async function loadStats() {
+    const s = await api('/api/v1/stats');
+    const st = s.events.by_state || {};
+    let text = s.events.total + ' events: ' + (st.done || 0) + ' done, ' + (st.pending || 0) + ' pending, ' +
+      (st.dead || 0) + ' dead';
+    if (s.last_event_at) text += ' · last ' + s.last_event_at;
+    (s.reconcile || []).forEach((r) => {
+      text += ' · reconcile ' + r.webhook + ': ' + (r.last_pass_at || 'never') + ' (' + r.events_found + ' found)';
+    });
+    $('stats').textContent = text;
+  }
+
+  function jobBlock(job) {
+    const box = el('div', null, 'job');
+    const head = el('div', null, 'job-head');
+    head.appendChild(el('strong', 'Job ' + job.id));
+    head.appendChild(el('span', job.rule + ' · ' + job.kind + ' · ' + job.target));
+    head.appendChild(badge(job.state));
+    head.appendChild(el('span', job.attempts + (job.attempts === 1 ? ' attempt' : ' attempts')));
+    if (job.state === 'dead' || job.state === 'pending') {
+      const b = el('button', 'Retry', 'retry-job');
+      b.type = 'button';
+      b.dataset.job = job.id;
+      b.addEventListener('click', () => act('/api/v1/jobs/' + job.id + '/retry', (r) => 'Job ' + job.id + ' requeued (' + r.requeued + ')'));
+      head.appendChild(b);
+    }
+    box.appendChild(head);
+    if (job.last_error) box.appendChild(el('p', job.last_error, 'error'));
+    job.attempts_log.forEach((a, i) => {
+      const at = el('div', null, 'attempt');
+      at.appendChild(el('div', '#' + (i + 1) + ' ' + a.started_at + ' · ' + a.outcome +
+        (a.http_status !== null ? ' · HTTP ' + a.http_status : '') + ' · ' + a.duration_ms + ' ms'));
+      if (a.error) at.appendChild(el('div', a.error, 'error'));
+      if (a.detail) at.appendChild(el('div', a.detail));
+      if (a.request) at.appendChild(el('pre', a.request));
+      box.appendChild(at);
+    });
+    return box;
+  }
+
+  async function openEvent(id, keepOutcome) {
+    openId = id;
+    const ev = await api('/api/v1/events/' + encodeURIComponent(id));
+    $('detail').hidden = false;
+    $('detail-title').textContent = ev.type + ' ' + ev.id;
+    $('detail-meta').textContent = 'seq ' + ev.seq + ' · webhook ' + ev.webhook + ' · ' + change(ev) + ' · received ' +
+      ev.received_at + ' · source ' + ev.source + ' · ' + ev.state;
+    if (!keepOutcome) { $('outcome').textContent = ''; $('outcome').className = ''; }
+    $('jobs').replaceChildren(...ev.jobs.map(jobBlock));
+    if (ev.jobs.length === 0) $('jobs').appendChild(el('p', 'No rule matched this event.'));
+    $('payload').textContent = JSON.stringify(ev.raw, null, 2);
+    document.querySelectorAll('#events tbody tr').forEach((tr) => tr.classList.toggle('selected', tr.dataset.id === id));
+  }
+
+  async function act(path, describe) {
+    const out = $('outcome');
+    try {
+      const r = await api(path, 'POST');
+      out.textContent = describe(r);
+      out.className = 'done';
+    } catch (e) {
+      if (e.message === 'unauthorized') return;
+      out.textContent = 'Failed: ' + e.message;
+      out.className = 'failed';
+    }
+    setTimeout(() => refresh(true), 700);
+  }
+
+  async function refresh(keepOutcome) {
+    try {
+      await Promise.all([loadEvents(false), loadStats()]);
+      if (openId) await openEvent(openId, keepOutcome !== false);
+      $('status').textContent = 'updated ' + new Date().toLocaleTimeString();
+    } catch (e) {
+      if (e.message !== 'unauthorized') $('status').textContent = 'error: ' + e.message;
+    }
+  }
+
+  function start() {
+    $('login').hidden = true;
+    $('console').hidden = false;
+    $('logout').hidden = false;
+    refresh();
+    clearInterval(timer);
+    timer = setInterval(() => refresh(true), REFRESH_MS);
+  }
+
+  $('login-form').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    sessionStorage.setItem(TOKEN_KEY, $('token').value);
+    $('token').value = '';
+    start();
+  });
+  $('logout').addEventListener('click', () => { sessionStorage.removeItem(TOKEN_KEY); showLogin(); });
+  $('filters').addEventListener('submit', (ev) => { ev.preventDefault(); refresh(); });
+  $('filter-state').addEventListener('change', () => refresh());
+  $('more').addEventListener('click', () => loadEvents(true));
+  $('close-detail').addEventListener('click', () => { openId = null; $('detail').hidden = true; refresh(); });
+  $('retry-event').addEventListener('click', () =>
+    act('/api/v1/events/' + encodeURIComponent(openId) + '/retry', (r) => 'Requeued ' + r.requeued + (r.requeued === 1 ? ' job' : ' jobs')));
+  $('replay-event').addEventListener('click', () =>
+    act('/api/v1/events/' + encodeURIComponent(openId) + '/replay',
+      (r) => r.jobs.length ? 'Planned again: job ' + r.jobs.join(', ') : 'No rule matches it now: nothing planned'));
+
+  if (token()) start(); else showLogin();
+})();
