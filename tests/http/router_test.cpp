@@ -15,7 +15,10 @@ TEST(RouteLabel, IsTheEndpointsPathOrOther) {
   EXPECT_EQ(http::route_label("/healthz"), "/healthz");
   EXPECT_EQ(http::route_label("/readyz?probe=1"), "/readyz");
   EXPECT_EQ(http::route_label("/metrics"), "/metrics");
-  for (const char* other : {"/", "/webhooks", "/healthzz", "/metrics/x", "/api/v1/events", "/ui", "/\xff", ""})
+  EXPECT_EQ(http::route_label("/api/v1/events/abc?x=1"), "/api");  // the console: never an id in a label
+  EXPECT_EQ(http::route_label("/ui"), "/ui");
+  EXPECT_EQ(http::route_label("/ui/console.js"), "/ui");
+  for (const char* other : {"/", "/webhooks", "/healthzz", "/metrics/x", "/api", "/uix", "/\xff", ""})
     EXPECT_EQ(http::route_label(other), "other") << other;
 }
 
