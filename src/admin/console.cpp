@@ -87,22 +87,25 @@ net::awaitable<http::Response> Console::handle(http::Request& req, const http::R
     if (it != impl_->failures.end() && now - it->second.last_ms > kForgetMs) impl_->failures.erase(it);
     else if (it != impl_->failures.end()) failed = it->second.count;
   }
+  std::chrono::milliseconds delayed{0};
   if (failed >= kFreeFailures) {
-    const auto wait = std::chrono::milliseconds(std::min<std::int64_t>(250LL << std::min(failed - kFreeFailures, 5), 5000));
-    net::steady_timer t(co_await net::this_coro::executor, wait);
+    delayed = std::chrono::milliseconds(std::min<std::int64_t>(250LL << std::min(failed - kFreeFailures, 5), 5000));
+    net::steady_timer t(co_await net::this_coro::executor, delayed);
     co_await t.async_wait(net::use_awaitable);
   }
   const std::string auth(req[bhttp::field::authorization]);
   const bool bearer = auth.size() > 7 && auth.compare(0, 7, "Bearer ") == 0;
   if (!bearer || !same_token(std::string_view(auth).substr(7), cfg->server.admin_token->reveal())) {
+    int count = 0;
     {
       std::lock_guard lock(impl_->mutex);
       if (impl_->failures.size() >= kMaxTracked) impl_->failures.clear();
       auto& f = impl_->failures[info.remote];
-      ++f.count;
+      count = ++f.count;
       f.last_ms = now;
     }
-    log::get("admin")->warn("admin unauthorized remote={} path={} request_id={}", info.remote, path, info.request_id);
+    log::get("admin")->warn("admin unauthorized remote={} path={} failures={} delayed_ms={} request_id={}", info.remote,
+                            path, count, delayed.count(), info.request_id);
     auto res = api_error(401, "unauthorized", req, info);
     res.set(bhttp::field::www_authenticate, "Bearer realm=\"asc-webhookd\"");
     co_return res;
