@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages asc-webhookd needs to build, run and test.
 # Idempotent: checks with dpkg first, so a machine that has everything pays ~0.1 s.
+# Usage: scripts/deps.sh [--tests]   (--tests: also the browser the console's test drives)
 set -euo pipefail
 
 PACKAGES=(
@@ -11,6 +12,9 @@ PACKAGES=(
   libgtest-dev libgmock-dev
   systemd   # systemd-analyze, for the unit-file test
 )
+if [ "${1:-}" = "--tests" ]; then
+  PACKAGES+=(chromium chromium-driver)  # the delivery console's browser test
+fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -1,0 +1,115 @@
+// The delivery console in a real browser (Debian's chromium, headless): log
+// in with the token, see the events the test posted, filter to dead, open
+// one, press Retry and see the job delivered to the fake, press Replay; a
+// wrong token shows the error; and the page at phone width. Screenshots go
+// to build/artifacts/ (CI keeps them). Without a browser installed the test
+// is skipped, unless ASC_WEBHOOKD_REQUIRE_BROWSER=1 (CI) makes that a failure.
+#include "support/daemon.hpp"
+#include "support/fake_http.hpp"
+#include "support/pipeline.hpp"
+#include "support/temp_dir.hpp"
+#include "support/webdriver.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+
+namespace asc_webhookd::test {
+namespace {
+
+const char* kToken = "browser-console-token-7c2e";
+const char* kHookSecret = "browser-hook-secret";
+
+std::string upload_event(const std::string& id, const std::string& upload, const std::string& to) {
+  return R"({"data":{"type":"buildUploadStateUpdated","id":")" + id + R"(","version":1,"attributes":{"oldState":"PROCESSING","newState":")" +
+         to + R"("},"relationships":{"instance":{"data":{"type":"buildUploads","id":")" + upload + R"("}}}}})";
+}
+
+std::string artifact(const std::string& name) { return std::string(ASC_WEBHOOKD_ARTIFACTS) + "/" + name; }
+
+TEST(ConsoleBrowser, LogInFilterToDeadRetryAndReplayInARealBrowser) {
+  if (const std::string why = WebDriver::unavailable(); !why.empty()) {
+    if (const char* need = std::getenv("ASC_WEBHOOKD_REQUIRE_BROWSER"); need && std::string(need) == "1") FAIL() << why;
+    GTEST_SKIP() << why;
+  }
+  TempDir dir;
+  FakeHttpServer sink;
+  const std::string cfg = dir.write(
+      "config.yaml", "server:\n  listen: 127.0.0.1:0\n  admin_token: ${env:ADMIN_TOKEN}\nstore:\n  path: " + dir.file("state.db") +
+                         "\ndelivery:\n  max_attempts: 1\nwebhooks:\n  - name: ios-app\n    secret: ${env:HOOK}\n"
+                         "rules:\n  - name: forward\n    when: { event: buildUploadStateUpdated }\n    actions:\n"
+                         "      - http: { url: \"" + sink.url("/sink") + "\" }\n");
+  Daemon daemon({"--config", cfg}, {{"ADMIN_TOKEN", kToken}, {"HOOK", kHookSecret}});
+  const auto port = daemon.wait_listening();
+  ASSERT_NE(port, 0) << daemon.log();
+  sink.push({503, {}, "{\"error\":\"maintenance\"}", {}});  // the first delivery fails for good (max_attempts 1)
+  ASSERT_EQ(post_signed(port, "ios-app", upload_event("br-failed", "u-101", "FAILED"), kHookSecret).status, 200);
+  ASSERT_TRUE(sink.wait_for(1));
+  ASSERT_EQ(post_signed(port, "ios-app", upload_event("br-ok-1", "u-102", "COMPLETE"), kHookSecret).status, 200);
+  ASSERT_EQ(post_signed(port, "ios-app", upload_event("br-ok-2", "u-103", "COMPLETE"), kHookSecret).status, 200);
+  ASSERT_TRUE(sink.wait_for(3));
+
+  WebDriver b;
+  ASSERT_TRUE(b.ok()) << b.error();
+  const std::string ui = "http://127.0.0.1:" + std::to_string(port) + "/ui";
+
+  // A wrong token: the page says so.
+  b.go(ui);
+  ASSERT_TRUE(b.wait_until("return !document.getElementById('login').hidden"));
+  b.type("#token", "not-the-token");
+  ASSERT_EQ(b.script("return document.getElementById('token').value"), "not-the-token") << b.find("#token");
+  b.click("#login-button");
+  ASSERT_TRUE(b.wait_until("return !document.getElementById('login-error').hidden"))
+      << b.script("return document.body.innerText + ' | status: ' + document.getElementById('status').textContent").dump() << "\n"
+      << daemon.log();
+  EXPECT_NE(b.text("#login-error").find("refused (401 unauthorized)"), std::string::npos) << b.text("#login-error");
+  EXPECT_TRUE(b.screenshot(artifact("console-wrong-token.png")));
+
+  // The right one: the three events, newest first, with their states.
+  b.type("#token", kToken);
+  b.click("#login-button");
+  ASSERT_TRUE(b.wait_until("return document.querySelectorAll('#events tbody tr').length === 3")) << daemon.log();
+  EXPECT_EQ(b.script("return document.querySelector('#events tbody tr').dataset.id"), "br-ok-2");
+  EXPECT_EQ(b.script("return document.querySelectorAll('#events tbody tr.state-dead').length"), 1);
+  EXPECT_TRUE(b.wait_until("return document.getElementById('stats').textContent.includes('3 events')"));
+  EXPECT_TRUE(b.screenshot(artifact("console-events.png")));
+
+  // Filter to dead, open it: its job, the attempt and the request sent.
+  b.click("#filter-state option[value=dead]");
+  ASSERT_TRUE(b.wait_until("return document.querySelectorAll('#events tbody tr').length === 1 && "
+                           "document.querySelector('#events tbody tr').dataset.id === 'br-failed'"));
+  b.click("#events tbody tr");
+  ASSERT_TRUE(b.wait_until("return !document.getElementById('detail').hidden && document.querySelector('.retry-job') !== null"));
+  EXPECT_NE(b.text("#jobs").find("HTTP 503"), std::string::npos) << b.text("#jobs");
+  EXPECT_NE(b.text("#jobs").find("POST " + sink.url("/sink")), std::string::npos) << b.text("#jobs");
+  EXPECT_NE(b.text("#payload").find("br-failed"), std::string::npos);
+  EXPECT_TRUE(b.screenshot(artifact("console-event.png")));
+
+  // Retry: the job is delivered to the fake, and the page shows it done.
+  b.click(".retry-job");
+  ASSERT_TRUE(b.wait_until("return document.getElementById('outcome').textContent.includes('requeued')"));
+  ASSERT_TRUE(sink.wait_for(4));
+  EXPECT_EQ(sink.requests().back().body.find("br-failed") != std::string::npos, true);
+  ASSERT_TRUE(b.wait_until("return document.querySelector('#jobs .badge') && "
+                           "document.querySelector('#jobs .badge').textContent === 'done'")) << b.text("#jobs");
+
+  // Replay: planned again, delivered again.
+  b.click("#replay-event");
+  ASSERT_TRUE(b.wait_until("return document.getElementById('outcome').textContent.startsWith('Planned again: job')"))
+      << b.text("#outcome");
+  ASSERT_TRUE(sink.wait_for(5));
+  ASSERT_TRUE(b.wait_until("return document.querySelectorAll('#jobs .job').length === 2"));
+  EXPECT_TRUE(b.screenshot(artifact("console-retried.png")));
+
+  // A phone: the list and the detail still fit.
+  b.window(390, 844);
+  b.click("#close-detail");
+  b.click("#filter-state option[value='']");
+  ASSERT_TRUE(b.wait_until("return document.querySelectorAll('#events tbody tr').length === 3"));
+  EXPECT_EQ(b.script("return document.documentElement.scrollWidth <= window.innerWidth + 1"), true);
+  EXPECT_TRUE(b.screenshot(artifact("console-phone.png")));
+  EXPECT_TRUE(daemon.wait_log("admin replay event=br-failed"));
+}
+
+}  // namespace
+}  // namespace asc_webhookd::test
