@@ -22,18 +22,6 @@ const char* kToken = "console-token-5b1d0c9e";
 const char* kSinkSecret = "sink-secret-value-81f2";
 const char* kHookSecret = "console-hook-secret";
 
-std::string upload_event(const std::string& id, const std::string& upload) {
-  return R"({"data":{"type":"buildUploadStateUpdated","id":")" + id +
-         R"(","version":1,"attributes":{"oldState":"PROCESSING","newState":"COMPLETE"},"relationships":{"instance":{"data":{"type":"buildUploads","id":")" +
-         upload + R"("}}}}})";
-}
-
-std::uint16_t free_port() {
-  std::uint16_t port = 0;
-  ::close(listen_loopback(port));
-  return port;
-}
-
 struct ConsoleRig {
   TempDir dir;
   FakeHttpServer sink;
@@ -195,7 +183,7 @@ TEST(ConsoleApi, TheTokenIsNeededAndAnAddressThatKeepsFailingIsSlowed) {
 }
 
 TEST(ConsoleApi, AdminListenServesTheConsoleThereAndNeverOnThePublicPort) {
-  const std::uint16_t admin_port = free_port();
+  const std::uint16_t admin_port = free_loopback_port();
   ConsoleRig rig("  admin_listen: 127.0.0.1:" + std::to_string(admin_port) + "\n");
   ASSERT_NE(rig.port, 0) << rig.daemon->log();
   ASSERT_TRUE(rig.daemon->wait_log("listening address=127.0.0.1:" + std::to_string(admin_port)));

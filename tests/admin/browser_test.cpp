@@ -20,11 +20,6 @@ namespace {
 const char* kToken = "browser-console-token-7c2e";
 const char* kHookSecret = "browser-hook-secret";
 
-std::string upload_event(const std::string& id, const std::string& upload, const std::string& to) {
-  return R"({"data":{"type":"buildUploadStateUpdated","id":")" + id + R"(","version":1,"attributes":{"oldState":"PROCESSING","newState":")" +
-         to + R"("},"relationships":{"instance":{"data":{"type":"buildUploads","id":")" + upload + R"("}}}}})";
-}
-
 std::string artifact(const std::string& name) { return std::string(ASC_WEBHOOKD_ARTIFACTS) + "/" + name; }
 
 TEST(ConsoleBrowser, LogInFilterToDeadRetryAndReplayInARealBrowser) {

@@ -29,23 +29,10 @@ namespace {
 using json = nlohmann::json;
 using namespace std::chrono_literals;
 
-const char* kIssuer = "57246542-96fe-1a63-e053-0824d011072a";
-const char* kKid = "2X9R4HXF34";
+const char* const kIssuer = kAscIssuer;
+const char* const kKid = kAscKeyId;
 const char* kSecret = "apple-loop-secret-7f3a";
 const char* kApp = "1234567890";
-
-std::uint16_t free_port() {
-  std::uint16_t port = 0;
-  const int fd = listen_loopback(port);
-  ::close(fd);
-  return port;
-}
-
-std::string upload_event(const std::string& id, const std::string& upload) {
-  return R"({"data":{"type":"buildUploadStateUpdated","id":")" + id +
-         R"(","version":1,"attributes":{"oldState":"PROCESSING","newState":"COMPLETE"},"relationships":{"instance":{"data":{"type":"buildUploads","id":")" +
-         upload + R"("}}}}})";
-}
 
 // A fake App Store Connect with one app, the daemon's config around it, and
 // the daemon on a port fixed in advance (Apple's side knows the URL even
@@ -56,7 +43,7 @@ struct AppleWorld {
   FakeAsc asc{key.public_pem, kKid, kIssuer};
   FakeAppleWebhooks apple{asc};
   FakeHttpServer sink;
-  std::uint16_t port = free_port();
+  std::uint16_t port = free_loopback_port();
   std::string key_file = dir.write("AuthKey.p8", key.private_pem);
   std::string config_path;
   std::unique_ptr<Daemon> daemon;

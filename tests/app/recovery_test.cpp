@@ -31,8 +31,8 @@ using json = nlohmann::json;
 using namespace std::chrono_literals;
 
 const std::map<std::string, std::string> kEnv{{"HOOK_SECRET", "recovery-secret"}};
-const char* kIssuer = "57246542-96fe-1a63-e053-0824d011072a";
-const char* kKid = "2X9R4HXF34";
+const char* const kIssuer = kAscIssuer;
+const char* const kKid = kAscKeyId;
 
 // The daemon as a process, on a config in a temp dir, with its store file.
 struct Running {
@@ -64,7 +64,7 @@ struct Running {
   }
 };
 
-std::string upload_event(const std::string& id, const std::string& upload, const std::string& from, const std::string& to) {
+std::string linked_upload_event(const std::string& id, const std::string& upload, const std::string& from, const std::string& to) {
   return R"({"data":{"type":"buildUploadStateUpdated","id":")" + id + R"(","version":1,"attributes":{"oldState":")" + from +
          R"(","newState":")" + to + R"("},"relationships":{"instance":{"data":{"type":"buildUploads","id":")" + upload +
          R"("},"links":{"self":"https://api.appstoreconnect.apple.com/v1/buildUploads/)" + upload + R"("}}}}})";
@@ -87,7 +87,7 @@ TEST(Recovery, ReplayAfterAConfigFixDeliversTheNewRequestAndLeavesTheDeadJob) {
   };
   Running d(rules("verison"));  // the typo GitHub refuses with 422
   ASSERT_NE(d.port, 0) << d.daemon->log();
-  ASSERT_EQ(d.post(upload_event("rp-1", "u-1", "PROCESSING", "COMPLETE")), 200);
+  ASSERT_EQ(d.post(linked_upload_event("rp-1", "u-1", "PROCESSING", "COMPLETE")), 200);
   auto dead = d.settled_event("rp-1");
   ASSERT_TRUE(dead);
   ASSERT_EQ(dead->jobs.size(), 1u);
@@ -136,8 +136,8 @@ TEST(Recovery, JobRetryOfAnIdThatIsAlsoAnEventSeqTouchesOnlyThatJob) {
   Running d("rules:\n  - name: forward\n    actions:\n      - http: { url: \"" + refuses.url("/a") + "\" }\n"
             "      - http: { url: \"" + refuses.url("/b") + "\" }\n");
   ASSERT_NE(d.port, 0) << d.daemon->log();
-  ASSERT_EQ(d.post(upload_event("jr-1", "u-1", "PROCESSING", "COMPLETE")), 200);
-  ASSERT_EQ(d.post(upload_event("jr-2", "u-2", "PROCESSING", "COMPLETE")), 200);
+  ASSERT_EQ(d.post(linked_upload_event("jr-1", "u-1", "PROCESSING", "COMPLETE")), 200);
+  ASSERT_EQ(d.post(linked_upload_event("jr-2", "u-2", "PROCESSING", "COMPLETE")), 200);
   auto first = d.settled_event("jr-1");
   auto second = d.settled_event("jr-2");
   ASSERT_TRUE(first && second);
@@ -175,7 +175,7 @@ TEST(Recovery, ARevokedKeyStillPostsTheAlertSayingTheDetailsAreUnavailable) {
             "      - slack: { connection: hook }\n"
             "      - slack: { connection: hook, enrich: required, text: \"strict {{instance.attributes.cfBundleVersion}}\" }\n");
   ASSERT_NE(d.port, 0) << d.daemon->log();
-  ASSERT_EQ(d.post(upload_event("rk-1", "u-9", "PROCESSING", "FAILED")), 200);
+  ASSERT_EQ(d.post(linked_upload_event("rk-1", "u-9", "PROCESSING", "FAILED")), 200);
   auto ev = d.settled_event("rk-1");
   ASSERT_TRUE(ev);
   ASSERT_EQ(ev->jobs.size(), 2u);
@@ -218,13 +218,13 @@ TEST(Recovery, TwoEventsForOneUploadGetTwoLookupsAndTheSecondMessageTheSecondAns
             "\" }\nrules:\n  - name: uploads\n    when: { event: buildUploadStateUpdated }\n    actions:\n"
             "      - slack: { connection: hook }\n");
   ASSERT_NE(d.port, 0) << d.daemon->log();
-  ASSERT_EQ(d.post(upload_event("fr-1", "u-7", "AWAITING_UPLOAD", "PROCESSING")), 200);
+  ASSERT_EQ(d.post(linked_upload_event("fr-1", "u-7", "AWAITING_UPLOAD", "PROCESSING")), 200);
   ASSERT_TRUE(d.settled_event("fr-1"));
   // A second later Apple's answer has changed: the upload failed.
   asc.serve("/v1/buildUploads/u-7",
             upload("FAILED", json::array({{{"code", "90062"}, {"description", "The value for key CFBundleVersion must be higher."}}})));
   std::this_thread::sleep_for(1s);
-  ASSERT_EQ(d.post(upload_event("fr-2", "u-7", "PROCESSING", "FAILED")), 200);
+  ASSERT_EQ(d.post(linked_upload_event("fr-2", "u-7", "PROCESSING", "FAILED")), 200);
   auto second = d.settled_event("fr-2");
   ASSERT_TRUE(second);
   EXPECT_EQ(second->jobs.at(0).state, "done") << second->jobs.at(0).last_error;
@@ -257,7 +257,7 @@ TEST(Recovery, OperatorCommandsNeedNoSecretAndNeverCreateAStore) {
   {  // a store the service made (here: opened once, with one event)
     auto st = store::SqliteStore::open({store_path, ""});
     ASSERT_TRUE(st);
-    auto ev = ingest::decode_event(upload_event("op-1", "u-1", "PROCESSING", "COMPLETE"));
+    auto ev = ingest::decode_event(linked_upload_event("op-1", "u-1", "PROCESSING", "COMPLETE"));
     ASSERT_TRUE(ev);
     ASSERT_EQ((*st)->ingest({"ios-app", *ev, {}, 1000}).status, store::IngestStatus::accepted);
     auto ping = ingest::decode_event(R"({"data":{"type":"webhookPingCreated","id":"op-ping","version":1,"attributes":{}}})");

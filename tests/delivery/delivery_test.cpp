@@ -22,12 +22,6 @@ namespace {
 using json = nlohmann::json;
 using namespace std::chrono_literals;
 
-std::string upload_event(const std::string& id, const std::string& instance = "up-1", const std::string& state = "COMPLETE") {
-  return R"({"data":{"type":"buildUploadStateUpdated","id":")" + id +
-         R"(","version":1,"attributes":{"oldState":"PROCESSING","newState":")" + state +
-         R"("},"relationships":{"instance":{"data":{"type":"buildUploads","id":")" + instance + R"("}}}}})";
-}
-
 std::string config_for(const FakeHttpServer& fake, const std::string& extra_action = "",
                        const std::string& delivery = "  initial_backoff: 100ms\n  max_backoff: 1s\n") {
   return basic_config("", "delivery:\n" + delivery +

@@ -24,8 +24,8 @@ namespace {
 using json = nlohmann::json;
 using namespace std::chrono_literals;
 
-const char* kIssuer = "57246542-96fe-1a63-e053-0824d011072a";
-const char* kKid = "2X9R4HXF34";
+const char* const kIssuer = kAscIssuer;
+const char* const kKid = kAscKeyId;
 
 struct Rig {
   KeyPair key = make_p256_key();

@@ -10,6 +10,12 @@
 
 namespace asc_webhookd::test {
 
+std::string upload_event(const std::string& id, const std::string& upload, const std::string& to, const std::string& from) {
+  return R"({"data":{"type":"buildUploadStateUpdated","id":")" + id + R"(","version":1,"attributes":{"oldState":")" + from +
+         R"(","newState":")" + to + R"("},"relationships":{"instance":{"data":{"type":"buildUploads","id":")" + upload +
+         R"("}}}}})";
+}
+
 RawResponse post_signed(std::uint16_t port, const std::string& webhook, const std::string& body, const std::string& secret) {
   RawClient c(port);
   c.send(make_request("POST", "/webhooks/" + webhook, body, {{"x-apple-signature", ingest::sign(secret, body)}}));

@@ -24,6 +24,10 @@ std::optional<store::EventView> wait_event(store::Store& st, const std::string& 
 // Every job of the event is done or dead.
 bool settled(const store::EventView& ev);
 
+// A buildUploadStateUpdated event for one upload (no instance link).
+std::string upload_event(const std::string& id, const std::string& upload = "up-1", const std::string& to = "COMPLETE",
+                         const std::string& from = "PROCESSING");
+
 // A fixture file's JSON with data.id (and, when given, the instance id and
 // the new state) replaced, so one fixture yields distinct events.
 std::string fixture_event(const std::string& relative, const std::string& id, const std::string& instance_id = "",

@@ -139,4 +139,10 @@ int listen_loopback(std::uint16_t& port, int backlog) {
   return fd;
 }
 
+std::uint16_t free_loopback_port() {
+  std::uint16_t port = 0;
+  ::close(listen_loopback(port));
+  return port;
+}
+
 }  // namespace asc_webhookd::test

@@ -51,6 +51,9 @@ std::string parse_head(const std::string& head, std::map<std::string, std::strin
 // A listening TCP socket on 127.0.0.1, port chosen by the kernel (set in
 // `port`); the fd, for tests' own fake servers.
 int listen_loopback(std::uint16_t& port, int backlog = 64);
+// A port nothing listens on now (taken and given back), for a listener a
+// test must know the address of before it starts.
+std::uint16_t free_loopback_port();
 
 // A complete request with Content-Length.
 std::string make_request(const std::string& method, const std::string& target, const std::string& body = "",
