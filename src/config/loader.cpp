@@ -1,5 +1,6 @@
 #include "asc_webhookd/config/loader.hpp"
 
+#include "asc_webhookd/core/files.hpp"
 #include "asc_webhookd/core/jwt.hpp"
 #include "sections.hpp"
 
@@ -346,6 +347,31 @@ void check_reconcile(detail::YamlReader& r, const YAML::Node& root, const Config
                                          "nothing is reconciled (add app_store_connect with an API key)");
 }
 
+// Secret references are resolved where credentials live (connections, the
+// webhooks' secrets, app_store_connect's key); an action's strings are
+// templates, sent as written. A reference there would go out literally.
+void reject_references_in_actions(detail::YamlReader& r, const Config& cfg) {
+  for (const auto& rule : cfg.rules)
+    for (const auto& action : rule.actions) {
+      std::string found;
+      any_template(action, [&](const std::string& text) {
+        for (const char* kind : {"${env:", "${file:", "${credential:"}) {
+          if (auto p = text.find(kind); p != std::string::npos) {
+            found = text.substr(p, text.find('}', p) == std::string::npos ? 40 : text.find('}', p) - p + 1);
+            return true;
+          }
+        }
+        return false;
+      });
+      if (found.empty()) continue;
+      const SourcePos pos = std::visit([](const auto& a) { return a.pos; }, action);
+      r.error_at(pos, "rule " + rule.name + ": " + found + " in a " + kind_of(action) +
+                          " action would be sent as written: secret references are resolved only in connections "
+                          "(tokens, URLs, headers), webhooks' secrets and app_store_connect; put it on a connection and "
+                          "name the connection here");
+    }
+}
+
 YAML::Node section(const YAML::Node& root, std::string_view key) {
   if (auto v = detail::YamlReader::field(root, key)) return *v;
   return YAML::Node();
@@ -372,6 +398,7 @@ LoadResult load_document(const YAML::Node& root, detail::YamlReader& r, const st
     else if (!root["rules"].IsDefined()) r.error(root.Mark(), "rules: is required (it may be an empty list: rules: [])");
     if (!cfg->app_store_connect) warn_lookups_without_api(r, *cfg);
     check_reconcile(r, root, *cfg);
+    reject_references_in_actions(r, *cfg);
     cfg->index_rules();
   }
   LoadResult result;
@@ -386,8 +413,50 @@ LoadResult load_document(const YAML::Node& root, detail::YamlReader& r, const st
 
 namespace {
 
+// How deep the text nests (flow brackets, "- - -" runs, indentation), by a
+// scan that ignores quoted text: yaml-cpp recurses once per level, and a few
+// hundred thousand levels would exhaust the stack.
+std::size_t nesting_depth(std::string_view yaml) {
+  std::size_t deepest = 0, flow = 0;
+  bool line_start = true;
+  std::size_t indent = 0, dashes = 0;
+  char quote = 0;
+  for (char c : yaml) {
+    if (c == '\n') {
+      if (quote == '\n') quote = 0;  // the end of a comment
+      line_start = true;
+      indent = dashes = 0;
+      continue;
+    }
+    if (quote) {
+      if (c == quote) quote = 0;
+      continue;
+    }
+    if (line_start && c == ' ') {
+      ++indent;
+      continue;
+    }
+    if (line_start && c == '-') {
+      ++dashes;
+      continue;
+    }
+    line_start = false;
+    if (c == '"' || c == '\'') quote = c;
+    else if (c == '[' || c == '{') ++flow;
+    else if ((c == ']' || c == '}') && flow > 0) --flow;
+    else if (c == '#') quote = '\n';  // a comment runs to the end of the line
+    deepest = std::max(deepest, flow + dashes + indent / 2);
+  }
+  return deepest;
+}
+
 // The YAML document, or nullopt with the parser's error reported at its mark.
 std::optional<YAML::Node> parse_yaml(std::string_view yaml, detail::YamlReader& r) {
+  constexpr std::size_t kMaxNesting = 100;
+  if (nesting_depth(yaml) > kMaxNesting) {
+    r.error(YAML::Mark(), "the configuration nests deeper than " + std::to_string(kMaxNesting) + " levels");
+    return std::nullopt;
+  }
   try {
     return YAML::Load(std::string(yaml));
   } catch (const YAML::Exception& e) {
@@ -412,14 +481,12 @@ LoadResult load_config_string(std::string_view yaml, const std::string& source_n
 namespace {
 
 std::optional<std::string> read_config_text(const std::string& path, std::vector<Diagnostic>& diagnostics) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    diagnostics.push_back({Diagnostic::Severity::error, path, 0, 0, "cannot read the configuration file"});
+  auto read = read_bounded_file(path, kMaxConfigFile);
+  if (!read) {
+    diagnostics.push_back({Diagnostic::Severity::error, path, 0, 0, "cannot read the configuration file: " + read.error().message});
     return std::nullopt;
   }
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  return std::move(*read);
 }
 
 }  // namespace

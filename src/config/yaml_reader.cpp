@@ -1,6 +1,7 @@
 #include "yaml_reader.hpp"
 
 #include "asc_webhookd/config/keys.hpp"
+#include "asc_webhookd/core/files.hpp"
 #include "asc_webhookd/rules/template.hpp"
 
 #include <algorithm>
@@ -26,14 +27,12 @@ std::string join(std::span<const std::string_view> items) {
 }
 
 std::optional<std::string> read_file(const std::string& path, std::string& error) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    error = "cannot read " + path;
+  auto read = read_bounded_file(path, kMaxSecretFile);
+  if (!read) {
+    error = "cannot read " + path + ": " + read.error().message;
     return std::nullopt;
   }
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  std::string s = ss.str();
+  std::string s = std::move(*read);
   // "${file:...}": the trailing newline that editors add is not part of the secret.
   while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
   return s;
@@ -161,8 +160,15 @@ std::optional<std::int64_t> YamlReader::integer(const YAML::Node& node, std::str
 }
 
 std::optional<Duration> YamlReader::duration(const YAML::Node& node, std::string_view what) {
+  // A year is beyond any sensible timeout or window, and far from the point
+  // where now() + d overflows a clock.
+  constexpr Duration kMax = std::chrono::hours(24 * 366);
   if (node.IsScalar())
-    if (auto d = parse_duration(node.Scalar())) return d;
+    if (auto d = parse_duration(node.Scalar())) {
+      if (*d <= kMax) return d;
+      error(node, std::string(what) + " is at most 366d");
+      return std::nullopt;
+    }
   error(node, std::string(what) + " must be a duration such as 250ms, 10s, 5m, 2h or 30d");
   return std::nullopt;
 }

@@ -46,6 +46,43 @@ public:
   std::unique_ptr<spdlog::formatter> clone() const override { return std::make_unique<JsonFormatter>(); }
 };
 
+// The text lines: one event per line, whatever a field holds. A control
+// character in the message (a newline in an event id, a client's bytes in
+// an error) is written escaped (\n, \r, \t, \xNN), so nobody can forge a
+// line of the log.
+class TextFormatter final : public spdlog::formatter {
+public:
+  TextFormatter() : inner_("%Y-%m-%dT%H:%M:%S.%eZ %l %n: %v", spdlog::pattern_time_type::utc) {}
+  void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
+    const std::string_view payload(msg.payload.data(), msg.payload.size());
+    bool clean = true;
+    for (unsigned char c : payload) clean = clean && c >= 0x20 && c != 0x7f;
+    if (clean) {
+      inner_.format(msg, dest);
+      return;
+    }
+    std::string escaped;
+    for (unsigned char c : payload) {
+      if (c >= 0x20 && c != 0x7f) escaped += static_cast<char>(c);
+      else if (c == '\n') escaped += "\\n";
+      else if (c == '\r') escaped += "\\r";
+      else if (c == '\t') escaped += "\\t";
+      else {
+        char hex[5];
+        std::snprintf(hex, sizeof hex, "\\x%02x", c);
+        escaped += hex;
+      }
+    }
+    spdlog::details::log_msg copy(msg);
+    copy.payload = escaped;
+    inner_.format(copy, dest);
+  }
+  std::unique_ptr<spdlog::formatter> clone() const override { return std::make_unique<TextFormatter>(); }
+
+private:
+  spdlog::pattern_formatter inner_;
+};
+
 struct State {
   std::mutex mutex;
   Options options;
@@ -60,8 +97,7 @@ State& state() {
 
 std::unique_ptr<spdlog::formatter> make_formatter(Format f) {
   if (f == Format::json) return std::make_unique<JsonFormatter>();
-  return std::make_unique<spdlog::pattern_formatter>("%Y-%m-%dT%H:%M:%S.%eZ %l %n: %v",
-                                                     spdlog::pattern_time_type::utc);
+  return std::make_unique<TextFormatter>();
 }
 
 void configure(spdlog::logger& l, const State& s) {

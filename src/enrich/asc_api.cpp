@@ -10,6 +10,8 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <cctype>
+
 namespace asc_webhookd::enrich {
 
 namespace net = boost::asio;
@@ -30,6 +32,36 @@ std::string includes_for(const std::string& type) {
   if (type == "buildUploads" || type == "buildBetaDetails") return "build";
   if (type == "betaFeedbackCrashSubmissions" || type == "betaFeedbackScreenshotSubmissions") return "build,tester";
   return "";
+}
+
+// The instance types Apple's events name, each a resource at /v1/{type}/{id}.
+bool documented_resource(const std::string& type) {
+  static const char* const kTypes[] = {"appStoreVersions",
+                                       "buildUploads",
+                                       "buildBetaDetails",
+                                       "betaFeedbackCrashSubmissions",
+                                       "betaFeedbackScreenshotSubmissions",
+                                       "backgroundAssetVersions",
+                                       "backgroundAssetVersionInternalBetaReleases",
+                                       "backgroundAssetVersionExternalBetaReleases",
+                                       "backgroundAssetVersionAppStoreReleases",
+                                       "alternativeDistributionPackages",
+                                       "alternativeDistributionPackageVersions"};
+  for (const char* t : kTypes)
+    if (type == t) return true;
+  return false;
+}
+
+// An id as one path segment: anything but unreserved characters encoded
+// (a space, '#', '/', "..", CR/LF cannot change the request).
+std::string path_segment(const std::string& id) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : id) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '~') out += static_cast<char>(c);
+    else (((out += '%') += hex[c >> 4]) += hex[c & 15]);
+  }
+  return out;
 }
 
 }  // namespace
@@ -55,18 +87,19 @@ std::string AscApi::instance_url(const ingest::Event& event, std::string& why) c
     why = "the event has no instance";
     return "";
   }
-  std::string url;
+  // The request is built from the documented resource type and the id,
+  // percent-encoded: never the payload's link path or query, which would
+  // take the token wherever a payload points (../, other resources).
   const std::string& link = event.instance->url;
-  if (!link.empty()) {
-    auto at_base = apple::link_at_base(cfg_.base_url, link, why);
-    if (!at_base) {
-      why = "instance " + why;
-      return "";
-    }
-    url = *at_base;
-  } else {
-    url = cfg_.base_url + "/v1/" + event.instance->type + "/" + event.instance->id;
+  if (!link.empty() && !apple::link_at_base(cfg_.base_url, link, why)) {
+    why = "instance " + why;
+    return "";
   }
+  if (!documented_resource(event.instance->type)) {
+    why = "no lookup for instances of type " + event.instance->type.substr(0, 64);
+    return "";
+  }
+  std::string url = cfg_.base_url + "/v1/" + event.instance->type + "/" + path_segment(event.instance->id);
   const std::string inc = includes_for(event.instance->type);
   if (!inc.empty() && url.find("include=") == std::string::npos)
     url += (url.find('?') == std::string::npos ? "?" : "&") + std::string("include=") + inc;
@@ -156,7 +189,7 @@ net::awaitable<Enrichment> AscApi::enrich(const ingest::Event& event, std::int64
   Enrichment e = co_await get(url, event_seq, http, timeout);
   if (e.status == Enrichment::Status::enriched && event.instance->type == "betaFeedbackCrashSubmissions") {
     // Best effort: the crash log text, bounded.
-    Enrichment log = co_await get(cfg_.base_url + "/v1/betaFeedbackCrashSubmissions/" + event.instance->id + "/crashLog", event_seq, http, timeout);
+    Enrichment log = co_await get(cfg_.base_url + "/v1/betaFeedbackCrashSubmissions/" + path_segment(event.instance->id) + "/crashLog", event_seq, http, timeout);
     const json& data = log.response.is_object() && log.response.contains("data") ? log.response["data"] : json();
     if (log.status == Enrichment::Status::enriched && data.is_object() && data.contains("attributes") &&
         data["attributes"].is_object() && data["attributes"].contains("logText") && data["attributes"]["logText"].is_string()) {

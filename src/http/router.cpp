@@ -2,6 +2,7 @@
 
 #include "asc_webhookd/core/log.hpp"
 #include "asc_webhookd/core/metrics.hpp"
+#include "asc_webhookd/ingest/event_type.hpp"
 #include "asc_webhookd/ingest/webhook_handler.hpp"
 #include "asc_webhookd/rules/engine.hpp"
 #include "asc_webhookd/store/async.hpp"
@@ -10,6 +11,9 @@
 #include <nlohmann/json.hpp>
 
 #include <chrono>
+#include <optional>
+
+#include <strings.h>
 
 namespace asc_webhookd::http {
 
@@ -42,6 +46,18 @@ Response method_not_allowed(const char* allow, const Request& req, const Request
   auto res = error(405, std::string("method not allowed; use ") + allow, req, info);
   res.set(bhttp::field::allow, allow);
   return res;
+}
+
+// "http://host:8080/healthz?x" → "/healthz?x": a server must accept the
+// absolute form (RFC 9112 §3.2.2), which proxies may send.
+std::optional<std::string_view> origin_of_absolute(std::string_view target) {
+  for (std::string_view scheme : {"http://", "https://"}) {
+    if (target.size() < scheme.size() || strncasecmp(target.data(), scheme.data(), scheme.size()) != 0) continue;
+    const auto slash = target.find_first_of("/?", scheme.size());
+    if (slash == std::string_view::npos) return std::string_view("/");
+    return target.substr(slash);
+  }
+  return std::nullopt;
 }
 
 std::string_view path_of(std::string_view target) {
@@ -88,11 +104,16 @@ Response metrics_text(const Request& req, const RequestInfo& info) {
 }  // namespace
 
 std::string_view route_label(std::string_view target) {
-  const Endpoint* e = find_endpoint(path_of(target));
+  const auto origin = origin_of_absolute(target);
+  const Endpoint* e = find_endpoint(path_of(origin ? *origin : target));
   return e ? e->label : "other";
 }
 
 boost::asio::awaitable<Response> Router::handle(Request& req, const RequestInfo& info) {
+  if (auto origin = origin_of_absolute(req.target())) {
+    const std::string o = (*origin)[0] == '?' ? "/" + std::string(*origin) : std::string(*origin);
+    req.target(o);
+  }
   const auto path = path_of(req.target());
   const Endpoint* e = find_endpoint(path);
   if (e && e->route == Route::console && deps_.console) co_return co_await deps_.console(req, info);
@@ -170,7 +191,10 @@ boost::asio::awaitable<Response> Router::webhook(Request& req, const RequestInfo
       outcome = "store_failed";
       break;
   }
-  reg.inc("asc_webhookd_events_total", {{"webhook", std::string(name)}, {"type", type}, {"outcome", outcome}});
+  // A label per documented type only: every new signed data.type would
+  // otherwise add a series for good.
+  const std::string type_label = ingest::find_event_type(type) ? type : "other";
+  reg.inc("asc_webhookd_events_total", {{"webhook", std::string(name)}, {"type", type_label}, {"outcome", outcome}});
   if (status == 200)
     lg->info("event webhook={} type={} id={} from={} to={} outcome={} jobs={} ms={:.2f} request_id={}", name, type, id,
              from, to, outcome, stored.jobs, elapsed(), info.request_id);

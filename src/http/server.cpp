@@ -33,7 +33,7 @@ template <class S>
 void spawn_session(const std::shared_ptr<Server::Impl>& server, std::shared_ptr<S> session, const std::string& peer) {
   auto id = server->add_session([weak = std::weak_ptr<S>(session)] {
     if (auto s = weak.lock()) s->stop_if_idle();
-  });
+  }, peer);
   auto done = [server, id, peer](std::exception_ptr e) {
     if (e) {
       try {
@@ -52,7 +52,11 @@ void Server::Impl::start_session(tcp::socket socket) {
   error_code ec;
   auto peer_ep = socket.remote_endpoint(ec);
   std::string peer = ec ? "?" : peer_ep.address().to_string();
-  const bool over = session_count() >= config()->server.max_connections;
+  const auto cfg = config();
+  bool trusted = false;
+  for (const auto& c : cfg->server.trusted_proxies) trusted = trusted || c.contains(peer);
+  const std::size_t max = cfg->server.max_connections;
+  const bool over = !admit(peer, !trusted, std::max<std::size_t>(8, max / 8), max);
   std::shared_ptr<net::ssl::context> tls_ctx;
   {
     std::lock_guard lock(mutex);
@@ -153,7 +157,7 @@ void Server::stop(std::function<void()> on_drained) {
     std::lock_guard lock(impl_->mutex);
     impl_->stopping = true;
     impl_->on_drained = std::move(on_drained);
-    for (auto& [id, f] : impl_->sessions) stops.push_back(f);
+    for (auto& [id, open] : impl_->sessions) stops.push_back(open.stop_if_idle);
     drained_now = impl_->sessions.empty();
   }
   for (auto& acc : impl_->acceptors)

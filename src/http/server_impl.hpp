@@ -33,7 +33,12 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
 
   mutable std::mutex mutex;  // guards tls, sessions, on_drained
   std::shared_ptr<net::ssl::context> tls;
-  std::map<std::uint64_t, std::function<void()>> sessions;  // id → "stop if idle"
+  struct Open {
+    std::function<void()> stop_if_idle;
+    std::string peer;
+  };
+  std::map<std::uint64_t, Open> sessions;          // by id: the oldest first
+  std::map<std::string, std::size_t> per_peer;     // open connections by client address
   std::function<void()> on_drained;
   std::uint64_t next_id = 0;
   std::atomic<bool> stopping{false};
@@ -41,17 +46,43 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
   Impl(net::io_context& io, ConfigSource c, std::shared_ptr<Router> r)
       : ioc(io), config(std::move(c)), router(std::move(r)) {}
 
-  std::uint64_t add_session(std::function<void()> stop_if_idle) {
+  std::uint64_t add_session(std::function<void()> stop_if_idle, const std::string& peer) {
     std::lock_guard lock(mutex);
-    sessions.emplace(++next_id, std::move(stop_if_idle));
+    sessions.emplace(++next_id, Open{std::move(stop_if_idle), peer});
+    ++per_peer[peer];
     return next_id;
+  }
+
+  // Whether a new connection from `peer` is admitted: not when its own
+  // address holds `per_client` already (untrusted peers only: behind a proxy
+  // every connection comes from it), nor beyond max + a small reserve. At
+  // max, the oldest connection is asked to close (at once if it is waiting
+  // for a request, else after its current one) and the new one is served, so
+  // /healthz and Apple still get in while silent connections hold the slots.
+  static std::size_t reserve(std::size_t max) { return std::max<std::size_t>(4, max / 16); }
+  bool admit(const std::string& peer, bool limit_peer, std::size_t per_client, std::size_t max) {
+    std::function<void()> shed;
+    {
+      std::lock_guard lock(mutex);
+      if (limit_peer) {
+        auto it = per_peer.find(peer);
+        if (it != per_peer.end() && it->second >= per_client) return false;
+      }
+      if (sessions.size() >= max + reserve(max)) return false;
+      if (sessions.size() >= max && !sessions.empty()) shed = sessions.begin()->second.stop_if_idle;
+    }
+    if (shed) shed();
+    return true;
   }
 
   void remove_session(std::uint64_t id) {
     std::function<void()> done;
     {
       std::lock_guard lock(mutex);
-      sessions.erase(id);
+      if (auto it = sessions.find(id); it != sessions.end()) {
+        if (auto p = per_peer.find(it->second.peer); p != per_peer.end() && --p->second == 0) per_peer.erase(p);
+        sessions.erase(it);
+      }
       if (stopping && sessions.empty()) done = std::move(on_drained);
     }
     if (done) done();

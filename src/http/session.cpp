@@ -1,5 +1,7 @@
 #include "session.hpp"
 
+#include <boost/asio/ip/address.hpp>
+
 #include <random>
 
 namespace asc_webhookd::http {
@@ -31,6 +33,11 @@ std::string client_address(const std::string& peer, std::string_view xff, const 
     while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
     while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
     if (item.empty()) continue;
+    // Only an address is believed: anything else (a forged "6.6.6.6 method=POST"
+    // log line, a host name) stops the walk at the last address seen.
+    boost::system::error_code ec;
+    boost::asio::ip::make_address(std::string(item), ec);
+    if (ec) break;
     current = std::string(item);
     if (!trusted(item)) break;
   }

@@ -219,7 +219,7 @@ net::awaitable<void> Session<Stream>::run() {
     }
 
     if (over_capacity_) {
-      co_await fail(503, "too many connections (server.max_connections)", version);
+      co_await fail(503, "too many connections (server.max_connections, or this client address's share of it)", version);
       co_await linger_close();
       co_return;
     }

@@ -6,6 +6,15 @@
 
 namespace asc_webhookd::ingest {
 namespace {
+// Apple's ids are UUIDs or numbers and its types short names: these bounds
+// keep a hostile payload from storing (and templating) megabytes of "id".
+constexpr std::size_t kMaxId = 256;
+constexpr std::size_t kMaxName = 128;
+constexpr int kFirstYear = 1678;
+constexpr int kLastYear = 2261;
+}  // namespace
+
+namespace {
 
 using json = nlohmann::json;
 
@@ -52,6 +61,10 @@ bool resource(const json& rel, const std::string& path, std::optional<ResourceRe
     error = path + " needs a string type and id";
     return false;
   }
+  if (t->get_ref<const std::string&>().size() > kMaxName || i->get_ref<const std::string&>().size() > kMaxId) {
+    error = path + " type or id is too long (128 and 256 characters at most)";
+    return false;
+  }
   ResourceRef r{t->get<std::string>(), i->get<std::string>(), {}};
   if (auto l = rel.find("links"); l != rel.end() && l->is_object()) {
     if (auto s = l->find("self"); s != l->end()) {
@@ -84,6 +97,8 @@ std::optional<std::int64_t> parse_rfc3339_nanos(std::string_view s) {
       !digits(14, 2, min) || s[16] != ':' || !digits(17, 2, sec))
     return std::nullopt;
   if (mon < 1 || mon > 12 || day < 1 || day > 31 || hour > 23 || min > 59 || sec > 60) return std::nullopt;
+  // Nanoseconds since 1970 fit in 64 bits from 1677-09-21 to 2262-04-11 only.
+  if (year < kFirstYear || year > kLastYear) return std::nullopt;
   std::size_t pos = 19;
   std::int64_t nanos = 0;
   if (pos < s.size() && s[pos] == '.') {
@@ -149,6 +164,8 @@ Result<Event, Error> decode_event(std::string_view body) {
   auto id = data.find("id");
   if (id == data.end() || !id->is_string() || id->get_ref<const std::string&>().empty())
     return err("data.id is missing or not a string");
+  if (t->get_ref<const std::string&>().size() > kMaxName) return err("data.type is longer than 128 characters");
+  if (id->get_ref<const std::string&>().size() > kMaxId) return err("data.id is longer than 256 characters");
   ev.type_name = t->get<std::string>();
   ev.id = id->get<std::string>();
   const EventTypeInfo* info = find_event_type(ev.type_name);
@@ -166,7 +183,9 @@ Result<Event, Error> decode_event(std::string_view body) {
     if (!opt_string(*a, "timestamp", "data.attributes", ts, error)) return err(error);
     if (ts) {
       auto nanos = parse_rfc3339_nanos(*ts);
-      if (!nanos) return err("data.attributes.timestamp is not an RFC 3339 time: " + *ts);
+      if (!nanos)
+        return err("data.attributes.timestamp is not an RFC 3339 time between the years " + std::to_string(kFirstYear) +
+                   " and " + std::to_string(kLastYear) + ": " + ts->substr(0, 64));
       ev.timestamp = Timestamp{*nanos, *ts};
     }
     // The type's own spelling first, then the other two (Apple is not

@@ -4,24 +4,52 @@
 #include "schema.hpp"
 #include "asc_webhookd/core/thread_name.hpp"
 
+#include <unistd.h>
+
+#include <cerrno>
+#include <filesystem>
 #include <iterator>
 
 namespace asc_webhookd::store {
 
 static_assert(kSchemaVersion == static_cast<int>(std::size(schema::kMigrations)), "a migration was added: bump kSchemaVersion");
 
+namespace {
+
+// Why SQLite could not open or write the store, in the operator's terms:
+// SQLite says only "unable to open database file" or "readonly database".
+std::string unwritable_reason(const std::string& path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::path file(path);
+  const fs::path dir = file.has_parent_path() ? file.parent_path() : fs::path(".");
+  for (const auto& p : {file, dir}) {
+    if (p == file && !fs::exists(p, ec)) continue;
+    if (::access(p.c_str(), W_OK) == 0) continue;
+    if (errno == EROFS) return dir.string() + " is on a read-only file system";
+    if (errno == EACCES) return "this user cannot write " + p.string();
+    if (errno == ENOENT) return "the directory " + dir.string() + " does not exist";
+  }
+  return "";
+}
+
+std::string open_failure(const std::string& path, const std::string& sqlite_error) {
+  const std::string why = unwritable_reason(path);
+  return "cannot open the store " + path + ": " + (why.empty() ? sqlite_error : why + " (" + sqlite_error + ")");
+}
+
+}  // namespace
+
 Result<std::unique_ptr<SqliteStore>, Error> SqliteStore::open(const SqliteOptions& options) {
   auto impl = std::make_unique<Impl>();
   impl->path = options.path;
-  if (auto e = impl->db.open(options.path, options.vfs); !e.empty())
-    return Error{"cannot open the store " + options.path + ": " + e};
+  if (auto e = impl->db.open(options.path, options.vfs); !e.empty()) return Error{open_failure(options.path, e)};
   // WAL + synchronous=NORMAL: a COMMIT returns once its frames are written;
   // the Syncer fsyncs them before anyone is told (see Syncer).
   for (const char* pragma : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA foreign_keys=ON",
                              "PRAGMA journal_size_limit=67108864",
                              "PRAGMA busy_timeout=5000"}) {
-    if (auto e = impl->db.exec(pragma); !e.empty())
-      return Error{"cannot open the store " + options.path + ": " + e};
+    if (auto e = impl->db.exec(pragma); !e.empty()) return Error{open_failure(options.path, e)};
   }
   std::int64_t version = 0;
   {

@@ -258,7 +258,7 @@ TEST(Loader, ShowingLookedUpDataWithoutTheApiIsAWarningAtTheAction) {
 TEST(Loader, MissingFileIsAnError) {
   auto result = load_config_file("/nonexistent/asc-webhookd.yaml", env_of({}));
   ASSERT_FALSE(result.ok());
-  EXPECT_EQ(result.errors_text(), "/nonexistent/asc-webhookd.yaml: cannot read the configuration file\n");
+  EXPECT_EQ(result.errors_text(), "/nonexistent/asc-webhookd.yaml: cannot read the configuration file: No such file or directory\n");
 }
 
 }  // namespace

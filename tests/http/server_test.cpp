@@ -237,19 +237,42 @@ TEST_F(ServerTest, SilentConnectionIsClosedAfterHeaderTimeout) {
   EXPECT_TRUE(idle.wait_closed(std::chrono::seconds(8)));
 }
 
-TEST(ServerLimits, ConnectionsBeyondMaxGet503) {
+TEST(ServerLimits, AtMaxConnectionsTheOldestIdleOneMakesRoom) {
   TestServer server(basic_config("  max_connections: 2\n"));
   RawClient a(server.port()), b(server.port());
   for (auto* c : {&a, &b}) {
     ASSERT_TRUE(c->send(make_request("GET", "/healthz")));
     ASSERT_TRUE(c->read_response());
   }
+  // Both idle (kept alive): the oldest is closed, the new one served.
   RawClient third(server.port());
   ASSERT_TRUE(third.send(make_request("GET", "/healthz")));
   auto r = third.read_response();
   ASSERT_TRUE(r);
-  EXPECT_EQ(r->status, 503);
-  EXPECT_NE(r->body.find("max_connections"), std::string::npos);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_TRUE(a.wait_closed());
+}
+
+TEST(ServerLimits, BeyondMaxConnectionsAndTheReserveA503) {
+  TestServer server(basic_config("  max_connections: 2\n"));
+  // Connections in the middle of a request are not idle: they are not shed,
+  // and beyond max and its reserve (4 at least) a new one gets 503.
+  RawClient c1(server.port()), c2(server.port());
+  ASSERT_TRUE(c1.send("GET /healthz HTTP/1.1\r\nHo"));
+  ASSERT_TRUE(c2.send("GET /healthz HTTP/1.1\r\nHo"));
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // a wait for the server to read them, not a measurement
+  std::vector<std::unique_ptr<RawClient>> reserve;
+  for (int i = 0; i < 4; ++i) {  // the reserve slots
+    reserve.push_back(std::make_unique<RawClient>(server.port()));
+    ASSERT_TRUE(reserve.back()->send(make_request("GET", "/healthz")));
+    EXPECT_EQ(reserve.back()->read_response()->status, 200);
+  }
+  RawClient late(server.port());
+  ASSERT_TRUE(late.send(make_request("GET", "/healthz")));
+  auto refused = late.read_response();
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 503);
+  EXPECT_NE(refused->body.find("max_connections"), std::string::npos);
 }
 
 TEST(ServerListen, SeveralAddressesIncludingIpv6) {
