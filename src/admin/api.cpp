@@ -4,11 +4,11 @@
 // secret text can reach an answer.
 #include "console_impl.hpp"
 
+#include "asc_webhookd/admin/query.hpp"
 #include "asc_webhookd/core/log.hpp"
 #include "asc_webhookd/rules/engine.hpp"
 
 #include <boost/beast/http/field.hpp>
-#include <boost/url/parse.hpp>
 
 #include <charconv>
 
@@ -19,8 +19,6 @@ namespace bhttp = boost::beast::http;
 using nlohmann::json;
 
 namespace {
-
-constexpr std::size_t kMaxLimit = 500;
 
 std::string rfc3339(std::int64_t ms) { return format_utc(ms, "%Y-%m-%dT%H:%M:%SZ"); }
 
@@ -118,34 +116,9 @@ net::awaitable<http::Response> Console::Impl::api(http::Request& req, const http
 
   if (parts.size() == 3 && parts[2] == "events") {
     if (!get) co_return method_not_allowed("GET");
-    auto url = boost::urls::parse_origin_form(req.target());
-    if (!url) co_return api_error(400, "the query string is not valid", req, info);
-    store::EventQuery q;
-    for (auto p : url->params()) {
-      const std::string key = p.key, value = p.value;
-      if (key == "state") {
-        if (value != "pending" && value != "done" && value != "dead" && !value.empty())
-          co_return api_error(400, "state must be pending, done or dead, not \"" + value + "\"", req, info);
-        q.state = value;
-      } else if (key == "webhook") {
-        q.webhook = value;
-      } else if (key == "type") {
-        q.type = value;
-      } else if (key == "q") {
-        q.q = value;
-      } else if (key == "before") {
-        auto n = positive_number(value);
-        if (!n) co_return api_error(400, "before must be an event's seq (the \"next\" of the previous page), not \"" + value + "\"", req, info);
-        q.before_seq = *n;
-      } else if (key == "limit") {
-        auto n = positive_number(value);
-        if (!n || *n > static_cast<std::int64_t>(kMaxLimit))
-          co_return api_error(400, "limit must be a number from 1 to 500, not \"" + value + "\"", req, info);
-        q.limit = static_cast<std::size_t>(*n);
-      } else {
-        co_return api_error(400, "unknown parameter \"" + key + "\" (state, webhook, type, q, before, limit)", req, info);
-      }
-    }
+    auto parsed = parse_event_query(req.target());
+    if (!parsed) co_return api_error(400, parsed.error().message, req, info);
+    store::EventQuery q = *parsed;
     const std::size_t page = q.limit;
     q.limit = page + 1;  // one more: is there a next page?
     auto rows_call = [this, q] { return store.list_events(q); };  // named: gcc bug 107288

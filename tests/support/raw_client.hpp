@@ -28,6 +28,7 @@ public:
   RawClient& operator=(const RawClient&) = delete;
 
   bool connected() const { return fd_ >= 0; }
+  int fd() const { return fd_; }  // for shutdown(SHUT_WR) and the like
   bool send(const std::string& bytes);
   // Reads one response (Content-Length framed). nullopt on close/timeout.
   std::optional<RawResponse> read_response(std::chrono::milliseconds timeout = std::chrono::seconds(10));
