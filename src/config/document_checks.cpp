@@ -1,0 +1,110 @@
+// Checks of the whole document once every section is loaded (the ones
+// that need several sections at once), and the nesting bound applied to
+// the text before it is parsed.
+#include "sections.hpp"
+
+#include <algorithm>
+#include <variant>
+
+namespace asc_webhookd::config::detail {
+
+// Without app_store_connect nothing is looked up: an action that shows
+// the looked-up data (version, build, a tester's comment) would render it
+// empty, silently. Say so where the action is written.
+void warn_lookups_without_api(YamlReader& r, const Config& cfg) {
+  for (const auto& rule : cfg.rules)
+    for (const auto& action : rule.actions) {
+      const bool names_lookup = any_template(action, [](const std::string& text) {
+        for (const char* section : {"{{instance.", "{{app.", "{{build.", "{{{instance.", "{{{app.", "{{{build.",
+                                    "{{#instance", "{{#app", "{{#build"})
+          if (text.find(section) != std::string::npos) return true;
+        return false;
+      });
+      if (!names_lookup) continue;
+      const SourcePos pos = std::visit([](const auto& a) { return a.pos; }, action);
+      r.warning_at(pos, "rule " + rule.name + ": this " + kind_of(action) +
+                            " action shows App Store Connect details (instance, app or build), but "
+                            "app_store_connect is not configured: they render empty (add app_store_connect "
+                            "to look them up)");
+    }
+}
+
+// The window must not reach past the retention (events pruned here would be
+// found in Apple's log and stored again); linked webhooks need the API.
+void check_reconcile(YamlReader& r, const YAML::Node& root, const Config& cfg) {
+  auto node = YamlReader::field(root, "reconcile");
+  if (cfg.reconcile.window > cfg.store.retention)
+    r.error(node ? *node : root, "reconcile.window (" + format_duration(cfg.reconcile.window) +
+                                     ") must not be longer than store.retention (" + format_duration(cfg.store.retention) +
+                                     "): events pruned here would be found in Apple's log and planned again");
+  if (cfg.app_store_connect) return;
+  for (const auto& w : cfg.webhooks)
+    if (w.apple && !w.apple->webhook_id.empty())
+      r.warning(node ? *node : root, "webhook " + w.name +
+                                         " is linked to Apple's webhook, but app_store_connect is not configured: "
+                                         "nothing is reconciled (add app_store_connect with an API key)");
+}
+
+// Secret references are resolved where credentials live (connections, the
+// webhooks' secrets, app_store_connect's key); an action's strings are
+// templates, sent as written. A reference there would go out literally.
+void reject_references_in_actions(YamlReader& r, const Config& cfg) {
+  for (const auto& rule : cfg.rules)
+    for (const auto& action : rule.actions) {
+      std::string found;
+      any_template(action, [&](const std::string& text) {
+        for (const char* kind : {"${env:", "${file:", "${credential:"}) {
+          if (auto p = text.find(kind); p != std::string::npos) {
+            found = text.substr(p, text.find('}', p) == std::string::npos ? 40 : text.find('}', p) - p + 1);
+            return true;
+          }
+        }
+        return false;
+      });
+      if (found.empty()) continue;
+      const SourcePos pos = std::visit([](const auto& a) { return a.pos; }, action);
+      r.error_at(pos, "rule " + rule.name + ": " + found + " in a " + kind_of(action) +
+                          " action would be sent as written: secret references are resolved only in connections "
+                          "(tokens, URLs, headers), webhooks' secrets and app_store_connect; put it on a connection and "
+                          "name the connection here");
+    }
+}
+
+// How deep the text nests (flow brackets, "- - -" runs, indentation), by a
+// scan that ignores quoted text: yaml-cpp recurses once per level, and a few
+// hundred thousand levels would exhaust the stack.
+std::size_t nesting_depth(std::string_view yaml) {
+  std::size_t deepest = 0, flow = 0;
+  bool line_start = true;
+  std::size_t indent = 0, dashes = 0;
+  char quote = 0;
+  for (char c : yaml) {
+    if (c == '\n') {
+      if (quote == '\n') quote = 0;  // the end of a comment
+      line_start = true;
+      indent = dashes = 0;
+      continue;
+    }
+    if (quote) {
+      if (c == quote) quote = 0;
+      continue;
+    }
+    if (line_start && c == ' ') {
+      ++indent;
+      continue;
+    }
+    if (line_start && c == '-') {
+      ++dashes;
+      continue;
+    }
+    line_start = false;
+    if (c == '"' || c == '\'') quote = c;
+    else if (c == '[' || c == '{') ++flow;
+    else if ((c == ']' || c == '}') && flow > 0) --flow;
+    else if (c == '#') quote = '\n';  // a comment runs to the end of the line
+    deepest = std::max(deepest, flow + dashes + indent / 2);
+  }
+  return deepest;
+}
+
+}  // namespace asc_webhookd::config::detail
