@@ -2,7 +2,7 @@
 # Builds the libFuzzer targets (fuzz/, clang with ASan + UBSan) and runs each
 # for SECONDS (default 600), from seeds made of the fixtures, then prints per
 # target: runs, execs/s, coverage (libFuzzer's cov/ft), corpus size, crashes.
-# Usage: scripts/fuzz.sh [SECONDS=600] [TARGET...]
+# Usage: scripts/fuzz.sh [SECONDS=600] [TARGET...]   (FUZZ_NO_BUILD=1: do not build)
 # Exits 1 if any target crashed, leaked or hung (its reproducer is kept in
 # build/fuzz/findings/TARGET/).
 set -euo pipefail
@@ -12,6 +12,8 @@ shift || true
 TARGETS=("$@")
 [ ${#TARGETS[@]} -eq 0 ] && TARGETS=(event config template answers admin_query http)
 
+# FUZZ_NO_BUILD=1: use the targets already built (several runs at once).
+if [ "${FUZZ_NO_BUILD:-}" != 1 ]; then
 scripts/deps.sh
 for p in clang-14 libclang-rt-14-dev; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || MISSING="${MISSING:-} $p"
@@ -23,6 +25,7 @@ fi
 [ -x /usr/bin/clang++ ] || ln -sf /usr/bin/clang++-14 /usr/local/bin/clang++ 2>/dev/null || true
 cmake --preset fuzz >/dev/null
 cmake --build --preset fuzz >/dev/null
+fi
 
 OUT=build/fuzz
 seed() {  # TARGET FILE...: copy seeds into its seed folder
@@ -49,7 +52,7 @@ seed_text admin_query q2 '/api/v1/events?limit=%35%30&q=%23'
 seed_text http get 'GET /healthz HTTP/1.1\r\nHost: x\r\n\r\nGET /readyz HTTP/1.1\r\nHost: x\r\n\r\n'
 seed_text http post 'POST /webhooks/app HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nx-apple-signature: hmacsha256=00\r\nContent-Length: 62\r\n\r\n{"data":{"type":"webhookPingCreated","id":"p-1","version":1}}\n'
 seed_text http chunked 'POST /webhooks/app HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n{"dat\r\n0\r\n\r\n'
-seed_text http admin 'GET /api/v1/events?state=dead HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer fuzz-admin-token-0123456789\r\n\r\nGET /ui HTTP/1.1\r\nHost: x\r\n\r\n'
+seed_text http admin 'GET /api/v1/events?state=dead HTTP/1.1\r\nHost: x\r\n\r\nGET /metrics HTTP/1.1\r\nHost: x\r\n\r\n'
 seed_text http absolute 'GET http://127.0.0.1:8080/healthz HTTP/1.1\r\nHost: 127.0.0.1:8080\r\nExpect: 100-continue\r\n\r\n'
 
 status=0
@@ -63,11 +66,12 @@ for t in "${TARGETS[@]}"; do
     -artifact_prefix="$findings/" -print_final_stats=1 "$corpus" "$OUT/seeds/$t" >"$log" 2>&1
   rc=$?
   set -e
-  last=$(grep -E '^#[0-9]+.*(DONE|pulse|NEW|REDUCE|INITED)' "$log" | tail -1)
-  runs=$(grep -oE 'stat::number_of_executed_units: [0-9]+' "$log" | awk '{print $2}')
-  eps=$(grep -oE 'stat::average_exec_per_sec: [0-9]+' "$log" | awk '{print $2}')
-  cov=$(echo "$last" | grep -oE 'cov: [0-9]+' | awk '{print $2}')
-  ft=$(echo "$last" | grep -oE 'ft: [0-9]+' | awk '{print $2}')
+  # (each grep may find nothing: a crash before the first stats line)
+  last=$(grep -E '^#[0-9]+.*(DONE|pulse|NEW|REDUCE|INITED)' "$log" | tail -1 || true)
+  runs=$(grep -oE 'stat::number_of_executed_units: *[0-9]+' "$log" | awk '{print $2}' || true)
+  eps=$(grep -oE 'stat::average_exec_per_sec: *[0-9]+' "$log" | awk '{print $2}' || true)
+  cov=$(echo "$last" | grep -oE 'cov: [0-9]+' | awk '{print $2}' || true)
+  ft=$(echo "$last" | grep -oE 'ft: [0-9]+' | awk '{print $2}' || true)
   crashes=$(find "$findings" -type f | wc -l)
   printf '%-12s %10s %10s %8s %8s %8s %s\n' "$t" "${runs:-?}" "${eps:-?}" "${cov:-?}" "${ft:-?}" "$(ls "$corpus" | wc -l)" "$crashes"
   if [ "$rc" -ne 0 ] || [ "$crashes" -ne 0 ]; then
