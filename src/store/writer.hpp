@@ -333,10 +333,13 @@ struct SqliteStore::Impl : Worker {
     }
     if (!err.empty()) {
       const StoreError why{code, "store commit failed: " + err};
+      if ((sqlite3_extended_errcode(db.handle()) & 0xff) == SQLITE_FULL || err.find("full") != std::string::npos)
+        checkpointer.request();  // see on_full
       for (auto& t : batch) t.done(false, why);
       return;
     }
     if (task_failed) {  // a batch of one whose task failed: rolled back, nothing kept
+      if (errors[0].find("full") != std::string::npos) checkpointer.request();  // see on_full
       batch[0].done(false, {code, errors[0]});
       return;
     }
@@ -368,6 +371,13 @@ struct SqliteStore::Impl : Worker {
     syncer.failed = false;
     return true;
   }
+
+  // on_full: a disk that fills (a small volume, another process) stops
+  // commits; the WAL can then be holding most of that space, and it is
+  // checkpointed only past kPages, which it may never reach there. So a
+  // failed write asks for a checkpoint at once: once the WAL is copied into
+  // the database file, the next commit starts the WAL from its beginning
+  // instead of growing it, and writes resume as soon as space is free.
 
   // Transaction control through the statement cache (no re-parsing).
   std::string exec_cached(const char* sql) {
