@@ -69,6 +69,10 @@ Result<std::unique_ptr<SqliteStore>, Error> SqliteStore::open(const SqliteOption
       return Error{"cannot create the schema in " + options.path + ": " + e};
     }
   }
+  // Copy whatever WAL an earlier run left into the database file and empty
+  // it: on a volume the WAL itself filled (a crash while the disk was full),
+  // this is the space the first commit needs. Failing is harmless here.
+  sqlite3_wal_checkpoint_v2(impl->db.handle(), nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr);
   if (auto e = impl->syncer.open(impl->db.handle()); !e.empty())
     return Error{"cannot open the store " + options.path + ": " + e};
   // Background checkpoints: a second connection to the same file.
