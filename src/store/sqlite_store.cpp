@@ -79,6 +79,9 @@ Result<std::unique_ptr<SqliteStore>, Error> SqliteStore::open(const SqliteOption
   if (impl->checkpointer.db.open(options.path, options.vfs).empty()) {
     impl->checkpointer.db.exec("PRAGMA busy_timeout=1000");
     impl->checkpointer.db.exec("PRAGMA journal_mode=WAL");  // reads the header: the connection now knows the WAL
+    impl->checkpointer.dir = std::filesystem::path(options.path).has_parent_path()
+                                 ? std::filesystem::path(options.path).parent_path().string()
+                                 : std::string(".");
     sqlite3_wal_hook(impl->db.handle(), on_wal_commit, &impl->checkpointer);  // replaces the automatic checkpoint
     auto* cp = &impl->checkpointer;
     cp->thread = std::thread([cp] {

@@ -12,6 +12,8 @@
 #include "asc_webhookd/store/errors.hpp"
 #include "file_watch.hpp"
 
+#include <sys/statvfs.h>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -82,6 +84,8 @@ struct Worker {
 struct Checkpointer : Worker {
   sql::Db db;
   bool wanted = false;
+  std::string dir;    // the store's directory (its volume's free space)
+  int last_look = 0;  // store thread only: the WAL size (in 256 pages) last looked at
 
   // 40 MB of WAL between checkpoints: pages written again and again (index
   // and table tails) are copied once per checkpoint, not once per 1000
@@ -108,8 +112,22 @@ struct Checkpointer : Worker {
   }
 };
 
+// After each commit: checkpoint past kPages, or sooner when the WAL has
+// grown past a quarter of the space left on its volume. A WAL left to fill
+// a small volume could never be checkpointed again (the copy needs room in
+// the database file), and no write would ever succeed there. The volume is
+// looked at every 256 pages only (a statvfs, not per commit).
 inline int on_wal_commit(void* arg, sqlite3*, const char*, int pages) {
-  if (pages >= Checkpointer::kPages) static_cast<Checkpointer*>(arg)->request();
+  auto* cp = static_cast<Checkpointer*>(arg);
+  if (pages >= Checkpointer::kPages) {
+    cp->request();
+  } else if (pages >= 256 && pages / 256 != cp->last_look) {
+    cp->last_look = pages / 256;
+    struct statvfs vs {};
+    if (!cp->dir.empty() && ::statvfs(cp->dir.c_str(), &vs) == 0 &&
+        static_cast<unsigned long long>(pages) * 4096ULL > static_cast<unsigned long long>(vs.f_bavail) * vs.f_frsize / 4)
+      cp->request();
+  }
   return SQLITE_OK;
 }
 
