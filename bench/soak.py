@@ -144,7 +144,7 @@ def main():
     work = tempfile.mkdtemp(prefix="asc-webhookd-soak-")
     store_dir = os.path.join(work, "store")
     os.makedirs(store_dir)
-    tmpfs = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=24m", "tmpfs", store_dir],
+    tmpfs = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", store_dir],
                            capture_output=True).returncode == 0
     sink = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Sink)
     threading.Thread(target=sink.serve_forever, daemon=True).start()
