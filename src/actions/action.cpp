@@ -80,8 +80,15 @@ std::string service_message(const std::string& body) {
         for (const auto& [k, v] : er->items()) msg += (msg.empty() ? "" : "; ") + k + ": " + (v.is_string() ? v.get<std::string>() : v.dump());
       else if (er->is_array() && msg.empty() && !er->empty() && (*er)[0].is_object() && (*er)[0].contains("title"))
         for (const auto& e : *er) {  // App Store Connect (JSON:API): code, title, detail
-          const std::string code = e.value("code", std::string()), title = e.value("title", std::string()),
-                            detail = e.value("detail", std::string());
+          // A field of another type (a number, an object) is shown as JSON,
+          // never thrown on: this reads answers from outside (found by fuzzing).
+          auto field = [&e](const char* k) -> std::string {
+            if (!e.is_object()) return "";
+            auto it = e.find(k);
+            if (it == e.end() || it->is_null()) return "";
+            return it->is_string() ? it->get<std::string>() : it->dump();
+          };
+          const std::string code = field("code"), title = field("title"), detail = field("detail");
           msg += (msg.empty() ? "" : "; ") + (code.empty() ? "" : code + ": ") + title + (detail.empty() ? "" : " " + detail);
         }
       else if (er->is_array() && msg.empty())

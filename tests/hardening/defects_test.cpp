@@ -4,6 +4,7 @@
 // absolute-form targets and upper-case scheme links, enrichment URLs built
 // from payload text, silent connections holding every slot, unbounded ids
 // and metric labels, forged log lines, a read-only store.
+#include "asc_webhookd/actions/action.hpp"
 #include "asc_webhookd/apple/access.hpp"
 #include "asc_webhookd/config/loader.hpp"
 #include "asc_webhookd/enrich/asc_api.hpp"
@@ -213,6 +214,21 @@ TEST(Defects, D9AStoreOnAReadOnlyMountSaysSoAndWhere) {
   EXPECT_EQ(WEXITSTATUS(rc), 3);
   const std::string log = read_file(out);
   EXPECT_NE(log.find("cannot open the store " + ro + "/state.db: " + ro + " is on a read-only file system"), std::string::npos) << log;
+}
+
+}  // namespace
+}  // namespace asc_webhookd::test
+
+namespace asc_webhookd::test {
+namespace {
+
+// Found by fuzz_answers in CI: a JSON:API error whose code is a number made
+// the error-message reader throw (out of an attempt's outcome).
+TEST(FuzzFindings, AnErrorFieldOfAnotherTypeIsShownNotThrownOn) {
+  std::string msg;
+  EXPECT_NO_THROW(msg = actions::service_message(R"({"errors":[{"code":404,"title":"Not found","detail":{"x":1}}]})"));
+  EXPECT_EQ(msg, "404: Not found {\"x\":1}");
+  EXPECT_NO_THROW(actions::service_message(R"({"errors":[7,{"title":null}]})"));
 }
 
 }  // namespace
