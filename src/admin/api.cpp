@@ -22,13 +22,6 @@ namespace {
 
 std::string rfc3339(std::int64_t ms) { return format_utc(ms, "%Y-%m-%dT%H:%M:%SZ"); }
 
-std::optional<std::int64_t> positive_number(std::string_view s) {
-  std::int64_t v = 0;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || p != s.data() + s.size() || v <= 0) return std::nullopt;
-  return v;
-}
-
 // What a job acts on, for the list: "acme/ios-app submit.yml", "#releases", a URL.
 std::string target_of(const std::string& action_json) {
   auto a = json::parse(action_json, nullptr, false);

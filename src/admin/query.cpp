@@ -6,14 +6,12 @@
 
 namespace asc_webhookd::admin {
 
-namespace {
 std::optional<std::int64_t> positive_number(std::string_view s) {
   std::int64_t v = 0;
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
   if (ec != std::errc() || p != s.data() + s.size() || v <= 0) return std::nullopt;
   return v;
 }
-}  // namespace
 
 Result<store::EventQuery, Error> parse_event_query(std::string_view target) {
   auto url = boost::urls::parse_origin_form(target);

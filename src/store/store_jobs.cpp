@@ -184,14 +184,19 @@ StoreResult<std::size_t> SqliteStore::recover_running() {
 
 // A requeued job goes before later jobs of its key that have not started
 // (update_jobs recomputes each key's head).
+namespace {
+// One dead job pending again from `now_ms`, its attempts reset; how many (0 or 1).
+std::size_t requeue_dead_job(sql::Db& db, std::int64_t job_id, std::int64_t now_ms) {
+  auto s = db.stmt(
+      "UPDATE jobs SET state = 'pending', attempts = 0, next_at = ?2, created_at = ?2, lease_until = NULL"
+      " WHERE state = 'dead' AND id = ?1 RETURNING order_key");
+  s.bind(1, job_id).bind(2, now_ms);
+  return update_jobs(db, s);
+}
+}  // namespace
+
 StoreResult<std::size_t> SqliteStore::retry_job(std::int64_t job_id, std::int64_t now_ms) {
-  return impl_->run_sync([&](sql::Db& db) {
-    auto s = db.stmt(
-        "UPDATE jobs SET state = 'pending', attempts = 0, next_at = ?2, created_at = ?2, lease_until = NULL"
-        " WHERE state = 'dead' AND id = ?1 RETURNING order_key");
-    s.bind(1, job_id).bind(2, now_ms);
-    return update_jobs(db, s);
-  });
+  return impl_->run_sync([&](sql::Db& db) { return requeue_dead_job(db, job_id, now_ms); });
 }
 
 StoreResult<RetryOutcome> SqliteStore::retry_job_now(std::int64_t job_id, std::int64_t now_ms) {
@@ -203,11 +208,7 @@ StoreResult<RetryOutcome> SqliteStore::retry_job_now(std::int64_t job_id, std::i
     if (state == "done") return RetryOutcome::done;
     if (state == "running") return RetryOutcome::running;
     if (state == "dead") {
-      auto s = db.stmt(
-          "UPDATE jobs SET state = 'pending', attempts = 0, next_at = ?2, created_at = ?2, lease_until = NULL"
-          " WHERE state = 'dead' AND id = ?1 RETURNING order_key");
-      s.bind(1, job_id).bind(2, now_ms);
-      update_jobs(db, s);
+      requeue_dead_job(db, job_id, now_ms);
     } else {  // waiting in backoff: due now, its attempts kept
       auto s = db.stmt("UPDATE jobs SET next_at = ?2 WHERE id = ?1 AND state = 'pending'");
       s.bind(1, job_id).bind(2, now_ms);
