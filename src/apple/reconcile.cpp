@@ -160,8 +160,8 @@ net::awaitable<void> Reconciler::Impl::loop() {
         if (!api || stopping) break;
         if (!hook.apple || hook.apple->webhook_id.empty()) continue;
         PassResult r = co_await reconcile_webhook(cfg, hook, *api, store, clock.now_ms());
-        const std::string result = r.error.empty() ? "ok" : r.rate_limited ? "rate_limited" : "error";
-        reg.inc("asc_webhookd_reconcile_passes_total", {{"webhook", hook.name}, {"result", result}});
+        const std::string outcome = r.error.empty() ? "ok" : r.rate_limited ? "rate_limited" : "error";
+        reg.inc("asc_webhookd_reconcile_passes_total", {{"webhook", hook.name}, {"outcome", outcome}});
         reg.inc("asc_webhookd_reconciled_events_total", {{"webhook", hook.name}}, static_cast<double>(r.stored));
         if (r.error.empty()) {
           reg.set("asc_webhookd_reconcile_last_success_timestamp_seconds", {{"webhook", hook.name}},

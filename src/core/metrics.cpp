@@ -134,7 +134,7 @@ void describe_standard(Registry& r) {
   r.describe("asc_webhookd_asc_api_calls_total", "counter", "App Store Connect API calls, by HTTP status (or error).");
   r.describe("asc_webhookd_asc_api_rate_limit_remaining", "gauge", "Requests left this hour for the API key (X-Rate-Limit user-hour-rem).");
   r.describe("asc_webhookd_asc_api_rate_limit", "gauge", "The API key's hourly request limit (X-Rate-Limit user-hour-lim).");
-  r.describe("asc_webhookd_reconcile_passes_total", "counter", "Reconcile passes over Apple's delivery log, by webhook and result (ok, rate_limited, error).");
+  r.describe("asc_webhookd_reconcile_passes_total", "counter", "Reconcile passes over Apple's delivery log, by webhook and outcome (ok, rate_limited, error).");
   r.describe("asc_webhookd_reconciled_events_total", "counter", "Events found in Apple's delivery log that were not stored here, now stored.");
   r.describe("asc_webhookd_reconcile_last_success_timestamp_seconds", "gauge", "When the last complete reconcile pass of the webhook listed Apple's log.");
   r.describe("asc_webhookd_config_reloads_total", "counter", "Configuration reloads, by result.");

@@ -21,6 +21,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <csignal>
 #include <thread>
 
 namespace asc_webhookd::test {
@@ -236,8 +238,85 @@ TEST(AppleReconcile, ARateLimitedListingIsLoggedAndTheNextPassCatchesUpWhileInge
   RawClient client(w.port);
   ASSERT_TRUE(client.send("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n"));
   auto metrics = client.read_response();
-  EXPECT_NE(metrics->body.find("asc_webhookd_reconcile_passes_total{webhook=\"ios-app\",result=\"rate_limited\"} 1"),
+  EXPECT_NE(metrics->body.find("asc_webhookd_reconcile_passes_total{webhook=\"ios-app\",outcome=\"rate_limited\"} 1"),
             std::string::npos) << metrics->body;
+}
+
+std::string metrics_of(std::uint16_t port) {
+  RawClient client(port);
+  if (!client.send("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")) return "";
+  auto r = client.read_response();
+  return r ? r->body : "";
+}
+
+TEST(AppleReconcile, A429ThenA500AreCountedAndALaterPassSucceedsWhileTheDaemonKeepsServing) {
+  AppleWorld w;
+  const std::string hook = w.apple.add_hook(kApp, w.url(), kSecret);
+  w.write_config(hook, "reconcile:\n  interval: 1s\n");
+  w.apple.deliver(hook, upload_event("e5-1", "u-e5-1"));  // FAILED: the daemon is down
+  w.apple.fail_next_listing(FakeAsc::error(429, "RATE_LIMIT_EXCEEDED", "The request rate limit has been reached.",
+                                           "We've received too many requests for this API. Please wait and try again or slow down your request rate."));
+  w.apple.fail_next_listing(FakeAsc::error(500, "UNEXPECTED_ERROR", "An unexpected error occurred.",
+                                           "An unexpected error occurred on the server side. If this issue continues, contact us at https://developer.apple.com/contact/."));
+  w.start();
+  ASSERT_TRUE(w.daemon->wait_log("UNEXPECTED_ERROR")) << w.daemon->log();
+  // Both failures were passes of their own, each said and counted; the
+  // daemon answered throughout.
+  EXPECT_EQ(post_signed(w.port, "ios-app", upload_event("e5-2", "u-e5-2"), kSecret).status, 200);
+  RawClient ready(w.port);
+  ASSERT_TRUE(ready.send("GET /readyz HTTP/1.1\r\nHost: x\r\n\r\n"));
+  EXPECT_EQ(ready.read_response()->status, 200);
+  auto st = w.store();
+  auto ev = wait_event(*st, "e5-1", settled);
+  ASSERT_TRUE(ev) << w.daemon->log();
+  EXPECT_EQ(ev->source, "reconcile");
+  ASSERT_EQ(ev->jobs.size(), 1u);
+  EXPECT_EQ(ev->jobs[0].state, "done");
+  ASSERT_TRUE(w.daemon->wait_log("stored=1")) << w.daemon->log();
+  const std::string log = w.daemon->log();
+  EXPECT_NE(log.find("RATE_LIMIT_EXCEEDED"), std::string::npos) << log;
+  EXPECT_NE(log.find("tried again at the next pass"), std::string::npos) << log;
+  const std::string m = metrics_of(w.port);
+  EXPECT_NE(m.find("asc_webhookd_reconcile_passes_total{webhook=\"ios-app\",outcome=\"rate_limited\"} 1"), std::string::npos) << m;
+  EXPECT_NE(m.find("asc_webhookd_reconcile_passes_total{webhook=\"ios-app\",outcome=\"error\"} 1"), std::string::npos) << m;
+  EXPECT_NE(m.find("asc_webhookd_reconcile_passes_total{webhook=\"ios-app\",outcome=\"ok\"}"), std::string::npos) << m;
+  EXPECT_NE(m.find("asc_webhookd_reconcile_last_success_timestamp_seconds{webhook=\"ios-app\"}"), std::string::npos) << m;
+  EXPECT_EQ(w.apple.listing_queries().size() >= 3, true);
+}
+
+TEST(AppleReconcile, KillNineDuringAPassPlansNothingTwiceAfterTheRestart) {
+  AppleWorld w;
+  const std::string hook = w.apple.add_hook(kApp, w.url(), kSecret);
+  w.apple.set_page_size(1);
+  w.write_config(hook, "reconcile:\n  interval: 1s\n");
+  for (const char* id : {"k9-1", "k9-2", "k9-3"}) w.apple.deliver(hook, upload_event(id, std::string("u-") + id));
+  // The first pass lists two pages, then Apple keeps it waiting on the third.
+  w.apple.hold_listing_at(2);
+  w.start();
+  ASSERT_TRUE(w.apple.wait_held()) << w.daemon->log();
+  // Meanwhile the operator resends k9-2 from App Store Connect: it arrives by
+  // POST and is stored and planned, with no watermark moved for it.
+  EXPECT_EQ(post_signed(w.port, "ios-app", upload_event("k9-2", "u-k9-2"), kSecret).status, 200);
+  auto st = w.store();
+  ASSERT_TRUE(wait_event(*st, "k9-2", settled)) << w.daemon->log();
+  w.daemon->signal(SIGKILL);
+  ASSERT_EQ(w.daemon->wait_exit(), -SIGKILL);
+  w.apple.release_listing();  // answers a socket no one reads any more
+
+  w.start();
+  for (const char* id : {"k9-1", "k9-2", "k9-3"}) {
+    auto ev = wait_event(*st, id, settled);
+    ASSERT_TRUE(ev) << id << "\n" << w.daemon->log();
+    ASSERT_EQ(ev->jobs.size(), 1u) << id;  // planned once, whichever way it came
+    EXPECT_EQ(ev->jobs[0].state, "done") << ev->jobs[0].last_error;
+    EXPECT_EQ(ev->source, std::string(id) == "k9-2" ? "webhook" : "reconcile") << id;
+  }
+  // The pass after the restart saw k9-2 stored already, and so do later ones.
+  ASSERT_TRUE(w.daemon->wait_log("already_stored=3")) << w.daemon->log();
+  EXPECT_EQ(w.sink.count(), 3u);
+  auto listed = w.cli({"events"});
+  ASSERT_EQ(listed.exit_code, 0) << listed.err;
+  EXPECT_EQ(std::count(listed.out.begin(), listed.out.end(), '\n'), 4) << listed.out;  // a header and three events
 }
 
 TEST(AppleCli, DeliveriesShowsApplesLogAndReconcileStoresWhatIsMissing) {

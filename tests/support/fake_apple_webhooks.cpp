@@ -68,6 +68,12 @@ FakeAppleWebhooks::FakeAppleWebhooks(FakeAsc& asc) {
 }
 
 FakeAppleWebhooks::~FakeAppleWebhooks() {
+  {  // a held listing finishes before the fake's members go
+    std::unique_lock l(mutex_);
+    released_ = true;
+    held_changed_.notify_all();
+    held_changed_.wait(l, [this] { return !holding_; });
+  }
   for (auto& t : senders_)
     if (t.joinable()) t.join();
 }
@@ -92,6 +98,23 @@ void FakeAppleWebhooks::set_page_size(std::size_t n) {
 void FakeAppleWebhooks::fail_next_listing(FakeResponse r) {
   std::lock_guard l(mutex_);
   listing_failures_.push_back(std::move(r));
+}
+
+void FakeAppleWebhooks::hold_listing_at(std::size_t cursor) {
+  std::lock_guard l(mutex_);
+  hold_cursor_ = cursor;
+  released_ = false;
+}
+
+bool FakeAppleWebhooks::wait_held(std::chrono::milliseconds timeout) {
+  std::unique_lock l(mutex_);
+  return held_changed_.wait_for(l, timeout, [this] { return holding_; });
+}
+
+void FakeAppleWebhooks::release_listing() {
+  std::lock_guard l(mutex_);
+  released_ = true;
+  held_changed_.notify_all();
 }
 
 std::vector<FakeAppleWebhooks::Hook> FakeAppleWebhooks::hooks() const {
@@ -190,7 +213,7 @@ json FakeAppleWebhooks::hook_json(const Hook& h) const {
 
 std::optional<FakeResponse> FakeAppleWebhooks::route(const FakeRequest& r, const std::string& path) {
   const std::string query = r.target.find('?') == std::string::npos ? "" : r.target.substr(r.target.find('?') + 1);
-  std::lock_guard l(mutex_);
+  std::unique_lock l(mutex_);
   auto find_hook = [&](const std::string& id) {
     return std::find_if(hooks_.begin(), hooks_.end(), [&](const Hook& h) { return h.id == id; });
   };
@@ -247,7 +270,21 @@ std::optional<FakeResponse> FakeAppleWebhooks::route(const FakeRequest& r, const
   if (listing) id = id.substr(0, id.size() - 11);
   auto it = find_hook(id);
   if (it == hooks_.end()) return FakeAsc::error(404, "NOT_FOUND", "The specified resource does not exist", "There is no resource of type 'webhooks' with id '" + id + "'");
-  if (listing && r.method == "GET") return list_deliveries(id, query);
+  if (listing && r.method == "GET") {
+    auto q = parse_query(query);
+    const std::size_t cursor = q.count("cursor") ? std::stoul(q["cursor"]) : 0;
+    if (hold_cursor_ && *hold_cursor_ == cursor) {
+      hold_cursor_.reset();
+      holding_ = true;
+      held_changed_.notify_all();
+      held_changed_.wait(l, [this] { return released_; });
+      FakeResponse res = list_deliveries(id, query);
+      holding_ = false;
+      held_changed_.notify_all();
+      return res;
+    }
+    return list_deliveries(id, query);
+  }
   if (r.method == "GET") return answer(200, {{"data", hook_json(*it)}});
   if (r.method == "PATCH") {
     auto body = json::parse(r.body, nullptr, false);

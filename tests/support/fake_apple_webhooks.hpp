@@ -11,7 +11,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include <chrono>
+#include <condition_variable>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -45,6 +48,11 @@ public:
   void set_page_size(std::size_t n);
   // The next delivery listing is answered with this (429, 500 ...) instead.
   void fail_next_listing(FakeResponse r);
+  // The next listing of the page at `cursor` is held (the daemon waits for
+  // Apple mid-pass) until `release_listing` or the fake's end.
+  void hold_listing_at(std::size_t cursor);
+  bool wait_held(std::chrono::milliseconds timeout = std::chrono::seconds(10));  // a listing is being held
+  void release_listing();
 
   std::vector<Hook> hooks() const;
   std::vector<Delivery> deliveries() const;
@@ -63,6 +71,9 @@ private:
   std::vector<Delivery> deliveries_;
   std::vector<std::string> listing_queries_;
   std::vector<FakeResponse> listing_failures_;
+  std::optional<std::size_t> hold_cursor_;
+  bool holding_ = false, released_ = false;
+  std::condition_variable held_changed_;
   std::size_t page_size_ = 200;
   std::size_t pings_ = 0;
   int next_id_ = 1;

@@ -59,7 +59,7 @@ std::vector<std::string> FakeAsc::gets() const {
 }
 
 FakeResponse FakeAsc::handle(const FakeRequest& r) {
-  std::lock_guard l(mutex_);
+  std::unique_lock l(mutex_);
   const std::string auth = r.header("authorization");
   if (auth.rfind("Bearer ", 0) != 0) return unauthorized("no bearer token");
   const std::string token = auth.substr(7);
@@ -92,11 +92,16 @@ FakeResponse FakeAsc::handle(const FakeRequest& r) {
   std::map<std::string, std::string> headers{{"Content-Type", "application/json"},
                                              {"X-Rate-Limit", "user-hour-lim:3600;user-hour-rem:" + std::to_string(--remaining_) + ";"}};
   const std::string local = path.rfind("/asc", 0) == 0 ? path.substr(4) : path;
-  for (const auto& route : routes_)
+  // The routes run unlocked: one may keep a request waiting (Apple slow
+  // mid-pass) while the fake answers others.
+  const auto routes = routes_;
+  l.unlock();
+  for (const auto& route : routes)
     if (auto res = route(r, local)) {
       res->headers.insert(headers.begin(), headers.end());
       return *res;
     }
+  l.lock();
   if (r.method != "GET") return asc_error(405, "METHOD_NOT_ALLOWED", "The request method is not allowed", r.method);
   gets_.push_back(r.target);
   auto it = path.rfind("/asc", 0) == 0 ? resources_.find(path.substr(4)) : resources_.end();
