@@ -13,6 +13,10 @@ void load_webhooks(YamlReader& r, const YAML::Node& node, std::vector<WebhookCon
 void load_connections(YamlReader& r, const YAML::Node& node, Connections& out);
 // Needs webhooks and connections loaded first: rules refer to them by name.
 void load_rules(YamlReader& r, const YAML::Node& node, const Config& cfg, std::vector<Rule>& out);
+// One action: `key` is its kind (github, slack, ...), `node` its settings.
+inline constexpr const char* kActionKinds = "github, slack, jira, http, teams, discord or gitlab";
+std::optional<Action> load_action(YamlReader& r, const YAML::Node& key, const YAML::Node& node, const Config& cfg,
+                                  const std::string& rule);
 void load_reconcile(YamlReader& r, const YAML::Node& node, ReconcileConfig& out);
 
 // Whole-document checks (document_checks.cpp), once every section is loaded.
