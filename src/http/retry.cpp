@@ -67,7 +67,9 @@ Decision decide(const RetryPolicy& policy, const AttemptResult& r, std::int64_t 
     return d;
   }
   const unsigned s = *r.status;
-  auto wait = [&] {
+  auto wait = [&]() -> std::optional<std::chrono::milliseconds> {
+    if (s == 429 && policy.wait_in_body)
+      if (auto w = policy.wait_in_body(r)) return w;
     if (auto ra = parse_retry_after(r.header("retry-after"), now_ms)) return ra;
     return parse_ratelimit_reset(r.header("x-ratelimit-reset"), now_ms);
   };
@@ -98,6 +100,11 @@ Decision decide(const RetryPolicy& policy, const AttemptResult& r, std::int64_t 
       (r.header("x-ratelimit-remaining") == "0" || !r.header("retry-after").empty() || secondary))
     return retry(" (rate limited)");
   if (std::find(policy.also_retry.begin(), policy.also_retry.end(), s) != policy.also_retry.end()) return retry("");
+  if (policy.later_4xx && s >= 400 && s < 500 && policy.later_4xx(r)) {
+    retry(" (the service's own limit)");
+    if (!d.wait) d.wait = policy.later_wait;
+    return d;
+  }
   d.verdict = Verdict::final;
   return d;
 }

@@ -49,6 +49,14 @@ struct RetryPolicy {
   bool rate_limit_403 = false;
   // Reads a 2xx body; nullopt when it is a success.
   std::optional<BodyError> (*error_in_2xx)(const AttemptResult&) = nullptr;
+  // The wait a 429 names in its body, preferred to the headers (Discord's
+  // `retry_after` has the decimals its Retry-After header rounds away).
+  std::optional<std::chrono::milliseconds> (*wait_in_body)(const AttemptResult&) = nullptr;
+  // A 4xx that means "later" (GitLab's pipeline-creation limit answers 400
+  // "Too many pipelines created in the last minute"): retried, after the
+  // headers' wait or `later_wait`.
+  bool (*later_4xx)(const AttemptResult&) = nullptr;
+  std::chrono::milliseconds later_wait{60'000};
 };
 
 // Plain HTTP: the common rules alone (the http action, the App Store Connect API).
