@@ -70,7 +70,15 @@ std::string service_message(const std::string& body) {
   auto j = json::parse(body, nullptr, false);
   std::string msg;
   if (j.is_object()) {
-    if (auto m = j.find("message"); m != j.end() && m->is_string()) msg = m->get<std::string>();  // GitHub
+    if (auto m = j.find("message"); m != j.end() && m->is_string()) msg = m->get<std::string>();  // GitHub, Discord, GitLab
+    if (auto m = j.find("message"); m != j.end() && m->is_object())  // GitLab's model errors: {"base": ["Reference not found"]}
+      for (const auto& [k, v] : m->items()) {
+        std::string values;
+        if (v.is_array())
+          for (const auto& e : v) values += (values.empty() ? "" : ", ") + (e.is_string() ? e.get<std::string>() : e.dump());
+        else values = v.is_string() ? v.get<std::string>() : v.dump();
+        msg += (msg.empty() ? "" : "; ") + (k == "base" ? "" : k + ": ") + values;
+      }
     if (auto e = j.find("error"); e != j.end() && e->is_string()) msg = e->get<std::string>();    // Slack
     if (auto em = j.find("errorMessages"); em != j.end() && em->is_array())                       // Jira
       for (const auto& m : *em)
@@ -203,8 +211,11 @@ boost::asio::awaitable<Outcome> run(const Job& job, Services& s) {
   if (const auto* a = std::get_if<config::HttpAction>(&job.action)) co_return co_await detail::run_http(job, *a, s);
   if (const auto* a = std::get_if<config::GithubAction>(&job.action)) co_return co_await detail::run_github(job, *a, s);
   if (const auto* a = std::get_if<config::SlackAction>(&job.action)) co_return co_await detail::run_slack(job, *a, s);
-  const auto& jira = std::get<config::JiraAction>(job.action);
-  co_return co_await detail::run_jira(job, jira, s);
+  if (const auto* a = std::get_if<config::JiraAction>(&job.action)) co_return co_await detail::run_jira(job, *a, s);
+  if (const auto* a = std::get_if<config::TeamsAction>(&job.action)) co_return co_await detail::run_teams(job, *a, s);
+  if (const auto* a = std::get_if<config::DiscordAction>(&job.action)) co_return co_await detail::run_discord(job, *a, s);
+  const auto& gitlab = std::get<config::GitlabAction>(job.action);
+  co_return co_await detail::run_gitlab(job, gitlab, s);
 }
 
 }  // namespace asc_webhookd::actions

@@ -118,7 +118,7 @@ std::optional<http::ClientRequest> dispatch_request(const Job& job, const config
     req.url = conn.api_url + "/repos/" + a.repo + "/actions/workflows/" + *a.workflow + "/dispatches";
     auto ref = render(a.ref.value_or(config::Template{"main", {}}), job, out, "ref");
     if (!ref) return std::nullopt;
-    body = {{"ref", *ref}};
+    body = {{"ref", *ref}, {"return_run_details", true}};
     if (!a.inputs.empty()) {
       json inputs = json::object();
       for (const auto& [k, t] : a.inputs) {
@@ -156,14 +156,44 @@ std::optional<http::ClientRequest> dispatch_request(const Job& job, const config
 
 }  // namespace
 
+namespace {
+
+// A server that refused `return_run_details` (GitHub Enterprise Server
+// before 3.21: 400 `"return_run_details" is not a permitted key.`; some
+// clients see 422) is remembered per connection, by its API URL: a server
+// upgraded behind another URL is asked again.
+std::string no_run_details_key(const std::string& name, const config::GithubConnection& c) {
+  return "github-no-run-details:" + name + ":" + c.api_url;
+}
+
+bool refused_run_details(const Outcome& out) {
+  return (out.result.status == 400u || out.result.status == 422u) &&
+         out.result.body.find("return_run_details") != std::string::npos;
+}
+
+http::ClientRequest without_run_details(http::ClientRequest req) {
+  auto body = json::parse(req.body);
+  body.erase("return_run_details");
+  req.body = body.dump();
+  return req;
+}
+
+}  // namespace
+
 net::awaitable<Outcome> run_github(const Job& job, const config::GithubAction& a, Services& s) {
   Outcome out;
   const auto* found = connection(job.config.connections.github, a.connection, "github", out);
   if (!found) co_return out;
   const auto& conn = *found;
-  const auto req = dispatch_request(job, a, conn, out);
+  auto req = dispatch_request(job, a, conn, out);
   if (!req) co_return out;
-  for (int round = 0; round < 2; ++round) {
+  const std::string refusal_key = no_run_details_key(a.connection, conn);
+  bool asks_run = a.workflow.has_value();
+  if (asks_run && co_await s.kv.get(refusal_key)) {
+    req = without_run_details(std::move(*req));
+    asks_run = false;
+  }
+  for (int round = 0; round < 3; ++round) {
     Token token;
     if (conn.token) {
       token.value = conn.token->reveal();
@@ -179,6 +209,17 @@ net::awaitable<Outcome> run_github(const Job& job, const config::GithubAction& a
     if (res && res->status == 200) {  // return_run_details answers
       auto j = json::parse(res->body, nullptr, false);
       if (j.is_object() && j.contains("html_url") && j["html_url"].is_string()) out.detail = "run " + j["html_url"].get<std::string>();
+    } else if (res && a.workflow) {
+      out.detail = asks_run ? "dispatched; GitHub answered " + std::to_string(res->status) + " without the run"
+                            : "dispatched; no run link (this server refuses return_run_details)";
+    }
+    // Refused, no run was made (an inference: the key is checked before
+    // the dispatch): the same attempt asks again without the field.
+    if (!res && asks_run && refused_run_details(out)) {
+      co_await s.kv.put(refusal_key, "refused");
+      req = without_run_details(std::move(*req));
+      asks_run = false;
+      continue;
     }
     // An installation token may expire between the cache check and the
     // call: mint a fresh one once.

@@ -32,6 +32,8 @@ std::string target_of(const std::string& action_json) {
   if (kind == "slack") return field("channel").empty() ? "connection " + field("connection") : field("channel");
   if (kind == "jira") return "connection " + field("connection") + ": " + field("jql");
   if (kind == "http") return field("url").empty() ? "connection " + field("connection") : field("url");
+  if (kind == "gitlab") return field("project") + " " + field("ref");
+  if (kind == "teams" || kind == "discord") return "connection " + field("connection");
   return kind;
 }
 

@@ -49,6 +49,17 @@ public:
       res.body = json{{"token", "<installation token>"}, {"expires_at", "2099-01-01T00:00:00Z"}}.dump();
     } else if (has("/dispatches")) {
       res.status = 204;
+      if (r.body.find("\"return_run_details\":true") != std::string::npos) {
+        res.status = 200;
+        res.body = json{{"workflow_run_id", 1}, {"run_url", "<simulated>"}, {"html_url", "https://github.com/<simulated run>"}}.dump();
+      }
+    } else if (has("/trigger/pipeline")) {
+      res.status = 201;
+      res.body = json{{"id", 1}, {"status", "created"}, {"web_url", "https://gitlab.example/<simulated pipeline>"}}.dump();
+    } else if (has("/webhooks/") && has("wait=true")) {  // Discord
+      res.body = json{{"id", "1"}, {"type", 0}, {"content", ""}}.dump();
+    } else if (has("/triggers/manual/paths/invoke")) {  // Teams Workflows
+      res.status = 202;
     } else if (has("chat.postMessage")) {
       res.body = R"({"ok":true,"channel":"C0SIMULATED","ts":"1700000000.000100"})";
     } else if (has("chat.update")) {

@@ -45,6 +45,9 @@ std::string kind_of(const Action& action) {
         if constexpr (std::is_same_v<T, GithubAction>) return "github";
         else if constexpr (std::is_same_v<T, SlackAction>) return "slack";
         else if constexpr (std::is_same_v<T, JiraAction>) return "jira";
+        else if constexpr (std::is_same_v<T, TeamsAction>) return "teams";
+        else if constexpr (std::is_same_v<T, DiscordAction>) return "discord";
+        else if constexpr (std::is_same_v<T, GitlabAction>) return "gitlab";
         else return "http";
       },
       action);
@@ -111,6 +114,32 @@ void from_json(const json& j, HttpAction& a) {
   a.body_json_escaped = j.value("body_escape", std::string("none")) == "json";  // absent in jobs stored before it
 }
 
+void to_json(json& j, const TeamsAction& a) { j = {{"kind", "teams"}, {"connection", a.connection}, {"text", text(a.text)}}; }
+
+void from_json(const json& j, TeamsAction& a) {
+  a.connection = j.at("connection").get<std::string>();
+  a.text = opt_tpl(j, "text");
+}
+
+void to_json(json& j, const DiscordAction& a) { j = {{"kind", "discord"}, {"connection", a.connection}, {"text", text(a.text)}}; }
+
+void from_json(const json& j, DiscordAction& a) {
+  a.connection = j.at("connection").get<std::string>();
+  a.text = opt_tpl(j, "text");
+}
+
+void to_json(json& j, const GitlabAction& a) {
+  j = {{"kind", "gitlab"}, {"connection", a.connection}, {"project", a.project}, {"ref", text(a.ref)},
+       {"variables", texts(a.variables)}};
+}
+
+void from_json(const json& j, GitlabAction& a) {
+  a.connection = j.at("connection").get<std::string>();
+  a.project = j.at("project").get<std::string>();
+  a.ref = tpl(j, "ref");
+  a.variables = tpl_map(j, "variables");
+}
+
 // `enrich` is common to every kind: written only when required, so the
 // stored form of an action without it is what it was before the key.
 void to_json(json& j, const Action& a) {
@@ -126,6 +155,9 @@ void from_json(const json& j, Action& a) {
   else if (kind == "slack") a = j.get<SlackAction>();
   else if (kind == "jira") a = j.get<JiraAction>();
   else if (kind == "http") a = j.get<HttpAction>();
+  else if (kind == "teams") a = j.get<TeamsAction>();
+  else if (kind == "discord") a = j.get<DiscordAction>();
+  else if (kind == "gitlab") a = j.get<GitlabAction>();
   else throw json::other_error::create(501, "unknown action kind " + kind, &j);
   const bool required = j.value("enrich", std::string()) == "required";
   std::visit([required](auto& x) { x.enrich_required = required; }, a);
@@ -149,6 +181,10 @@ bool any_template(const Action& action, const std::function<bool(const std::stri
         else if constexpr (std::is_same_v<T, JiraAction>)
           return pred(a.jql.text) || one(a.transition) || one(a.comment) ||
                  (a.release_version && (pred(a.release_version->project.text) || pred(a.release_version->name.text)));
+        else if constexpr (std::is_same_v<T, TeamsAction> || std::is_same_v<T, DiscordAction>)
+          return one(a.text);
+        else if constexpr (std::is_same_v<T, GitlabAction>)
+          return pred(a.ref.text) || each(a.variables);
         else
           return one(a.url) || each(a.headers) || one(a.body);
       },

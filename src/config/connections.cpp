@@ -131,6 +131,56 @@ bool load_http(YamlReader& r, const YAML::Node& n, const std::string& what, Http
   return true;
 }
 
+bool load_teams(YamlReader& r, const YAML::Node& n, const std::string& what, TeamsConnection& c) {
+  if (!r.section_map(n, what, "connections.teams.*")) return false;
+  if (auto v = YamlReader::field(n, "webhook_url")) {
+    if (auto s = r.url_secret(*v, what + ".webhook_url")) {
+      c.webhook_url = *s;
+      // Office 365 connector URLs are retired (outbound-apis.md §7.6).
+      const auto& u = s->reveal();
+      if (!r.unresolved(*s) && (u.find(".webhook.office.com/") != std::string::npos || u.find("outlook.office.com/webhook") != std::string::npos))
+        r.warning(*v, what + ".webhook_url is an Office 365 connector URL, which Microsoft retired: make a Workflows "
+                             "webhook (\"When a Teams webhook request is received\") and use its URL");
+    }
+  } else {
+    r.error(n, what + ".webhook_url is required (the Workflows webhook's URL)");
+  }
+  if (auto v = YamlReader::field(n, "envelope")) {
+    if (auto s = r.string(*v, what + ".envelope")) {
+      if (*s != "message" && *s != "card") r.error(*v, what + ".envelope must be message or card");
+      c.bare_card = *s == "card";
+    }
+  }
+  return true;
+}
+
+bool load_discord(YamlReader& r, const YAML::Node& n, const std::string& what, DiscordConnection& c) {
+  if (!r.section_map(n, what, "connections.discord.*")) return false;
+  if (auto v = YamlReader::field(n, "webhook_url")) {
+    if (auto s = r.url_secret(*v, what + ".webhook_url")) {
+      const auto& u = s->reveal();
+      if (u.rfind("https://unresolved.invalid/", 0) != 0 && u.find("/webhooks/") == std::string::npos)
+        r.error(*v, what + ".webhook_url must be a Discord webhook URL (https://discord.com/api/webhooks/ID/TOKEN)");
+      c.webhook_url = *s;
+    }
+  } else {
+    r.error(n, what + ".webhook_url is required (https://discord.com/api/webhooks/ID/TOKEN)");
+  }
+  return true;
+}
+
+bool load_gitlab(YamlReader& r, const YAML::Node& n, const std::string& what, GitlabConnection& c) {
+  if (!r.section_map(n, what, "connections.gitlab.*")) return false;
+  if (auto v = YamlReader::field(n, "trigger_token")) {
+    if (auto s = r.secret(*v, what + ".trigger_token")) c.trigger_token = *s;
+  } else {
+    r.error(n, what + ".trigger_token is required (Settings → CI/CD → Pipeline trigger tokens)");
+  }
+  if (auto v = YamlReader::field(n, "api_url"))
+    if (auto s = r.url(*v, what + ".api_url")) c.api_url = *s;
+  return true;
+}
+
 }  // namespace
 
 void load_connections(YamlReader& r, const YAML::Node& n, Connections& out) {
@@ -139,6 +189,9 @@ void load_connections(YamlReader& r, const YAML::Node& n, Connections& out) {
   if (auto v = YamlReader::field(n, "slack")) each_named(r, *v, "connections.slack", out.slack, [&](auto&&... a) { return load_slack(r, a...); });
   if (auto v = YamlReader::field(n, "jira")) each_named(r, *v, "connections.jira", out.jira, [&](auto&&... a) { return load_jira(r, a...); });
   if (auto v = YamlReader::field(n, "http")) each_named(r, *v, "connections.http", out.http, [&](auto&&... a) { return load_http(r, a...); });
+  if (auto v = YamlReader::field(n, "teams")) each_named(r, *v, "connections.teams", out.teams, [&](auto&&... a) { return load_teams(r, a...); });
+  if (auto v = YamlReader::field(n, "discord")) each_named(r, *v, "connections.discord", out.discord, [&](auto&&... a) { return load_discord(r, a...); });
+  if (auto v = YamlReader::field(n, "gitlab")) each_named(r, *v, "connections.gitlab", out.gitlab, [&](auto&&... a) { return load_gitlab(r, a...); });
 }
 
 }  // namespace asc_webhookd::config::detail

@@ -19,20 +19,25 @@ constexpr K kLog[] = {"level", "format"};
 constexpr K kAsc[] = {"issuer_id", "key_id", "private_key", "base_url", "enrich_attempts"};
 constexpr K kWebhook[] = {"name", "secret", "previous_secrets", "app_name", "apple"};
 constexpr K kAppleLink[] = {"app_id", "webhook_id"};
-constexpr K kConnections[] = {"github", "slack", "jira", "http"};
+constexpr K kConnections[] = {"github", "slack", "jira", "http", "teams", "discord", "gitlab"};
 constexpr K kGithubConn[] = {"token", "app", "api_url"};
 constexpr K kGithubApp[] = {"app_id", "installation_id", "private_key"};
 constexpr K kSlackConn[] = {"webhook_url", "bot_token", "api_url"};
 constexpr K kJiraConn[] = {"base_url", "email", "api_token", "bearer_token", "flavor"};
 constexpr K kHttpConn[] = {"url", "headers"};
+constexpr K kTeamsConn[] = {"webhook_url", "envelope"};
+constexpr K kDiscordConn[] = {"webhook_url"};
+constexpr K kGitlabConn[] = {"trigger_token", "api_url"};
 constexpr K kRule[] = {"name", "when", "stop", "actions"};
 constexpr K kWhen[] = {"webhook", "event", "from", "to"};
-constexpr K kActions[] = {"github", "slack", "jira", "http"};
+constexpr K kActions[] = {"github", "slack", "jira", "http", "teams", "discord", "gitlab"};
 constexpr K kGithubAction[] = {"connection", "repo", "workflow", "ref", "inputs", "event_type", "client_payload", "enrich"};
 constexpr K kSlackAction[] = {"connection", "channel", "text", "blocks", "thread", "update_parent", "enrich"};
 constexpr K kJiraAction[] = {"connection", "jql", "transition", "comment", "release_version", "enrich"};
 constexpr K kReleaseVersion[] = {"project", "name"};
 constexpr K kHttpAction[] = {"connection", "url", "method", "headers", "body", "body_escape", "enrich"};
+constexpr K kChatAction[] = {"connection", "text", "enrich"};
+constexpr K kGitlabAction[] = {"connection", "project", "ref", "variables", "enrich"};
 
 constexpr SectionKeys kSections[] = {
     {"", kTop},
@@ -51,6 +56,9 @@ constexpr SectionKeys kSections[] = {
     {"connections.slack.*", kSlackConn},
     {"connections.jira.*", kJiraConn},
     {"connections.http.*", kHttpConn},
+    {"connections.teams.*", kTeamsConn},
+    {"connections.discord.*", kDiscordConn},
+    {"connections.gitlab.*", kGitlabConn},
     {"rules[]", kRule},
     {"rules[].when", kWhen},
     {"rules[].actions[]", kActions},
@@ -59,6 +67,9 @@ constexpr SectionKeys kSections[] = {
     {"rules[].actions[].jira", kJiraAction},
     {"rules[].actions[].jira.release_version", kReleaseVersion},
     {"rules[].actions[].http", kHttpAction},
+    {"rules[].actions[].teams", kChatAction},
+    {"rules[].actions[].discord", kChatAction},
+    {"rules[].actions[].gitlab", kGitlabAction},
 };
 
 }  // namespace

@@ -9,6 +9,9 @@ namespace asc_webhookd::delivery {
 bool shows_history(const config::Action& action) {
   const auto* slack = std::get_if<config::SlackAction>(&action);
   if (slack && !slack->text && !slack->blocks) return true;  // the built-in message shows review times
+  const auto* teams = std::get_if<config::TeamsAction>(&action);
+  const auto* discord = std::get_if<config::DiscordAction>(&action);
+  if ((teams && !teams->text) || (discord && !discord->text)) return true;  // so do the built-in card and embed
   return config::any_template(action, [](const std::string& t) { return t.find("history") != std::string::npos; });
 }
 

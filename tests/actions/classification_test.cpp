@@ -1,6 +1,7 @@
 // The retry decision end to end, a few rows of each service through the real
 // delivery engine: one attempt against an endpoint that answers the way
-// GitHub, Slack or Jira do, and the outcome recorded for it. The whole table
+// GitHub, Slack, Jira, Teams, Discord or GitLab do, and the outcome recorded
+// for it. The whole table
 // is tests/http/retry_test.cpp, on the one decision function.
 #include "support/fake_http.hpp"
 #include "support/pipeline.hpp"
@@ -14,7 +15,7 @@ namespace {
 
 struct Case {
   std::string name;
-  std::string kind;  // github | slack_bot | slack_webhook | jira
+  std::string kind;  // github | slack_bot | slack_webhook | jira | teams | discord | gitlab
   FakeResponse answer;
   std::string outcome;  // done | retry | dead
 };
@@ -32,6 +33,15 @@ std::string action_for(const Case& c, const FakeHttpServer& fake) {
   } else if (c.kind == "slack_webhook") {
     conn = "  slack:\n    hook:\n      webhook_url: " + fake.url("/services/T/B/X") + "\n";
     action = "      - slack: { connection: hook }\n";
+  } else if (c.kind == "teams") {
+    conn = "  teams:\n    t:\n      webhook_url: \"" + fake.url("/workflows/abc/triggers/manual/paths/invoke?api-version=1&sp=%2Ftriggers%2Fmanual%2Frun&sv=1.0&sig=s1g") + "\"\n";
+    action = "      - teams: { connection: t }\n";
+  } else if (c.kind == "discord") {
+    conn = "  discord:\n    d:\n      webhook_url: " + fake.url("/api/webhooks/123/tok3n") + "\n";
+    action = "      - discord: { connection: d }\n";
+  } else if (c.kind == "gitlab") {
+    conn = "  gitlab:\n    default:\n      trigger_token: glptt-1234\n      api_url: " + fake.url("/api/v4") + "\n";
+    action = "      - gitlab: { project: acme/ios-app, ref: main }\n";
   } else {
     conn = "  jira:\n    default:\n      base_url: " + fake.url("") + "\n      bearer_token: pat-1234\n";
     action = "      - jira: { jql: \"project = IOS\", transition: Done }\n";
@@ -74,7 +84,29 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"slack_webhook_ok", "slack_webhook", {200, {{"Content-Type", "text/html"}}, "ok", {}}, "done"},
         Case{"slack_webhook_no_service", "slack_webhook", {404, {}, "no_service", {}}, "dead"},
         Case{"jira_409", "jira", json_answer(409, R"({"errorMessages":["conflicting update"],"errors":{}})"), "retry"},
-        Case{"jira_400", "jira", json_answer(400, R"({"errorMessages":["Error in the JQL Query"],"errors":{}})"), "dead"}),
+        Case{"jira_400", "jira", json_answer(400, R"({"errorMessages":["Error in the JQL Query"],"errors":{}})"), "dead"},
+        // Teams Workflows (outbound-apis.md §7.4): 202 and an empty body; the SAS scheme refused → final.
+        Case{"teams_202", "teams", {202, {}, "", {}}, "done"},
+        Case{"teams_200", "teams", {200, {}, "", {}}, "done"},
+        Case{"teams_401", "teams", json_answer(401, R"({"error":{"code":"DirectApiAuthorizationRequired","message":"The request must be authenticated only by Shared Access scheme."}})"), "dead"},
+        Case{"teams_404_flow_gone", "teams", json_answer(404, R"({"error":{"code":"WorkflowNotFound","message":"The workflow could not be found."}})"), "dead"},
+        Case{"teams_429", "teams", json_answer(429, R"({"error":{"code":"WorkflowTriggerIsThrottled","message":"Rate limit is exceeded. Try again in 2 seconds."}})", {{"Retry-After", "2"}}), "retry"},
+        Case{"teams_502", "teams", {502, {}, "Bad Gateway", {}}, "retry"},
+        // Discord (§8.3–8.5).
+        Case{"discord_200", "discord", json_answer(200, R"({"id":"1300000000000000001","type":0,"webhook_id":"123"})"), "done"},
+        Case{"discord_204", "discord", {204, {}, "", {}}, "done"},
+        Case{"discord_400_form", "discord", json_answer(400, R"({"code":50035,"errors":{"embeds":{"0":{"description":{"_errors":[{"code":"BASE_TYPE_MAX_LENGTH","message":"Must be 4096 or fewer in length."}]}}}},"message":"Invalid Form Body"})"), "dead"},
+        Case{"discord_401", "discord", json_answer(401, R"({"message":"Invalid Webhook Token","code":50027})"), "dead"},
+        Case{"discord_404", "discord", json_answer(404, R"({"message":"Unknown Webhook","code":10015})"), "dead"},
+        Case{"discord_429", "discord", json_answer(429, R"({"message":"You are being rate limited.","retry_after":0.57,"global":false})", {{"Retry-After", "1"}, {"X-RateLimit-Scope", "user"}}), "retry"},
+        Case{"discord_502", "discord", {502, {}, "There was not a gateway available to process your request. Wait a bit and retry.", {}}, "retry"},
+        // GitLab (§9.3–9.4).
+        Case{"gitlab_201", "gitlab", json_answer(201, R"({"id":257,"iid":118,"status":"created","source":"trigger","web_url":"http://127.0.0.1/acme/ios-app/-/pipelines/257"})"), "done"},
+        Case{"gitlab_400_ref", "gitlab", json_answer(400, R"({"message":{"base":["Reference not found"]}})"), "dead"},
+        Case{"gitlab_400_variables", "gitlab", json_answer(400, R"({"message":"variables needs to be a map of key-valued strings"})"), "dead"},
+        Case{"gitlab_400_pipeline_limit", "gitlab", json_answer(400, R"({"message":{"base":["Too many pipelines created in the last minute. Try again later."]}})"), "retry"},
+        Case{"gitlab_404", "gitlab", json_answer(404, R"({"message":"404 Not Found"})"), "dead"},
+        Case{"gitlab_429", "gitlab", {429, {{"Content-Type", "text/plain"}, {"Retry-After", "60"}}, "Retry later", {}}, "retry"}),
     [](const auto& p) { return p.param.name; });
 
 }  // namespace

@@ -48,13 +48,49 @@ TEST(GithubAction, WorkflowDispatchSendsRefInputsAndGithubHeaders) {
   ASSERT_EQ(sent.size(), 1u);
   EXPECT_EQ(sent[0]["path"], "/api/v3/repos/acme/ios-app/actions/workflows/submit.yml/dispatches");
   // Templates naming data that is absent (no enrichment here) render empty.
-  EXPECT_EQ(sent[0]["body"], json({{"ref", "main"}, {"inputs", {{"upload_id", "upload-42"}, {"version", ""}, {"build", ""}}}}));
+  EXPECT_EQ(sent[0]["body"], json({{"ref", "main"}, {"return_run_details", true},
+                                   {"inputs", {{"upload_id", "upload-42"}, {"version", ""}, {"build", ""}}}}));
+  // The run GitHub started is in the attempt's detail (event show, the console).
+  ASSERT_EQ(ev->jobs[0].attempt_log.size(), 1u);
+  EXPECT_EQ(ev->jobs[0].attempt_log[0].detail, "run https://github.com/acme/ios-app/actions/runs/9000001");
   auto req = gh.server.requests().at(0);
   EXPECT_EQ(req.header("accept"), "application/vnd.github+json");
   EXPECT_EQ(req.header("x-github-api-version"), "2022-11-28");
   EXPECT_EQ(req.header("authorization"), "Bearer ghp_test_token_1");
   EXPECT_EQ(req.header("user-agent").rfind("asc-webhookd/", 0), 0u);
 }
+
+// GitHub Enterprise Server before 3.21 refuses the field (§1.3a): the same
+// attempt asks again without it, and the connection is not asked with it again.
+void refused_run_details_is_asked_again_without(unsigned status) {
+  FakeGithub gh;
+  gh.add_token("ghp_test_token_1");
+  gh.add_repo("acme/ios-app", {{"release.yml", {}}});
+  gh.refuse_run_details(status);
+  TestServer server(basic_config("", token_connection(gh) + R"(rules:
+  - name: release
+    when: { event: buildUploadStateUpdated }
+    actions:
+      - github: { repo: acme/ios-app, workflow: release.yml, ref: main }
+)"));
+  for (const char* id : {"ghes-1", "ghes-2"}) {
+    ASSERT_EQ(post_signed(server.port(), "app", fixture_event(kUpload, id, std::string("u-") + id, "COMPLETE"), "s3cret").status, 200);
+    auto ev = wait_event(server.store(), id, settled);
+    ASSERT_TRUE(ev);
+    ASSERT_EQ(ev->jobs.at(0).state, "done") << ev->jobs.at(0).last_error;
+    ASSERT_EQ(ev->jobs[0].attempt_log.size(), 1u) << "one attempt, asked twice";
+    EXPECT_EQ(ev->jobs[0].attempt_log[0].detail, "dispatched; no run link (this server refuses return_run_details)");
+  }
+  const auto requests = gh.server.requests();
+  ASSERT_EQ(requests.size(), 3u);  // refused, again without, then without at once
+  EXPECT_NE(requests[0].body.find("return_run_details"), std::string::npos);
+  EXPECT_EQ(requests[1].body.find("return_run_details"), std::string::npos);
+  EXPECT_EQ(requests[2].body.find("return_run_details"), std::string::npos);
+  EXPECT_EQ(gh.dispatches().size(), 2u);  // one workflow run per event
+}
+
+TEST(GithubAction, AServerRefusingRunDetailsWith400IsAskedAgainWithoutThem) { refused_run_details_is_asked_again_without(400); }
+TEST(GithubAction, AServerRefusingRunDetailsWith422IsAskedAgainWithoutThem) { refused_run_details_is_asked_again_without(422); }
 
 TEST(GithubAction, RepositoryDispatchWithDefaultSummaryAndTemplatedPayload) {
   FakeGithub gh;

@@ -1,4 +1,4 @@
-// `simulate` on the five example configs of config/examples/ (each also
+// `simulate` on the six example configs of config/examples/ (each also
 // passes check-config), run as the real binary: the matching rules and the
 // exact requests, with every credential masked.
 #include "asc_webhookd/config/loader.hpp"
@@ -35,6 +35,9 @@ struct ExampleEnv {
            {"SLACK_RELEASES_URL", "https://hooks.slack.com/services/T0/B0/SECRETRELEASES"},
            {"SLACK_BOT_TOKEN", "xoxb-SECRETBOT"},
            {"SLACK_FEEDBACK_URL", "https://hooks.slack.com/services/T0/B1/SECRETFEEDBACK"},
+           {"TEAMS_WEBHOOK_URL", "https://default0123.45.environment.api.powerplatform.com:443/powerautomate/automations/direct/workflows/abc/triggers/manual/paths/invoke?api-version=1&sp=%2Ftriggers%2Fmanual%2Frun&sv=1.0&sig=SECRETTEAMSSIG"},
+           {"DISCORD_WEBHOOK_URL", "https://discord.com/api/webhooks/123456789012345678/SECRETDISCORDTOKEN"},
+           {"GITLAB_TRIGGER_TOKEN", "glptt-SECRETGITLAB"},
            {"CREDENTIALS_DIRECTORY", dir.file("creds")}};
   }
 };
@@ -43,7 +46,7 @@ std::string example(const std::string& name) { return kSource + "/config/example
 
 void expect_no_secret(const CommandResult& r) {
   for (const char* s : {"ghp_SECRETGITHUBTOKEN", "SECRETJIRATOKEN", "SECRETRELEASES", "xoxb-SECRETBOT", "SECRETFEEDBACK",
-                        "ghs_", "BEGIN PRIVATE KEY"})
+                        "SECRETTEAMSSIG", "SECRETDISCORDTOKEN", "SECRETGITLAB", "ghs_", "BEGIN PRIVATE KEY"})
     EXPECT_EQ(r.out.find(s) == std::string::npos && r.err.find(s) == std::string::npos, true) << s;
 }
 
@@ -60,7 +63,7 @@ TEST(Examples, EveryExampleConfigPassesCheckConfig) {
     EXPECT_EQ(r.exit_code, 0) << entry.path() << "\n" << r.err;
     ++n;
   }
-  EXPECT_EQ(n, 5);
+  EXPECT_EQ(n, 6);
 }
 
 // The sample workflows in config/examples/github/ take what the example
@@ -193,6 +196,27 @@ TEST(Simulate, UseCase5TestflightFeedback) {
   expect_has(r.out, "rule testflight-feedback matches\n  action 1: slack\n    POST https://hooks.slack.com/<redacted>\n");
   expect_has(r.out, "\"text\": \"New TestFlight feedback for Acme iOS: betaFeedbackScreenshotSubmissionCreated ");
   expect_no_secret(r);
+}
+
+TEST(Simulate, UseCase6TeamsCardDiscordEmbedAndAGitlabPipeline) {
+  ExampleEnv e;
+  auto failed = run_binary({"simulate", "--config", example("6-teams-discord-gitlab.yaml"), "--instance", kApi + "buildUploads-FAILED.json",
+                            kSeed + "02-buildUploadStateUpdated-FAILED.json"}, e.env);
+  ASSERT_EQ(failed.exit_code, 0) << failed.err;
+  expect_has(failed.out, "rule tell-failures matches\n  action 1: teams\n    POST https://default0123.45.environment.api.powerplatform.com:443/<redacted>\n");
+  expect_has(failed.out, "\"contentType\": \"application/vnd.microsoft.card.adaptive\"");
+  expect_has(failed.out, "\"type\": \"AdaptiveCard\"");
+  expect_has(failed.out, "ITMS-90683: Missing purpose string in Info.plist");
+  expect_has(failed.out, "  action 2: discord\n    POST https://discord.com/<redacted>\n");
+  expect_has(failed.out, "\"title\": \"⚠️ Acme iOS 1.101.0 (3) — Build upload: Failed\"");
+  expect_no_secret(failed);
+  auto complete = run_binary({"simulate", "--config", example("6-teams-discord-gitlab.yaml"), "--instance", kApi + "buildUploads-COMPLETE.json",
+                              kSeed + "01-buildUploadStateUpdated-COMPLETE.json"}, e.env);
+  ASSERT_EQ(complete.exit_code, 0) << complete.err;
+  expect_has(complete.out, "rule pipeline-when-processed matches\n  action 1: gitlab\n    POST https://gitlab.com/api/v4/projects/acme%2Fios-app/trigger/pipeline\n");
+  expect_has(complete.out, "\"token\": \"<redacted>\"");
+  expect_has(complete.out, "\"ASC_BUILD\": \"1\"");
+  expect_no_secret(complete);
 }
 
 TEST(Simulate, BadInputsAreNamed) {

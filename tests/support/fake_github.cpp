@@ -51,6 +51,11 @@ int FakeGithub::tokens_minted() const {
   std::lock_guard l(mutex_);
   return static_cast<int>(installation_tokens_.size());
 }
+void FakeGithub::refuse_run_details(unsigned status) {
+  std::lock_guard l(mutex_);
+  refuse_run_details_ = status;
+}
+
 std::vector<json> FakeGithub::dispatches() const {
   std::lock_guard l(mutex_);
   return dispatches_;
@@ -99,6 +104,13 @@ FakeResponse FakeGithub::handle(const FakeRequest& r) {
   static const std::regex repo_dispatch(R"(/repos/([^/]+/[^/]+)/dispatches)");
   if (r.method == "POST" && std::regex_match(path, m, workflow)) return dispatch(r, m[1], m[2], token);
   if (r.method == "POST" && std::regex_match(path, m, repo_dispatch)) return dispatch(r, m[1], "", token);
+  static const std::regex run(R"(/repos/([^/]+/[^/]+)/actions/runs/(\d+))");
+  if (r.method == "GET" && std::regex_match(path, m, run)) {
+    auto it = runs_.find(std::stoll(m[2]));
+    if (it == runs_.end() || it->second != m[1].str()) return gh_error(404, "Not Found");
+    return {200, {{"Content-Type", "application/json; charset=utf-8"}},
+            json{{"id", it->first}, {"status", "queued"}, {"html_url", "https://github.com/" + it->second + "/actions/runs/" + std::to_string(it->first)}}.dump(), {}};
+  }
   return gh_error(404, "Not Found");
 }
 
@@ -122,6 +134,10 @@ FakeResponse FakeGithub::dispatch(const FakeRequest& r, const std::string& repo,
       if (p.dump().size() >= 64 * 1024) return gh_error(422, "client_payload is too large");
     }
   } else {
+    if (body.contains("return_run_details")) {
+      if (refuse_run_details_) return gh_error(refuse_run_details_, "\"return_run_details\" is not a permitted key.");
+      if (!body["return_run_details"].is_boolean()) return gh_error(422, "return_run_details must be a boolean");  // our pick (§1.3a)
+    }
     auto w = it->second.find(workflow);
     if (w == it->second.end())
       return gh_error(404, "Not Found", "https://docs.github.com/rest/actions/workflows#create-a-workflow-dispatch-event");
@@ -139,9 +155,13 @@ FakeResponse FakeGithub::dispatch(const FakeRequest& r, const std::string& repo,
       if (!inputs.contains(req)) return gh_error(422, "Required input '" + req + "' not provided");
   }
   dispatches_.push_back({{"path", r.target}, {"body", body}, {"token", token}});
-  if (!workflow.empty() && body.value("return_run_details", false))
+  if (!workflow.empty() && body.value("return_run_details", false)) {
+    const std::int64_t id = next_run_++;
+    runs_[id] = repo;
+    const std::string tail = repo + "/actions/runs/" + std::to_string(id);
     return {200, {{"Content-Type", "application/json; charset=utf-8"}},
-            R"({"workflow_run_id":1,"run_url":"https://api.github.com/repos/o/r/actions/runs/1","html_url":"https://github.com/o/r/actions/runs/1"})", {}};
+            json{{"workflow_run_id", id}, {"run_url", "https://api.github.com/repos/" + tail}, {"html_url", "https://github.com/" + tail}}.dump(), {}};
+  }
   return {204, {}, "", {}};
 }
 

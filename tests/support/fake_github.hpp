@@ -34,6 +34,9 @@ public:
   void add_repo(const std::string& repo, std::map<std::string, Workflow> workflows = {});
   void set_app(std::int64_t app_id, std::int64_t installation_id, const std::string& public_pem);
   void set_max_inputs(std::size_t n);
+  // A GitHub Enterprise Server before 3.21 (outbound-apis.md §1.3a):
+  // `return_run_details` is refused with this status (400, or 422).
+  void refuse_run_details(unsigned status = 400);
 
   // Every installation token issued so far stops working (→ 401).
   void expire_installation_tokens();
@@ -54,6 +57,9 @@ private:
   std::map<std::string, bool> installation_tokens_;  // token → still valid
   std::size_t max_inputs_ = 25;
   std::vector<nlohmann::json> dispatches_;
+  unsigned refuse_run_details_ = 0;
+  std::map<std::int64_t, std::string> runs_;  // id → repo
+  std::int64_t next_run_ = 9'000'001;
 
 public:
   FakeHttpServer server;  // last: stopped before the state its handler uses goes

@@ -97,7 +97,9 @@ struct Outcome {
 const http::RetryPolicy& github_policy();     // rate-limit 403s
 const http::RetryPolicy& slack_api_policy();  // 200 with ok:false; ratelimited is retried
 const http::RetryPolicy& jira_policy();       // 409 on a transition is retried
-// (the http action and Slack's incoming webhooks: http::kPlainHttp)
+const http::RetryPolicy& discord_policy();    // a 429's retry_after (seconds, with decimals)
+const http::RetryPolicy& gitlab_policy();     // 400 "Too many pipelines created in the last minute" is retried
+// (the http action, Slack's incoming webhooks and Teams: http::kPlainHttp)
 
 // Ends the attempt with a final decision, or a retry without a server's wait.
 void fail(Outcome& out, std::string reason);
@@ -124,6 +126,9 @@ boost::asio::awaitable<Outcome> run_http(const Job& job, const config::HttpActio
 boost::asio::awaitable<Outcome> run_github(const Job& job, const config::GithubAction& a, Services& s);
 boost::asio::awaitable<Outcome> run_slack(const Job& job, const config::SlackAction& a, Services& s);
 boost::asio::awaitable<Outcome> run_jira(const Job& job, const config::JiraAction& a, Services& s);
+boost::asio::awaitable<Outcome> run_teams(const Job& job, const config::TeamsAction& a, Services& s);
+boost::asio::awaitable<Outcome> run_discord(const Job& job, const config::DiscordAction& a, Services& s);
+boost::asio::awaitable<Outcome> run_gitlab(const Job& job, const config::GitlabAction& a, Services& s);
 
 // Renders a template; on failure sets `out` to a final decision naming `what`.
 // `escape` says how values are escaped where the text lands (rules::Escape).

@@ -142,11 +142,35 @@ struct HttpConnection {
   std::vector<HttpHeader> headers;
 };
 
+// A Teams Workflows webhook ("When a Teams webhook request is received"):
+// the URL, with its SAS signature, is the credential (outbound-apis.md §7).
+// `envelope: message` (default) wraps the Adaptive Card in the message
+// envelope Microsoft documents; `card` posts the bare card, for flows that
+// read the body as the card.
+struct TeamsConnection {
+  Secret webhook_url;
+  bool bare_card = false;
+};
+
+// A Discord webhook: https://discord.com/api/webhooks/ID/TOKEN (§8).
+struct DiscordConnection {
+  Secret webhook_url;
+};
+
+// A GitLab pipeline trigger token and the instance's API (§9).
+struct GitlabConnection {
+  Secret trigger_token;
+  std::string api_url = "https://gitlab.com/api/v4";
+};
+
 struct Connections {
   std::map<std::string, GithubConnection> github;
   std::map<std::string, SlackConnection> slack;
   std::map<std::string, JiraConnection> jira;
   std::map<std::string, HttpConnection> http;
+  std::map<std::string, TeamsConnection> teams;
+  std::map<std::string, DiscordConnection> discord;
+  std::map<std::string, GitlabConnection> gitlab;
 };
 
 // One `when:` value: absent or "*" matches anything, else one of the values.
@@ -217,7 +241,31 @@ struct HttpAction {
   SourcePos pos;
 };
 
-using Action = std::variant<GithubAction, SlackAction, JiraAction, HttpAction>;
+// Teams and Discord: `text` replaces the built-in card/embed with that text.
+struct TeamsAction {
+  std::string connection;
+  std::optional<Template> text;
+  bool enrich_required = false;
+  SourcePos pos;
+};
+
+struct DiscordAction {
+  std::string connection;
+  std::optional<Template> text;
+  bool enrich_required = false;
+  SourcePos pos;
+};
+
+struct GitlabAction {
+  std::string connection = "default";
+  std::string project;  // numeric id or group/name (percent-encoded on the wire)
+  Template ref{"main", {}};
+  std::map<std::string, Template> variables;
+  bool enrich_required = false;
+  SourcePos pos;
+};
+
+using Action = std::variant<GithubAction, SlackAction, JiraAction, HttpAction, TeamsAction, DiscordAction, GitlabAction>;
 
 // GitHub's limits on a dispatch (outbound-apis.md §1), checked at load where
 // the values are written out and at send time where they are rendered.
@@ -236,14 +284,21 @@ void to_json(nlohmann::json& j, const GithubAction& a);
 void to_json(nlohmann::json& j, const SlackAction& a);
 void to_json(nlohmann::json& j, const JiraAction& a);
 void to_json(nlohmann::json& j, const HttpAction& a);
+void to_json(nlohmann::json& j, const TeamsAction& a);
+void to_json(nlohmann::json& j, const DiscordAction& a);
+void to_json(nlohmann::json& j, const GitlabAction& a);
 void to_json(nlohmann::json& j, const Action& a);
 void from_json(const nlohmann::json& j, GithubAction& a);
 void from_json(const nlohmann::json& j, SlackAction& a);
 void from_json(const nlohmann::json& j, JiraAction& a);
 void from_json(const nlohmann::json& j, HttpAction& a);
+void from_json(const nlohmann::json& j, TeamsAction& a);
+void from_json(const nlohmann::json& j, DiscordAction& a);
+void from_json(const nlohmann::json& j, GitlabAction& a);
 void from_json(const nlohmann::json& j, Action& a);
 
-// "github", "slack", "jira" or "http": the `kind` of a stored action.
+// "github", "slack", "jira", "http", "teams", "discord" or "gitlab": the
+// `kind` of a stored action.
 std::string kind_of(const Action& action);
 // `enrich: required` on the action (any kind).
 bool enrich_required(const Action& action);

@@ -1,0 +1,35 @@
+// Microsoft Teams through a Workflows webhook (outbound-apis.md §7): an
+// Adaptive Card POSTed to the trigger URL, whose `sig` is the credential (no
+// Authorization header: the flow refuses a second scheme). 202 only means
+// the flow was queued; any 2xx is success.
+#include "asc_webhookd/actions/action.hpp"
+#include "asc_webhookd/actions/chat_messages.hpp"
+
+namespace asc_webhookd::actions::detail {
+
+using nlohmann::json;
+
+boost::asio::awaitable<Outcome> run_teams(const Job& job, const config::TeamsAction& a, Services& s) {
+  Outcome out;
+  const auto* conn = connection(job.config.connections.teams, a.connection, "teams", out);
+  if (!conn) co_return out;
+  json card;
+  if (a.text) {
+    auto t = render(*a.text, job, out, "text");
+    if (!t) co_return out;
+    card = text_teams_card(*t);
+  } else {
+    card = builtin_teams_card(job.context);
+  }
+  http::ClientRequest req;
+  req.method = "POST";
+  req.url = conn->webhook_url.reveal();
+  req.secrets.push_back(req.url);
+  req.timeout = job.config.delivery.timeout;
+  req.headers = {{"Content-Type", "application/json"}};
+  req.body = (conn->bare_card ? card : teams_message(card)).dump();
+  co_await send(s, out, std::move(req), http::kPlainHttp, ShowTarget::host);
+  co_return out;
+}
+
+}  // namespace asc_webhookd::actions::detail
