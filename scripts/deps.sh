@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages asc-webhookd needs to build, run and test.
 # Idempotent: checks with dpkg first, so a machine that has everything pays ~0.1 s.
-# Usage: scripts/deps.sh [--tests]   (--tests: also the browser the console's test drives)
+# Usage: scripts/deps.sh [--tests]   (--tests: also the browser the console's test drives,
+#   and the proxies and TLS client the proxy recipes' test runs)
 set -euo pipefail
 
 PACKAGES=(
@@ -14,6 +15,7 @@ PACKAGES=(
 )
 if [ "${1:-}" = "--tests" ]; then
   PACKAGES+=(chromium chromium-driver)  # the delivery console's browser test
+  PACKAGES+=(nginx-light caddy curl)    # the proxy recipes' test (config/proxy/)
 fi
 
 missing=()

@@ -11,7 +11,7 @@
 namespace asc_webhookd::test {
 namespace {
 
-pid_t spawn(const std::vector<std::string>& args, const std::map<std::string, std::string>& env,
+pid_t spawn(const std::string& program, const std::vector<std::string>& args, const std::map<std::string, std::string>& env,
             const std::string& in_path, const std::string& out_path, const std::string& err_path) {
   pid_t pid = ::fork();
   if (pid != 0) return pid;
@@ -23,7 +23,7 @@ pid_t spawn(const std::vector<std::string>& args, const std::map<std::string, st
   ::dup2(err, 2);
   for (const auto& [k, v] : env) ::setenv(k.c_str(), v.c_str(), 1);
   std::vector<char*> argv;
-  std::string bin = ASC_WEBHOOKD_BINARY;
+  std::string bin = program;
   argv.push_back(bin.data());
   std::vector<std::string> copy = args;
   for (auto& a : copy) argv.push_back(a.data());
@@ -42,18 +42,26 @@ int decode_status(int status) {
 
 CommandResult run_binary(const std::vector<std::string>& args, const std::map<std::string, std::string>& env,
                          const std::optional<std::string>& input) {
+  return run_program(ASC_WEBHOOKD_BINARY, args, env, input);
+}
+
+CommandResult run_program(const std::string& program, const std::vector<std::string>& args,
+                          const std::map<std::string, std::string>& env, const std::optional<std::string>& input) {
   TempDir dir;
   std::string in_path = input ? dir.write("stdin", *input) : "/dev/null";
   auto out_path = dir.file("out"), err_path = dir.file("err");
-  pid_t pid = spawn(args, env, in_path, out_path, err_path);
+  pid_t pid = spawn(program, args, env, in_path, out_path, err_path);
   int status = 0;
   ::waitpid(pid, &status, 0);
   return {decode_status(status), read_file(out_path), read_file(err_path)};
 }
 
 Daemon::Daemon(const std::vector<std::string>& args, const std::map<std::string, std::string>& env)
+    : Daemon(Program{ASC_WEBHOOKD_BINARY}, args, env) {}
+
+Daemon::Daemon(const Program& program, const std::vector<std::string>& args, const std::map<std::string, std::string>& env)
     : out_path_(dir_.file("out")), err_path_(dir_.file("err")) {
-  pid_ = spawn(args, env, "/dev/null", out_path_, err_path_);
+  pid_ = spawn(program.path, args, env, "/dev/null", out_path_, err_path_);
 }
 
 Daemon::~Daemon() {

@@ -1,6 +1,7 @@
 #pragma once
-// Runs the real asc-webhookd binary as a child process, its output captured
-// in files, and finds the port it listens on from its "listening" log line.
+// Runs the real asc-webhookd binary (or another program) as a child process,
+// its output captured in files, and finds the port it listens on from its
+// "listening" log line.
 #include "support/temp_dir.hpp"
 
 #include <sys/types.h>
@@ -24,9 +25,19 @@ struct CommandResult {
 CommandResult run_binary(const std::vector<std::string>& args, const std::map<std::string, std::string>& env = {},
                          const std::optional<std::string>& input = std::nullopt);
 
+// Any program (an absolute path, or a name looked up nowhere: give the path).
+CommandResult run_program(const std::string& program, const std::vector<std::string>& args,
+                          const std::map<std::string, std::string>& env = {},
+                          const std::optional<std::string>& input = std::nullopt);
+
 class Daemon {
 public:
+  struct Program {
+    std::string path;
+  };
   Daemon(const std::vector<std::string>& args, const std::map<std::string, std::string>& env = {});
+  // Another long-running program (nginx, caddy) with the same log and exit handling.
+  Daemon(const Program& program, const std::vector<std::string>& args, const std::map<std::string, std::string>& env = {});
   ~Daemon();  // SIGKILL if still running
 
   // Waits for the first "listening address=HOST:PORT" line; 0 on timeout or exit.
