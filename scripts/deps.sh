@@ -38,6 +38,7 @@ if [ ${#missing[@]} -gt 0 ]; then
     printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
     $SUDO chmod 755 /usr/sbin/policy-rc.d
     own_policy=1
+    trap '$SUDO rm -f /usr/sbin/policy-rc.d' EXIT  # also when the install fails
   fi
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   if [ -n "$own_policy" ]; then $SUDO rm -f /usr/sbin/policy-rc.d; fi
