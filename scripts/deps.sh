@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages asc-webhookd needs to build, run and test.
 # Idempotent: checks with dpkg first, so a machine that has everything pays ~0.1 s.
-# Usage: scripts/deps.sh [--tests]   (--tests: also the browser the console's test drives,
+# Usage: scripts/deps.sh [--tests|--package]   (--tests: also the browser the console's test drives,
 #   and the proxies and TLS client the proxy recipes' test runs)
 set -euo pipefail
 
@@ -13,9 +13,13 @@ PACKAGES=(
   libgtest-dev libgmock-dev
   systemd   # systemd-analyze, for the unit-file test
 )
+if [ "${1:-}" = "--package" ]; then
+  PACKAGES+=(dpkg-dev)  # dpkg-shlibdeps and dpkg-buildflags, for scripts/package.sh
+fi
 if [ "${1:-}" = "--tests" ]; then
   PACKAGES+=(chromium chromium-driver)  # the delivery console's browser test
   PACKAGES+=(nginx-light caddy curl)    # the proxy recipes' test (config/proxy/)
+  PACKAGES+=(dpkg-dev lintian debootstrap)  # the package and its install test (scripts/package_test.sh)
 fi
 
 missing=()

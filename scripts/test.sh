@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Installs what is missing, builds (release preset) and runs every test.
+# Installs what is missing, builds (release preset) and runs every test,
+# then builds the Debian package and runs its install test in a clean
+# Debian 12 root (scripts/package_test.sh; needs root: debootstrap, chroot).
 # Usage: scripts/test.sh            (from anywhere in the checkout)
 # Fails when a test fails, and when no test ran at all.
 set -euo pipefail
@@ -15,3 +17,5 @@ if ! grep -qE '^100% tests passed, 0 tests failed out of [1-9]' build/release/te
   echo "test.sh: no test ran, or the summary line is missing" >&2
   exit 1
 fi
+
+if [ "$(id -u)" -eq 0 ]; then scripts/package_test.sh; else sudo scripts/package_test.sh; fi

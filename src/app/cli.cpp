@@ -41,7 +41,7 @@ using detail::Args;
 using detail::count_of;
 using detail::load;
 
-constexpr const char* kUsage = R"(asc-webhookd — App Store Connect webhooks to GitHub Actions, Slack and Jira
+constexpr const char* kUsage = R"(asc-webhookd — App Store Connect webhooks to GitHub Actions, Slack, Jira, Teams, Discord and GitLab
 
 usage:
   asc-webhookd [serve] --config FILE        run the daemon (serve is the default command)
