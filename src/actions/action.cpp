@@ -180,6 +180,17 @@ std::optional<json> render_tree(const json& tree, const Job& job, Outcome& out, 
   return tree;
 }
 
+http::ClientRequest webhook_post(const Job& job, const std::string& url, const json& body) {
+  http::ClientRequest req;
+  req.method = "POST";
+  req.url = url;
+  req.secrets.push_back(url);
+  req.timeout = job.config.delivery.timeout;
+  req.headers = {{"Content-Type", "application/json"}};
+  req.body = body.dump();
+  return req;
+}
+
 boost::asio::awaitable<std::optional<http::ClientResponse>> send(Services& s, Outcome& out, http::ClientRequest req,
                                                                 const http::RetryPolicy& policy, ShowTarget show) {
   if (auto problem = http::request_problem(req); !problem.empty()) {

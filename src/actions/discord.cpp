@@ -61,13 +61,9 @@ net::awaitable<Outcome> run_discord(const Job& job, const config::DiscordAction&
   } else {
     message = builtin_discord_message(job.context);
   }
-  http::ClientRequest req;
-  req.method = "POST";
-  req.url = with_wait(url);
-  req.secrets = {req.url, url};
-  req.timeout = job.config.delivery.timeout;
-  req.headers = {{"Content-Type", "application/json"}, {"User-Agent", "DiscordBot (https://github.com/asc-webhookd, " ASC_WEBHOOKD_VERSION ")"}};
-  req.body = message.dump();
+  http::ClientRequest req = webhook_post(job, with_wait(url), message);
+  req.secrets.push_back(url);
+  req.headers.emplace_back("User-Agent", "DiscordBot (https://github.com/asc-webhookd, " ASC_WEBHOOKD_VERSION ")");
   auto res = co_await send(s, out, std::move(req), discord_policy(), ShowTarget::host);
   if (!res && out.result.status == 404u) co_await s.kv.put(key, "404");
   if (res) {

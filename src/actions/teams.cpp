@@ -21,13 +21,9 @@ boost::asio::awaitable<Outcome> run_teams(const Job& job, const config::TeamsAct
   } else {
     card = builtin_teams_card(job.context);
   }
-  http::ClientRequest req;
-  req.method = "POST";
-  req.url = conn->webhook_url.reveal();
-  req.secrets.push_back(req.url);
-  req.timeout = job.config.delivery.timeout;
-  req.headers = {{"Content-Type", "application/json"}};
-  req.body = (conn->bare_card ? card : teams_message(card)).dump();
+  // Named first: GCC 12 destroys some temporaries of a co_await's full
+  // expression twice.
+  auto req = webhook_post(job, conn->webhook_url.reveal(), conn->bare_card ? card : teams_message(card));
   co_await send(s, out, std::move(req), http::kPlainHttp, ShowTarget::host);
   co_return out;
 }

@@ -147,6 +147,11 @@ const typename Map::mapped_type* connection(const Map& connections, const std::s
   return nullptr;
 }
 
+// A JSON POST to a webhook URL that is itself the credential (Slack's
+// incoming webhooks, Teams Workflows, Discord): the URL is masked wherever
+// the request is shown.
+http::ClientRequest webhook_post(const Job& job, const std::string& url, const nlohmann::json& body);
+
 // How an attempt's target shows in logs: the whole URL, or only its host
 // when the URL may itself carry a credential (webhook URLs).
 enum class ShowTarget { url, host };
