@@ -9,9 +9,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh
 cmake --preset release -DASC_WEBHOOKD_TESTS=OFF >/dev/null
-cmake --build --preset release --target asc-webhookd
+cmake --build --preset release --target asc-webhookd docs
 cmake --install build/release --prefix /usr/local --component Unspecified >/dev/null
-install -D -m 0644 README.md /usr/local/share/doc/asc-webhookd/README.md
 install -D -m 0644 systemd/asc-webhookd.service /etc/systemd/system/asc-webhookd.service
 install -d -m 0755 /etc/asc-webhookd
 install -d -m 0700 /etc/asc-webhookd/credentials
