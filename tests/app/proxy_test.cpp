@@ -17,6 +17,7 @@
 #include <gtest/gtest.h>
 
 #include <arpa/inet.h>
+#include <csignal>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -61,6 +62,13 @@ struct ProxyRig {
   std::uint16_t daemon_port = free_loopback_port();
   std::uint16_t proxy_port = free_loopback_port();
   std::unique_ptr<Daemon> daemon, proxy;
+
+  ~ProxyRig() {  // the proxy stopped as an operator would (no worker left behind)
+    if (proxy) {
+      proxy->signal(SIGTERM);
+      proxy->wait_exit(std::chrono::seconds(10));
+    }
+  }
 
   void start_daemon() {
     const std::string cfg = dir.write("asc.yaml", "server:\n  listen: 127.0.0.1:" + std::to_string(daemon_port) +
@@ -161,6 +169,7 @@ TEST(ProxyRecipes, NginxInFrontOfTheDaemon) {
   // nginx's own frame around a site file (what /etc/nginx/nginx.conf gives it).
   const std::string main = rig.dir.write(
       "nginx.conf", std::string(::geteuid() == 0 ? "user root root;\n" : "") + "pid " + d + "nginx.pid;\nerror_log stderr info;\n"
+                    "master_process off;\n"
                     "worker_processes 1;\nevents { worker_connections 64; }\nhttp {\n  access_log off;\n"
                     "  client_body_temp_path " + d + "body;\n  proxy_temp_path " + d + "proxy;\n  fastcgi_temp_path " + d + "fcgi;\n"
                     "  uwsgi_temp_path " + d + "uwsgi;\n  scgi_temp_path " + d + "scgi;\n  include " + rig.dir.write("site.conf", site) + ";\n}\n");
