@@ -27,6 +27,27 @@ bool enrich_required(YamlReader& r, const YAML::Node& action, const std::string&
   return s && *s == "required";
 }
 
+// A mapping of names to string templates (github inputs, http headers,
+// gitlab variables).
+std::map<std::string, Template> template_map(YamlReader& r, const YAML::Node& v, const std::string& rule, const std::string& what,
+                                             const std::string& expected) {
+  std::map<std::string, Template> out;
+  if (!v.IsMap()) {
+    r.error(v, with_name(rule, (what + " must be " + expected).c_str()));
+    return out;
+  }
+  for (auto it = v.begin(); it != v.end(); ++it) {
+    auto key = r.nonempty_string(it->first, what);
+    if (!it->second.IsScalar()) {
+      r.error(it->second, with_name(rule, (what + " values must be strings").c_str()));
+      continue;
+    }
+    auto val = r.template_text(it->second, what + " value");
+    if (key && val) out[*key] = *val;
+  }
+  return out;
+}
+
 template <class Map>
 std::optional<std::string> connection_ref(YamlReader& r, const YAML::Node& action, const Map& known, const char* kind,
                                           const std::string& rule, std::optional<std::string> fallback) {
@@ -74,17 +95,9 @@ std::optional<Action> load_github(YamlReader& r, const YAML::Node& n, const Conf
     if (auto v = YamlReader::field(n, "ref")) a.ref = r.template_text(*v, "ref");
     else r.error(n, with_name(rule, "a workflow_dispatch needs ref: (the branch or tag to run on)"));
     if (auto v = YamlReader::field(n, "inputs")) {
-      if (!v->IsMap()) {
-        r.error(*v, with_name(rule, "inputs must be a mapping of input names to values"));
-      } else {
-        for (auto it = v->begin(); it != v->end(); ++it) {
-          auto key = r.nonempty_string(it->first, "inputs");
-          auto val = r.template_text(it->second, "inputs value");
-          if (key && val) a.inputs[*key] = *val;
-        }
-        if (a.inputs.size() > Limits::max_workflow_inputs)
-          r.error(*v, with_name(rule, "GitHub accepts at most 25 workflow_dispatch inputs"));
-      }
+      a.inputs = template_map(r, *v, rule, "inputs", "a mapping of input names to values");
+      if (a.inputs.size() > Limits::max_workflow_inputs)
+        r.error(*v, with_name(rule, "GitHub accepts at most 25 workflow_dispatch inputs"));
     }
     if (auto v = YamlReader::field(n, "client_payload")) r.error(*v, with_name(rule, "client_payload goes with event_type, not workflow"));
   }
@@ -190,17 +203,7 @@ std::optional<Action> load_http(YamlReader& r, const YAML::Node& n, const Config
       a.method = *s;
     }
   }
-  if (auto v = YamlReader::field(n, "headers")) {
-    if (!v->IsMap()) {
-      r.error(*v, with_name(rule, "headers must be a mapping"));
-    } else {
-      for (auto it = v->begin(); it != v->end(); ++it) {
-        auto key = r.nonempty_string(it->first, "headers");
-        auto val = r.template_text(it->second, "header value");
-        if (key && val) a.headers[*key] = *val;
-      }
-    }
-  }
+  if (auto v = YamlReader::field(n, "headers")) a.headers = template_map(r, *v, rule, "headers", "a mapping");
   if (auto v = YamlReader::field(n, "body")) a.body = r.template_text(*v, "body");
   if (auto v = YamlReader::field(n, "body_escape")) {
     if (auto s = r.string(*v, "body_escape")) {
@@ -261,21 +264,8 @@ std::optional<Action> load_gitlab(YamlReader& r, const YAML::Node& n, const Conf
   } else {
     r.error(n, with_name(rule, "gitlab action needs ref: (the branch or tag the pipeline runs on)"));
   }
-  if (auto v = YamlReader::field(n, "variables")) {
-    if (!v->IsMap()) {
-      r.error(*v, with_name(rule, "variables must be a mapping of names to strings"));
-    } else {
-      for (auto it = v->begin(); it != v->end(); ++it) {
-        auto key = r.nonempty_string(it->first, "variables");
-        if (!it->second.IsScalar()) {
-          r.error(it->second, with_name(rule, "variables values must be strings (GitLab: \"variables needs to be a map of key-valued strings\")"));
-          continue;
-        }
-        auto val = r.template_text(it->second, "variables value");
-        if (key && val) a.variables[*key] = *val;
-      }
-    }
-  }
+  if (auto v = YamlReader::field(n, "variables"))
+    a.variables = template_map(r, *v, rule, "variables", "a mapping of names to strings (GitLab takes only strings)");
   return Action(std::move(a));
 }
 
