@@ -115,7 +115,9 @@ FakeResponse FakeDiscord::handle(const FakeRequest& r) {
     auto& sent = sent_[id];
     std::erase_if(sent, [&](auto t) { return now - t >= window_; });
     if (static_cast<int>(sent.size()) >= per_window_) {
-      const double after = std::chrono::duration<double>(window_ - (now - sent.front())).count();
+      // Whole milliseconds, rounded up: a client waiting exactly this long is let through.
+      const auto wait_ms = std::chrono::ceil<std::chrono::milliseconds>(window_ - (now - sent.front())).count();
+      const double after = static_cast<double>(wait_ms) / 1000.0;
       char buf[32];
       std::snprintf(buf, sizeof buf, "%.3f", after);
       FakeResponse limited = discord_error(429, {{"message", "You are being rate limited."}, {"retry_after", std::stod(buf)}, {"global", false}});
