@@ -71,7 +71,7 @@ std::string service_message(const std::string& body) {
   std::string msg;
   if (j.is_object()) {
     if (auto m = j.find("message"); m != j.end() && m->is_string()) msg = m->get<std::string>();  // GitHub, Discord, GitLab
-    if (auto m = j.find("message"); m != j.end() && m->is_object())  // GitLab's model errors: {"base": ["Reference not found"]}
+    else if (m != j.end() && m->is_object())  // GitLab's model errors: {"base": ["Reference not found"]}
       for (const auto& [k, v] : m->items()) {
         std::string values;
         if (v.is_array())

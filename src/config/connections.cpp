@@ -159,7 +159,7 @@ bool load_discord(YamlReader& r, const YAML::Node& n, const std::string& what, D
   if (auto v = YamlReader::field(n, "webhook_url")) {
     if (auto s = r.url_secret(*v, what + ".webhook_url")) {
       const auto& u = s->reveal();
-      if (u.rfind("https://unresolved.invalid/", 0) != 0 && u.find("/webhooks/") == std::string::npos)
+      if (!r.unresolved(*s) && u.find("/webhooks/") == std::string::npos)
         r.error(*v, what + ".webhook_url must be a Discord webhook URL (https://discord.com/api/webhooks/ID/TOKEN)");
       c.webhook_url = *s;
     }

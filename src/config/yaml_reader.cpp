@@ -395,7 +395,7 @@ std::optional<Secret> YamlReader::url_secret(const YAML::Node& node, std::string
   // A stand-in that is still a URL, so the request can be shown (simulate).
   std::string name;
   for (char c : s->reveal().substr(2, s->reveal().size() - 3)) name += std::isalnum(static_cast<unsigned char>(c)) ? c : '-';
-  return Secret("https://unresolved.invalid/" + name);
+  return Secret(std::string(kUrlStandIn) + name);
 }
 
 }  // namespace asc_webhookd::config::detail

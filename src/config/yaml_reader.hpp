@@ -64,11 +64,14 @@ public:
   // unresolved, it stands in as https://unresolved.invalid/REFERENCE.
   std::optional<Secret> url_secret(const YAML::Node& node, std::string_view what);
   // A secret left as its reference text (Secrets::skip, or a credential
-  // check-config cannot read): its value cannot be checked.
+  // check-config cannot read), or url_secret's stand-in for one: its value
+  // cannot be checked.
   bool unresolved(const Secret& s) const {
     const std::string& v = s.reveal();
-    return env_.secrets != Secrets::resolve && v.rfind("${", 0) == 0 && v.back() == '}';
+    if (env_.secrets == Secrets::resolve) return false;
+    return (v.rfind("${", 0) == 0 && v.back() == '}') || v.rfind(kUrlStandIn, 0) == 0;
   }
+  static constexpr std::string_view kUrlStandIn = "https://unresolved.invalid/";
 
 private:
   std::optional<std::string> resolve_reference(const std::string& kind, const std::string& arg, std::string& why,
