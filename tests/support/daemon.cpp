@@ -1,6 +1,7 @@
 #include "support/daemon.hpp"
 
 #include <fcntl.h>
+#include <spawn.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -11,25 +12,38 @@
 namespace asc_webhookd::test {
 namespace {
 
+// posix_spawn, not fork + setenv: the test process runs fake servers on
+// other threads, and a forked child that allocates (setenv, vector growth)
+// can deadlock on a malloc lock some other thread held at the fork — the
+// child then hangs before exec, silently. Everything the child needs is
+// built here, in the parent.
 pid_t spawn(const std::string& program, const std::vector<std::string>& args, const std::map<std::string, std::string>& env,
             const std::string& in_path, const std::string& out_path, const std::string& err_path) {
-  pid_t pid = ::fork();
-  if (pid != 0) return pid;
-  int in = ::open(in_path.c_str(), O_RDONLY);
-  int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  ::dup2(in, 0);
-  ::dup2(out, 1);
-  ::dup2(err, 2);
-  for (const auto& [k, v] : env) ::setenv(k.c_str(), v.c_str(), 1);
-  std::vector<char*> argv;
+  std::vector<std::string> env_strings;
+  for (char** e = environ; *e != nullptr; ++e) {
+    const std::string entry = *e;
+    if (!env.contains(entry.substr(0, entry.find('=')))) env_strings.push_back(entry);
+  }
+  for (const auto& [k, v] : env) env_strings.push_back(k + "=" + v);
+  std::vector<char*> envp;
+  for (auto& e : env_strings) envp.push_back(e.data());
+  envp.push_back(nullptr);
+
   std::string bin = program;
-  argv.push_back(bin.data());
   std::vector<std::string> copy = args;
+  std::vector<char*> argv{bin.data()};
   for (auto& a : copy) argv.push_back(a.data());
   argv.push_back(nullptr);
-  ::execv(bin.c_str(), argv.data());
-  ::_exit(127);
+
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 0, in_path.c_str(), O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&fa, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  posix_spawn_file_actions_addopen(&fa, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  pid_t pid = -1;
+  const int rc = ::posix_spawn(&pid, bin.c_str(), &fa, nullptr, argv.data(), envp.data());
+  posix_spawn_file_actions_destroy(&fa);
+  return rc == 0 ? pid : -1;
 }
 
 int decode_status(int status) {
@@ -51,6 +65,7 @@ CommandResult run_program(const std::string& program, const std::vector<std::str
   std::string in_path = input ? dir.write("stdin", *input) : "/dev/null";
   auto out_path = dir.file("out"), err_path = dir.file("err");
   pid_t pid = spawn(program, args, env, in_path, out_path, err_path);
+  if (pid < 0) return {127, "", "cannot run " + program + "\n"};
   int status = 0;
   ::waitpid(pid, &status, 0);
   return {decode_status(status), read_file(out_path), read_file(err_path)};
@@ -62,6 +77,7 @@ Daemon::Daemon(const std::vector<std::string>& args, const std::map<std::string,
 Daemon::Daemon(const Program& program, const std::vector<std::string>& args, const std::map<std::string, std::string>& env)
     : out_path_(dir_.file("out")), err_path_(dir_.file("err")) {
   pid_ = spawn(program.path, args, env, "/dev/null", out_path_, err_path_);
+  if (pid_ < 0) exit_code_ = 127;
 }
 
 Daemon::~Daemon() {
