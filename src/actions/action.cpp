@@ -162,6 +162,14 @@ std::optional<std::string> render(const config::Template& t, const Job& job, Out
   return *r;
 }
 
+std::optional<json> chat_message(const std::optional<config::Template>& text, const Job& job, Outcome& out,
+                                 json (*from_text)(const std::string&), json (*builtin)(const json& context)) {
+  if (!text) return builtin(job.context);
+  auto t = render(*text, job, out, "text");
+  if (!t) return std::nullopt;
+  return from_text(*t);
+}
+
 std::optional<json> render_tree(const json& tree, const Job& job, Outcome& out, const std::string& what) {
   if (tree.is_string()) {
     auto s = render(config::Template{tree.get<std::string>(), {}}, job, out, what);

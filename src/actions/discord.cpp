@@ -53,15 +53,9 @@ net::awaitable<Outcome> run_discord(const Job& job, const config::DiscordAction&
                   " earlier: the webhook was deleted; put a new webhook_url in the config");
     co_return out;
   }
-  json message;
-  if (a.text) {
-    auto t = render(*a.text, job, out, "text");
-    if (!t) co_return out;
-    message = text_discord_message(*t);
-  } else {
-    message = builtin_discord_message(job.context);
-  }
-  http::ClientRequest req = webhook_post(job, with_wait(url), message);
+  auto message = chat_message(a.text, job, out, &text_discord_message, &builtin_discord_message);
+  if (!message) co_return out;
+  http::ClientRequest req = webhook_post(job, with_wait(url), *message);
   req.secrets.push_back(url);
   req.headers.emplace_back("User-Agent", "DiscordBot (https://github.com/asc-webhookd, " ASC_WEBHOOKD_VERSION ")");
   auto res = co_await send(s, out, std::move(req), discord_policy(), ShowTarget::host);

@@ -13,17 +13,11 @@ boost::asio::awaitable<Outcome> run_teams(const Job& job, const config::TeamsAct
   Outcome out;
   const auto* conn = connection(job.config.connections.teams, a.connection, "teams", out);
   if (!conn) co_return out;
-  json card;
-  if (a.text) {
-    auto t = render(*a.text, job, out, "text");
-    if (!t) co_return out;
-    card = text_teams_card(*t);
-  } else {
-    card = builtin_teams_card(job.context);
-  }
+  auto card = chat_message(a.text, job, out, &text_teams_card, &builtin_teams_card);
+  if (!card) co_return out;
   // Named first: GCC 12 destroys some temporaries of a co_await's full
   // expression twice.
-  auto req = webhook_post(job, conn->webhook_url.reveal(), conn->bare_card ? card : teams_message(card));
+  auto req = webhook_post(job, conn->webhook_url.reveal(), conn->bare_card ? *card : teams_message(*card));
   co_await send(s, out, std::move(req), http::kPlainHttp, ShowTarget::host);
   co_return out;
 }

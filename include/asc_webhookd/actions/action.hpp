@@ -134,6 +134,12 @@ boost::asio::awaitable<Outcome> run_gitlab(const Job& job, const config::GitlabA
 // `escape` says how values are escaped where the text lands (rules::Escape).
 std::optional<std::string> render(const config::Template& t, const Job& job, Outcome& out, const std::string& what,
                                   rules::Escape escape = rules::Escape::none);
+// A chat message: the action's `text` rendered and made into a message by
+// `from_text`, or without one the built-in message for the event; nullopt
+// (with `out` set) when the template fails.
+std::optional<nlohmann::json> chat_message(const std::optional<config::Template>& text, const Job& job, Outcome& out,
+                                           nlohmann::json (*from_text)(const std::string&),
+                                           nlohmann::json (*builtin)(const nlohmann::json& context));
 // Renders every string leaf of a JSON tree.
 std::optional<nlohmann::json> render_tree(const nlohmann::json& tree, const Job& job, Outcome& out, const std::string& what);
 
