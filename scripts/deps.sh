@@ -1,13 +1,24 @@
 #!/usr/bin/env bash
-# Installs the Debian 12 packages asc-webhookd needs to build, run and test.
+# Installs the packages asc-webhookd needs to build, run and test, on
+# Debian 12 (the release CI runs on) and on releases whose default Boost is
+# 1.81 or later (Debian 13, Ubuntu 24.04).
 # Idempotent: checks with dpkg first, so a machine that has everything pays ~0.1 s.
 # Usage: scripts/deps.sh [--tests|--package]   (--tests: also the browser the console's test drives,
 #   and the proxies and TLS client the proxy recipes' test runs)
 set -euo pipefail
 
+# Boost.URL first shipped in 1.81. Debian 12's default Boost is 1.74, so
+# 1.81 comes from its versioned packages; later releases' default is newer.
+. /etc/os-release
+if [ "${VERSION_CODENAME:-}" = "bookworm" ]; then
+  BOOST=(libboost1.81-dev libboost-url1.81-dev)
+else
+  BOOST=(libboost-dev libboost-url-dev)
+fi
+
 PACKAGES=(
   build-essential cmake pkg-config ccache
-  libboost1.81-dev libboost-url1.81-dev libssl-dev openssl ca-certificates
+  "${BOOST[@]}" libssl-dev openssl ca-certificates
   nlohmann-json3-dev libspdlog-dev libfmt-dev libyaml-cpp-dev
   libsqlite3-dev libsystemd-dev libkainjow-mustache-dev
   libgtest-dev libgmock-dev

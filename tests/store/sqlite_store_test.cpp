@@ -204,7 +204,7 @@ INSERT INTO jobs (id, event_seq, rule, action_index, kind, action, order_key, st
 )sql";
   ASSERT_EQ(sqlite3_exec(db, data, nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
   sqlite3_close(db);
-  auto st = std::move(SqliteStore::open({path, ""}).value());
+  auto st = SqliteStore::open({path, ""}).value();
   EXPECT_EQ(count(path, "PRAGMA user_version"), kSchemaVersion);
   EXPECT_EQ(count(path, "SELECT group_concat(id) FROM jobs WHERE ready = 1"), 3);
   auto y = st->lease(5000, 60000);  // job 2 waits behind the running job 1
@@ -451,7 +451,7 @@ TEST_F(StoreFaults, AFailedFsyncIsNeverAcknowledgedAndWritesWaitForAFullCheckpoi
   EXPECT_EQ(st->ingest(new_event("during", 1)).status, IngestStatus::duplicate);
   EXPECT_EQ(st->ingest(new_event("refused", 1)).status, IngestStatus::accepted);
   st.reset();
-  auto again = std::move(SqliteStore::open({path, ""}).value());
+  auto again = SqliteStore::open({path, ""}).value();
   EXPECT_EQ(count(path, "SELECT count(*) FROM events"), 4);
 }
 
