@@ -4,6 +4,7 @@
 // durations over the seed run of one version.
 #include "asc_webhookd/core/metrics.hpp"
 #include "asc_webhookd/enrich/history.hpp"
+#include "asc_webhookd/enrich/shape.hpp"
 
 #include "support/fake_asc.hpp"
 #include "support/fake_http.hpp"
@@ -60,6 +61,21 @@ void post_and_deliver(TestServer& server, const std::string& file) {
 
 json resource(const std::string& type, const std::string& id, json attributes = json::object()) {
   return {{"data", {{"type", type}, {"id", id}, {"attributes", attributes}}}};
+}
+
+// Found by fuzz_answers: an included item whose members have other types
+// than Apple documents threw from json::value. They now read as absent.
+TEST(Enrichment, AnIncludedItemOfTheWrongShapeIsReadAsAbsentNotThrown) {
+  const auto answer = nlohmann::json::parse(R"({"data": {"type": "builds", "id": "b1"}, "included": [
+      {"type": {"x": 1}, "id": "a0", "attributes": {"name": "never"}},
+      {"type": "apps", "id": 7, "attributes": 3},
+      {"type": "apps", "id": "a2", "attributes": {"name": "second"}}]})");
+  nlohmann::json context = nlohmann::json::object();
+  ASSERT_NO_THROW(enrich::add_to_context(context, answer));
+  EXPECT_EQ(context["instance"]["id"], "b1");
+  // The first item has no readable type; the second is an app without a
+  // string id or attributes object, and is the one kept (the first app wins).
+  EXPECT_EQ(context["app"], nlohmann::json({{"id", ""}}));
 }
 
 TEST(Enrichment, EachEventTypeTakesItsPath) {
