@@ -90,6 +90,19 @@ std::optional<std::string> decoded_segment(std::string_view raw) {
   return out;
 }
 
+// Whether the query says `by=seq` (the event segment is a seq).
+bool names_by_seq(std::string_view target) {
+  const auto q = target.find('?');
+  if (q == std::string_view::npos) return false;
+  for (std::string_view rest = target.substr(q + 1); !rest.empty();) {
+    const auto amp = rest.find('&');
+    if (rest.substr(0, amp) == "by=seq") return true;
+    if (amp == std::string_view::npos) break;
+    rest.remove_prefix(amp + 1);
+  }
+  return false;
+}
+
 }  // namespace
 
 net::awaitable<http::Response> Console::Impl::api(http::Request& req, const http::RequestInfo& info, std::string_view path) {
@@ -174,10 +187,26 @@ net::awaitable<http::Response> Console::Impl::api(http::Request& req, const http
   if (parts.size() >= 4 && parts[2] == "events") {
     auto id = decoded_segment(parts[3]);
     if (!id || id->empty()) co_return api_error(400, "the event id is not valid", req, info);
-    auto found_call = [this, id] { return store.event(*id); };  // named: gcc bug 107288
+    // `?by=seq`: the segment is the seq itself (the console acts so, on the
+    // very row it shows); otherwise a data.id, or #SEQ when no event has it.
+    const bool by_seq = names_by_seq(req.target());
+    std::int64_t seq = 0;
+    if (by_seq) {
+      auto n = positive_number(*id);
+      if (!n) co_return api_error(400, "with by=seq the event is named by its seq, a number, not \"" + *id + "\"", req, info);
+      seq = *n;
+    } else {
+      auto named_call = [this, id] { return store.find_events(*id); };  // named: gcc bug 107288
+      auto named = co_await blocking(std::move(named_call));
+      if (!named) co_return api_error(503, "the store failed: " + named.error().message, req, info);
+      if (named->empty()) co_return api_error(404, "no event " + *id + " (an id is the event's data.id, or #SEQ)", req, info);
+      if (named->size() > 1) co_return api_error(409, store::Store::several_named(*id, *named), req, info);
+      seq = named->front().seq;
+    }
+    auto found_call = [this, seq] { return store.event(seq); };  // named: gcc bug 107288
     auto found = co_await blocking(std::move(found_call));
     if (!found) co_return api_error(503, "the store failed: " + found.error().message, req, info);
-    if (!*found) co_return api_error(404, "no event " + *id + " (an id is the event's data.id, or #SEQ)", req, info);
+    if (!*found) co_return api_error(404, "no event with seq " + std::to_string(seq), req, info);
     const store::EventView& ev = **found;
     if (parts.size() == 4) {
       if (!get) co_return method_not_allowed("GET");
@@ -190,9 +219,8 @@ net::awaitable<http::Response> Console::Impl::api(http::Request& req, const http
     }
     if (parts.size() == 5 && parts[4] == "retry") {
       if (!post) co_return method_not_allowed("POST");
-      const std::string ref = "#" + std::to_string(ev.seq);
       const std::int64_t now = clock.now_ms();
-      auto n_call = [this, ref, now] { return store.retry_event(ref, now); };  // named: gcc bug 107288
+      auto n_call = [this, seq = ev.seq, now] { return store.retry_event(seq, now); };  // named: gcc bug 107288
       auto n = co_await blocking(std::move(n_call));
       if (!n) co_return api_error(503, "the store failed: " + n.error().message, req, info);
       lg->info("admin retry event={} seq={} requeued={} remote={} request_id={}", ev.event_id, ev.seq, *n, info.remote,

@@ -151,8 +151,9 @@ int cmd_deliveries(const Args& a, std::ostream& out, std::ostream& err) {
     if (!state.empty() && d.state != state) continue;
     std::string stored = "-";
     if (st && !d.event_id.empty()) {
-      auto ev = st->event(d.event_id);
-      stored = ev && *ev && (*ev)->webhook == hook->name ? "yes" : "no";
+      auto found = st->find_events(d.event_id);
+      stored = found && std::any_of(found->begin(), found->end(), [&](const auto& e) { return e.webhook == hook->name; })
+                   ? "yes" : "no";
     }
     out << (d.created.empty() ? "-" : d.created) << "\t" << (d.sent.empty() ? "-" : d.sent) << "\t" << d.state << "\t"
         << (d.http_status ? std::to_string(*d.http_status) : "-") << "\t" << (d.error.empty() ? "-" : d.error) << "\t"

@@ -22,7 +22,7 @@ public:
     real_.release_async(std::move(ids), std::move(done));
   }
   void record_async(std::int64_t id, store::Attempt a, store::JobOutcome o, std::int64_t next_at,
-                    std::function<void(bool)> done) override {
+                    RecordCallback done) override {
     real_.record_async(id, std::move(a), o, next_at, std::move(done));
   }
   void history_async(std::string w, std::string i, std::function<void(std::vector<store::HistoryEntry>)> done) override {
@@ -43,8 +43,8 @@ public:
                                                          std::int64_t now_ms) override {
     return real_.add_jobs(seq, jobs, now_ms);
   }
-  store::StoreResult<std::size_t> retry_event(const std::string& id, std::int64_t now_ms) override {
-    return real_.retry_event(id, now_ms);
+  store::StoreResult<std::size_t> retry_event(std::int64_t seq, std::int64_t now_ms) override {
+    return real_.retry_event(seq, now_ms);
   }
   store::StoreResult<std::vector<store::EventView>> list_events(const store::EventQuery& q) override {
     return real_.list_events(q);
@@ -53,7 +53,10 @@ public:
     return real_.retry_job_now(id, now_ms);
   }
   store::StoreResult<store::StoreStats> stats(const std::string& p) override { return real_.stats(p); }
-  store::StoreResult<std::optional<store::EventView>> event(const std::string& id) override { return real_.event(id); }
+  store::StoreResult<std::vector<store::EventView>> find_events(const std::string& ref) override {
+    return real_.find_events(ref);
+  }
+  store::StoreResult<std::optional<store::EventView>> event(std::int64_t seq) override { return real_.event(seq); }
   store::StoreResult<std::size_t> count_jobs(const std::string& s) override { return real_.count_jobs(s); }
   bool watch_changes(std::function<void()> changed) override { return real_.watch_changes(std::move(changed)); }
   void check_writable_async(std::function<void(std::string)> done) override {

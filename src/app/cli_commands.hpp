@@ -38,7 +38,11 @@ int cmd_job_retry(const Args& a, std::ostream& out, std::ostream& err);
 
 // The store at `path`, which must exist (never created: an empty new file
 // would answer every question with "nothing"); null with `code` otherwise.
-std::unique_ptr<store::SqliteStore> open_existing_store(const std::string& path, std::ostream& err, int& code);
+// How an operator command uses the store: `read` only lists and shows (no
+// checkpoint at open, nothing that takes the write lock).
+enum class Access { read, write };
+std::unique_ptr<store::SqliteStore> open_existing_store(const std::string& path, std::ostream& err, int& code,
+                                                        Access access = Access::write);
 
 // `apple webhooks|setup|ping|deliveries|reconcile` (apple_commands.cpp).
 int cmd_apple(const Args& a, std::ostream& out, std::ostream& err);

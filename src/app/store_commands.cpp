@@ -27,9 +27,11 @@ int store_failed(const store::StoreError& e, std::ostream& err) {
 // Opens the store named by the config's `store` section (nothing else in
 // the file is read: no secret needs to resolve), for the operator commands.
 // A store that does not exist is refused, never created: an empty new file
-// would answer every question with "nothing". Safe while the daemon runs
-// (WAL: readers never block the writer for long).
-std::unique_ptr<store::SqliteStore> open_store(const Args& a, std::ostream& err, int& code) {
+// would answer every question with "nothing". Safe while the daemon runs:
+// reads are snapshots on a read-only connection that never take the write
+// lock, and the writing commands commit one short transaction each.
+std::unique_ptr<store::SqliteStore> open_store(const Args& a, std::ostream& err, int& code,
+                                               Access access = Access::write) {
   auto it = a.options.find("--config");
   if (it == a.options.end()) {
     code = usage;
@@ -43,12 +45,13 @@ std::unique_ptr<store::SqliteStore> open_store(const Args& a, std::ostream& err,
     code = invalid;
     return nullptr;
   }
-  return open_existing_store(loaded.store->path, err, code);
+  return open_existing_store(loaded.store->path, err, code, access);
 }
 
 }  // namespace
 
-std::unique_ptr<store::SqliteStore> open_existing_store(const std::string& path, std::ostream& err, int& code) {
+std::unique_ptr<store::SqliteStore> open_existing_store(const std::string& path, std::ostream& err, int& code,
+                                                        Access access) {
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) {
     code = invalid;
@@ -57,7 +60,7 @@ std::unique_ptr<store::SqliteStore> open_existing_store(const std::string& path,
            "user and STATE_DIRECTORY; the README's \"Operator commands on a server\" shows how)\n";
     return nullptr;
   }
-  auto st = store::SqliteStore::open({path, ""});
+  auto st = store::SqliteStore::open({path, "", access == Access::read});
   if (!st) {
     code = runtime;
     err << "asc-webhookd: " << st.error().message << "\n";
@@ -68,15 +71,39 @@ std::unique_ptr<store::SqliteStore> open_existing_store(const std::string& path,
 
 namespace {
 
+// The one event `reference` names (its data.id, or #SEQ), or nullopt with
+// the reason written and `code` set: none, or several (the same data.id on
+// two webhooks), which are listed by seq rather than one picked silently.
+std::optional<std::int64_t> resolve_event(store::Store& st, const std::string& reference, std::ostream& err,
+                                          int& code) {
+  auto found = st.find_events(reference);
+  if (!found) {
+    code = store_failed(found.error(), err);
+    return std::nullopt;
+  }
+  if (found->size() == 1) return found->front().seq;
+  code = invalid;
+  if (found->empty()) {
+    err << "asc-webhookd: no event " << reference;
+    if (all_digits(reference)) err << " (an event by seq: #" << reference << ")";
+    err << "\n";
+  } else {
+    err << "asc-webhookd: " << store::Store::several_named(reference, *found) << "\n";
+  }
+  return std::nullopt;
+}
+
 int cmd_event_show(const Args& a, std::ostream& out, std::ostream& err) {
   if (a.positional.size() != 3 || a.positional[1] != "show") {
     err << "usage: asc-webhookd event show|retry|replay ID --config FILE\n";
     return usage;
   }
   int code = ok;
-  auto st = open_store(a, err, code);
+  auto st = open_store(a, err, code, Access::read);
   if (!st) return code;
-  auto found = st->event(a.positional[2]);
+  auto seq = resolve_event(*st, a.positional[2], err, code);
+  if (!seq) return code;
+  auto found = st->event(*seq);
   if (!found) return store_failed(found.error(), err);
   const auto& ev = *found;
   if (!ev) {
@@ -117,12 +144,12 @@ int cmd_event_retry(const Args& a, std::ostream& out, std::ostream& err) {
   int code = ok;
   auto st = open_store(a, err, code);
   if (!st) return code;
-  auto requeued = st->retry_event(id, SystemClock().now_ms());
+  auto seq = resolve_event(*st, id, err, code);
+  if (!seq) return code;
+  auto requeued = st->retry_event(*seq, SystemClock().now_ms());
   if (!requeued) return store_failed(requeued.error(), err);
   if (*requeued == 0) {
-    err << "asc-webhookd: no dead job for event " << id;
-    if (all_digits(id)) err << " (a job is retried with: asc-webhookd job retry " << id << "; an event by seq: #" << id << ")";
-    err << "\n";
+    err << "asc-webhookd: event " << id << " (#" << *seq << ") has no dead job\n";
     return invalid;
   }
   print_requeued(*requeued, out);
@@ -144,12 +171,12 @@ int cmd_event_replay(const Args& a, std::ostream& out, std::ostream& err) {
   int code = ok;
   auto st = open_store(a, err, code);
   if (!st) return code;
-  auto found = st->event(id);
+  auto seq = resolve_event(*st, id, err, code);
+  if (!seq) return code;
+  auto found = st->event(*seq);
   if (!found) return store_failed(found.error(), err);
   if (!*found) {
-    err << "asc-webhookd: no event " << id;
-    if (all_digits(id)) err << " (an event by seq: #" << id << ")";
-    err << "\n";
+    err << "asc-webhookd: no event " << id << "\n";
     return invalid;
   }
   const store::EventView& ev = **found;
@@ -183,19 +210,20 @@ int cmd_events(const Args& a, std::ostream& out, std::ostream& err) {
   }
   std::size_t limit = 50;
   if (auto it = a.options.find("--limit"); it != a.options.end()) {
-    try {
-      limit = std::stoul(it->second);
-    } catch (const std::exception&) {
-      err << "asc-webhookd: --limit must be a number\n";
+    // Digits only: stoul would read "-1" as 2^64 - 1, every event.
+    const std::string& n = it->second;
+    if (!all_digits(n) || n.size() > 9 || std::stoul(n) == 0) {
+      err << "asc-webhookd: --limit must be a whole number from 1 to 999999999, not \"" << n << "\"\n";
       return usage;
     }
+    limit = std::stoul(n);
   }
   if (a.positional.size() != 1) {
     err << "usage: asc-webhookd events [--state pending|done|dead] [--limit N] --config FILE\n";
     return usage;
   }
   int code = ok;
-  auto st = open_store(a, err, code);
+  auto st = open_store(a, err, code, Access::read);
   if (!st) return code;
   auto rows = st->events(state, limit);
   if (!rows) return store_failed(rows.error(), err);
@@ -219,7 +247,7 @@ int cmd_job_retry(const Args& a, std::ostream& out, std::ostream& err) {
     return usage;
   }
   const std::string& id = a.positional[2];
-  if (!all_digits(id) || id.size() > 18) {
+  if (!all_digits(id)) {
     err << "asc-webhookd: job retry takes a job id (a number, as `event show` lists it), not \"" << id
         << "\"; to requeue the dead jobs of an event: asc-webhookd event retry " << id << " --config FILE\n";
     return usage;
@@ -227,14 +255,24 @@ int cmd_job_retry(const Args& a, std::ostream& out, std::ostream& err) {
   int code = ok;
   auto st = open_store(a, err, code);
   if (!st) return code;
-  auto requeued = st->retry_job(std::stoll(id), SystemClock().now_ms());
-  if (!requeued) return store_failed(requeued.error(), err);
-  if (*requeued == 0) {
-    err << "asc-webhookd: no dead job " << id << " (an event's seq is retried with: asc-webhookd event retry #" << id
-        << ")\n";
+  // A number too large for a job id is a job that does not exist.
+  const std::string digits = id.substr(std::min(id.find_first_not_of('0'), id.size() - 1));
+  if (digits.size() > 18) {
+    err << "asc-webhookd: no job " << id << "\n";
     return invalid;
   }
-  print_requeued(*requeued, out);
+  // Dead: requeued; waiting in backoff: due now; done or running: said so.
+  auto r = st->retry_job_now(std::stoll(digits), SystemClock().now_ms());
+  if (!r) return store_failed(r.error(), err);
+  switch (*r) {
+    case store::RetryOutcome::not_found: err << "asc-webhookd: no job " << id << "\n"; return invalid;
+    case store::RetryOutcome::done:
+      err << "asc-webhookd: job " << id << " is done; `event show` names its event, and `event replay` runs it again\n";
+      return invalid;
+    case store::RetryOutcome::running: err << "asc-webhookd: job " << id << " is running now\n"; return invalid;
+    case store::RetryOutcome::requeued: break;
+  }
+  print_requeued(1, out);
   return ok;
 }
 

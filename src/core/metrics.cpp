@@ -125,8 +125,12 @@ void describe_standard(Registry& r) {
   const std::vector<double> latency{0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30};
   const std::vector<double> lag{0.01, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3600, 21600, 86400};
   r.describe("asc_webhookd_http_requests_total", "counter", "HTTP requests answered, by route and status code.");
+  r.describe("asc_webhookd_connections_dropped_total", "counter",
+             "Connections closed unanswered: over their address's share, or the server full, with as many refusals (503) already open.");
   r.describe("asc_webhookd_events_total", "counter", "Webhook events received, by webhook, type and outcome.");
   r.describe("asc_webhookd_attempts_total", "counter", "Delivery attempts, by action kind and outcome.");
+  r.describe("asc_webhookd_record_failures_total", "counter",
+             "Attempt records that could not be written (each is retried from memory until it is durable).");
   r.describe("asc_webhookd_attempt_duration_seconds", "histogram", "Duration of delivery attempts.", latency);
   r.describe("asc_webhookd_event_to_action_seconds", "histogram",
              "Time from receiving an event to its action being done.", lag);

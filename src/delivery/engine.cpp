@@ -17,6 +17,7 @@
 #include <atomic>
 #include <deque>
 #include <random>
+#include <set>
 
 namespace asc_webhookd::delivery {
 
@@ -30,6 +31,13 @@ constexpr auto use_tuple = net::as_tuple(net::use_awaitable);
 constexpr std::int64_t kPollMs = 5000;
 constexpr std::int64_t kSafetyNetMs = 60'000;
 constexpr auto kLeaseRetry = std::chrono::seconds(1);
+// A record that failed (disk full, I/O error) is written again from memory,
+// waiting 100 ms, doubling to 5 s between tries. While the engine stops it
+// keeps trying for kRecordAtStop before giving up (a restart repeats that
+// attempt: the at-least-once promise for a request in flight).
+constexpr auto kRecordFirstWait = std::chrono::milliseconds(100);
+constexpr auto kRecordMaxWait = std::chrono::seconds(5);
+constexpr auto kRecordAtStop = std::chrono::seconds(10);
 
 namespace {
 
@@ -87,6 +95,9 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
   std::int64_t max_sleep_ms = kPollMs;
   std::string lease_error;  // the last lease failure, logged once per reason
   std::deque<store::LeasedJob> ready;  // leased, waiting for a slot
+  // Jobs whose attempt is done but whose record is not yet durable: never
+  // leased again meanwhile, even once their lease has run out in the store.
+  std::set<std::int64_t> unrecorded;
   std::function<void()> on_stopped;
   std::mt19937_64 rng{std::random_device{}()};
 
@@ -95,6 +106,7 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
 
   net::awaitable<void> leaser();
   net::awaitable<void> run_job(store::LeasedJob job);
+  net::awaitable<void> record(std::int64_t job_id, store::Attempt attempt, const Settlement& settled);
   void start_ready();
   net::awaitable<void> give_back_ready();
   bool lease_failed(const store::LeaseBatch& batch);
@@ -152,7 +164,8 @@ net::awaitable<void> Engine::Impl::leaser() {
       co_await wake->async_wait(use_tuple);
       continue;
     }
-    for (auto& job : batch.jobs) ready.push_back(std::move(job));
+    for (auto& job : batch.jobs)
+      if (!unrecorded.contains(job.id)) ready.push_back(std::move(job));
     if (stopping) break;
     if (!batch.jobs.empty() || poked) continue;
     if (!ready.empty()) continue;
@@ -300,10 +313,43 @@ net::awaitable<void> Engine::Impl::run_job(store::LeasedJob job) {
   // The slot stays taken until the record is durable: a crash repeats at
   // most the attempts holding a slot (with concurrency 1, one), never one
   // whose successor had already started.
-  auto record = [this, id = job.id, a = std::move(a), result = settled.result, next_at = settled.next_at_ms](auto cb) mutable {
-    store.record_async(id, std::move(a), result, next_at, std::move(cb));
-  };
-  co_await store::await_store<bool>(std::move(record));
+  co_await record(job.id, std::move(a), settled);
+}
+
+// Writes the attempt's record until it is durable. A failure is never
+// dropped: the job would stay `running` in the store and be sent again when
+// its lease ran out, though its answer is known. The job keeps its slot
+// and stays out of any lease meanwhile; the failure is logged once, counted
+// per try, and its end logged.
+net::awaitable<void> Engine::Impl::record(std::int64_t job_id, store::Attempt attempt, const Settlement& settled) {
+  auto wait = kRecordFirstWait;
+  std::optional<std::chrono::steady_clock::time_point> give_up_at;
+  for (int tries = 1;; ++tries) {
+    auto start = [this, job_id, a = attempt, result = settled.result, next_at = settled.next_at_ms](auto cb) mutable {
+      store.record_async(job_id, std::move(a), result, next_at, std::move(cb));
+    };
+    auto failed = co_await store::await_store<std::optional<store::StoreError>>(std::move(start));
+    if (!failed) {
+      if (tries > 1) log::get("delivery")->info("attempt recorded job={} tries={}", job_id, tries);
+      break;
+    }
+    metrics::Registry::global().inc("asc_webhookd_record_failures_total", {});
+    if (tries == 1)
+      log::get("delivery")->error("recording the attempt failed job={} code={} error=\"{}\"; retrying from memory, "
+                                  "the job stays leased and is not sent again",
+                                  job_id, failed->code.message(), failed->message);
+    unrecorded.insert(job_id);
+    if (stopping && !give_up_at) give_up_at = std::chrono::steady_clock::now() + kRecordAtStop;
+    if (give_up_at && std::chrono::steady_clock::now() >= *give_up_at) {
+      log::get("delivery")->error("stopping with the attempt of job {} unrecorded error=\"{}\"; the next start repeats it",
+                                  job_id, failed->message);
+      break;
+    }
+    net::steady_timer pause(strand, wait);
+    co_await pause.async_wait(use_tuple);
+    wait = std::min<std::chrono::milliseconds>(wait * 2, kRecordMaxWait);
+  }
+  unrecorded.erase(job_id);
 }
 
 void Engine::Impl::observe(const store::LeasedJob& job, const Settlement& settled, std::chrono::milliseconds duration,

@@ -70,8 +70,9 @@ public:
   Db& operator=(const Db&) = delete;
 
   // Returns an error message, or "" on success.
-  std::string open(const std::string& path, const std::string& vfs) {
-    int rc = sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+  std::string open(const std::string& path, const std::string& vfs, bool read_only = false) {
+    const int mode = read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+    int rc = sqlite3_open_v2(path.c_str(), &db_, mode | SQLITE_OPEN_NOMUTEX,
                              vfs.empty() ? nullptr : vfs.c_str());
     if (rc != SQLITE_OK) return db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
     sqlite3_extended_result_codes(db_, 1);

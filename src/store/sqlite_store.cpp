@@ -43,6 +43,7 @@ std::string open_failure(const std::string& path, const std::string& sqlite_erro
 Result<std::unique_ptr<SqliteStore>, Error> SqliteStore::open(const SqliteOptions& options) {
   auto impl = std::make_unique<Impl>();
   impl->path = options.path;
+  impl->vfs = options.vfs;
   if (auto e = impl->db.open(options.path, options.vfs); !e.empty()) return Error{open_failure(options.path, e)};
   // WAL + synchronous=NORMAL: a COMMIT returns once its frames are written;
   // the Syncer fsyncs them before anyone is told (see Syncer).
@@ -71,12 +72,15 @@ Result<std::unique_ptr<SqliteStore>, Error> SqliteStore::open(const SqliteOption
   }
   // Copy whatever WAL an earlier run left into the database file and empty
   // it: on a volume the WAL itself filled (a crash while the disk was full),
-  // this is the space the first commit needs. Failing is harmless here.
-  sqlite3_wal_checkpoint_v2(impl->db.handle(), nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr);
+  // this is the space the first commit needs. Failing is harmless here. Not
+  // for a reading operator command: it would hold the write lock while it
+  // waits for the daemon's readers, and stall the daemon's commits.
+  if (!options.read_only)
+    sqlite3_wal_checkpoint_v2(impl->db.handle(), nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr);
   if (auto e = impl->syncer.open(impl->db.handle()); !e.empty())
     return Error{"cannot open the store " + options.path + ": " + e};
   // Background checkpoints: a second connection to the same file.
-  if (impl->checkpointer.db.open(options.path, options.vfs).empty()) {
+  if (!options.read_only && impl->checkpointer.db.open(options.path, options.vfs).empty()) {
     impl->checkpointer.db.exec("PRAGMA busy_timeout=1000");
     impl->checkpointer.db.exec("PRAGMA journal_mode=WAL");  // reads the header: the connection now knows the WAL
     impl->checkpointer.dir = std::filesystem::path(options.path).has_parent_path()

@@ -30,7 +30,7 @@ LeaseResult Store::lease(std::int64_t now_ms, std::int64_t lease_ms) {
 }
 
 bool Store::record(std::int64_t job_id, Attempt attempt, JobOutcome outcome, std::int64_t next_at_ms) {
-  return wait_for<bool>(
+  return !wait_for<std::optional<StoreError>>(
       [&](auto cb) { record_async(job_id, std::move(attempt), outcome, next_at_ms, std::move(cb)); });
 }
 
@@ -51,6 +51,22 @@ StoreResult<std::vector<EventView>> Store::events(const std::string& state, std:
   q.state = state;
   q.limit = limit;
   return list_events(q);
+}
+
+StoreResult<std::optional<EventView>> Store::event(const std::string& reference) {
+  auto found = find_events(reference);
+  if (!found) return found.error();
+  if (found->empty()) return std::optional<EventView>();
+  return event(found->front().seq);
+}
+
+std::string Store::several_named(const std::string& reference, const std::vector<EventView>& found) {
+  if (found.size() < 2) return "";
+  std::string out = "event id " + reference + " names " + std::to_string(found.size()) + " events:";
+  for (std::size_t i = 0; i < found.size(); ++i)
+    out += std::string(i ? "," : "") + " #" + std::to_string(found[i].seq) + " (webhook " + found[i].webhook + ", " +
+           found[i].type + ")";
+  return out + "; name one by its #SEQ";
 }
 
 std::string Store::check_writable() {

@@ -149,7 +149,7 @@ void SqliteStore::release_async(std::vector<std::int64_t> ids, std::function<voi
 }
 
 void SqliteStore::record_async(std::int64_t job_id, Attempt attempt, JobOutcome outcome, std::int64_t next_at_ms,
-                               std::function<void(bool ok)> done) {
+                               RecordCallback done) {
   auto a = std::make_shared<Attempt>(std::move(attempt));
   impl_->submit({[job_id, a, outcome, next_at_ms](sql::Db& db, std::string&) {
                    auto ins = db.stmt(
@@ -172,7 +172,12 @@ void SqliteStore::record_async(std::int64_t job_id, Attempt attempt, JobOutcome 
                    update_job(db, up, job_id);  // done or dead: the next of its key is ready
                    return true;
                  },
-                 [done = std::move(done)](bool ok, const StoreError&) { done(ok); }});
+                 [done = std::move(done)](bool ok, const StoreError& error) {
+                   if (ok) return done(std::nullopt);
+                   StoreError why = error;
+                   if (why.message.empty()) why.message = "the attempt's record was not committed";
+                   done(std::move(why));
+                 }});
 }
 
 StoreResult<std::size_t> SqliteStore::recover_running() {
@@ -218,17 +223,11 @@ StoreResult<RetryOutcome> SqliteStore::retry_job_now(std::int64_t job_id, std::i
   });
 }
 
-StoreResult<std::size_t> SqliteStore::retry_event(const std::string& id, std::int64_t now_ms) {
+StoreResult<std::size_t> SqliteStore::retry_event(std::int64_t seq, std::int64_t now_ms) {
   return impl_->run_sync([&](sql::Db& db) {
-    const auto seq = seq_reference(id);
-    auto s = db.stmt(seq ? "UPDATE jobs SET state = 'pending', attempts = 0, next_at = ?2, created_at = ?2,"
-                           " lease_until = NULL WHERE state = 'dead' AND event_seq = ?1 RETURNING order_key"
-                         : "UPDATE jobs SET state = 'pending', attempts = 0, next_at = ?2, created_at = ?2,"
-                           " lease_until = NULL WHERE state = 'dead' AND event_seq IN"
-                           " (SELECT seq FROM events WHERE event_id = ?1) RETURNING order_key");
-    if (seq) s.bind(1, *seq);
-    else s.bind(1, id);
-    s.bind(2, now_ms);
+    auto s = db.stmt("UPDATE jobs SET state = 'pending', attempts = 0, next_at = ?2, created_at = ?2,"
+                     " lease_until = NULL WHERE state = 'dead' AND event_seq = ?1 RETURNING order_key");
+    s.bind(1, seq).bind(2, now_ms);
     return update_jobs(db, s);
   });
 }

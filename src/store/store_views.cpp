@@ -2,7 +2,17 @@
 // operator's event lists and details, job counts, the readiness probe.
 #include "writer.hpp"
 
+#include <sys/statvfs.h>
+
 namespace asc_webhookd::store {
+
+namespace {
+constexpr unsigned long long kMinFreeBytes = 1024 * 1024;  // below this /readyz says not ready
+std::string volume_of(const std::string& path) {
+  const auto slash = path.rfind('/');
+  return slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+}
+}  // namespace
 
 void SqliteStore::history_async(std::string webhook, std::string instance_id,
                                 std::function<void(std::vector<HistoryEntry>)> done) {
@@ -76,7 +86,7 @@ EventView read_event_row(sql::Stmt& s) {
 }  // namespace
 
 StoreResult<std::vector<EventView>> SqliteStore::list_events(const EventQuery& query) {
-  return impl_->run_sync([&](sql::Db& db) {
+  return impl_->read([&](sql::Db& db) {
     // Newest first from the cursor down; the state is computed per event
     // (from its jobs), so that filter is applied on the way.
     static const std::string q =
@@ -102,13 +112,29 @@ StoreResult<std::vector<EventView>> SqliteStore::list_events(const EventQuery& q
   });
 }
 
-StoreResult<std::optional<EventView>> SqliteStore::event(const std::string& id) {
-  return impl_->run_sync([&](sql::Db& db) -> std::optional<EventView> {
-    static const std::string q =
-        "SELECT " + kEventColumns + " FROM events e WHERE e.event_id = ?1 OR e.seq = ?2 ORDER BY e.seq DESC LIMIT 1";
-    const auto seq = seq_reference(id);
+StoreResult<std::vector<EventView>> SqliteStore::find_events(const std::string& reference) {
+  return impl_->read([&](sql::Db& db) {
+    static const std::string by_id = "SELECT " + kEventColumns + " FROM events e WHERE e.event_id = ?1 ORDER BY e.seq DESC";
+    static const std::string by_seq = "SELECT " + kEventColumns + " FROM events e WHERE e.seq = ?1";
+    std::vector<EventView> out;
+    auto s = db.stmt(by_id.c_str());
+    s.bind(1, reference);
+    while (s.step() == SQLITE_ROW) out.push_back(read_event_row(s));
+    if (const auto seq = seq_reference(reference); out.empty() && seq) {
+      auto q = db.stmt(by_seq.c_str());
+      q.bind(1, *seq);
+      if (q.step() == SQLITE_ROW) out.push_back(read_event_row(q));
+    }
+    for (auto& v : out) v.raw.clear();  // rows, as in a list
+    return out;
+  });
+}
+
+StoreResult<std::optional<EventView>> SqliteStore::event(std::int64_t seq) {
+  return impl_->read([&](sql::Db& db) -> std::optional<EventView> {
+    static const std::string q = "SELECT " + kEventColumns + " FROM events e WHERE e.seq = ?1";
     auto s = db.stmt(q.c_str());
-    s.bind(1, seq ? std::string() : id).bind(2, seq.value_or(-1));
+    s.bind(1, seq);
     if (s.step() != SQLITE_ROW) return std::nullopt;
     EventView v = read_event_row(s);
     auto j = db.stmt(
@@ -134,7 +160,7 @@ StoreResult<std::optional<EventView>> SqliteStore::event(const std::string& id) 
 }
 
 StoreResult<StoreStats> SqliteStore::stats(const std::string& kv_prefix) {
-  return impl_->run_sync([&](sql::Db& db) {
+  return impl_->read([&](sql::Db& db) {
     StoreStats out;
     auto s = db.stmt("SELECT webhook, count(*), max(received_at) FROM events GROUP BY webhook");
     while (s.step() == SQLITE_ROW) {
@@ -166,7 +192,7 @@ StoreResult<StoreStats> SqliteStore::stats(const std::string& kv_prefix) {
 }
 
 StoreResult<std::size_t> SqliteStore::count_jobs(const std::string& state) {
-  return impl_->run_sync([&](sql::Db& db) {
+  return impl_->read([&](sql::Db& db) {
     auto s = db.stmt("SELECT count(*) FROM jobs WHERE state = ?1");
     s.bind(1, state);
     return s.step() == SQLITE_ROW ? static_cast<std::size_t>(s.i64(0)) : std::size_t{0};
@@ -182,8 +208,19 @@ void SqliteStore::check_writable_async(std::function<void(std::string)> done) {
                    if (s.step() != SQLITE_DONE) throw std::runtime_error(db.error());
                    return true;
                  },
-                 [done = std::move(done)](bool ok, const StoreError& error) {
-                   done(ok ? "" : error.message.empty() ? error.code.message() : error.message);
+                 [done = std::move(done), dir = volume_of(impl_->path)](bool ok, const StoreError& error) {
+                   if (!ok) return done(error.message.empty() ? error.code.message() : error.message);
+                   // A write of a few bytes can still fit in the WAL's
+                   // pages when an event's cannot: below a megabyte free,
+                   // POSTs are about to get 503, so this is not ready.
+                   struct statvfs vs {};
+                   if (::statvfs(dir.c_str(), &vs) == 0) {
+                     const auto free_bytes = static_cast<unsigned long long>(vs.f_bavail) * vs.f_frsize;
+                     if (free_bytes < kMinFreeBytes)
+                       return done("only " + std::to_string(free_bytes) + " bytes free on the store's volume (" + dir +
+                                   "); events need room to be stored");
+                   }
+                   done("");
                  }});
 }
 

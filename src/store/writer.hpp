@@ -95,6 +95,36 @@ struct SqliteStore::Impl : Worker {
     return fut.get();
   }
 
+  // Runs `f(db)` on the calling thread, on the read-only connection, inside
+  // one deferred transaction: a snapshot of the last commit that never
+  // takes the write lock (WAL readers and the writer do not wait for each
+  // other). For the views people ask for; one at a time per store.
+  std::mutex read_mutex;
+  sql::Db reader;
+  bool reader_open = false;
+  std::string vfs;
+  template <class F>
+  auto read(F f) -> StoreResult<decltype(f(reader))> {
+    std::lock_guard lock(read_mutex);
+    if (!reader_open) {
+      if (auto e = reader.open(path, vfs, /*read_only=*/true); !e.empty())
+        return StoreError{make_error_code(errc::failed), "cannot open the store for reading: " + e};
+      reader.exec("PRAGMA busy_timeout=5000");
+      reader_open = true;
+    }
+    if (auto e = reader.exec("BEGIN"); !e.empty())
+      return StoreError{make_error_code(from_sqlite(sqlite3_extended_errcode(reader.handle()))), e};
+    try {
+      auto value = f(reader);
+      reader.exec("COMMIT");
+      return value;
+    } catch (const std::exception& e) {
+      StoreError why{make_error_code(from_sqlite(sqlite3_extended_errcode(reader.handle()))), e.what()};
+      reader.exec("ROLLBACK");
+      return why;
+    }
+  }
+
   // Why the last statement on the store connection failed, as a code.
   boost::system::error_code last_code() { return make_error_code(from_sqlite(sqlite3_extended_errcode(db.handle()))); }
 

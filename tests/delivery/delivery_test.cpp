@@ -102,6 +102,43 @@ TEST(Delivery, StoreFailureIs503AndNothingIsKept) {
   EXPECT_TRUE(fake.wait_for(1));
 }
 
+// Hostile trial 2, D2: the store fails the attempt's record (a full disk)
+// right after the sink answered, then recovers. The record used to be
+// dropped: the job stayed `running`, its attempt missing from `event show`,
+// and it was sent again once its lease ran out. Now the record is written
+// again from memory: the sink sees the attempt once, the store has it.
+TEST(Delivery, AFailedRecordIsWrittenAgainNotSentAgain) {
+  register_faulty_vfs();
+  LogCapture logs;
+  std::atomic<bool> failed_once{false};
+  FakeHttpServer fake([&](const FakeRequest&) {
+    if (!failed_once.exchange(true)) set_fail_writes(true);  // the disk fills while the sink answers
+    return FakeResponse{200, {}, "ok"};
+  });
+  TestServer server(config_for(fake), {.threads = 2, .vfs = "faulty", .clock = nullptr});
+  ASSERT_EQ(post(server.port(), upload_event("d2-1")).status, 200);
+  ASSERT_TRUE(fake.wait_for(1));
+  // Several record tries fail (100 ms, 200 ms, 400 ms ... apart), then the disk has room again.
+  for (int i = 0; i < 200 && logs.text().find("recording the attempt failed") == std::string::npos; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  std::this_thread::sleep_for(std::chrono::milliseconds(800));
+  set_fail_writes(false);
+  auto ev = wait_event(server.store(), "d2-1", [](const auto& e) { return e.state == "done"; });
+  ASSERT_TRUE(ev) << logs.text();
+  ASSERT_EQ(ev->jobs.size(), 1u);
+  ASSERT_EQ(ev->jobs[0].attempt_log.size(), 1u);
+  EXPECT_EQ(ev->jobs[0].attempt_log[0].http_status, 200);
+  EXPECT_EQ(ev->jobs[0].attempts, 1);
+  // The job is free again: a later event of the same upload is delivered after it, and once.
+  ASSERT_EQ(post(server.port(), upload_event("d2-2")).status, 200);
+  ASSERT_TRUE(fake.wait_for(2));
+  ASSERT_TRUE(wait_event(server.store(), "d2-2", [](const auto& e) { return e.state == "done"; }));
+  EXPECT_EQ(fake.count(), 2u);
+  const std::string text = logs.text();
+  EXPECT_NE(text.find("recording the attempt failed job=1"), std::string::npos) << text;
+  EXPECT_NE(text.find("attempt recorded job=1 tries="), std::string::npos) << text;
+}
+
 TEST(Delivery, ServerErrorsAreRetriedUntilDelivered) {
   FakeHttpServer fake;
   fake.push({503, {}, "busy"});

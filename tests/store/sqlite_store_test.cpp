@@ -167,7 +167,7 @@ TEST_F(StoreTest, ARequeuedJobGoesBeforeLaterJobsOfItsKeyThatHaveNotStarted) {
   store->record(a.job->id, {1000, 1, 404, "HTTP 404", "dead", "", ""}, JobOutcome::dead, 1000);
   store->ingest(new_event("b", 1, 2000, "x"));
   store->ingest(new_event("c", 1, 2001, "x"));
-  EXPECT_EQ(store->retry_event("a", 3000).value(), 1u);
+  EXPECT_EQ(store->retry_event(1, 3000).value(), 1u);  // event a is seq 1
   auto first = store->lease(3000, 60000);
   ASSERT_TRUE(first.job);
   EXPECT_EQ(first.job->id, a.job->id);
@@ -249,10 +249,12 @@ TEST_F(StoreTest, AJobIdThatIsAlsoAnEventSeqRequeuesOnlyThatJob) {
   EXPECT_EQ(store->retry_job(2, 2000).value(), 1u);
   EXPECT_EQ(count(path, "SELECT count(*) FROM jobs WHERE state = 'dead'"), 2);
   EXPECT_EQ(count(path, "SELECT count(*) FROM jobs WHERE state = 'pending' AND id = 2"), 1);
-  // The event by its seq, and by its data.id.
-  EXPECT_EQ(store->retry_event("#2", 2000).value(), 1u);  // job 3 (job 2 is pending already)
-  EXPECT_EQ(store->retry_event("first", 2000).value(), 1u);
-  EXPECT_EQ(store->retry_event("2", 2000).value(), 0u);  // a data.id "2": none
+  // The event by its seq; references resolve by data.id, else #SEQ.
+  EXPECT_EQ(store->retry_event(2, 2000).value(), 1u);  // job 3 (job 2 is pending already)
+  ASSERT_EQ(store->find_events("first").value().size(), 1u);
+  EXPECT_EQ(store->retry_event(store->find_events("first").value()[0].seq, 2000).value(), 1u);
+  EXPECT_EQ(store->find_events("#2").value().at(0).event_id, "second");
+  EXPECT_TRUE(store->find_events("2").value().empty());  // a data.id "2": none
   EXPECT_EQ(store->retry_job(99, 2000).value(), 0u);
 }
 
@@ -269,10 +271,10 @@ TEST_F(StoreTest, DeadJobsAreListedAndRequeued) {
   EXPECT_EQ(shown->jobs[0].state, "dead");
   ASSERT_EQ(shown->jobs[0].attempt_log.size(), 1u);
   EXPECT_EQ(shown->jobs[0].attempt_log[0].http_status, 404);
-  EXPECT_EQ(store->retry_event("a", 2000).value(), 1u);  // by the event's data.id
+  EXPECT_EQ(store->retry_event(shown->seq, 2000).value(), 1u);
   EXPECT_TRUE(store->events("dead", 10).value().empty());
   EXPECT_EQ(store->events("pending", 10).value().size(), 1u);
-  EXPECT_EQ(store->retry_event("a", 2000).value(), 0u);  // nothing dead any more
+  EXPECT_EQ(store->retry_event(shown->seq, 2000).value(), 0u);  // nothing dead any more
   auto again = store->lease(2000, 60000);
   ASSERT_TRUE(again.job);
   EXPECT_EQ(again.job->attempts, 0);

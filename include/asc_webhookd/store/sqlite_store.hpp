@@ -1,8 +1,11 @@
 #pragma once
-// The embedded store: one SQLite file in WAL mode with synchronous=FULL, so a
-// commit is on disk (fsync) when it returns. All writes run on one store
-// thread; whatever is queued while a transaction commits goes into the next
-// one (group commit), so many concurrent requests share one fsync.
+// The embedded store: one SQLite file in WAL mode with synchronous=NORMAL and
+// a syncer thread that fsyncs the WAL before any caller is told a commit
+// happened. All writes run on one store thread; whatever is queued while a
+// transaction commits goes into the next one (group commit), so many
+// concurrent requests share one fsync. Reads for people (event lists and
+// details, stats, counts) run on a second, read-only connection in a
+// snapshot: they never take the write lock, so they never hold up ingest.
 //
 // open() returns an error (never throws) when the file cannot be opened or
 // migrated; the methods report failures through their results.
@@ -16,6 +19,10 @@ namespace asc_webhookd::store {
 struct SqliteOptions {
   std::string path;
   std::string vfs;  // empty: SQLite's default; tests pass a fault-injecting VFS
+  // For the operator commands that only read: no checkpoint at open (a
+  // TRUNCATE checkpoint would wait for the daemon's readers while holding
+  // the write lock). The schema must be current.
+  bool read_only = false;
 };
 
 class SqliteStore final : public Store {
@@ -28,7 +35,7 @@ public:
   void lease_async(std::int64_t now_ms, std::int64_t lease_ms, std::size_t max_jobs,
                    std::function<void(LeaseBatch)> done) override;
   void record_async(std::int64_t job_id, Attempt attempt, JobOutcome outcome, std::int64_t next_at_ms,
-                    std::function<void(bool ok)> done) override;
+                    RecordCallback done) override;
 
   void history_async(std::string webhook, std::string instance_id,
                      std::function<void(std::vector<HistoryEntry>)> done) override;
@@ -37,13 +44,15 @@ public:
   StoreResult<std::size_t> recover_running() override;
   StoreResult<std::size_t> prune(std::int64_t before_ms) override;
   StoreResult<std::size_t> retry_job(std::int64_t job_id, std::int64_t now_ms) override;
-  StoreResult<std::size_t> retry_event(const std::string& id, std::int64_t now_ms) override;
+  StoreResult<std::size_t> retry_event(std::int64_t seq, std::int64_t now_ms) override;
   StoreResult<std::vector<std::int64_t>> add_jobs(std::int64_t event_seq, const std::vector<rules::PlannedAction>& jobs,
                                                   std::int64_t now_ms) override;
   StoreResult<std::vector<EventView>> list_events(const EventQuery& query) override;
   StoreResult<RetryOutcome> retry_job_now(std::int64_t job_id, std::int64_t now_ms) override;
   StoreResult<StoreStats> stats(const std::string& kv_prefix) override;
-  StoreResult<std::optional<EventView>> event(const std::string& id) override;
+  StoreResult<std::vector<EventView>> find_events(const std::string& reference) override;
+  StoreResult<std::optional<EventView>> event(std::int64_t seq) override;
+  using Store::event;
   StoreResult<std::size_t> count_jobs(const std::string& state) override;
   void check_writable_async(std::function<void(std::string)> done) override;
   bool watch_changes(std::function<void()> changed) override;

@@ -150,8 +150,11 @@ public:
                            std::function<void(LeaseBatch)> done) = 0;
   // Gives leased jobs back untouched (pending again, no attempt counted).
   virtual void release_async(std::vector<std::int64_t> job_ids, std::function<void(bool ok)> done) = 0;
+  // Records an attempt and the job's new state, durably; `done` gets the
+  // reason when that failed (nullopt: recorded), so the caller can retry.
+  using RecordCallback = std::function<void(std::optional<StoreError>)>;
   virtual void record_async(std::int64_t job_id, Attempt attempt, JobOutcome outcome, std::int64_t next_at_ms,
-                            std::function<void(bool ok)> done) = 0;
+                            RecordCallback done) = 0;
 
   // Blocking forms, for the command line and tests.
   IngestResult ingest(NewEvent event);
@@ -172,9 +175,9 @@ public:
   // and per-job progress notes (kv "progress:*") last written before it.
   virtual StoreResult<std::size_t> prune(std::int64_t before_ms) = 0;
   // Requeues one dead job (by its id), or every dead job of one event (by its
-  // data.id, or "#SEQ"), due now. Returns how many; 0 when nothing matched.
+  // seq), due now. Returns how many; 0 when nothing matched.
   virtual StoreResult<std::size_t> retry_job(std::int64_t job_id, std::int64_t now_ms) = 0;
-  virtual StoreResult<std::size_t> retry_event(const std::string& id, std::int64_t now_ms) = 0;
+  virtual StoreResult<std::size_t> retry_event(std::int64_t seq, std::int64_t now_ms) = 0;
   // Adds jobs to a stored event (`event replay`: planned again with the rules
   // in force now), pending from `now_ms`, each after every job of its order
   // key already queued. Its old jobs are not touched. Returns the new ids.
@@ -188,7 +191,19 @@ public:
   virtual StoreResult<RetryOutcome> retry_job_now(std::int64_t job_id, std::int64_t now_ms) = 0;
   // Counts for the console, and the kv entries whose keys start with `kv_prefix`.
   virtual StoreResult<StoreStats> stats(const std::string& kv_prefix) = 0;
-  virtual StoreResult<std::optional<EventView>> event(const std::string& id) = 0;
+  // The events an operator's reference names, newest first, as list rows
+  // (no payload, no jobs): every event whose data.id it is (one per webhook
+  // at most); only when none has that data.id, "#SEQ" names the event with
+  // that seq. Several matches are the caller's to refuse: an operator
+  // command acts on one event, named by its seq when its id is shared.
+  virtual StoreResult<std::vector<EventView>> find_events(const std::string& reference) = 0;
+  // One event in full (payload, jobs, attempts), by seq.
+  virtual StoreResult<std::optional<EventView>> event(std::int64_t seq) = 0;
+  // Why `reference` cannot be acted on when it names several events, listing
+  // them by seq ("" when it names one or none).
+  static std::string several_named(const std::string& reference, const std::vector<EventView>& found);
+  // Tests' shorthand: the newest event `reference` names, in full.
+  StoreResult<std::optional<EventView>> event(const std::string& reference);
   // Counts by state, for /metrics and /readyz.
   virtual StoreResult<std::size_t> count_jobs(const std::string& state) = 0;
   // Calls `changed` (on a store thread, soon after a commit, bursts folded)

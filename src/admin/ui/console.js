@@ -7,7 +7,7 @@
   const TOKEN_KEY = 'asc-webhookd-token';
   const REFRESH_MS = 5000;
   const $ = (id) => document.getElementById(id);
-  let openId = null;      // the event shown in the detail panel
+  let openSeq = null;     // the seq of the event shown in the detail panel (acted on by seq, never by id)
   let nextCursor = null;  // the list's next page
   let timer = null;
 
@@ -63,8 +63,9 @@
 
   function row(e) {
     const tr = el('tr', null, 'state-' + e.state);
+    tr.dataset.seq = String(e.seq);
     tr.dataset.id = e.id;
-    if (e.id === openId) tr.classList.add('selected');
+    if (e.seq === openSeq) tr.classList.add('selected');
     tr.appendChild(el('td', e.received_at.replace('T', ' ').replace('Z', ''), 'mono'));
     const what = el('td');
     what.appendChild(el('div', e.type));
@@ -77,7 +78,7 @@
     st.appendChild(badge(e.state));
     tr.appendChild(st);
     tr.appendChild(el('td', e.jobs.done + ' done · ' + e.jobs.pending + ' pending · ' + e.jobs.dead + ' dead'));
-    tr.addEventListener('click', () => openEvent(e.id));
+    tr.addEventListener('click', () => openEvent(e.seq));
     return tr;
   }
 
@@ -131,9 +132,10 @@
     return box;
   }
 
-  async function openEvent(id, keepOutcome) {
-    openId = id;
-    const ev = await api('/api/v1/events/' + encodeURIComponent(id));
+  const eventPath = (seq) => '/api/v1/events/' + seq;
+  async function openEvent(seq, keepOutcome) {
+    openSeq = seq;
+    const ev = await api(eventPath(seq) + '?by=seq');
     $('detail').hidden = false;
     $('detail-title').textContent = ev.type + ' ' + ev.id;
     $('detail-meta').textContent = 'seq ' + ev.seq + ' · webhook ' + ev.webhook + ' · ' + change(ev) + ' · received ' +
@@ -142,7 +144,7 @@
     $('jobs').replaceChildren(...ev.jobs.map(jobBlock));
     if (ev.jobs.length === 0) $('jobs').appendChild(el('p', 'No rule matched this event.'));
     $('payload').textContent = JSON.stringify(ev.raw, null, 2);
-    document.querySelectorAll('#events tbody tr').forEach((tr) => tr.classList.toggle('selected', tr.dataset.id === id));
+    document.querySelectorAll('#events tbody tr').forEach((tr) => tr.classList.toggle('selected', tr.dataset.seq === String(seq)));
   }
 
   async function act(path, describe) {
@@ -162,7 +164,7 @@
   async function refresh(keepOutcome) {
     try {
       await Promise.all([loadEvents(false), loadStats()]);
-      if (openId) await openEvent(openId, keepOutcome !== false);
+      if (openSeq !== null) await openEvent(openSeq, keepOutcome !== false);
       $('status').textContent = 'updated ' + new Date().toLocaleTimeString();
     } catch (e) {
       if (e.message !== 'unauthorized') $('status').textContent = 'error: ' + e.message;
@@ -188,11 +190,11 @@
   $('filters').addEventListener('submit', (ev) => { ev.preventDefault(); refresh(); });
   $('filter-state').addEventListener('change', () => refresh());
   $('more').addEventListener('click', () => loadEvents(true));
-  $('close-detail').addEventListener('click', () => { openId = null; $('detail').hidden = true; refresh(); });
+  $('close-detail').addEventListener('click', () => { openSeq = null; $('detail').hidden = true; refresh(); });
   $('retry-event').addEventListener('click', () =>
-    act('/api/v1/events/' + encodeURIComponent(openId) + '/retry', (r) => 'Requeued ' + r.requeued + (r.requeued === 1 ? ' job' : ' jobs')));
+    act(eventPath(openSeq) + '/retry?by=seq', (r) => 'Requeued ' + r.requeued + (r.requeued === 1 ? ' job' : ' jobs')));
   $('replay-event').addEventListener('click', () =>
-    act('/api/v1/events/' + encodeURIComponent(openId) + '/replay',
+    act(eventPath(openSeq) + '/replay?by=seq',
       (r) => r.jobs.length ? 'Planned again: job ' + r.jobs.join(', ') : 'No rule matches it now: nothing planned'));
 
   if (token()) start(); else showLogin();
