@@ -30,11 +30,14 @@ std::shared_ptr<net::ssl::context> make_tls_context(const config::TlsConfig& tls
 }  // namespace
 
 template <class S>
-void spawn_session(const std::shared_ptr<Server::Impl>& server, std::shared_ptr<S> session, const std::string& peer) {
-  auto id = server->add_session([weak = std::weak_ptr<S>(session)] {
+void spawn_session(const std::shared_ptr<Server::Impl>& server, std::shared_ptr<S> session, const std::string& peer,
+                   bool refused) {
+  // A refused connection is not a session: it lives a few seconds at most
+  // and only counts toward the refusals open.
+  const auto id = refused ? 0 : server->add_session([weak = std::weak_ptr<S>(session)] {
     if (auto s = weak.lock()) s->stop_if_idle();
   }, peer);
-  auto done = [server, id, peer](std::exception_ptr e) {
+  auto done = [server, id, peer, refused](std::exception_ptr e) {
     if (e) {
       try {
         std::rethrow_exception(e);
@@ -42,7 +45,8 @@ void spawn_session(const std::shared_ptr<Server::Impl>& server, std::shared_ptr<
         log::get("http")->error("connection failed remote={} error=\"{}\"", peer, ex.what());
       }
     }
-    server->remove_session(id);
+    if (refused) server->refused_done();
+    else server->remove_session(id);
   };
   auto ex = session->executor();
   net::co_spawn(ex, run_session(std::move(session)), std::move(done));
@@ -56,7 +60,14 @@ void Server::Impl::start_session(tcp::socket socket) {
   bool trusted = false;
   for (const auto& c : cfg->server.trusted_proxies) trusted = trusted || c.contains(peer);
   const std::size_t max = cfg->server.max_connections;
-  const bool over = !admit(peer, !trusted, std::max<std::size_t>(8, max / 8), max);
+  const auto admission = admit(peer, !trusted, std::max<std::size_t>(8, max / 8), max, std::max<std::size_t>(64, max / 4));
+  if (admission == Admission::drop) {
+    metrics::Registry::global().inc("asc_webhookd_connections_dropped_total", {});
+    error_code ignored;
+    socket.close(ignored);
+    return;
+  }
+  const bool over = admission == Admission::refuse;
   std::shared_ptr<net::ssl::context> tls_ctx;
   {
     std::lock_guard lock(mutex);
@@ -65,9 +76,9 @@ void Server::Impl::start_session(tcp::socket socket) {
   auto self = shared_from_this();
   if (tls_ctx) {
     using S = beast::ssl_stream<tcp::socket>;
-    spawn_session(self, std::make_shared<Session<S>>(self, tls_ctx, S(std::move(socket), *tls_ctx), peer, over), peer);
+    spawn_session(self, std::make_shared<Session<S>>(self, tls_ctx, S(std::move(socket), *tls_ctx), peer, over), peer, over);
   } else {
-    spawn_session(self, std::make_shared<Session<tcp::socket>>(self, nullptr, std::move(socket), peer, over), peer);
+    spawn_session(self, std::make_shared<Session<tcp::socket>>(self, nullptr, std::move(socket), peer, over), peer, over);
   }
 }
 

@@ -39,6 +39,7 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
   };
   std::map<std::uint64_t, Open> sessions;          // by id: the oldest first
   std::map<std::string, std::size_t> per_peer;     // open connections by client address
+  std::size_t refusing = 0;  // connections being answered 503 (not in `sessions`)
   std::function<void()> on_drained;
   std::uint64_t next_id = 0;
   std::atomic<bool> stopping{false};
@@ -53,26 +54,44 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
     return next_id;
   }
 
-  // Whether a new connection from `peer` is admitted: not when its own
+  // What becomes of a new connection from `peer`: served; refused (answered
+  // 503 once its request arrives, within a short deadline) when its own
   // address holds `per_client` already (untrusted peers only: behind a proxy
-  // every connection comes from it), nor beyond max + a small reserve. At
-  // max, the oldest connection is asked to close (at once if it is waiting
-  // for a request, else after its current one) and the new one is served, so
-  // /healthz and Apple still get in while silent connections hold the slots.
+  // every connection comes from it) or beyond max + a small reserve; dropped
+  // (closed unanswered) when `refuse_cap` refusals are open already. A
+  // refused connection holds no slot: it is not a session, so it neither
+  // counts toward max nor makes a served one close; an address that opens
+  // thousands takes its share and nobody else's. At max, the oldest session
+  // is asked to close (at once if it is waiting for a request, else after
+  // its current one) and the new one is served, so /healthz and Apple still
+  // get in while silent connections hold the slots.
+  enum class Admission { serve, refuse, drop };
   static std::size_t reserve(std::size_t max) { return std::max<std::size_t>(4, max / 16); }
-  bool admit(const std::string& peer, bool limit_peer, std::size_t per_client, std::size_t max) {
+  Admission admit(const std::string& peer, bool limit_peer, std::size_t per_client, std::size_t max,
+                  std::size_t refuse_cap) {
     std::function<void()> shed;
     {
       std::lock_guard lock(mutex);
+      bool over = false;
       if (limit_peer) {
         auto it = per_peer.find(peer);
-        if (it != per_peer.end() && it->second >= per_client) return false;
+        over = it != per_peer.end() && it->second >= per_client;
       }
-      if (sessions.size() >= max + reserve(max)) return false;
+      over = over || sessions.size() >= max + reserve(max);
+      if (over) {
+        if (refusing >= refuse_cap) return Admission::drop;
+        ++refusing;
+        return Admission::refuse;
+      }
       if (sessions.size() >= max && !sessions.empty()) shed = sessions.begin()->second.stop_if_idle;
     }
     if (shed) shed();
-    return true;
+    return Admission::serve;
+  }
+
+  void refused_done() {
+    std::lock_guard lock(mutex);
+    --refusing;
   }
 
   void remove_session(std::uint64_t id) {

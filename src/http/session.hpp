@@ -96,12 +96,26 @@ private:
     co_return !ec;
   }
 
+  // The answer to a HEAD request: the GET answer's header (its
+  // Content-Length included) and no body (RFC 9110 §9.3.2).
+  net::awaitable<bool> write_head_only(Response& res) {
+    bhttp::response<bhttp::empty_body> head{res.result(), res.version()};
+    for (const auto& field : res) head.set(field.name_string(), field.value());
+    head.set(bhttp::field::content_length, std::to_string(res.body().size()));
+    head.keep_alive(res.keep_alive());
+    arm(cfg_->server.body_timeout);
+    bhttp::response_serializer<bhttp::empty_body> sr{head};
+    auto [ec, n] = co_await bhttp::async_write_header(stream_, sr, use_tuple);
+    disarm();
+    co_return !ec;
+  }
+
   // Answers an error the server itself detects (limits, timeouts, bad HTTP)
   // and marks the connection for closing.
   net::awaitable<void> fail(unsigned status, const std::string& message, unsigned version) {
     Request req;
     req.version(version ? version : 11);
-    RequestInfo info{new_request_id(), peer_};
+    RequestInfo info{new_request_id(), peer_, peer_};
     auto res = json_response(status, json_text({{"error", message}}), req, info);
     res.keep_alive(false);
     co_await write(res);
@@ -157,9 +171,13 @@ net::awaitable<void> Session<Stream>::run() {
   cfg_ = server_->config();
   const auto& limits = cfg_->server;
   auto lg = log::get("http");
+  // A connection to be refused gets a short deadline for its request: it
+  // holds no slot, but it still holds a socket.
+  const Duration header_timeout = over_capacity_ ? std::min<Duration>(limits.header_timeout, std::chrono::seconds(2))
+                                                 : limits.header_timeout;
 
   if constexpr (!std::is_same_v<Stream, tcp::socket>) {
-    arm(limits.header_timeout);
+    arm(header_timeout);
     auto [ec] = co_await stream_.async_handshake(net::ssl::stream_base::server, use_tuple);
     disarm();
     if (ec) {
@@ -175,7 +193,7 @@ net::awaitable<void> Session<Stream>::run() {
     if (buffer_.size() == 0) {
       idle_ = true;
       if (stopping_ || server_->stopping) break;
-      arm(first ? limits.header_timeout : limits.idle_timeout);
+      arm(first ? header_timeout : limits.idle_timeout);
       auto [ec, n] = co_await stream_.async_read_some(buffer_.prepare(4096), use_tuple);
       disarm();
       idle_ = false;
@@ -189,7 +207,7 @@ net::awaitable<void> Session<Stream>::run() {
     parser.header_limit(16 * 1024);
     parser.body_limit(limits.max_body);
 
-    arm(limits.header_timeout);
+    arm(header_timeout);
     auto [hec, hn] = co_await bhttp::async_read_header(stream_, buffer_, parser, use_tuple);
     disarm();
     if (hec == bhttp::error::body_limit) {
@@ -254,7 +272,7 @@ net::awaitable<void> Session<Stream>::run() {
 
     const auto started = std::chrono::steady_clock::now();
     Request req = parser.release();
-    RequestInfo info{new_request_id(), client_address(peer_, req["x-forwarded-for"], limits)};
+    RequestInfo info{new_request_id(), client_address(peer_, req["x-forwarded-for"], limits), peer_};
     Response res;
     try {
       res = co_await server_->router->handle(req, info);
@@ -264,7 +282,7 @@ net::awaitable<void> Session<Stream>::run() {
     }
     const bool keep = req.keep_alive() && !stopping_ && !server_->stopping;
     res.keep_alive(keep);
-    const bool written = co_await write(res);
+    const bool written = req.method() == bhttp::verb::head ? co_await write_head_only(res) : co_await write(res);
     metrics::Registry::global().inc("asc_webhookd_http_requests_total",
                                     {{"route", std::string(route_label(req.target()))}, {"code", std::to_string(res.result_int())}});
     const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();

@@ -52,6 +52,12 @@ std::string parse_head(const std::string& head, std::map<std::string, std::strin
 // A listening TCP socket on 127.0.0.1, port chosen by the kernel (set in
 // `port`); the fd, for tests' own fake servers.
 int listen_loopback(std::uint16_t& port, int backlog = 64);
+// A socket connected to 127.0.0.1:port from another loopback address
+// (`source`, e.g. "127.0.0.2"): a second client address; -1 on failure.
+int connect_from(const char* source, std::uint16_t port);
+// Sends `request` on `fd` and returns what arrives in one read (5 s at most).
+std::string exchange_once(int fd, const std::string& request);
+
 // A port nothing listens on now (taken and given back), for a listener a
 // test must know the address of before it starts.
 std::uint16_t free_loopback_port();

@@ -23,6 +23,7 @@ using Response = boost::beast::http::response<boost::beast::http::string_body>;
 struct RequestInfo {
   std::string request_id;
   std::string remote;  // client address (X-Forwarded-For honoured from trusted proxies)
+  std::string peer;    // the connection's own address (the proxy, behind one)
 };
 
 // JSON text of an answer; bytes that are not UTF-8 (from the client: a path,
