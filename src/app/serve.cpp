@@ -54,10 +54,10 @@ void start_watchdog(net::steady_timer& timer, std::chrono::microseconds interval
   });
 }
 
-void reload(Daemon& daemon) {
+// Applies a configuration read by the Reloader (on the control strand).
+void reload(Daemon& daemon, const config::LoadResult& result) {
   auto lg = log::get("app");
   auto old = daemon.config();
-  auto result = config::load_config_file(old->source_path);
   auto& reg = metrics::Registry::global();
   if (!result.ok()) {
     for (const auto& d : result.diagnostics) lg->error("reload rejected: {}", d.text());
@@ -90,6 +90,49 @@ void reload(Daemon& daemon) {
   reg.inc("asc_webhookd_config_reloads_total", {{"result", "success"}});
   lg->info("configuration reloaded webhooks={} rules={}", next.webhooks.size(), next.rules.size());
 }
+
+// Reads the configuration file (and the secret files it names) on its own
+// thread after each SIGHUP, never on an io thread: a file on a hung mount
+// must not stop requests, signals or the watchdog. `apply` gets the result;
+// SIGHUPs that arrive during a read are folded into one more read.
+class Reloader {
+public:
+  Reloader(std::string path, std::function<void(config::LoadResult)> apply)
+      : thread_([this, path = std::move(path), apply = std::move(apply)] {
+          name_this_thread("reload");
+          std::unique_lock lock(mutex_);
+          for (;;) {
+            cv_.wait(lock, [this] { return stop_ || wanted_; });
+            if (stop_) return;
+            wanted_ = false;
+            lock.unlock();
+            apply(config::load_config_file(path));
+            lock.lock();
+          }
+        }) {}
+  void request() {
+    {
+      std::lock_guard lock(mutex_);
+      wanted_ = true;
+    }
+    cv_.notify_one();
+  }
+  ~Reloader() {
+    {
+      std::lock_guard lock(mutex_);
+      stop_ = true;
+    }
+    cv_.notify_one();
+    thread_.join();
+  }
+
+private:
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  bool wanted_ = false;
+  bool stop_ = false;
+  std::thread thread_;
+};
 
 // Prunes done events older than store.retention: at start, then hourly.
 class Pruner {
@@ -168,12 +211,18 @@ int serve(const std::string& config_path) {
   net::steady_timer watchdog(control);
   net::steady_timer grace(control);
   bool stopping = false;
+  Reloader reloader(cfg->source_path, [&](config::LoadResult loaded) {
+    net::post(control, [&daemon, &stopping, loaded = std::move(loaded)] {
+      if (stopping) return;
+      reload(daemon, loaded);
+      sd_notify(0, "READY=1");
+    });
+  });
   std::function<void(boost::system::error_code, int)> on_signal = [&](boost::system::error_code ec, int sig) {
     if (ec) return;
     if (sig == SIGHUP) {
       notify_reloading();
-      reload(daemon);
-      sd_notify(0, "READY=1");
+      reloader.request();
       signals.async_wait(on_signal);
       return;
     }

@@ -107,4 +107,25 @@ std::size_t nesting_depth(std::string_view yaml) {
   return deepest;
 }
 
+namespace {
+// Aliases can also nest deeper than the text does (or refer to themselves):
+// the depth is bounded too.
+constexpr std::size_t kMaxExpandedDepth = 256;
+
+bool walk_within(const YAML::Node& node, std::size_t& left, std::size_t depth) {
+  if (left == 0 || depth > kMaxExpandedDepth) return false;
+  --left;
+  if (node.IsSequence()) {
+    for (const auto& item : node)
+      if (!walk_within(item, left, depth + 1)) return false;
+  } else if (node.IsMap()) {
+    for (const auto& kv : node)
+      if (!walk_within(kv.first, left, depth + 1) || !walk_within(kv.second, left, depth + 1)) return false;
+  }
+  return true;
+}
+}  // namespace
+
+bool expands_within(const YAML::Node& node, std::size_t budget) { return walk_within(node, budget, 0); }
+
 }  // namespace asc_webhookd::config::detail

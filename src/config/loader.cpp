@@ -129,8 +129,17 @@ std::optional<YAML::Node> parse_yaml(std::string_view yaml, detail::YamlReader& 
     r.error(YAML::Mark(), "the configuration nests deeper than " + std::to_string(kMaxNesting) + " levels");
     return std::nullopt;
   }
+  // A configuration has hundreds of nodes; a hundred thousand is an alias bomb.
+  constexpr std::size_t kMaxNodes = 100'000;
   try {
-    return YAML::Load(std::string(yaml));
+    auto root = YAML::Load(std::string(yaml));
+    if (!detail::expands_within(root, kMaxNodes)) {
+      r.error(YAML::Mark(), "the configuration expands to more than " + std::to_string(kMaxNodes) +
+                                " YAML nodes, or nests deeper than 256 levels, once its aliases (*name) are expanded; write the "
+                                "repeated parts out");
+      return std::nullopt;
+    }
+    return root;
   } catch (const YAML::Exception& e) {
     r.error(e.mark, e.msg);
     return std::nullopt;

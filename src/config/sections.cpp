@@ -80,8 +80,37 @@ void load_server(YamlReader& r, const YAML::Node& n, ServerConfig& out) {
       std::string err;
       if (auto a = parse_listen_address(*s, err)) out.admin_listen = *a;
       else r.error(*v, "server.admin_listen: \"" + *s + "\": " + err);
+      // The same address would put /api and /ui back on the public port.
+      if (out.admin_listen && out.admin_listen->port != 0)
+        for (const auto& l : out.listen)
+          if (l == *out.admin_listen)
+            r.error(*v, "server.admin_listen (" + l.text() + ") must differ from server.listen: the console is "
+                        "meant to be off the address Apple posts to");
     }
   }
+  warn_plain_http_console(r, n, out);
+}
+
+namespace {
+bool loopback(const std::string& host) {
+  return host.rfind("127.", 0) == 0 || host == "::1" || host == "localhost";
+}
+}  // namespace
+
+// The console's bearer token crosses the network in clear when it is
+// served over plain HTTP on an address other machines reach.
+void warn_plain_http_console(YamlReader& r, const YAML::Node& n, const ServerConfig& out) {
+  if (!out.admin_token || out.tls) return;
+  std::vector<ListenAddress> console = out.admin_listen ? std::vector<ListenAddress>{*out.admin_listen} : out.listen;
+  for (const auto& a : console)
+    if (!loopback(a.host)) {
+      auto node = YamlReader::field(n, out.admin_listen ? "admin_listen" : "admin_token");
+      r.warning(node ? *node : n, "the console (server.admin_token) is served over plain HTTP on " + a.text() +
+                                      ", which other machines can reach: its token would cross the network in "
+                                      "clear (add server.tls, put a TLS proxy in front, or set admin_listen to a "
+                                      "127.0.0.1 address)");
+      return;
+    }
 }
 
 void load_store(YamlReader& r, const YAML::Node& n, const Environment& env, StoreConfig& out) {

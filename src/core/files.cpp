@@ -13,15 +13,34 @@ namespace {
 std::string size_text(std::size_t n) {
   return n % (1024 * 1024) == 0 ? std::to_string(n / (1024 * 1024)) + " MiB" : std::to_string(n / 1024) + " KiB";
 }
+
+// Why a file of this mode is not read ("" for a regular file). A FIFO would
+// block the reader until someone writes to it (a reload stalled the whole
+// daemon so), a device never ends, a socket cannot be opened.
+std::string not_regular(mode_t mode) {
+  if (S_ISREG(mode)) return "";
+  if (S_ISDIR(mode)) return "it is a directory, not a file";
+  if (S_ISFIFO(mode)) return "it is a FIFO (named pipe), not a regular file";
+  if (S_ISSOCK(mode)) return "it is a socket, not a regular file";
+  if (S_ISCHR(mode)) return "it is a character device, not a regular file";
+  if (S_ISBLK(mode)) return "it is a block device, not a regular file";
+  return "it is not a regular file";
+}
 }  // namespace
 
 Result<std::string, Error> read_bounded_file(const std::string& path, std::size_t max_bytes) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return Error{std::strerror(errno)};
+  // Looked at before opening (opening a FIFO for reading, or a device, can
+  // block or act) and again after (the path may have changed in between);
+  // O_NONBLOCK makes the open itself never wait.
   struct stat st {};
-  if (::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+  if (::stat(path.c_str(), &st) == 0) {
+    if (auto why = not_regular(st.st_mode); !why.empty()) return Error{why};
+  }
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+  if (fd < 0) return Error{std::strerror(errno)};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
     ::close(fd);
-    return Error{"it is a directory, not a file"};
+    return Error{not_regular(st.st_mode)};
   }
   std::string out;
   char buf[16 * 1024];
