@@ -7,8 +7,11 @@
 
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
+#include <boost/beast/core/string.hpp>
 #include <boost/beast/http/field.hpp>
 #include <openssl/crypto.h>
+
+#include <algorithm>
 
 namespace asc_webhookd::admin {
 
@@ -18,6 +21,7 @@ namespace bhttp = boost::beast::http;
 namespace {
 
 constexpr int kFreeFailures = 3;                  // then each answer to that address waits
+constexpr int kFreeProxyFailures = 30;            // the same for all the clients behind one proxy
 constexpr std::int64_t kForgetMs = 10 * 60'000;   // failures older than this are forgotten
 constexpr std::size_t kMaxTracked = 10'000;       // addresses remembered at most
 
@@ -28,6 +32,24 @@ bool same_token(std::string_view given, std::string_view expected) {
 }
 
 std::string_view path_of(std::string_view target) { return target.substr(0, target.find('?')); }
+
+// How long each answer waits after `failed` failures (`free` of them free):
+// 250 ms doubling to 5 s.
+std::int64_t delay_after(int failed, int free) {
+  return failed < free ? 0 : std::min<std::int64_t>(250LL << std::min(failed - free, 5), 5000);
+}
+
+// Makes room for one more address: forgets the stale ones, then the one
+// that failed longest ago (never everyone at once: that would reset the
+// slowdown of the address that filled the table).
+void make_room(std::map<std::string, Console::Impl::Failures>& failures, std::int64_t now) {
+  if (failures.size() < kMaxTracked) return;
+  std::erase_if(failures, [now](const auto& f) { return now - f.second.last_ms > kForgetMs && f.second.next_ms <= now; });
+  if (failures.size() < kMaxTracked) return;
+  auto oldest = std::min_element(failures.begin(), failures.end(),
+                                 [](const auto& a, const auto& b) { return a.second.last_ms < b.second.last_ms; });
+  failures.erase(oldest);
+}
 
 http::Response asset_response(const UiAsset& a, const http::Request& req, const http::RequestInfo& info) {
   http::Response res{bhttp::status::ok, req.version()};
@@ -78,31 +100,52 @@ net::awaitable<http::Response> Console::handle(http::Request& req, const http::R
   }
 
   // An address that keeps failing waits before any answer: guessing slows
-  // to a crawl, a user who mistyped once does not notice.
+  // to a crawl, a user who mistyped once does not notice. The waits queue
+  // up per address (tries in parallel wait one after the other), and the
+  // clients behind one proxy share a second, larger allowance (a new
+  // X-Forwarded-For per try is a new client address, not a new proxy).
   const std::int64_t now = impl_->clock.now_ms();
+  const std::string via = info.peer.empty() || info.peer == info.remote ? "" : "via " + info.peer;
   int failed = 0;
+  std::int64_t answer_at = now;
   {
     std::lock_guard lock(impl_->mutex);
-    auto it = impl_->failures.find(info.remote);
-    if (it != impl_->failures.end() && now - it->second.last_ms > kForgetMs) impl_->failures.erase(it);
-    else if (it != impl_->failures.end()) failed = it->second.count;
+    for (const auto& [key, free] : {std::pair{info.remote, kFreeFailures}, std::pair{via, kFreeProxyFailures}}) {
+      if (key.empty()) continue;
+      auto it = impl_->failures.find(key);
+      if (it == impl_->failures.end()) continue;
+      auto& f = it->second;
+      if (now - f.last_ms > kForgetMs && f.next_ms <= now) {
+        impl_->failures.erase(it);
+        continue;
+      }
+      if (key == info.remote) failed = f.count;
+      if (const auto wait = delay_after(f.count, free); wait > 0) {
+        f.next_ms = std::max(f.next_ms, now) + wait;
+        answer_at = std::max(answer_at, f.next_ms);
+      }
+    }
   }
-  std::chrono::milliseconds delayed{0};
-  if (failed >= kFreeFailures) {
-    delayed = std::chrono::milliseconds(std::min<std::int64_t>(250LL << std::min(failed - kFreeFailures, 5), 5000));
+  const std::chrono::milliseconds delayed{answer_at - now};
+  if (delayed.count() > 0) {
     net::steady_timer t(co_await net::this_coro::executor, delayed);
     co_await t.async_wait(net::use_awaitable);
   }
   const std::string auth(req[bhttp::field::authorization]);
-  const bool bearer = auth.size() > 7 && auth.compare(0, 7, "Bearer ") == 0;
+  // The scheme's name is case-insensitive (RFC 9110 §11.1).
+  const bool bearer = auth.size() > 7 && boost::beast::iequals(std::string_view(auth).substr(0, 7), "Bearer ");
   if (!bearer || !same_token(std::string_view(auth).substr(7), cfg->server.admin_token->reveal())) {
     int count = 0;
     {
       std::lock_guard lock(impl_->mutex);
-      if (impl_->failures.size() >= kMaxTracked) impl_->failures.clear();
-      auto& f = impl_->failures[info.remote];
-      count = ++f.count;
-      f.last_ms = now;
+      for (const auto& key : {info.remote, via}) {
+        if (key.empty()) continue;
+        if (!impl_->failures.contains(key)) make_room(impl_->failures, now);
+        auto& f = impl_->failures[key];
+        if (key == info.remote) count = f.count + 1;
+        ++f.count;
+        f.last_ms = now;
+      }
     }
     log::get("admin")->warn("admin unauthorized remote={} path={} failures={} delayed_ms={} request_id={}", info.remote,
                             path, count, delayed.count(), info.request_id);

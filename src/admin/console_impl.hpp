@@ -26,8 +26,12 @@ struct Console::Impl {
   struct Failures {
     int count = 0;
     std::int64_t last_ms = 0;
+    std::int64_t next_ms = 0;  // when the next answer to this address may go out
   };
-  std::map<std::string, Failures> failures;  // by client address
+  // By client address, and by "via " + the proxy's address for requests
+  // that came through a trusted proxy (whose X-Forwarded-For a client that
+  // can reach the proxy chooses).
+  std::map<std::string, Failures> failures;
 
   Impl(ConfigSource c, store::Store& s, const Clock& k, std::function<void()> j)
       : config(std::move(c)), store(s), clock(k), jobs_stored(std::move(j)) {}

@@ -50,20 +50,40 @@ public:
 // character in the message (a newline in an event id, a client's bytes in
 // an error) is written escaped (\n, \r, \t, \xNN), so nobody can forge a
 // line of the log.
+// The line and paragraph separators (U+2028, U+2029), which some viewers
+// break lines at, and the direction marks and overrides (U+200E, U+200F,
+// U+202A to U+202E, U+2066 to U+2069), which make a viewer show a line's
+// text in another order than it was written: the code point when `s` starts
+// with one of them (three bytes in UTF-8), else 0.
+unsigned invisible_format_char(std::string_view s) {
+  if (s.size() < 3 || static_cast<unsigned char>(s[0]) != 0xe2) return 0;
+  const auto b1 = static_cast<unsigned char>(s[1]), b2 = static_cast<unsigned char>(s[2]);
+  const unsigned cp = 0x2000u + ((b1 & 0x3fu) << 6) + (b2 & 0x3fu);
+  if ((b1 & 0xc0) != 0x80 || (b2 & 0xc0) != 0x80) return 0;
+  const bool bad = cp == 0x200e || cp == 0x200f || (cp >= 0x2028 && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
+  return bad ? cp : 0;
+}
+
 class TextFormatter final : public spdlog::formatter {
 public:
   TextFormatter() : inner_("%Y-%m-%dT%H:%M:%S.%eZ %l %n: %v", spdlog::pattern_time_type::utc) {}
   void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
     const std::string_view payload(msg.payload.data(), msg.payload.size());
     bool clean = true;
-    for (unsigned char c : payload) clean = clean && c >= 0x20 && c != 0x7f;
+    for (unsigned char c : payload) clean = clean && c >= 0x20 && c != 0x7f && c != 0xe2;
     if (clean) {
       inner_.format(msg, dest);
       return;
     }
     std::string escaped;
-    for (unsigned char c : payload) {
-      if (c >= 0x20 && c != 0x7f) escaped += static_cast<char>(c);
+    for (std::size_t i = 0; i < payload.size(); ++i) {
+      const auto c = static_cast<unsigned char>(payload[i]);
+      if (const unsigned cp = invisible_format_char(payload.substr(i))) {
+        char u[10];
+        std::snprintf(u, sizeof u, "\\u%04x", cp);
+        escaped += u;
+        i += 2;
+      } else if (c >= 0x20 && c != 0x7f) escaped += static_cast<char>(c);
       else if (c == '\n') escaped += "\\n";
       else if (c == '\r') escaped += "\\r";
       else if (c == '\t') escaped += "\\t";

@@ -9,7 +9,10 @@ namespace {
 // Apple's ids are UUIDs or numbers and its types short names: these bounds
 // keep a hostile payload from storing (and templating) megabytes of "id".
 constexpr std::size_t kMaxId = 256;
-constexpr std::size_t kMaxName = 128;
+constexpr std::size_t kMaxName = 128;  // a type, a state
+// A parse error quoting the body is cut to this many bytes (a 500,000-digit
+// number would otherwise come back whole in the 400 and the log line).
+constexpr std::size_t kMaxQuoted = 200;
 constexpr int kFirstYear = 1678;
 constexpr int kLastYear = 2261;
 }  // namespace
@@ -25,6 +28,22 @@ constexpr std::size_t kMaxDepth = 64;
 struct TooDeep {};
 
 Error err(std::string m) { return Error{std::move(m)}; }
+
+// Characters, as the limits say: UTF-8 bytes that start a code point.
+std::size_t characters(const std::string& s) {
+  std::size_t n = 0;
+  for (unsigned char c : s) n += (c & 0xc0) != 0x80;
+  return n;
+}
+
+// At most `max` bytes of `s`, cut before a code point's continuation bytes.
+std::string cut(std::string s, std::size_t max) {
+  if (s.size() <= max) return s;
+  std::size_t end = max;
+  while (end > 0 && (static_cast<unsigned char>(s[end]) & 0xc0) == 0x80) --end;
+  s.resize(end);
+  return s + "… (cut)";
+}
 
 // Reads an optional string member; a present non-string is an error.
 bool opt_string(const json& obj, const char* key, const std::string& path, std::optional<std::string>& out,
@@ -61,7 +80,7 @@ bool resource(const json& rel, const std::string& path, std::optional<ResourceRe
     error = path + " needs a string type and id";
     return false;
   }
-  if (t->get_ref<const std::string&>().size() > kMaxName || i->get_ref<const std::string&>().size() > kMaxId) {
+  if (characters(t->get_ref<const std::string&>()) > kMaxName || characters(i->get_ref<const std::string&>()) > kMaxId) {
     error = path + " type or id is too long (128 and 256 characters at most)";
     return false;
   }
@@ -148,7 +167,7 @@ Result<Event, Error> decode_event(std::string_view body) {
     return err("body nests deeper than 64 levels");
   } catch (const json::exception& e) {
     // parse_error (syntax, bad UTF-8) and out_of_range (a number like 1e999).
-    return err(std::string("body is not valid JSON: ") + e.what());
+    return err("body is not valid JSON: " + cut(e.what(), kMaxQuoted));
   }
   if (!doc.is_object()) return err("body is not a JSON object");
   auto data_it = doc.find("data");
@@ -164,8 +183,8 @@ Result<Event, Error> decode_event(std::string_view body) {
   auto id = data.find("id");
   if (id == data.end() || !id->is_string() || id->get_ref<const std::string&>().empty())
     return err("data.id is missing or not a string");
-  if (t->get_ref<const std::string&>().size() > kMaxName) return err("data.type is longer than 128 characters");
-  if (id->get_ref<const std::string&>().size() > kMaxId) return err("data.id is longer than 256 characters");
+  if (characters(t->get_ref<const std::string&>()) > kMaxName) return err("data.type is longer than 128 characters");
+  if (characters(id->get_ref<const std::string&>()) > kMaxId) return err("data.id is longer than 256 characters");
   ev.type_name = t->get<std::string>();
   ev.id = id->get<std::string>();
   const EventTypeInfo* info = find_event_type(ev.type_name);
@@ -200,6 +219,12 @@ Result<Event, Error> decode_event(std::string_view body) {
       if (!ev.old_state && !opt_string(*a, o, "data.attributes", ev.old_state, error)) return err(error);
       if (!ev.new_state && !opt_string(*a, n, "data.attributes", ev.new_state, error)) return err(error);
     }
+    // Apple's states are short names (READY_FOR_DISTRIBUTION); a megabyte
+    // of "state" would reach every log line and template.
+    for (const auto* state : {&ev.old_state, &ev.new_state})
+      if (*state && characters(**state) > kMaxName)
+        return err(std::string("data.attributes.") + (state == &ev.old_state ? "old" : "new") +
+                   " state is longer than 128 characters");
     if (auto v = a->find("appId"); v != a->end() && !v->is_null()) {
       if (v->is_string()) ev.app_id = v->get<std::string>();
       else if (v->is_number_integer()) ev.app_id = std::to_string(v->get<std::int64_t>());
