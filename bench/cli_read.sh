@@ -6,7 +6,7 @@
 # and their ratio (same run, same store).
 #
 # Usage: bench/cli_read.sh [STORED_EVENTS=100000] [RATE=200] [SECONDS=15]
-set -euo pipefail
+. "$(dirname "$0")/../scripts/lib/strict.sh"
 cd "$(dirname "$0")/.."
 STORED=${1:-100000}
 RATE=${2:-200}

@@ -21,7 +21,7 @@
 # `webhook`, an HMAC rule running /bin/true); low load (50 events/s on one
 # connection: ack and event -> action latency, bench/lowload.py); idle CPU
 # ticks and RSS over 30 s; CPU per event with 10,000 rules vs one.
-set -euo pipefail
+. "$(dirname "$0")/../scripts/lib/strict.sh"
 cd "$(dirname "$0")/.."
 DURATION=${1:-15}
 CONNS=${2:-64}

@@ -5,7 +5,7 @@
 # Idempotent: checks with dpkg first, so a machine that has everything pays ~0.1 s.
 # Usage: scripts/deps.sh [--tests|--package]   (--tests: also the browser the console's test drives,
 #   and the proxies and TLS client the proxy recipes' test runs)
-set -euo pipefail
+. "$(dirname "$0")/lib/strict.sh"
 
 # Boost.URL first shipped in 1.81. Debian 12's default Boost is 1.74, so
 # 1.81 comes from its versioned packages; later releases' default is newer.

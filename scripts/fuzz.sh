@@ -5,7 +5,7 @@
 # Usage: scripts/fuzz.sh [SECONDS=600] [TARGET...]   (FUZZ_NO_BUILD=1: do not build)
 # Exits 1 if any target crashed, leaked or hung (its reproducer is kept in
 # build/fuzz/findings/TARGET/).
-set -euo pipefail
+. "$(dirname "$0")/lib/strict.sh"
 cd "$(dirname "$0")/.."
 SECONDS_EACH=${1:-600}
 shift || true
@@ -24,7 +24,7 @@ if [ -n "${MISSING:-}" ]; then
 fi
 [ -x /usr/bin/clang++ ] || ln -sf /usr/bin/clang++-14 /usr/local/bin/clang++ 2>/dev/null || true
 cmake --preset fuzz >/dev/null
-cmake --build --preset fuzz >/dev/null
+heartbeat "fuzz build" cmake --build --preset fuzz >/dev/null
 fi
 
 OUT=build/fuzz

@@ -5,7 +5,7 @@
 #   config  → /etc/asc-webhookd/config.yaml (the example, only if none exists)
 #   secrets → /etc/asc-webhookd/credentials/ (LoadCredential= sources, mode 0600)
 # Then: edit the config, put secrets in place, `systemctl enable --now asc-webhookd`.
-set -euo pipefail
+. "$(dirname "$0")/lib/strict.sh"
 cd "$(dirname "$0")/.."
 scripts/deps.sh
 cmake --preset release -DASC_WEBHOOKD_TESTS=OFF >/dev/null
@@ -15,9 +15,8 @@ install -D -m 0644 systemd/asc-webhookd.service /etc/systemd/system/asc-webhookd
 install -d -m 0755 /etc/asc-webhookd
 install -d -m 0700 /etc/asc-webhookd/credentials
 if [ ! -f /etc/asc-webhookd/config.yaml ]; then
-  # The example, with the webhook secret read from a systemd credential.
-  sed 's|    secret: demo-secret-change-me .*|    secret: ${credential:ios_app_webhook_secret}|' config/example.yaml \
-    > /etc/asc-webhookd/config.yaml
+  # The example, with the webhook secret read from a systemd credential (as the package's).
+  install -m 0644 /usr/local/share/asc-webhookd/installed-config.yaml /etc/asc-webhookd/config.yaml
 fi
 if [ ! -f /etc/asc-webhookd/credentials/ios_app_webhook_secret ]; then
   umask 077

@@ -8,7 +8,7 @@
 # scripts/package/. Built with Debian's hardening flags (dpkg-buildflags),
 # tests off, installed under /usr.
 # Usage: scripts/package.sh   (prints the path of the .deb on its last line)
-set -euo pipefail
+. "$(dirname "$0")/lib/strict.sh"
 cd "$(dirname "$0")/.."
 scripts/deps.sh --package
 
@@ -18,7 +18,9 @@ LDFLAGS="$(dpkg-buildflags --get LDFLAGS)"
 export CXXFLAGS LDFLAGS
 cmake -S . -B build/package -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX=/usr \
   -DASC_WEBHOOKD_TESTS=OFF >/dev/null
-cmake --build build/package -j "$(nproc)" >/dev/null
+# The build's own progress goes to stderr (stdout's last line is the .deb's
+# path), with a line every 20 s while one file takes long.
+heartbeat "building build/package" cmake --build build/package -j "$(nproc)" >&2
 rm -rf build/package/package
 (cd build/package && cpack -G DEB >/dev/null)
 deb=$(ls build/package/package/asc-webhookd_*.deb)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds (release preset) and runs the daemon with
 # config/example.yaml on 127.0.0.1:8080. Extra arguments go to the daemon.
-set -euo pipefail
+. "$(dirname "$0")/lib/strict.sh"
 cd "$(dirname "$0")/.."
 scripts/deps.sh
 cmake --preset release -DASC_WEBHOOKD_TESTS=OFF >/dev/null

@@ -5,7 +5,7 @@
 #   scripts/simulate-examples.sh [BINARY] > out.txt
 # Secrets are dummies; the GitHub App key is generated once per run, so lines
 # that depend on it (none are printed: they are masked) cannot differ.
-set -euo pipefail
+. "$(dirname "$0")/lib/strict.sh"
 cd "$(dirname "$0")/.."
 bin=${1:-build/release/src/asc-webhookd}
 tmp=$(mktemp -d)

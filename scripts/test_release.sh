@@ -5,7 +5,7 @@
 # release to Ubuntu 24.04 a Debian mirror has. Not part of CI (a cold build
 # is ~10 minutes on 2 cores); run it by hand when the toolchain matters.
 # Usage (as root): scripts/test_release.sh [SUITE] [ROOT]   (default: trixie /tmp/asc-webhookd-SUITE)
-set -euo pipefail
+. "$(dirname "$0")/lib/strict.sh"
 
 SUITE="${1:-trixie}"
 ROOT="${2:-/tmp/asc-webhookd-$SUITE}"
