@@ -46,7 +46,7 @@ constexpr const char* kUsage = R"(asc-webhookd — App Store Connect webhooks to
 usage:
   asc-webhookd [serve] --config FILE        run the daemon (serve is the default command)
   asc-webhookd check-config --config FILE   validate; errors as FILE:LINE:COL: message
-  asc-webhookd simulate --config FILE [--webhook NAME] [--instance FILE.json] [--answer STATUS] EVENT.json...
+  asc-webhookd simulate --config FILE [--webhook NAME] [--instance FILE.json | --instance-dir DIR] [--answer STATUS] EVENT.json...
   asc-webhookd sign --secret-file FILE [BODY_FILE|-]
   asc-webhookd send --config FILE --webhook NAME [--url URL] EVENT.json
   asc-webhookd events [--state pending|done|dead] [--limit N] --config FILE
@@ -71,7 +71,7 @@ exit codes: 0 ok, 1 invalid input or config, 2 usage, 3 runtime failure
 
 // Options take one value ("--config FILE" or "--config=FILE").
 std::optional<Args> parse_args(const std::vector<std::string>& argv, std::ostream& err) {
-  static const std::vector<std::string> with_value{"--config", "--webhook", "--url", "--secret-file", "--instance",
+  static const std::vector<std::string> with_value{"--config", "--webhook", "--url", "--secret-file", "--instance", "--instance-dir",
                                                    "--state",  "--limit", "--answer", "--app",
                                                    "--secret-out", "--wait", "--since"};
   Args a;
@@ -161,7 +161,15 @@ int cmd_send(const Args& a, std::ostream& out, std::ostream& err) {
     err << "usage: asc-webhookd send --config FILE --webhook NAME [--url URL] EVENT.json\n";
     return usage;
   }
-  auto cfg = load(cfg_it->second, err);
+  // Signing needs that webhook's secret and nothing else: the other
+  // references (the admin token, the connections' tokens) may be set only
+  // where the service runs.
+  auto env = config::Environment::process(config::Secrets::skip);
+  env.resolve_only = {"webhook " + hook_it->second + " secret"};
+  auto loaded = config::load_config_file(cfg_it->second, env);
+  for (const auto& d : loaded.diagnostics)
+    if (d.severity == config::Diagnostic::Severity::error) err << d.text() << "\n";
+  auto cfg = loaded.config;
   if (!cfg) return invalid;
   const auto* hook = cfg->find_webhook(hook_it->second);
   if (!hook) {
@@ -190,11 +198,15 @@ int cmd_send(const Args& a, std::ostream& out, std::ostream& err) {
 int cmd_simulate(const Args& a, std::ostream& out, std::ostream& err) {
   auto it = a.options.find("--config");
   if (it == a.options.end() || a.positional.size() < 2) {
-    err << "usage: asc-webhookd simulate --config FILE [--webhook NAME] [--instance FILE.json] [--answer STATUS] "
-           "EVENT.json...\n";
+    err << "usage: asc-webhookd simulate --config FILE [--webhook NAME] [--instance FILE.json | --instance-dir DIR] "
+           "[--answer STATUS] EVENT.json...\n";
     return usage;
   }
   SimulateOptions o;
+  if (a.options.count("--instance") && a.options.count("--instance-dir")) {
+    err << "asc-webhookd: --instance (one answer for every event) and --instance-dir (each event's own) exclude each other\n";
+    return usage;
+  }
   if (auto ans = a.options.find("--answer"); ans != a.options.end()) {
     const std::string& v = ans->second;
     if (v.size() != 3 || v.find_first_not_of("0123456789") != std::string::npos || v[0] < '1' || v[0] > '5') {
@@ -208,6 +220,7 @@ int cmd_simulate(const Args& a, std::ostream& out, std::ostream& err) {
   if (!cfg) return invalid;
   if (auto w = a.options.find("--webhook"); w != a.options.end()) o.webhook = w->second;
   if (auto i = a.options.find("--instance"); i != a.options.end()) o.instance = i->second;
+  if (auto i = a.options.find("--instance-dir"); i != a.options.end()) o.instance_dir = i->second;
   o.event_files.assign(a.positional.begin() + 1, a.positional.end());
   return simulate(*cfg, o, out, err);
 }

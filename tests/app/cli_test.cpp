@@ -1,5 +1,8 @@
 // The command line, run as the real binary.
+#include "asc_webhookd/ingest/signature.hpp"
+
 #include "support/daemon.hpp"
+#include "support/fake_http.hpp"
 #include "support/temp_dir.hpp"
 
 #include <gtest/gtest.h>
@@ -94,6 +97,36 @@ TEST(Cli, SimulateRunsWithUnresolvableSecrets) {
   EXPECT_NE(r.out.find("Authorization: Basic <redacted>"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("POST https://unresolved.invalid/<redacted>"), std::string::npos) << r.out;  // the Slack webhook URL
   EXPECT_EQ(r.out.find("${env:"), std::string::npos) << r.out;
+}
+
+// Signing needs the chosen webhook's secret only: every other reference in
+// the config (admin token, tokens, the other webhook's secret, a systemd
+// credential) may be unset where `send` runs.
+TEST(Cli, SendResolvesOnlyTheChosenWebhooksSecret) {
+  TempDir dir;
+  FakeHttpServer fake;
+  const std::string cfg = dir.write(
+      "c.yaml",
+      "server:\n  listen: 127.0.0.1:8080\n  admin_token: ${env:UNSET_ADMIN_TOKEN}\n"
+      "app_store_connect:\n  issuer_id: 57246542-96fe-1a63-e053-0824d011072a\n  key_id: 2X9R4HXF34\n"
+      "  private_key: ${credential:asc-api-key.p8}\n"
+      "webhooks:\n  - name: ios-app\n    secret: ${env:HOOK_SECRET}\n  - name: mac-app\n    secret: ${env:UNSET_OTHER}\n"
+      "connections:\n  github:\n    default: { token: \"${env:UNSET_GITHUB_TOKEN}\" }\n"
+      "  slack:\n    team: { webhook_url: \"${env:UNSET_SLACK_URL}\" }\nrules: []\n");
+  const std::string event = std::string(ASC_WEBHOOKD_FIXTURES) + "/events/webhookPingCreated.json";
+  auto r = run_binary({"send", "--config", cfg, "--webhook", "ios-app", "--url", fake.url("/webhooks/ios-app"), event},
+                      {{"HOOK_SECRET", "only-this-one"}});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_EQ(fake.count(), 1u);
+  const auto req = fake.requests().at(0);
+  EXPECT_EQ(req.header("x-apple-signature"), ingest::sign("only-this-one", req.body));
+  // The chosen webhook's own secret must resolve, and the error names it.
+  auto missing = run_binary({"send", "--config", cfg, "--webhook", "mac-app", "--url", fake.url("/webhooks/mac-app"), event},
+                            {{"HOOK_SECRET", "only-this-one"}});
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_NE(missing.err.find("UNSET_OTHER"), std::string::npos) << missing.err;
+  EXPECT_EQ(missing.err.find("UNSET_GITHUB_TOKEN"), std::string::npos) << missing.err;
+  EXPECT_EQ(fake.count(), 1u);
 }
 
 TEST(Cli, SendWithUnknownWebhookIsInvalid) {
