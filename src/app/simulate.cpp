@@ -9,6 +9,8 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 
+#include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <ostream>
@@ -116,6 +118,60 @@ std::optional<std::string> read_file(const std::string& path) {
   return ss.str();
 }
 
+// Whether `value` appears as a string anywhere in `j` (a buildUpload's
+// state is nested: attributes.state.state).
+bool holds_string(const json& j, const std::string& value, int depth = 0) {
+  if (j.is_string()) return j.get_ref<const std::string&>() == value;
+  if (depth > 8 || !j.is_structured()) return false;
+  for (const auto& v : j) if (holds_string(v, value, depth + 1)) return true;
+  return false;
+}
+
+// The answer in `dir` for the event's instance (see SimulateOptions), or
+// "" when none has its type.
+std::string answer_for(const std::string& dir, const ingest::Event& event) {
+  if (!event.instance) return "";
+  std::vector<std::string> files;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(dir, ec))
+    if (e.path().extension() == ".json") files.push_back(e.path().string());
+  std::sort(files.begin(), files.end());
+  std::string best;
+  int best_score = -1;
+  for (const auto& f : files) {
+    const auto text = read_file(f);
+    const json answer = text ? json::parse(*text, nullptr, false) : json();
+    if (!answer.is_object() || !answer.contains("data") || !answer["data"].is_object() ||
+        answer["data"].value("type", json()) != json(event.instance->type))
+      continue;
+    const int score = event.new_state && holds_string(answer["data"].value("attributes", json::object()), *event.new_state);
+    if (score > best_score) best = f, best_score = score;
+  }
+  return best;
+}
+
+std::optional<json> read_answer(const std::string& path, std::ostream& err) {
+  auto text = read_file(path);
+  if (!text) {
+    err << "asc-webhookd: cannot read " << path << "\n";
+    return std::nullopt;
+  }
+  json answer = json::parse(*text, nullptr, false);
+  if (!answer.is_object() || !answer.contains("data")) {
+    err << "asc-webhookd: " << path << " is not an App Store Connect API answer (no \"data\")\n";
+    return std::nullopt;
+  }
+  return answer;
+}
+
+std::optional<enrich::Enrichment> as_enrichment(const json& answer) {
+  if (answer.is_null()) return std::nullopt;
+  enrich::Enrichment e;
+  e.status = enrich::Enrichment::Status::enriched;
+  e.response = answer;
+  return e;
+}
+
 }  // namespace
 
 int simulate(const config::Config& cfg, const SimulateOptions& o, std::ostream& out, std::ostream& err) {
@@ -127,23 +183,16 @@ int simulate(const config::Config& cfg, const SimulateOptions& o, std::ostream& 
   }
   json instance = nullptr;
   if (o.instance) {
-    auto text = read_file(*o.instance);
-    if (!text) {
-      err << "asc-webhookd: cannot read " << *o.instance << "\n";
-      return 1;
-    }
-    instance = json::parse(*text, nullptr, false);
-    if (!instance.is_object() || !instance.contains("data")) {
-      err << "asc-webhookd: " << *o.instance << " is not an App Store Connect API answer (no \"data\")\n";
-      return 1;
-    }
+    auto answer = read_answer(*o.instance, err);
+    if (!answer) return 1;
+    instance = std::move(*answer);
   }
-  std::optional<enrich::Enrichment> enrichment;  // --instance: as if the lookup had answered it
-  if (!instance.is_null()) {
-    enrichment.emplace();
-    enrichment->status = enrich::Enrichment::Status::enriched;
-    enrichment->response = instance;
+  if (o.instance_dir && !std::filesystem::is_directory(*o.instance_dir)) {
+    err << "asc-webhookd: --instance-dir " << *o.instance_dir << " is not a directory\n";
+    return 1;
   }
+  // --instance: as if the lookup had answered it, for every event.
+  std::optional<enrich::Enrichment> enrichment = as_enrichment(instance);
   int status = 0;
   SystemClock clock;
   actions::TokenCache tokens;
@@ -165,6 +214,20 @@ int simulate(const config::Config& cfg, const SimulateOptions& o, std::ostream& 
     if (event->old_state || event->new_state)
       out << " (" << event->old_state.value_or("?") << " -> " << event->new_state.value_or("?") << ")";
     out << "\n";
+    if (o.instance_dir) {  // --instance-dir: this event's own answer, or none
+      enrichment.reset();
+      if (const auto answer_file = answer_for(*o.instance_dir, *event); !answer_file.empty()) {
+        auto answer = read_answer(answer_file, err);
+        if (!answer) {
+          status = 1;
+          continue;
+        }
+        enrichment = as_enrichment(*answer);
+        out << "(the lookup's answer: " << answer_file << ")\n";
+      } else if (event->instance) {
+        out << "(no answer in " << *o.instance_dir << " for a " << event->instance->type << " instance)\n";
+      }
+    }
     // History as the daemon would have it: the events given so far, in order.
     std::vector<store::HistoryEntry> history;
     if (event->instance) {

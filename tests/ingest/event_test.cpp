@@ -82,6 +82,12 @@ const Expected kFixtures[] = {
     {"events/seed/09-appStoreVersionAppVersionStateUpdated-READY_FOR_DISTRIBUTION.json",
      EventType::app_store_version_app_version_state_updated, "PENDING_DEVELOPER_RELEASE", "READY_FOR_DISTRIBUTION",
      "appStoreVersions", "b2a1c3d4-5e6f-4a7b-8c9d-0e1f2a3b4c5d", true, true},
+    {"events/seed/10-appStoreVersionAppVersionStateUpdated-REJECTED.json", EventType::app_store_version_app_version_state_updated,
+     "IN_REVIEW", "REJECTED", "appStoreVersions", "c3b2d4e5-6f70-4b8c-9dae-1f2a3b4c5d6e", true, true},
+    {"events/seed/11-betaFeedbackScreenshotSubmissionCreated.json", EventType::beta_feedback_screenshot_submission_created,
+     A, A, "betaFeedbackScreenshotSubmissions", "AD8JvKbr0BK0Cj9OnM6WO6I", true, true},
+    {"events/seed/12-betaFeedbackCrashSubmissionCreated.json", EventType::beta_feedback_crash_submission_created, A, A,
+     "betaFeedbackCrashSubmissions", "AK7UjG-qL5QxXf3gIOGjbpQ", true, true},
 };
 
 void PrintTo(const Expected& x, std::ostream* os) { *os << x.file; }

@@ -15,7 +15,11 @@ namespace asc_webhookd::app {
 
 struct SimulateOptions {
   std::string webhook;                 // default: the first webhook
-  std::optional<std::string> instance;  // an ASC API answer used as enrichment data
+  std::optional<std::string> instance;  // an ASC API answer used as enrichment data, for every event
+  // A folder of ASC API answers: each event gets the one whose data.type is
+  // its instance's type and, among several, one with an attribute equal to
+  // the event's new state (buildUploads-FAILED.json for a FAILED upload).
+  std::optional<std::string> instance_dir;
   // Every request answered with this status (and an empty body) instead of
   // a made-up success; the output then shows the retry decision reached.
   std::optional<unsigned> answer;
