@@ -106,5 +106,70 @@ TEST(ConsoleBrowser, LogInFilterToDeadRetryAndReplayInARealBrowser) {
   EXPECT_TRUE(daemon.wait_log("admin replay event=br-failed"));
 }
 
+// Real events (UUID ids, long type and state names) at a laptop's
+// 1280x900 and a phone's 390 px: State and Jobs are on screen without a
+// horizontal scroll, and a row clicked far down opens its detail in view.
+TEST(ConsoleBrowser, FitsALaptopAndAPhoneAndTheOpenedEventIsInView) {
+  if (const std::string why = WebDriver::unavailable(); !why.empty()) {
+    if (const char* need = std::getenv("ASC_WEBHOOKD_REQUIRE_BROWSER"); need && std::string(need) == "1") FAIL() << why;
+    GTEST_SKIP() << why;
+  }
+  TempDir dir;
+  FakeHttpServer sink;
+  const std::string cfg = dir.write(
+      "config.yaml", "server:\n  listen: 127.0.0.1:0\n  admin_token: ${env:ADMIN_TOKEN}\nstore:\n  path: " + dir.file("state.db") +
+                         "\nwebhooks:\n  - name: ios-app\n    secret: ${env:HOOK}\n"
+                         "rules:\n  - name: forward\n    when: { event: buildUploadStateUpdated }\n    actions:\n"
+                         "      - http: { url: \"" + sink.url("/sink") + "\" }\n");
+  Daemon daemon({"--config", cfg}, {{"ADMIN_TOKEN", kToken}, {"HOOK", kHookSecret}});
+  const auto port = daemon.wait_listening();
+  ASSERT_NE(port, 0) << daemon.log();
+  // Twenty events, so the list is longer than the window.
+  int n = 0;
+  for (const char* f : {"seed/01-buildUploadStateUpdated-COMPLETE.json", "seed/02-buildUploadStateUpdated-FAILED.json",
+                        "seed/08-appStoreVersionAppVersionStateUpdated-PENDING_DEVELOPER_RELEASE.json",
+                        "seed/09-appStoreVersionAppVersionStateUpdated-READY_FOR_DISTRIBUTION.json"})
+    for (int i = 0; i < 5; ++i, ++n)
+      ASSERT_EQ(post_signed(port, "ios-app", fixture_event(std::string("events/") + f, "3d80ff11-b59a-5cda-938b-4f276a11ef" + std::to_string(10 + n)),
+                            kHookSecret).status, 200);
+  ASSERT_TRUE(sink.wait_for(10));
+
+  WebDriver b;
+  ASSERT_TRUE(b.ok()) << b.error();
+  b.window(1280, 900);
+  b.go("http://127.0.0.1:" + std::to_string(port) + "/ui");
+  ASSERT_TRUE(b.wait_until("return !document.getElementById('login').hidden"));
+  b.type("#token", kToken);
+  b.click("#login-button");
+  ASSERT_TRUE(b.wait_until("return document.querySelectorAll('#events tbody tr').length === 20")) << daemon.log();
+  const std::string fits =
+      "const w = document.querySelector('.table-wrap');"
+      "const last = (sel) => document.querySelector('#events tbody tr ' + sel).getBoundingClientRect();"
+      "return w.scrollWidth <= w.clientWidth + 1 && document.documentElement.scrollWidth <= window.innerWidth + 1 &&"
+      " last('td:nth-child(6)').right <= window.innerWidth && last('td:nth-child(7)').right <= window.innerWidth;";
+  EXPECT_EQ(b.script(fits), true) << b.script("return [document.querySelector('.table-wrap').scrollWidth, window.innerWidth]").dump();
+  EXPECT_TRUE(b.screenshot(artifact("console-1280x900.png")));
+  // The last row, far below the fold: its detail comes into view.
+  b.script("document.querySelector('#events tbody tr:last-child').scrollIntoView(); return true;");
+  b.click("#events tbody tr:last-child");
+  ASSERT_TRUE(b.wait_until("return !document.getElementById('detail').hidden"));
+  ASSERT_TRUE(b.wait_until("const r = document.getElementById('detail').getBoundingClientRect();"
+                           "return r.top > -2 && r.top < window.innerHeight / 2;"))
+      << b.script("const r = document.getElementById('detail').getBoundingClientRect();"
+                  "return [r.top, r.height, window.innerHeight, window.scrollY, document.documentElement.scrollHeight]").dump();
+  EXPECT_TRUE(b.screenshot(artifact("console-1280x900-detail.png")));
+
+  b.window(390, 844);
+  b.click("#close-detail");
+  ASSERT_TRUE(b.wait_until("return document.querySelectorAll('#events tbody tr').length === 20"));
+  EXPECT_EQ(b.script(fits), true) << b.script("return [document.querySelector('.table-wrap').scrollWidth, window.innerWidth]").dump();
+  b.script("window.scrollTo(0, 0); return true;");
+  EXPECT_TRUE(b.screenshot(artifact("console-390.png")));
+  b.click("#events tbody tr:nth-child(12)");
+  ASSERT_TRUE(b.wait_until("const r = document.getElementById('detail').getBoundingClientRect();"
+                           "return !document.getElementById('detail').hidden && r.top > -2 && r.top < window.innerHeight / 2;"));
+  EXPECT_TRUE(b.screenshot(artifact("console-390-detail.png")));
+}
+
 }  // namespace
 }  // namespace asc_webhookd::test

@@ -61,6 +61,15 @@
     return (e.old_state || '-') + ' → ' + (e.new_state || '-');
   }
 
+  // "2 done · 1 dead": only the counts there are (the full three are in the detail).
+  function jobsText(j) {
+    const parts = [];
+    if (j.dead) parts.push(j.dead + ' dead');
+    if (j.pending) parts.push(j.pending + ' pending');
+    if (j.done) parts.push(j.done + ' done');
+    return parts.length ? parts.join(' · ') : 'no jobs';
+  }
+
   function row(e) {
     const tr = el('tr', null, 'state-' + e.state);
     tr.dataset.seq = String(e.seq);
@@ -71,14 +80,14 @@
     what.appendChild(el('div', e.type));
     what.appendChild(el('div', e.id, 'mono'));
     tr.appendChild(what);
-    tr.appendChild(el('td', change(e)));
+    tr.appendChild(el('td', change(e).replace(/_/g, '_\u200b')));  // may break after an underscore, not mid-word
     tr.appendChild(el('td', e.instance ? e.instance.id : '-', 'mono'));
     tr.appendChild(el('td', e.source));
     const st = el('td');
     st.appendChild(badge(e.state));
     tr.appendChild(st);
-    tr.appendChild(el('td', e.jobs.done + ' done · ' + e.jobs.pending + ' pending · ' + e.jobs.dead + ' dead'));
-    tr.addEventListener('click', () => openEvent(e.seq));
+    tr.appendChild(el('td', jobsText(e.jobs)));
+    tr.addEventListener('click', () => openEvent(e.seq, false, true));
     return tr;
   }
 
@@ -133,7 +142,9 @@
   }
 
   const eventPath = (seq) => '/api/v1/events/' + seq;
-  async function openEvent(seq, keepOutcome) {
+  // `reveal`: brought into view (a click on a row far down the list would
+  // otherwise open it below the fold, and seem to do nothing).
+  async function openEvent(seq, keepOutcome, reveal) {
     openSeq = seq;
     const ev = await api(eventPath(seq) + '?by=seq');
     $('detail').hidden = false;
@@ -145,6 +156,7 @@
     if (ev.jobs.length === 0) $('jobs').appendChild(el('p', 'No rule matched this event.'));
     $('payload').textContent = JSON.stringify(ev.raw, null, 2);
     document.querySelectorAll('#events tbody tr').forEach((tr) => tr.classList.toggle('selected', tr.dataset.seq === String(seq)));
+    if (reveal) $('detail').scrollIntoView({ block: 'start' });
   }
 
   async function act(path, describe) {
