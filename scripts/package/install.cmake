@@ -23,9 +23,32 @@ string(REPLACE "/usr/local/bin/asc-webhookd" "${CMAKE_INSTALL_FULL_BINDIR}/asc-w
 string(REPLACE "Documentation=file:///usr/local/share/doc/asc-webhookd/README.md"
                "Documentation=man:asc-webhookd(8) man:asc-webhookd.yaml(5)" unit "${unit}")
 file(WRITE ${PROJECT_BINARY_DIR}/asc-webhookd.service "${unit}")
+# The package's unit: its header says how the package installed it.
+string(REGEX REPLACE "^# asc-webhookd as a systemd service\\. Install:[^\n]*\n#[^\n]*\n#[^\n]*\n"
+       "# asc-webhookd as a systemd service, installed by the asc-webhookd package\n# (/usr/bin/asc-webhookd). Edit /etc/asc-webhookd/config.yaml, then:\n# systemctl enable --now asc-webhookd\n"
+       package_unit "${unit}")
+if(package_unit STREQUAL unit)
+  message(FATAL_ERROR "the unit's header comment changed: update the package's replacement in install.cmake")
+endif()
+file(WRITE ${PROJECT_BINARY_DIR}/package/asc-webhookd.service "${package_unit}")
+
+# The installed configuration (the package's conffile, scripts/install.sh's
+# first config): the example, with the webhook secret read from the systemd
+# credential both generate (LoadCredential=ios_app_webhook_secret).
+file(READ ${PROJECT_SOURCE_DIR}/config/example.yaml example)
+string(REGEX REPLACE "    secret: demo-secret-change-me[^\n]*"
+       "    secret: \${credential:ios_app_webhook_secret}   # generated at install: /etc/asc-webhookd/credentials/ios_app_webhook_secret"
+       installed_config "${example}")
+if(installed_config STREQUAL example)
+  message(FATAL_ERROR "config/example.yaml's secret line changed: update install.cmake's replacement")
+endif()
+file(WRITE ${PROJECT_BINARY_DIR}/installed-config.yaml "${installed_config}")
 
 install(TARGETS asc-webhookd RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 install(FILES config/example.yaml DESTINATION ${CMAKE_INSTALL_DATADIR}/asc-webhookd)
+install(FILES ${PROJECT_BINARY_DIR}/installed-config.yaml DESTINATION ${CMAKE_INSTALL_DATADIR}/asc-webhookd)
+# Sample events for `asc-webhookd send` on a server that has only the package.
+install(DIRECTORY tests/fixtures/events/seed/ DESTINATION ${CMAKE_INSTALL_DATADIR}/asc-webhookd/events)
 install(FILES ${DOCS_OUT}/asc-webhookd.8.gz DESTINATION ${CMAKE_INSTALL_MANDIR}/man8)
 install(FILES ${DOCS_OUT}/asc-webhookd.yaml.5.gz DESTINATION ${CMAKE_INSTALL_MANDIR}/man5)
 install(FILES ${DOCS_OUT}/asc-webhookd.bash DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions
@@ -37,8 +60,8 @@ install(DIRECTORY config/proxy/ DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples/pro
 # Only in the package: the unit in /lib/systemd/system, the example as the
 # conffile /etc/asc-webhookd/config.yaml, Debian's copyright and changelog
 # (a native package: changelog.gz).
-install(FILES ${PROJECT_BINARY_DIR}/asc-webhookd.service DESTINATION /lib/systemd/system COMPONENT package EXCLUDE_FROM_ALL)
-install(FILES config/example.yaml DESTINATION /etc/asc-webhookd RENAME config.yaml COMPONENT package EXCLUDE_FROM_ALL)
+install(FILES ${PROJECT_BINARY_DIR}/package/asc-webhookd.service DESTINATION /lib/systemd/system COMPONENT package EXCLUDE_FROM_ALL)
+install(FILES ${PROJECT_BINARY_DIR}/installed-config.yaml DESTINATION /etc/asc-webhookd RENAME config.yaml COMPONENT package EXCLUDE_FROM_ALL)
 install(FILES scripts/package/copyright DESTINATION ${CMAKE_INSTALL_DOCDIR} COMPONENT package EXCLUDE_FROM_ALL)
 string(TIMESTAMP changelog_date "%a, %d %b %Y %H:%M:%S +0000" UTC)
 file(WRITE ${PROJECT_BINARY_DIR}/changelog
