@@ -6,6 +6,7 @@
 #include "asc_webhookd/core/metrics.hpp"
 #include "asc_webhookd/core/thread_name.hpp"
 #include "asc_webhookd/app/daemon.hpp"
+#include "background_thread.hpp"
 #include "asc_webhookd/http/server.hpp"
 #include "asc_webhookd/store/sqlite_store.hpp"
 
@@ -16,9 +17,7 @@
 
 #include <time.h>
 
-#include <condition_variable>
 #include <iostream>
-#include <mutex>
 #include <thread>
 
 namespace asc_webhookd::app {
@@ -98,72 +97,30 @@ void reload(Daemon& daemon, const config::LoadResult& result) {
 class Reloader {
 public:
   Reloader(std::string path, std::function<void(config::LoadResult)> apply)
-      : thread_([this, path = std::move(path), apply = std::move(apply)] {
-          name_this_thread("reload");
-          std::unique_lock lock(mutex_);
-          for (;;) {
-            cv_.wait(lock, [this] { return stop_ || wanted_; });
-            if (stop_) return;
-            wanted_ = false;
-            lock.unlock();
-            apply(config::load_config_file(path));
-            lock.lock();
-          }
+      : thread_("reload", [path = std::move(path), apply = std::move(apply)](BackgroundThread& self) {
+          while (self.wait()) apply(config::load_config_file(path));
         }) {}
-  void request() {
-    {
-      std::lock_guard lock(mutex_);
-      wanted_ = true;
-    }
-    cv_.notify_one();
-  }
-  ~Reloader() {
-    {
-      std::lock_guard lock(mutex_);
-      stop_ = true;
-    }
-    cv_.notify_one();
-    thread_.join();
-  }
+  void request() { thread_.wake(); }
 
 private:
-  std::mutex mutex_;
-  std::condition_variable cv_;
-  bool wanted_ = false;
-  bool stop_ = false;
-  std::thread thread_;
+  BackgroundThread thread_;
 };
 
 // Prunes done events older than store.retention: at start, then hourly.
 class Pruner {
 public:
   Pruner(store::Store& store, std::function<std::shared_ptr<const config::Config>()> config, const Clock& clock)
-      : thread_([this, &store, config, &clock] {
-          name_this_thread("pruner");
-          std::unique_lock lock(mutex_);
+      : thread_("pruner", [&store, config, &clock](BackgroundThread& self) {
           do {
-            lock.unlock();
             auto cfg = config();
             auto n = store.prune(clock.now_ms() - cfg->store.retention.count());
             if (!n) log::get("store")->error("prune failed error=\"{}\"; next try in an hour", n.error().message);
             else if (*n > 0) log::get("store")->info("pruned events={} older_than={}", *n, format_duration(cfg->store.retention));
-            lock.lock();
-          } while (!cv_.wait_for(lock, std::chrono::hours(1), [this] { return stop_; }));
+          } while (self.wait(std::chrono::hours(1)));
         }) {}
-  ~Pruner() {
-    {
-      std::lock_guard lock(mutex_);
-      stop_ = true;
-    }
-    cv_.notify_one();
-    thread_.join();
-  }
 
 private:
-  std::mutex mutex_;
-  std::condition_variable cv_;
-  bool stop_ = false;
-  std::thread thread_;
+  BackgroundThread thread_;
 };
 
 }  // namespace

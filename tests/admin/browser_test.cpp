@@ -13,6 +13,8 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <map>
+#include <memory>
 
 namespace asc_webhookd::test {
 namespace {
@@ -22,21 +24,34 @@ const char* kHookSecret = "browser-hook-secret";
 
 std::string artifact(const std::string& name) { return std::string(ASC_WEBHOOKD_ARTIFACTS) + "/" + name; }
 
-TEST(ConsoleBrowser, LogInFilterToDeadRetryAndReplayInARealBrowser) {
-  if (const std::string why = WebDriver::unavailable(); !why.empty()) {
-    if (const char* need = std::getenv("ASC_WEBHOOKD_REQUIRE_BROWSER"); need && std::string(need) == "1") FAIL() << why;
-    GTEST_SKIP() << why;
+// The daemon with the console on and one rule forwarding every upload event
+// to `sink`; the browser tests skip without a browser (fail where CI needs one).
+class ConsoleBrowser : public ::testing::Test {
+protected:
+  void SetUp() override {
+    if (const std::string why = WebDriver::unavailable(); !why.empty()) {
+      if (const char* need = std::getenv("ASC_WEBHOOKD_REQUIRE_BROWSER"); need && std::string(need) == "1") FAIL() << why;
+      GTEST_SKIP() << why;
+    }
+  }
+  std::uint16_t start_daemon(const std::string& delivery = "") {
+    const std::string cfg = dir.write(
+        "config.yaml", "server:\n  listen: 127.0.0.1:0\n  admin_token: ${env:ADMIN_TOKEN}\nstore:\n  path: " + dir.file("state.db") +
+                           "\n" + delivery + "webhooks:\n  - name: ios-app\n    secret: ${env:HOOK}\n"
+                           "rules:\n  - name: forward\n    when: { event: buildUploadStateUpdated }\n    actions:\n"
+                           "      - http: { url: \"" + sink.url("/sink") + "\" }\n");
+    daemon = std::make_unique<Daemon>(std::vector<std::string>{"--config", cfg},
+                                      std::map<std::string, std::string>{{"ADMIN_TOKEN", kToken}, {"HOOK", kHookSecret}});
+    return daemon->wait_listening();
   }
   TempDir dir;
   FakeHttpServer sink;
-  const std::string cfg = dir.write(
-      "config.yaml", "server:\n  listen: 127.0.0.1:0\n  admin_token: ${env:ADMIN_TOKEN}\nstore:\n  path: " + dir.file("state.db") +
-                         "\ndelivery:\n  max_attempts: 1\nwebhooks:\n  - name: ios-app\n    secret: ${env:HOOK}\n"
-                         "rules:\n  - name: forward\n    when: { event: buildUploadStateUpdated }\n    actions:\n"
-                         "      - http: { url: \"" + sink.url("/sink") + "\" }\n");
-  Daemon daemon({"--config", cfg}, {{"ADMIN_TOKEN", kToken}, {"HOOK", kHookSecret}});
-  const auto port = daemon.wait_listening();
-  ASSERT_NE(port, 0) << daemon.log();
+  std::unique_ptr<Daemon> daemon;
+};
+
+TEST_F(ConsoleBrowser, LogInFilterToDeadRetryAndReplayInARealBrowser) {
+  const auto port = start_daemon("delivery:\n  max_attempts: 1\n");
+  ASSERT_NE(port, 0) << daemon->log();
   sink.push({503, {}, "{\"error\":\"maintenance\"}", {}});  // the first delivery fails for good (max_attempts 1)
   ASSERT_EQ(post_signed(port, "ios-app", upload_event("br-failed", "u-101", "FAILED"), kHookSecret).status, 200);
   ASSERT_TRUE(sink.wait_for(1));
@@ -56,14 +71,14 @@ TEST(ConsoleBrowser, LogInFilterToDeadRetryAndReplayInARealBrowser) {
   b.click("#login-button");
   ASSERT_TRUE(b.wait_until("return !document.getElementById('login-error').hidden"))
       << b.script("return document.body.innerText + ' | status: ' + document.getElementById('status').textContent").dump() << "\n"
-      << daemon.log();
+      << daemon->log();
   EXPECT_NE(b.text("#login-error").find("refused (401 unauthorized)"), std::string::npos) << b.text("#login-error");
   EXPECT_TRUE(b.screenshot(artifact("console-wrong-token.png")));
 
   // The right one: the three events, newest first, with their states.
   b.type("#token", kToken);
   b.click("#login-button");
-  ASSERT_TRUE(b.wait_until("return document.querySelectorAll('#events tbody tr').length === 3")) << daemon.log();
+  ASSERT_TRUE(b.wait_until("return document.querySelectorAll('#events tbody tr').length === 3")) << daemon->log();
   EXPECT_EQ(b.script("return document.querySelector('#events tbody tr').dataset.id"), "br-ok-2");
   EXPECT_EQ(b.script("return document.querySelectorAll('#events tbody tr.state-dead').length"), 1);
   EXPECT_TRUE(b.wait_until("return document.getElementById('stats').textContent.includes('3 events')"));
@@ -103,27 +118,15 @@ TEST(ConsoleBrowser, LogInFilterToDeadRetryAndReplayInARealBrowser) {
   ASSERT_TRUE(b.wait_until("return document.querySelectorAll('#events tbody tr').length === 3"));
   EXPECT_EQ(b.script("return document.documentElement.scrollWidth <= window.innerWidth + 1"), true);
   EXPECT_TRUE(b.screenshot(artifact("console-phone.png")));
-  EXPECT_TRUE(daemon.wait_log("admin replay event=br-failed"));
+  EXPECT_TRUE(daemon->wait_log("admin replay event=br-failed"));
 }
 
 // Real events (UUID ids, long type and state names) at a laptop's
 // 1280x900 and a phone's 390 px: State and Jobs are on screen without a
 // horizontal scroll, and a row clicked far down opens its detail in view.
-TEST(ConsoleBrowser, FitsALaptopAndAPhoneAndTheOpenedEventIsInView) {
-  if (const std::string why = WebDriver::unavailable(); !why.empty()) {
-    if (const char* need = std::getenv("ASC_WEBHOOKD_REQUIRE_BROWSER"); need && std::string(need) == "1") FAIL() << why;
-    GTEST_SKIP() << why;
-  }
-  TempDir dir;
-  FakeHttpServer sink;
-  const std::string cfg = dir.write(
-      "config.yaml", "server:\n  listen: 127.0.0.1:0\n  admin_token: ${env:ADMIN_TOKEN}\nstore:\n  path: " + dir.file("state.db") +
-                         "\nwebhooks:\n  - name: ios-app\n    secret: ${env:HOOK}\n"
-                         "rules:\n  - name: forward\n    when: { event: buildUploadStateUpdated }\n    actions:\n"
-                         "      - http: { url: \"" + sink.url("/sink") + "\" }\n");
-  Daemon daemon({"--config", cfg}, {{"ADMIN_TOKEN", kToken}, {"HOOK", kHookSecret}});
-  const auto port = daemon.wait_listening();
-  ASSERT_NE(port, 0) << daemon.log();
+TEST_F(ConsoleBrowser, FitsALaptopAndAPhoneAndTheOpenedEventIsInView) {
+  const auto port = start_daemon();
+  ASSERT_NE(port, 0) << daemon->log();
   // Twenty events, so the list is longer than the window.
   int n = 0;
   for (const char* f : {"seed/01-buildUploadStateUpdated-COMPLETE.json", "seed/02-buildUploadStateUpdated-FAILED.json",
@@ -141,7 +144,7 @@ TEST(ConsoleBrowser, FitsALaptopAndAPhoneAndTheOpenedEventIsInView) {
   ASSERT_TRUE(b.wait_until("return !document.getElementById('login').hidden"));
   b.type("#token", kToken);
   b.click("#login-button");
-  ASSERT_TRUE(b.wait_until("return document.querySelectorAll('#events tbody tr').length === 20")) << daemon.log();
+  ASSERT_TRUE(b.wait_until("return document.querySelectorAll('#events tbody tr').length === 20")) << daemon->log();
   const std::string fits =
       "const w = document.querySelector('.table-wrap');"
       "const last = (sel) => document.querySelector('#events tbody tr ' + sel).getBoundingClientRect();"

@@ -71,14 +71,18 @@ struct Laptop {
     out << config;
     const std::string path = dir.write("config.yaml", out.c_str());
     daemon = std::make_unique<Daemon>(std::vector<std::string>{"serve", "--config", path}, env);
-    const auto port = daemon->wait_listening();
+    port = daemon->wait_listening();
     if (port == 0) return {-1, "", daemon->log()};
-    // `send` needs only the webhook's secret (not the other tokens, not the credentials).
-    return run_binary({"send", "--config", path, "--webhook", "ios-app", "--url",
+    return send(event);
+  }
+  // `send` needs only the webhook's secret (not the other tokens, not the credentials).
+  CommandResult send(const std::string& event) const {
+    return run_binary({"send", "--config", dir.file("config.yaml"), "--webhook", "ios-app", "--url",
                        "http://127.0.0.1:" + std::to_string(port) + "/webhooks/ios-app",
                        kFixtures + "/events/seed/" + event},
                       {{"ASC_WEBHOOK_SECRET", kHookSecret}});
   }
+  std::uint16_t port = 0;
   std::unique_ptr<Daemon> daemon;
 };
 
@@ -146,10 +150,7 @@ TEST(Examples, FourFailureAlertsCarryApplesErrorAndTheRejection) {
   ASSERT_TRUE(eventually([&] { return slack.messages().size() == 1; })) << l.daemon->log();
   EXPECT_NE(slack.messages().at(0).blocks.dump().find("ITMS-"), std::string::npos) << slack.messages().at(0).blocks.dump();
   // The rejection, from the same laptop: its version in the text, no double space.
-  auto rejected = run_binary({"send", "--config", l.dir.file("config.yaml"), "--webhook", "ios-app", "--url",
-                              "http://127.0.0.1:" + std::to_string(l.daemon->wait_listening()) + "/webhooks/ios-app",
-                              kFixtures + "/events/seed/10-appStoreVersionAppVersionStateUpdated-REJECTED.json"},
-                             {{"ASC_WEBHOOK_SECRET", kHookSecret}});
+  auto rejected = l.send("10-appStoreVersionAppVersionStateUpdated-REJECTED.json");
   ASSERT_EQ(rejected.exit_code, 0) << rejected.err;
   ASSERT_TRUE(eventually([&] { return slack.messages().size() == 2; })) << l.daemon->log();
   EXPECT_EQ(slack.messages().at(1).text, "<!here> Acme iOS 1.102.0 was rejected (REJECTED)");
@@ -181,10 +182,7 @@ TEST(Examples, SixTeamsDiscordAndGitlab) {
   auto sent = l.run("02-buildUploadStateUpdated-FAILED.json");
   ASSERT_EQ(sent.exit_code, 0) << sent.out << sent.err;
   ASSERT_TRUE(eventually([&] { return teams.runs().size() == 1 && discord.messages().size() == 1; })) << l.daemon->log();
-  auto complete = run_binary({"send", "--config", l.dir.file("config.yaml"), "--webhook", "ios-app", "--url",
-                              "http://127.0.0.1:" + std::to_string(l.daemon->wait_listening()) + "/webhooks/ios-app",
-                              kFixtures + "/events/seed/01-buildUploadStateUpdated-COMPLETE.json"},
-                             {{"ASC_WEBHOOK_SECRET", kHookSecret}});
+  auto complete = l.send("01-buildUploadStateUpdated-COMPLETE.json");
   ASSERT_EQ(complete.exit_code, 0) << complete.err;
   ASSERT_TRUE(eventually([&] { return gitlab.pipelines().size() == 1; })) << l.daemon->log();
   EXPECT_EQ(gitlab.pipelines().at(0).variables.at("ASC_UPLOAD_ID"), "c0ffee00-1234-4abc-9def-0123456789ab");
