@@ -5,11 +5,14 @@
 # release to Ubuntu 24.04 a Debian mirror has. Not part of CI (a cold build
 # is ~10 minutes on 2 cores); run it by hand when the toolchain matters.
 # Usage (as root): scripts/test_release.sh [SUITE] [ROOT]   (default: trixie /tmp/asc-webhookd-SUITE)
+#   FULL=1: run the README's test command (scripts/test.sh) in the root instead
+#   of the build and ctest alone, e.g. FULL=1 scripts/test_release.sh bookworm
 . "$(dirname "$0")/lib/strict.sh"
 
 SUITE="${1:-trixie}"
 ROOT="${2:-/tmp/asc-webhookd-$SUITE}"
-MIRROR="${MIRROR:-http://deb.debian.org/debian}"
+. "$(dirname "$0")/lib/apt_mirror.sh"
+MIRROR="${MIRROR:-$(debian_mirror)}"
 SRC="$(cd "$(dirname "$0")/.." && pwd)"
 
 if [ "$(id -u)" -ne 0 ]; then
@@ -30,7 +33,7 @@ cleanup() {
   for ((i = ${#mounted[@]} - 1; i >= 0; i--)); do umount "${mounted[$i]}" || true; done
 }
 trap cleanup EXIT
-for m in proc dev dev/shm; do
+for m in proc dev dev/shm dev/pts; do
   mount --bind "/$m" "$ROOT/$m"
   mounted+=("$ROOT/$m")
 done
@@ -39,6 +42,14 @@ done
 rm -rf "$ROOT/src"
 git -C "$SRC" archive --format=tar --prefix=src/ HEAD | tar -x -C "$ROOT"
 
+if [ "${FULL:-0}" = 1 ]; then
+  # The README's test command itself, as a user runs it on that system (its
+  # sources as debootstrap writes them: /etc/apt/sources.list), the package
+  # build and install test included.
+  chroot "$ROOT" bash -c 'cd /src && scripts/test.sh'
+  echo "test_release: $SUITE: the test command (scripts/test.sh) passed" >&2
+  exit 0
+fi
 chroot "$ROOT" bash -c 'cd /src && scripts/deps.sh --tests &&
   cmake --preset release -DASC_WEBHOOKD_WERROR=ON >/dev/null && cmake --build build/release -j"$(nproc)" &&
   cd build/release && ctest -j3 --output-on-failure --no-tests=error'
