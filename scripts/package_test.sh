@@ -16,6 +16,8 @@
 . "$(dirname "$0")/lib/strict.sh"
 cd "$(dirname "$0")/.."
 scripts/deps.sh --tests >/dev/null
+fail() { echo "package test: FAILED: $*" >&2; exit 1; }
+step() { echo "package test: $*"; }
 if [ -n "${1:-}" ]; then
   deb=$1
 else
@@ -25,8 +27,6 @@ fi
 deb=$(realpath "$deb")
 version=$(dpkg-deb -f "$deb" Version)
 root=$PWD/build/package-root
-fail() { echo "package test: FAILED: $*" >&2; exit 1; }
-step() { echo "package test: $*"; }
 
 step "lintian $(basename "$deb")"
 lintian --fail-on error,warning "$deb" 2>&1 | grep -v "running with root privileges" || true
