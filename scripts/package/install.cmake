@@ -30,7 +30,7 @@ string(REGEX REPLACE "^# asc-webhookd as a systemd service\\. Install:[^\n]*\n#[
 if(package_unit STREQUAL unit)
   message(FATAL_ERROR "the unit's header comment changed: update the package's replacement in install.cmake")
 endif()
-file(WRITE ${PROJECT_BINARY_DIR}/package/asc-webhookd.service "${package_unit}")
+file(WRITE ${PROJECT_BINARY_DIR}/deb/asc-webhookd.service "${package_unit}")
 
 # The installed configuration (the package's conffile, scripts/install.sh's
 # first config): the example, with the webhook secret read from the systemd
@@ -60,7 +60,7 @@ install(DIRECTORY config/proxy/ DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples/pro
 # Only in the package: the unit in /lib/systemd/system, the example as the
 # conffile /etc/asc-webhookd/config.yaml, Debian's copyright and changelog
 # (a native package: changelog.gz).
-install(FILES ${PROJECT_BINARY_DIR}/package/asc-webhookd.service DESTINATION /lib/systemd/system COMPONENT package EXCLUDE_FROM_ALL)
+install(FILES ${PROJECT_BINARY_DIR}/deb/asc-webhookd.service DESTINATION /lib/systemd/system COMPONENT package EXCLUDE_FROM_ALL)
 install(FILES ${PROJECT_BINARY_DIR}/installed-config.yaml DESTINATION /etc/asc-webhookd RENAME config.yaml COMPONENT package EXCLUDE_FROM_ALL)
 install(FILES scripts/package/copyright DESTINATION ${CMAKE_INSTALL_DOCDIR} COMPONENT package EXCLUDE_FROM_ALL)
 string(TIMESTAMP changelog_date "%a, %d %b %Y %H:%M:%S +0000" UTC)
