@@ -146,10 +146,13 @@ std::uint16_t free_loopback_port() {
 }
 
 // A socket connected to 127.0.0.1:port from another loopback address.
-int connect_from(const char* source, std::uint16_t port) {
+int connect_from(const char* source, std::uint16_t port, std::uint16_t source_port) {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  const int on = 1;
+  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
   sockaddr_in from{};
   from.sin_family = AF_INET;
+  from.sin_port = htons(source_port);
   ::inet_pton(AF_INET, source, &from.sin_addr);
   sockaddr_in to{};
   to.sin_family = AF_INET;

@@ -54,7 +54,8 @@ std::string parse_head(const std::string& head, std::map<std::string, std::strin
 int listen_loopback(std::uint16_t& port, int backlog = 64);
 // A socket connected to 127.0.0.1:port from another loopback address
 // (`source`, e.g. "127.0.0.2"): a second client address; -1 on failure.
-int connect_from(const char* source, std::uint16_t port);
+// `source_port` 0: the kernel's pick (from the ephemeral range).
+int connect_from(const char* source, std::uint16_t port, std::uint16_t source_port = 0);
 // Sends `request` on `fd` and returns what arrives in one read (5 s at most).
 std::string exchange_once(int fd, const std::string& request);
 
