@@ -79,7 +79,7 @@ public:
     for (std::size_t i = 0; i < payload.size(); ++i) {
       const auto c = static_cast<unsigned char>(payload[i]);
       if (const unsigned cp = invisible_format_char(payload.substr(i))) {
-        char u[10];
+        char u[16];
         std::snprintf(u, sizeof u, "\\u%04x", cp);
         escaped += u;
         i += 2;
