@@ -184,6 +184,8 @@ TEST(HostileRound2, D4AFifoInPlaceOfTheSecretFileDoesNotHangReload) {
                                                          "${file:" + secret_file + "}"))});
   const auto port = d.wait_listening();
   ASSERT_NE(port, 0) << d.log();
+  // SIGHUP only once its handler is installed (after "listening"; before it, SIGHUP ends the process).
+  ASSERT_TRUE(d.wait_log("app: started")) << d.log();
   ::unlink(secret_file.c_str());
   ASSERT_EQ(::mkfifo(secret_file.c_str(), 0600), 0);
   d.signal(SIGHUP);
