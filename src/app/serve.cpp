@@ -185,7 +185,6 @@ int serve(const std::string& config_path) {
     }
     if (stopping) return;
     stopping = true;
-    lg->info("stopping signal={}", sig == SIGTERM ? "SIGTERM" : "SIGINT");
     sd_notify(0, "STOPPING=1");
     signals.cancel();
     watchdog.cancel();  // and `stopping` keeps a ping already running from re-arming
@@ -198,6 +197,9 @@ int serve(const std::string& config_path) {
     // Requests in flight finish (their events are stored), then running
     // attempts finish; queued jobs wait in the store for the next start.
     daemon.stop([&] { net::post(control, [&] { grace.cancel(); }); });
+    // Said once the listeners no longer accept and every answer from now on
+    // closes its connection (daemon.stop marks the servers first).
+    lg->info("stopping signal={}", sig == SIGTERM ? "SIGTERM" : "SIGINT");
   };
   signals.async_wait(on_signal);
 
