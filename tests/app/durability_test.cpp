@@ -151,7 +151,9 @@ TEST(Durability, KillNineMidBatchPlansEveryAcknowledgedEventExactlyOnce) {
     stop = true;
     for (auto& t : clients) t.join();
   }
-  ASSERT_GT(acked.size(), 300u);
+  // Enough acknowledged events that the kills landed among batches (the
+  // release build acks thousands; ASan on a loaded 2-core machine once 295).
+  ASSERT_GT(acked.size(), 200u);
   // One read of every event with its jobs (sqlite3 directly: the store's
   // own calls commit per call).
   sqlite3* db = nullptr;
