@@ -98,6 +98,18 @@ ALTER TABLE attempts ADD COLUMN sent TEXT;
     R"sql(
 ALTER TABLE events ADD COLUMN source TEXT NOT NULL DEFAULT 'webhook';
 )sql",
+    // 7: the per-instance order index holds only the jobs still to run. Its
+    // key (the instance) is random, so every event's job used to dirty a
+    // page of an index over every job kept (4 KiB of WAL, and the same again
+    // at the checkpoint, per event); pending and running jobs are few when
+    // delivery keeps up, and their pages stay in the cache. History gets the
+    // index its ON DELETE CASCADE needs: without it, pruning an event read
+    // the whole history table.
+    R"sql(
+DROP INDEX jobs_order;
+CREATE INDEX jobs_order ON jobs(order_key, id) WHERE state IN ('pending', 'running');
+CREATE INDEX history_event ON history(event_seq);
+)sql",
 };
 
 }  // namespace asc_webhookd::store::schema

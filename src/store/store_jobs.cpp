@@ -13,11 +13,11 @@ namespace {
 void refresh_head(sql::Db& db, std::int64_t changed_id, const std::string& order_key) {
   std::int64_t head = INT64_MAX;
   {
-    auto m = db.stmt(
-        "SELECT min(coalesce((SELECT min(id) FROM jobs WHERE order_key = ?1 AND state = 'pending'), ?2),"
-        "           coalesce((SELECT min(id) FROM jobs WHERE order_key = ?1 AND state = 'running'), ?2))");
-    m.bind(1, order_key).bind(2, INT64_MAX);
-    if (m.step() == SQLITE_ROW) head = m.i64(0);
+    // The first entry of the key in jobs_order, which holds only pending
+    // and running jobs (its WHERE is repeated so that SQLite may use it).
+    auto m = db.stmt("SELECT min(id) FROM jobs WHERE order_key = ?1 AND state IN ('pending', 'running')");
+    m.bind(1, order_key);
+    if (m.step() == SQLITE_ROW && !m.is_null(0)) head = m.i64(0);
   }
   // By rowid, one row each (with `id IN (..)` the planner may walk the
   // state index instead).
@@ -55,7 +55,8 @@ std::size_t update_jobs(sql::Db& db, sql::Stmt& update) {
   for (const auto& key : keys) {
     auto u = db.stmt(
         "UPDATE jobs SET ready = NOT EXISTS (SELECT 1 FROM jobs k WHERE k.order_key = jobs.order_key"
-        " AND k.state IN ('pending', 'running') AND k.id < jobs.id) WHERE order_key = ?1 AND state = 'pending'");
+        " AND k.state IN ('pending', 'running') AND k.id < jobs.id)"
+        " WHERE order_key = ?1 AND state IN ('pending', 'running') AND state = 'pending'");
     u.bind(1, key);
     if (u.step() != SQLITE_DONE) throw std::runtime_error(db.error());
   }

@@ -43,11 +43,11 @@ void SqliteStore::kv_get_async(std::string key, std::function<void(std::optional
 }
 
 void SqliteStore::kv_put_async(std::string key, std::string value, std::function<void(bool ok)> done) {
-  impl_->submit({[key = std::move(key), value = std::move(value)](sql::Db& db, std::string&) {
+  impl_->submit({[key = std::move(key), value = std::move(value), now = impl_->clock->now_ms()](sql::Db& db, std::string&) {
                    auto s = db.stmt(
                        "INSERT INTO kv (key, value, updated_at) VALUES (?1, ?2, ?3)"
                        " ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at");
-                   s.bind(1, key).bind(2, value).bind(3, wall_ms());
+                   s.bind(1, key).bind(2, value).bind(3, now);
                    if (s.step() != SQLITE_DONE) throw std::runtime_error(db.error());
                    return true;
                  },
@@ -200,11 +200,11 @@ StoreResult<std::size_t> SqliteStore::count_jobs(const std::string& state) {
 }
 
 void SqliteStore::check_writable_async(std::function<void(std::string)> done) {
-  impl_->submit({[](sql::Db& db, std::string&) {
+  impl_->submit({[now = impl_->clock->now_ms()](sql::Db& db, std::string&) {
                    auto s = db.stmt(
                        "INSERT INTO kv (key, value, updated_at) VALUES ('readyz', 'ok', ?1)"
                        " ON CONFLICT (key) DO UPDATE SET updated_at = excluded.updated_at");
-                   s.bind(1, wall_ms());
+                   s.bind(1, now);
                    if (s.step() != SQLITE_DONE) throw std::runtime_error(db.error());
                    return true;
                  },

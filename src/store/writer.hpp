@@ -35,10 +35,6 @@ inline std::optional<std::int64_t> seq_reference(const std::string& id) {
   return std::stoll(id.substr(1));
 }
 
-inline std::int64_t wall_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 // One unit of work for the store thread. `work` runs inside the batch's
 // transaction (in its own savepoint); `done` runs after the commit with
@@ -64,6 +60,8 @@ struct SqliteStore::Impl : Worker {
   std::atomic<std::uint64_t> tasks{0};
   Syncer syncer;  // after db: closed before it
   std::string path;
+  SystemClock system_clock;
+  const Clock* clock = &system_clock;  // SqliteOptions::clock
   std::mutex watch_mutex;  // guards on_change against the watch thread
   std::function<void()> on_change;
   std::unique_ptr<FileWatch> watch;

@@ -9,6 +9,7 @@
 //
 // open() returns an error (never throws) when the file cannot be opened or
 // migrated; the methods report failures through their results.
+#include "asc_webhookd/core/clock.hpp"
 #include "asc_webhookd/core/result.hpp"
 #include "asc_webhookd/store/store.hpp"
 
@@ -23,6 +24,9 @@ struct SqliteOptions {
   // TRUNCATE checkpoint would wait for the daemon's readers while holding
   // the write lock). The schema must be current.
   bool read_only = false;
+  // What the store stamps its own rows with (kv.updated_at), the clock that
+  // prune's cutoff comes from; null: the system clock.
+  const Clock* clock = nullptr;
 };
 
 class SqliteStore final : public Store {
@@ -68,6 +72,6 @@ private:
   std::unique_ptr<Impl> impl_;
 };
 
-constexpr int kSchemaVersion = 6;  // the number of migrations in schema.hpp (checked there)
+constexpr int kSchemaVersion = 7;  // the number of migrations in schema.hpp (checked there)
 
 }  // namespace asc_webhookd::store

@@ -1,0 +1,75 @@
+// The store's schema and its own timestamps: every foreign key can be
+// followed by an index (a cascade never reads a whole table), and the rows
+// the store stamps itself take the store's clock, the one pruning uses.
+#include "asc_webhookd/store/sqlite_store.hpp"
+
+#include "support/temp_dir.hpp"
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <set>
+#include <string>
+#include <vector>
+
+namespace asc_webhookd::store {
+namespace {
+
+using test::TempDir;
+
+std::vector<std::vector<std::string>> rows(sqlite3* db, const std::string& sql) {
+  std::vector<std::vector<std::string>> out;
+  sqlite3_stmt* s = nullptr;
+  if (sqlite3_prepare_v2(db, sql.c_str(), -1, &s, nullptr) != SQLITE_OK) return out;
+  while (sqlite3_step(s) == SQLITE_ROW) {
+    std::vector<std::string> row;
+    for (int i = 0; i < sqlite3_column_count(s); ++i) {
+      const auto* t = sqlite3_column_text(s, i);
+      row.emplace_back(t ? reinterpret_cast<const char*>(t) : "");
+    }
+    out.push_back(std::move(row));
+  }
+  sqlite3_finalize(s);
+  return out;
+}
+
+TEST(StoreSchema, EveryForeignKeyHasAnIndexOnItsColumn) {
+  // ON DELETE CASCADE finds a parent's children by the child column; with no
+  // index there, pruning one event reads the whole child table (history did).
+  TempDir dir;
+  const auto path = dir.file("state.db");
+  { ASSERT_TRUE(SqliteStore::open({path, ""})); }
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+  int keys = 0;
+  for (const auto& table : rows(db, "SELECT name FROM sqlite_schema WHERE type = 'table'")) {
+    for (const auto& fk : rows(db, "SELECT \"from\" FROM pragma_foreign_key_list('" + table[0] + "')")) {
+      ++keys;
+      std::set<std::string> leading;  // the first column of each index on the table
+      for (const auto& index : rows(db, "SELECT name FROM pragma_index_list('" + table[0] + "')"))
+        for (const auto& col : rows(db, "SELECT name FROM pragma_index_info('" + index[0] + "') WHERE seqno = 0"))
+          leading.insert(col[0]);
+      EXPECT_TRUE(leading.count(fk[0])) << table[0] << "." << fk[0] << " references another table but no index starts with it";
+    }
+  }
+  EXPECT_GE(keys, 3);  // jobs, attempts, history
+  sqlite3_close(db);
+}
+
+TEST(StoreSchema, TheStoresOwnStampsTakeItsClockAsPruningDoes) {
+  // A progress note written "now" by the daemon's clock is younger than a
+  // cutoff an hour before that now, whatever the wall clock says.
+  TempDir dir;
+  const auto path = dir.file("state.db");
+  ManualClock clock(4'000'000'000'000);  // 2096: far from the wall clock
+  auto st = std::move(SqliteStore::open({path, "", false, &clock}).value());
+  ASSERT_TRUE(st->kv_put("progress:job-1", "MOB-1 done"));
+  EXPECT_EQ(st->prune(clock.now_ms() - 3'600'000).value(), 0u);
+  EXPECT_EQ(st->kv_get("progress:job-1"), "MOB-1 done");
+  clock.advance(std::chrono::hours(2));
+  st->prune(clock.now_ms() - 3'600'000);
+  EXPECT_FALSE(st->kv_get("progress:job-1"));
+}
+
+}  // namespace
+}  // namespace asc_webhookd::store
