@@ -13,6 +13,10 @@
 #                    a separate build, build/bench-ceiling, that verifies,
 #                    parses and matches each event, then answers without
 #                    storing it).
+#   BENCH_BASELINE=BIN  the durable row again through another build of the
+#                    daemon (an older release), same config, in the same run.
+#   BENCH_ONLY=durable  a quick run: nginx, durable, duplicate, drain and the
+#                    baseline rows only.
 #
 # Rows, all in one run (ratios against this run's nginx): nginx; durable
 # ingest of distinct events, and whether every acknowledged event had its
@@ -39,6 +43,7 @@ fi
 cmake --preset release >/dev/null
 cmake --build --preset release --target asc-webhookd bench_make_events bench_store_floor >/dev/null
 BENCH_CEILING=${BENCH_CEILING:-1}
+[ "${BENCH_ONLY:-}" = durable ] && BENCH_CEILING=0  # a quick run: nginx, durable, duplicate, drain, baseline
 if [ "$BENCH_CEILING" != 0 ]; then  # built before anything is measured
   cmake -S . -B build/bench-ceiling -DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O2 -g1 -DNDEBUG" \
     -DASC_WEBHOOKD_TESTS=OFF -DASC_WEBHOOKD_BENCH_CEILING=ON >/dev/null
@@ -135,7 +140,7 @@ BASE=$(run_wrk "http://127.0.0.1:$NGINX_PORT" /webhooks/bench); echo "$BASE"
 B_RPS=$(rps "$BASE")
 
 config "$DAEMON_PORT" state.db "$SINK_URL" > "$WORK/config.yaml"
-start build/release/src/asc-webhookd "$DAEMON_PORT" "$WORK/config.yaml"
+start "${BENCH_BIN:-build/release/src/asc-webhookd}" "$DAEMON_PORT" "$WORK/config.yaml"
 DAEMON=$OTHER; OTHER=""
 echo "== asc-webhookd durable ingest: verify, parse, match, commit event + job (fsync), answer"
 perf_text() {  # FILE: the recorded profile ($WORK/perf.data) as text
@@ -152,14 +157,25 @@ fi
 # CPU ticks per thread name (the daemon names its threads; the main thread,
 # which also runs the io_context, keeps the program's name).
 thread_ticks() { for t in /proc/"$1"/task/*; do echo "$(cat "$t/comm") $(awk '{ print $14 + $15 }' "$t/stat")"; done; }
+# per_thread_us TICKS_BEFORE TICKS_AFTER EVENTS: µs of CPU per acknowledged
+# event, by thread name, then the largest store thread and all store threads
+# together: where the durable path's time goes, and its serial bound.
+per_thread_us() {
+  { echo "$1" | sed 's/^/- /'; echo "$2" | sed 's/^/+ /'; } | awk -v n="$3" -v hz="$HZ" '
+    { name = ($2 == "asc-webhookd" ? "io" : $2); t[name] += ($1 == "+" ? $3 : -$3) }
+    END {
+      for (k in t) if (t[k] > 0) {
+        us = t[k] / hz * 1e6 / n; printf "%s=%.1f ", k, us
+        if (k ~ /^store-/) { store += us; if (us > top) { top = us; topname = k } }
+      }
+      printf "| largest_store_thread=%s:%.1f store_threads_total=%.1f ", topname, top, store
+    }'
+}
 TT0=$(thread_ticks "$DAEMON")
 OURS=$(run_wrk "http://127.0.0.1:$DAEMON_PORT" /webhooks/bench); echo "$OURS"
 UNPLANNED=$(q "SELECT count(*) FROM events e WHERE NOT EXISTS (SELECT 1 FROM jobs j WHERE j.event_seq = e.seq)")
 TT1=$(thread_ticks "$DAEMON")
-# µs of CPU per acknowledged event, by thread: where the durable path's time goes.
-THREAD_US=$( { echo "$TT0" | sed 's/^/- /'; echo "$TT1" | sed 's/^/+ /'; } | awk -v n="$(field "$OURS" requests)" -v hz="$HZ" '
-  { name = ($2 == "asc-webhookd" ? "io" : $2); t[name] += ($1 == "+" ? $3 : -$3) }
-  END { for (k in t) if (t[k] > 0) printf "%s=%.1f ", k, t[k] / hz * 1e6 / n }')
+THREAD_US=$(per_thread_us "$TT0" "$TT1" "$(field "$OURS" requests)")
 if [ -n "${BENCH_PERF:-}" ] && [ -n "${PERF:-}" ]; then
   wait "$PERF" || true
   perf_text "$BENCH_PERF"
@@ -189,6 +205,16 @@ DRAIN=$(awk -v a="$D0" -v b="$D1" -v s="$T0" -v e="$T1" 'BEGIN { printf "%.0f", 
 RSS_KB=$(grep VmHWM /proc/$DAEMON/status | awk '{print $2}')
 kill "$DAEMON"; wait "$DAEMON" 2>/dev/null || true; DAEMON=""
 
+if [ -n "${BENCH_BASELINE:-}" ]; then  # BENCH_BASELINE=BINARY: the same durable row through another build (an older release)
+  config "$DAEMON_PORT" baseline.db "$SINK_URL" > "$WORK/baseline.yaml"
+  start "$BENCH_BASELINE" "$DAEMON_PORT" "$WORK/baseline.yaml"
+  echo "== baseline build $BENCH_BASELINE: the same durable row"
+  BT0=$(thread_ticks "$OTHER")
+  BASELINE=$(run_wrk "http://127.0.0.1:$DAEMON_PORT" /webhooks/bench); echo "$BASELINE"
+  BASELINE_US=$(per_thread_us "$BT0" "$(thread_ticks "$OTHER")" "$(field "$BASELINE" requests)")
+  stop
+fi
+
 if [ "$BENCH_CEILING" != 0 ]; then
   config "$CEILING_PORT" ceiling.db "$SINK_URL" > "$WORK/ceiling.yaml"
   start build/bench-ceiling/src/asc-webhookd "$CEILING_PORT" "$WORK/ceiling.yaml"
@@ -197,6 +223,7 @@ if [ "$BENCH_CEILING" != 0 ]; then
   stop
 fi
 
+if [ "${BENCH_ONLY:-}" != durable ]; then
 echo "== adnanh/webhook $(webhook -version 2>/dev/null | awk '{print $3}'): HMAC-SHA256 rule, runs /bin/true, stores nothing"
 cat > "$WORK/hooks.json" <<JSON
 [{"id": "bench", "execute-command": "/bin/true", "response-message": "accepted",
@@ -238,7 +265,9 @@ for variant in one many; do
   eval "CPU_$variant=\$US; RPS_$variant=\$(rps \"\$R\")"
 done
 
-O_RPS=$(rps "$OURS"); D_RPS=$(rps "$DUP"); A_RPS=$(rps "$ADNANH")
+fi  # BENCH_ONLY
+
+O_RPS=$(rps "$OURS"); D_RPS=$(rps "$DUP")
 echo "== result (ratios against this run's nginx)"
 echo "nginx_rps=$B_RPS"
 echo "durable_rps=$O_RPS ratio=$(ratio "$O_RPS" "$B_RPS") p50_ms=$(field "$OURS" p50_ms) p99_ms=$(field "$OURS" p99_ms) non2xx=$(field "$OURS" non2xx) errors=$(field "$OURS" errors) peak_rss_kb=$RSS_KB"
@@ -247,10 +276,16 @@ if [ -n "${CEIL:-}" ]; then
   echo "http_path_alone_rps=$C_RPS ratio=$(ratio "$C_RPS" "$B_RPS") p50_ms=$(field "$CEIL" p50_ms) p99_ms=$(field "$CEIL" p99_ms); durable/alone=$(ratio "$O_RPS" "$C_RPS")"
 fi
 echo "durable_cpu_us_per_event_by_thread: $THREAD_US(wrk and nginx not counted)"
-echo "store_floor: $FLOOR"
+[ -n "${FLOOR:-}" ] && echo "store_floor: $FLOOR"
 echo "planned: events_stored=$STORED jobs_stored=$JOBS events_without_jobs_when_the_load_stopped=$UNPLANNED"
 echo "duplicate_rps=$D_RPS ratio=$(ratio "$D_RPS" "$B_RPS") p99_ms=$(field "$DUP" p99_ms) new_events_stored=$DUP_NEW"
 echo "delivery: jobs_done_during_the_load=$DELIVERED_DURING drain_with_ingest_idle_jobs_per_s=$DRAIN (to $SINK_URL)"
+if [ -n "${BASELINE:-}" ]; then
+  BL_RPS=$(rps "$BASELINE")
+  echo "baseline_durable_rps=$BL_RPS p99_ms=$(field "$BASELINE" p99_ms) non2xx=$(field "$BASELINE" non2xx) by_thread: $BASELINE_US; durable/baseline=$(ratio "$O_RPS" "$BL_RPS")"
+fi
+[ "${BENCH_ONLY:-}" = durable ] && exit 0
+A_RPS=$(rps "$ADNANH")
 echo "adnanh_webhook_rps=$A_RPS ratio=$(ratio "$A_RPS" "$B_RPS") non2xx=$(field "$ADNANH" non2xx); durable/adnanh=$(ratio "$O_RPS" "$A_RPS")"
 echo "low_load: $LOW"
 echo "idle: cpu_ticks_in_30s=$(( I1 - I0 )) (at $HZ per second) rss_kb=$IDLE_RSS_KB"

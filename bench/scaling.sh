@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# Scaling rows on a many-core machine: the daemon pinned (taskset) to 1, 2,
+# 4 and 8 cores, wrk on 8 other cores, nginx (the sink, and the HTTP ceiling
+# with 4 workers) on cores of its own; each event distinct and signed, one
+# `http` rule delivering to nginx. Also a baseline build of the daemon on 4
+# cores and adnanh/webhook with GOMAXPROCS=4 on 4 cores.
+#
+#   bench/scaling.sh --pack [BASELINE_BIN]   here: build/device/ holds the
+#       binaries (the daemon, the baseline, wrk, nginx, webhook, the event
+#       maker) and every shared library they load, with this machine's
+#       dynamic loader, so they run on a machine that has none of them.
+#   bench/scaling.sh [SECONDS=8]             there (16 cores or more): the rows.
+. "$(dirname "$0")/../scripts/lib/strict.sh"
+cd "$(dirname "$0")/.."
+PACK=build/device
+
+if [ "${1:-}" = --pack ]; then
+  rm -rf "$PACK" && mkdir -p "$PACK/bin" "$PACK/lib"
+  cp build/release/src/asc-webhookd "$PACK/bin/asc-webhookd"
+  cp build/release/bench/bench_make_events "$PACK/bin/"
+  [ -n "${2:-}" ] && cp "$2" "$PACK/bin/baseline"
+  cp "$(command -v wrk)" /usr/sbin/nginx "$(command -v webhook)" "$PACK/bin/"
+  for b in "$PACK"/bin/*; do
+    ldd "$b" 2>/dev/null | awk '/=> \// { print $3 } /^\t\/lib64/ { print $1 }' | while read -r lib; do
+      cp -L "$lib" "$PACK/lib/" 2>/dev/null || true
+    done
+  done
+  cp -L /lib64/ld-linux-x86-64.so.2 "$PACK/lib/"
+  strip --strip-debug "$PACK"/bin/asc-webhookd "$PACK"/bin/baseline 2>/dev/null || true
+  du -sh "$PACK"
+  exit 0
+fi
+
+DURATION=${1:-8}
+CORES=$(nproc)
+[ "$CORES" -ge 16 ] || { echo "bench/scaling.sh needs 16 cores (this machine has $CORES)"; exit 1; }
+run() { "$PACK/lib/ld-linux-x86-64.so.2" --library-path "$PACK/lib" "$@"; }
+OUT=${OUT:-$(mktemp -d)}
+WORK=$(mktemp -d /tmp/asc-webhookd-scaling.XXXXXX)
+cleanup() { pkill -P $$ 2>/dev/null || true; [ -f "$WORK/nginx.pid" ] && kill "$(cat "$WORK/nginx.pid")" 2>/dev/null; wait 2>/dev/null || true; }
+trap cleanup EXIT
+DAEMON_CPUS() { echo "0-$(( $1 - 1 ))"; }  # the daemon on the first N cores
+WRK_CPUS=8-15
+NGINX_CPUS=$(( CORES > 16 ? 16 : 4 ))-$(( CORES > 16 ? 19 : 7 ))  # nginx apart from wrk (shares the daemon's 8-core row only on a 16-core machine)
+
+run "$PACK/bin/bench_make_events" 2000000 bench-secret "$WORK/events.tsv"
+mkdir -p "$WORK/nginx"
+cat > "$WORK/nginx.conf" <<NGINX
+worker_processes 4;
+pid $WORK/nginx.pid;
+error_log $WORK/nginx/error.log;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path $WORK/nginx;
+  proxy_temp_path $WORK/nginx; fastcgi_temp_path $WORK/nginx; uwsgi_temp_path $WORK/nginx; scgi_temp_path $WORK/nginx;
+  keepalive_requests 10000000;
+  server { listen 127.0.0.1:18181; location / { default_type application/json; return 200 '{"status":"accepted"}'; } }
+}
+NGINX
+taskset -c "$NGINX_CPUS" "$PACK/lib/ld-linux-x86-64.so.2" --library-path "$PACK/lib" "$PACK/bin/nginx" -c "$WORK/nginx.conf" -p "$WORK"
+
+wrk_row() {  # URL PATH [SIG] → BENCH line
+  BENCH_EVENTS="$WORK/events.tsv" BENCH_THREADS=8 BENCH_PATH="$2" BENCH_SIG="${3:-}" \
+    taskset -c "$WRK_CPUS" "$PACK/lib/ld-linux-x86-64.so.2" --library-path "$PACK/lib" "$PACK/bin/wrk" \
+    -t8 -c256 -d"${DURATION}s" --latency -s bench/post.lua "$1" | grep '^BENCH'
+}
+rps() { echo "$1" | tr ' ' '\n' | awk -F= '$1 == "requests" { r = $2 } $1 == "duration_s" { d = $2 } END { printf "%.0f", r / d }'; }
+thread_ticks() { for t in /proc/"$1"/task/*; do echo "$(cat "$t/comm") $(awk '{ print $14 + $15 }' "$t/stat")"; done; }
+
+echo "== nginx return 200, 4 workers on cores $NGINX_CPUS"
+R=$(wrk_row http://127.0.0.1:18181 /webhooks/bench); echo "$R"; echo "row nginx_4_workers rps=$(rps "$R")" | tee -a "$OUT/rows.txt"
+
+daemon_row() {  # NAME BINARY CPUS
+  cat > "$WORK/$1.yaml" <<YAML
+server:
+  listen: 127.0.0.1:18182
+  io_threads: $(( $3 > 1 ? $3 : 1 ))
+store:
+  path: $WORK/$1.db
+delivery:
+  concurrency: 8
+log:
+  level: warn
+webhooks:
+  - name: bench
+    secret: bench-secret
+rules:
+  - name: forward-completed-uploads
+    when: { event: buildUploadStateUpdated, to: COMPLETE }
+    actions:
+      - http: { url: "http://127.0.0.1:18181/sink" }
+YAML
+  taskset -c "$(DAEMON_CPUS "$3")" "$PACK/lib/ld-linux-x86-64.so.2" --library-path "$PACK/lib" "$2" serve --config "$WORK/$1.yaml" 2>>"$WORK/daemon.log" &
+  local pid=$!
+  for _ in $(seq 100); do (echo > /dev/tcp/127.0.0.1/18182) 2>/dev/null && break; sleep 0.1; done
+  local t0; t0=$(thread_ticks "$pid")
+  local r; r=$(wrk_row http://127.0.0.1:18182 /webhooks/bench); echo "$r"
+  local t1; t1=$(thread_ticks "$pid")
+  local n; n=$(echo "$r" | tr ' ' '\n' | awk -F= '$1 == "requests" { print $2 }')
+  local by; by=$( { echo "$t0" | sed 's/^/- /'; echo "$t1" | sed 's/^/+ /'; } | awk -v n="$n" -v hz="$(getconf CLK_TCK)" '
+    { t[$2] += ($1 == "+" ? $3 : -$3) } END { for (k in t) if (t[k] > 0) printf "%s=%.1f ", k, t[k] / hz * 1e6 / n }')
+  echo "row $1 cores=$3 rps=$(rps "$r") p99_ms=$(echo "$r" | tr ' ' '\n' | awk -F= '$1 == "p99_ms" { print $2 }') cpu_us_per_event: $by" | tee -a "$OUT/rows.txt"
+  kill "$pid"; wait "$pid" 2>/dev/null || true
+  rm -f "$WORK/$1.db"*
+}
+for n in 1 2 4 8; do
+  echo "== asc-webhookd durable, $n cores"
+  daemon_row "durable_${n}" "$PACK/bin/asc-webhookd" "$n"
+done
+if [ -x "$PACK/bin/baseline" ]; then
+  echo "== baseline build, durable, 4 cores"
+  daemon_row baseline_4 "$PACK/bin/baseline" 4
+fi
+echo "== adnanh/webhook, GOMAXPROCS=4 on 4 cores"
+cat > "$WORK/hooks.json" <<JSON
+[{"id": "bench", "execute-command": "/bin/true", "response-message": "accepted",
+  "trigger-rule": {"match": {"type": "payload-hmac-sha256", "secret": "bench-secret",
+                             "parameter": {"source": "header", "name": "X-Hub-Signature-256"}}}}]
+JSON
+GOMAXPROCS=4 taskset -c 0-3 "$PACK/lib/ld-linux-x86-64.so.2" --library-path "$PACK/lib" "$PACK/bin/webhook" \
+  -hooks "$WORK/hooks.json" -ip 127.0.0.1 -port 18184 >"$WORK/adnanh.log" 2>&1 &
+for _ in $(seq 100); do (echo > /dev/tcp/127.0.0.1/18184) 2>/dev/null && break; sleep 0.1; done
+R=$(wrk_row http://127.0.0.1:18184 /hooks/bench github); echo "$R"; echo "row adnanh_4 rps=$(rps "$R")" | tee -a "$OUT/rows.txt"
+echo "== rows"; cat "$OUT/rows.txt"
