@@ -13,8 +13,9 @@
 #                    a separate build, build/bench-ceiling, that verifies,
 #                    parses and matches each event, then answers without
 #                    storing it).
-#   BENCH_BASELINE=BIN  the durable row again through another build of the
-#                    daemon (an older release), same config, in the same run.
+#   BENCH_BASELINE="BIN ..."  the durable row again through other builds of
+#                    the daemon (older releases), same config, in the same run.
+#   BENCH_BIN=BIN    the build measured in the durable row (default: this one).
 #   BENCH_ONLY=durable  a quick run: nginx, durable, duplicate, drain and the
 #                    baseline rows only.
 #
@@ -205,15 +206,19 @@ DRAIN=$(awk -v a="$D0" -v b="$D1" -v s="$T0" -v e="$T1" 'BEGIN { printf "%.0f", 
 RSS_KB=$(grep VmHWM /proc/$DAEMON/status | awk '{print $2}')
 kill "$DAEMON"; wait "$DAEMON" 2>/dev/null || true; DAEMON=""
 
-if [ -n "${BENCH_BASELINE:-}" ]; then  # BENCH_BASELINE=BINARY: the same durable row through another build (an older release)
+BASELINES=""
+for bin in ${BENCH_BASELINE:-}; do  # BENCH_BASELINE="BIN ...": the same durable row through other builds (older releases)
   config "$DAEMON_PORT" baseline.db "$SINK_URL" > "$WORK/baseline.yaml"
-  start "$BENCH_BASELINE" "$DAEMON_PORT" "$WORK/baseline.yaml"
-  echo "== baseline build $BENCH_BASELINE: the same durable row"
+  rm -f "$WORK"/baseline.db*
+  start "$bin" "$DAEMON_PORT" "$WORK/baseline.yaml"
+  echo "== baseline build $bin: the same durable row"
   BT0=$(thread_ticks "$OTHER")
-  BASELINE=$(run_wrk "http://127.0.0.1:$DAEMON_PORT" /webhooks/bench); echo "$BASELINE"
-  BASELINE_US=$(per_thread_us "$BT0" "$(thread_ticks "$OTHER")" "$(field "$BASELINE" requests)")
+  BL=$(run_wrk "http://127.0.0.1:$DAEMON_PORT" /webhooks/bench); echo "$BL"
+  BL_US=$(per_thread_us "$BT0" "$(thread_ticks "$OTHER")" "$(field "$BL" requests)")
   stop
-fi
+  BASELINES="$BASELINES
+baseline $bin durable_rps=$(rps "$BL") p99_ms=$(field "$BL" p99_ms) non2xx=$(field "$BL" non2xx) by_thread: $BL_US; durable/baseline=$(ratio "$(rps "$OURS")" "$(rps "$BL")")"
+done
 
 if [ "$BENCH_CEILING" != 0 ]; then
   config "$CEILING_PORT" ceiling.db "$SINK_URL" > "$WORK/ceiling.yaml"
@@ -280,10 +285,7 @@ echo "durable_cpu_us_per_event_by_thread: $THREAD_US(wrk and nginx not counted)"
 echo "planned: events_stored=$STORED jobs_stored=$JOBS events_without_jobs_when_the_load_stopped=$UNPLANNED"
 echo "duplicate_rps=$D_RPS ratio=$(ratio "$D_RPS" "$B_RPS") p99_ms=$(field "$DUP" p99_ms) new_events_stored=$DUP_NEW"
 echo "delivery: jobs_done_during_the_load=$DELIVERED_DURING drain_with_ingest_idle_jobs_per_s=$DRAIN (to $SINK_URL)"
-if [ -n "${BASELINE:-}" ]; then
-  BL_RPS=$(rps "$BASELINE")
-  echo "baseline_durable_rps=$BL_RPS p99_ms=$(field "$BASELINE" p99_ms) non2xx=$(field "$BASELINE" non2xx) by_thread: $BASELINE_US; durable/baseline=$(ratio "$O_RPS" "$BL_RPS")"
-fi
+[ -n "$BASELINES" ] && echo "${BASELINES#?}"
 [ "${BENCH_ONLY:-}" = durable ] && exit 0
 A_RPS=$(rps "$ADNANH")
 echo "adnanh_webhook_rps=$A_RPS ratio=$(ratio "$A_RPS" "$B_RPS") non2xx=$(field "$ADNANH" non2xx); durable/adnanh=$(ratio "$O_RPS" "$A_RPS")"
