@@ -6,13 +6,14 @@ namespace asc_webhookd::store {
 
 namespace {
 
-// A pending job, ready when no earlier job of its order key is pending or
-// running (ids grow, so it goes after every one queued). Returns its id.
+// A pending job, ready when no earlier job of its order key is unfinished
+// (pending or running; ids grow, so it goes after every one queued).
+// Returns its id.
 std::int64_t insert_job(sql::Db& db, std::int64_t event_seq, const rules::PlannedAction& j, std::int64_t now_ms) {
   auto s = db.stmt(
       "INSERT INTO jobs (event_seq, rule, action_index, kind, action, order_key, state, next_at, created_at,"
       " ready) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending', ?7, ?7, NOT EXISTS (SELECT 1 FROM jobs"
-      " WHERE order_key = ?6 AND state IN ('pending', 'running'))) RETURNING id");
+      " WHERE order_key = ?6 AND finished = 0)) RETURNING id");
   s.bind(1, event_seq).bind(2, j.rule).bind(3, j.action_index).bind(4, j.kind).bind(5, j.stored);
   s.bind(6, j.order_key).bind(7, now_ms);
   if (s.step() != SQLITE_ROW) throw std::runtime_error(db.error());

@@ -13,9 +13,9 @@ namespace {
 void refresh_head(sql::Db& db, std::int64_t changed_id, const std::string& order_key) {
   std::int64_t head = INT64_MAX;
   {
-    // The first entry of the key in jobs_order, which holds only pending
-    // and running jobs (its WHERE is repeated so that SQLite may use it).
-    auto m = db.stmt("SELECT min(id) FROM jobs WHERE order_key = ?1 AND state IN ('pending', 'running')");
+    // The first entry of the key in jobs_order, which holds only the
+    // unfinished (pending and running) jobs.
+    auto m = db.stmt("SELECT min(id) FROM jobs WHERE order_key = ?1 AND finished = 0");
     m.bind(1, order_key);
     if (m.step() == SQLITE_ROW && !m.is_null(0)) head = m.i64(0);
   }
@@ -55,8 +55,8 @@ std::size_t update_jobs(sql::Db& db, sql::Stmt& update) {
   for (const auto& key : keys) {
     auto u = db.stmt(
         "UPDATE jobs SET ready = NOT EXISTS (SELECT 1 FROM jobs k WHERE k.order_key = jobs.order_key"
-        " AND k.state IN ('pending', 'running') AND k.id < jobs.id)"
-        " WHERE order_key = ?1 AND state IN ('pending', 'running') AND state = 'pending'");
+        " AND k.finished = 0 AND k.id < jobs.id)"
+        " WHERE order_key = ?1 AND finished = 0 AND state = 'pending'");
     u.bind(1, key);
     if (u.step() != SQLITE_DONE) throw std::runtime_error(db.error());
   }
@@ -167,9 +167,10 @@ void SqliteStore::record_async(std::int64_t job_id, Attempt attempt, JobOutcome 
                    if (ins.step() != SQLITE_DONE) throw std::runtime_error(db.error());
                    const char* state = outcome == JobOutcome::done ? "done" : outcome == JobOutcome::dead ? "dead" : "pending";
                    auto up = db.stmt(
-                       "UPDATE jobs SET state = ?2, attempts = attempts + 1, next_at = ?3, lease_until = NULL,"
-                       " last_error = ?4 WHERE id = ?1 RETURNING order_key");
+                       "UPDATE jobs SET state = ?2, finished = ?5, attempts = attempts + 1, next_at = ?3,"
+                       " lease_until = NULL, last_error = ?4 WHERE id = ?1 RETURNING order_key");
                    up.bind(1, job_id).bind(2, state).bind(3, next_at_ms).bind(4, a->error);
+                   up.bind(5, std::int64_t{outcome != JobOutcome::retry});
                    update_job(db, up, job_id);  // done or dead: the next of its key is ready
                    return true;
                  },
@@ -194,8 +195,8 @@ namespace {
 // One dead job pending again from `now_ms`, its attempts reset; how many (0 or 1).
 std::size_t requeue_dead_job(sql::Db& db, std::int64_t job_id, std::int64_t now_ms) {
   auto s = db.stmt(
-      "UPDATE jobs SET state = 'pending', attempts = 0, next_at = ?2, created_at = ?2, lease_until = NULL"
-      " WHERE state = 'dead' AND id = ?1 RETURNING order_key");
+      "UPDATE jobs SET state = 'pending', finished = 0, attempts = 0, next_at = ?2, created_at = ?2,"
+      " lease_until = NULL WHERE state = 'dead' AND id = ?1 RETURNING order_key");
   s.bind(1, job_id).bind(2, now_ms);
   return update_jobs(db, s);
 }
@@ -226,7 +227,7 @@ StoreResult<RetryOutcome> SqliteStore::retry_job_now(std::int64_t job_id, std::i
 
 StoreResult<std::size_t> SqliteStore::retry_event(std::int64_t seq, std::int64_t now_ms) {
   return impl_->run_sync([&](sql::Db& db) {
-    auto s = db.stmt("UPDATE jobs SET state = 'pending', attempts = 0, next_at = ?2, created_at = ?2,"
+    auto s = db.stmt("UPDATE jobs SET state = 'pending', finished = 0, attempts = 0, next_at = ?2, created_at = ?2,"
                      " lease_until = NULL WHERE state = 'dead' AND event_seq = ?1 RETURNING order_key");
     s.bind(1, seq).bind(2, now_ms);
     return update_jobs(db, s);

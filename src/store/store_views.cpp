@@ -171,7 +171,7 @@ StoreResult<StoreStats> SqliteStore::stats(const std::string& kv_prefix) {
     // An event is dead when any job is, pending while any is pending or running.
     auto st = db.stmt(
         "SELECT (SELECT count(DISTINCT event_seq) FROM jobs WHERE state = 'dead'),"
-        " (SELECT count(DISTINCT event_seq) FROM jobs WHERE state IN ('pending', 'running') AND event_seq NOT IN"
+        " (SELECT count(DISTINCT event_seq) FROM jobs WHERE finished = 0 AND event_seq NOT IN"
         " (SELECT event_seq FROM jobs WHERE state = 'dead'))");
     if (st.step() == SQLITE_ROW) {
       out.events_by_state["dead"] = st.i64(0);
@@ -192,9 +192,17 @@ StoreResult<StoreStats> SqliteStore::stats(const std::string& kv_prefix) {
 }
 
 StoreResult<std::size_t> SqliteStore::count_jobs(const std::string& state) {
+  // Each through an index that holds only what it counts (the unfinished
+  // jobs, the dead ones); done ones are the rest: no state index is kept
+  // up at every state change for these counts.
   return impl_->read([&](sql::Db& db) {
-    auto s = db.stmt("SELECT count(*) FROM jobs WHERE state = ?1");
-    s.bind(1, state);
+    const char* sql = state == "dead" ? "SELECT count(*) FROM jobs WHERE state = 'dead'"
+                      : state == "done"
+                          ? "SELECT (SELECT count(*) FROM jobs) - (SELECT count(*) FROM jobs WHERE finished = 0)"
+                            " - (SELECT count(*) FROM jobs WHERE state = 'dead')"
+                          : "SELECT count(*) FROM jobs WHERE finished = 0 AND state = ?1";
+    auto s = db.stmt(sql);
+    if (state != "dead" && state != "done") s.bind(1, state);
     return s.step() == SQLITE_ROW ? static_cast<std::size_t>(s.i64(0)) : std::size_t{0};
   });
 }

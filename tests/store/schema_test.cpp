@@ -71,5 +71,59 @@ TEST(StoreSchema, TheStoresOwnStampsTakeItsClockAsPruningDoes) {
   EXPECT_FALSE(st->kv_get("progress:job-1"));
 }
 
+std::int64_t one(const std::string& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr);
+  const auto r = rows(db, sql);
+  sqlite3_close(db);
+  return r.empty() ? -1 : std::stoll(r[0][0]);
+}
+
+NewEvent event_with_jobs(const std::string& id, int jobs) {
+  const std::string body = R"({"data":{"type":"buildUploadStateUpdated","id":")" + id +
+                           R"(","version":1,"attributes":{"oldState":"PROCESSING","newState":"COMPLETE"},)"
+                           R"("relationships":{"instance":{"data":{"type":"buildUploads","id":"u1"}}}}})";
+  NewEvent ne{"app", ingest::decode_event(body).value(), {}, 1000};
+  for (int i = 0; i < jobs; ++i) ne.jobs.push_back({"rule", i, nullptr, "http", R"({"kind":"http"})", "app|u1|" + std::to_string(i)});
+  return ne;
+}
+
+TEST(StoreSchema, AJobIsFinishedExactlyWhenItIsDoneOrDeadThroughItsWholeLife) {
+  // `finished` defines the order index; a job whose flag disagreed with its
+  // state would block its instance forever or let the next job overtake it.
+  TempDir dir;
+  const auto path = dir.file("state.db");
+  auto st = std::move(SqliteStore::open({path, ""}).value());
+  const auto mismatched = [&] {
+    return one(path, "SELECT count(*) FROM jobs WHERE finished != (state IN ('done', 'dead'))");
+  };
+  const auto seq = st->ingest(event_with_jobs("e1", 3)).event_seq;
+  EXPECT_EQ(mismatched(), 0);
+  auto leased = st->lease(2000, 60000);  // running
+  ASSERT_TRUE(leased.job);
+  EXPECT_EQ(mismatched(), 0);
+  ASSERT_TRUE(st->record(leased.job->id, {2000, 1, 503, "busy", "retry", "", ""}, JobOutcome::retry, 2000));
+  EXPECT_EQ(mismatched(), 0);
+  leased = st->lease(3000, 60000);
+  ASSERT_TRUE(leased.job);
+  ASSERT_TRUE(st->record(leased.job->id, {3000, 1, 400, "bad", "dead", "", ""}, JobOutcome::dead, 3000));
+  EXPECT_EQ(one(path, "SELECT count(*) FROM jobs WHERE finished = 1"), 1);
+  EXPECT_EQ(st->count_jobs("dead").value(), 1u);
+  EXPECT_EQ(st->count_jobs("pending").value(), 2u);
+  EXPECT_EQ(st->count_jobs("done").value(), 0u);
+  EXPECT_EQ(mismatched(), 0);
+  EXPECT_EQ(st->retry_event(seq, 4000).value(), 1u);  // dead → pending
+  EXPECT_EQ(mismatched(), 0);
+  for (int i = 0; i < 3; ++i) {
+    leased = st->lease(5000 + i, 60000);
+    ASSERT_TRUE(leased.job) << i;
+    ASSERT_TRUE(st->record(leased.job->id, {5000, 1, 200, "", "done", "", ""}, JobOutcome::done, 5000));
+  }
+  EXPECT_EQ(st->count_jobs("done").value(), 3u);
+  EXPECT_EQ(st->count_jobs("pending").value(), 0u);
+  EXPECT_EQ(st->count_jobs("running").value(), 0u);
+  EXPECT_EQ(mismatched(), 0);
+}
+
 }  // namespace
 }  // namespace asc_webhookd::store
