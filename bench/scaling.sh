@@ -95,8 +95,16 @@ YAML
   local pid=$!
   for _ in $(seq 100); do (echo > /dev/tcp/127.0.0.1/18182) 2>/dev/null && break; sleep 0.1; done
   local t0; t0=$(thread_ticks "$pid")
+  local p0; p0=$(awk '{ print $14 + $15 }' "/proc/$pid/stat")
+  local w0; w0=$(date +%s.%N)
   local r; r=$(wrk_row http://127.0.0.1:18182 /webhooks/bench); echo "$r"
   local t1; t1=$(thread_ticks "$pid")
+  local p1; p1=$(awk '{ print $14 + $15 }' "/proc/$pid/stat")
+  local w1; w1=$(date +%s.%N)
+  # A check on the accounting: the daemon's CPU over the row's wall time
+  # cannot exceed the cores it is pinned to.
+  echo "  $(grep Cpus_allowed_list "/proc/$pid/status" | tr -s '\t' ' '); threads: $(ls "/proc/$pid/task" | wc -l);" \
+    "process CPU ticks $p0 -> $p1; cores busy: $(awk -v a="$p0" -v b="$p1" -v s="$w0" -v e="$w1" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.2f", (b - a) / hz / (e - s) }')"
   local n; n=$(echo "$r" | tr ' ' '\n' | awk -F= '$1 == "requests" { print $2 }')
   local by; by=$( { echo "$t0" | sed 's/^/- /'; echo "$t1" | sed 's/^/+ /'; } | awk -v n="$n" -v hz="$(getconf CLK_TCK)" '
     { t[$2] += ($1 == "+" ? $3 : -$3) } END { for (k in t) if (t[k] > 0) printf "%s=%.1f ", k, t[k] / hz * 1e6 / n }')
