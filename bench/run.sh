@@ -28,6 +28,7 @@
 # ticks and RSS over 30 s; CPU per event with 10,000 rules vs one.
 . "$(dirname "$0")/../scripts/lib/strict.sh"
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 DURATION=${1:-15}
 CONNS=${2:-64}
 THREADS=2
@@ -66,23 +67,7 @@ DAEMON_PORT=18182
 CEILING_PORT=18183
 ADNANH_PORT=18184
 SINK_PORT=18185
-mkdir -p "$WORK/nginx"
-cat > "$WORK/nginx.conf" <<NGINX
-worker_processes 1;
-pid $WORK/nginx.pid;
-error_log $WORK/nginx/error.log;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  client_body_temp_path $WORK/nginx;
-  proxy_temp_path $WORK/nginx; fastcgi_temp_path $WORK/nginx; uwsgi_temp_path $WORK/nginx; scgi_temp_path $WORK/nginx;
-  keepalive_requests 1000000;
-  server {
-    listen 127.0.0.1:$NGINX_PORT;
-    location / { default_type application/json; return 200 '{"status":"accepted"}'; }
-  }
-}
-NGINX
+nginx_conf "$NGINX_PORT" 1
 nginx -c "$WORK/nginx.conf"
 
 build/release/bench/bench_make_events "$EVENTS" bench-secret "$WORK/events.tsv"
@@ -91,32 +76,6 @@ sync  # the events file's dirty pages are written back now, not during the daemo
 SINK_URL="http://127.0.0.1:$NGINX_PORT/sink"
 [ "${BENCH_SINK:-}" = down ] && SINK_URL="http://127.0.0.1:1/sink"  # nothing listens on port 1
 
-# config PORT DB SINK_URL [RULES_FILE]: the daemon's config; the rule matches
-# every event; RULES_FILE's rules (not matching) go first.
-config() {
-  cat <<YAML
-server:
-  listen: 127.0.0.1:$1
-  io_threads: 2
-store:
-  path: $WORK/$2
-delivery:
-  concurrency: ${BENCH_CONCURRENCY:-8}
-log:
-  level: warn
-webhooks:
-  - name: bench
-    secret: bench-secret
-rules:
-YAML
-  [ -n "${4:-}" ] && cat "$4"
-  cat <<YAML
-  - name: forward-completed-uploads
-    when: { event: buildUploadStateUpdated, to: COMPLETE }
-    actions:
-      - http: { url: "$3" }
-YAML
-}
 start() {  # BINARY PORT CONFIG → $OTHER
   "$1" serve --config "$3" 2>>"$WORK/daemon.log" &
   OTHER=$!
@@ -140,7 +99,7 @@ echo "== nginx static 200 (${DURATION}s, $CONNS connections, $THREADS wrk thread
 BASE=$(run_wrk "http://127.0.0.1:$NGINX_PORT" /webhooks/bench); echo "$BASE"
 B_RPS=$(rps "$BASE")
 
-config "$DAEMON_PORT" state.db "$SINK_URL" > "$WORK/config.yaml"
+daemon_config "$DAEMON_PORT" state.db "$SINK_URL" > "$WORK/config.yaml"
 start "${BENCH_BIN:-build/release/src/asc-webhookd}" "$DAEMON_PORT" "$WORK/config.yaml"
 DAEMON=$OTHER; OTHER=""
 echo "== asc-webhookd durable ingest: verify, parse, match, commit event + job (fsync), answer"
@@ -155,9 +114,6 @@ if [ -n "${BENCH_PERF:-}" ] && [ "${BENCH_PERF_PHASE:-ingest}" = ingest ]; then 
   perf record -F 997 -g -p "$DAEMON" -o "$WORK/perf.data" -- sleep "$DURATION" >/dev/null 2>&1 &
   PERF=$!
 fi
-# CPU ticks per thread name (the daemon names its threads; the main thread,
-# which also runs the io_context, keeps the program's name).
-thread_ticks() { for t in /proc/"$1"/task/*; do echo "$(cat "$t/comm") $(awk '{ print $14 + $15 }' "$t/stat")"; done; }
 # per_thread_us TICKS_BEFORE TICKS_AFTER EVENTS: µs of CPU per acknowledged
 # event, by thread name, then the largest store thread and all store threads
 # together: where the durable path's time goes, and its serial bound.
@@ -208,7 +164,7 @@ kill "$DAEMON"; wait "$DAEMON" 2>/dev/null || true; DAEMON=""
 
 BASELINES=""
 for bin in ${BENCH_BASELINE:-}; do  # BENCH_BASELINE="BIN ...": the same durable row through other builds (older releases)
-  config "$DAEMON_PORT" baseline.db "$SINK_URL" > "$WORK/baseline.yaml"
+  daemon_config "$DAEMON_PORT" baseline.db "$SINK_URL" > "$WORK/baseline.yaml"
   rm -f "$WORK"/baseline.db*
   start "$bin" "$DAEMON_PORT" "$WORK/baseline.yaml"
   echo "== baseline build $bin: the same durable row"
@@ -221,7 +177,7 @@ baseline $bin durable_rps=$(rps "$BL") p99_ms=$(field "$BL" p99_ms) non2xx=$(fie
 done
 
 if [ "$BENCH_CEILING" != 0 ]; then
-  config "$CEILING_PORT" ceiling.db "$SINK_URL" > "$WORK/ceiling.yaml"
+  daemon_config "$CEILING_PORT" ceiling.db "$SINK_URL" > "$WORK/ceiling.yaml"
   start build/bench-ceiling/src/asc-webhookd "$CEILING_PORT" "$WORK/ceiling.yaml"
   echo "== asc-webhookd HTTP path alone (BENCH_CEILING build): verify, parse, match, answer; nothing stored"
   CEIL=$(run_wrk "http://127.0.0.1:$CEILING_PORT" /webhooks/bench); echo "$CEIL"
@@ -230,11 +186,7 @@ fi
 
 if [ "${BENCH_ONLY:-}" != durable ]; then
 echo "== adnanh/webhook $(webhook -version 2>/dev/null | awk '{print $3}'): HMAC-SHA256 rule, runs /bin/true, stores nothing"
-cat > "$WORK/hooks.json" <<JSON
-[{"id": "bench", "execute-command": "/bin/true", "response-message": "accepted",
-  "trigger-rule": {"match": {"type": "payload-hmac-sha256", "secret": "bench-secret",
-                             "parameter": {"source": "header", "name": "X-Hub-Signature-256"}}}}]
-JSON
+adnanh_hooks
 webhook -hooks "$WORK/hooks.json" -ip 127.0.0.1 -port "$ADNANH_PORT" >"$WORK/adnanh.log" 2>&1 &
 OTHER=$!
 for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$ADNANH_PORT/hooks/bench" && break; sleep 0.1; done
@@ -242,7 +194,7 @@ ADNANH=$(BENCH_SIG=github run_wrk "http://127.0.0.1:$ADNANH_PORT" /hooks/bench);
 stop
 
 echo "== low load: 50 events/s on one connection for 20 s, forwarded to a local sink; then idle for 30 s"
-config "$DAEMON_PORT" low.db "http://127.0.0.1:$SINK_PORT/sink" > "$WORK/low.yaml"
+daemon_config "$DAEMON_PORT" low.db "http://127.0.0.1:$SINK_PORT/sink" > "$WORK/low.yaml"
 start build/release/src/asc-webhookd "$DAEMON_PORT" "$WORK/low.yaml"
 LOW=$(python3 bench/lowload.py "$WORK/events.tsv" "$DAEMON_PORT" "$SINK_PORT" 50 20); echo "$LOW"
 sleep 2
@@ -260,7 +212,7 @@ for i in $(seq 1 10000); do
 done > "$WORK/many-rules.yaml"
 for variant in one many; do
   extra=""; [ "$variant" = many ] && extra="$WORK/many-rules.yaml"
-  config "$DAEMON_PORT" "rules-$variant.db" "$SINK_URL" "$extra" > "$WORK/rules-$variant.yaml"
+  daemon_config "$DAEMON_PORT" "rules-$variant.db" "$SINK_URL" "$extra" > "$WORK/rules-$variant.yaml"
   start build/release/src/asc-webhookd "$DAEMON_PORT" "$WORK/rules-$variant.yaml"
   C0=$(ticks "$OTHER")
   R=$(run_wrk "http://127.0.0.1:$DAEMON_PORT" /webhooks/bench 10)

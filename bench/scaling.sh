@@ -12,6 +12,7 @@
 #   bench/scaling.sh [SECONDS=8]             there (16 cores or more): the rows.
 . "$(dirname "$0")/../scripts/lib/strict.sh"
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 PACK=build/device
 
 if [ "${1:-}" = --pack ]; then
@@ -44,20 +45,7 @@ WRK_CPUS=8-15
 NGINX_CPUS=$(( CORES > 16 ? 16 : 4 ))-$(( CORES > 16 ? 19 : 7 ))  # nginx apart from wrk (shares the daemon's 8-core row only on a 16-core machine)
 
 run "$PACK/bin/bench_make_events" 2000000 bench-secret "$WORK/events.tsv"
-mkdir -p "$WORK/nginx"
-cat > "$WORK/nginx.conf" <<NGINX
-worker_processes 4;
-pid $WORK/nginx.pid;
-error_log $WORK/nginx/error.log;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path $WORK/nginx;
-  proxy_temp_path $WORK/nginx; fastcgi_temp_path $WORK/nginx; uwsgi_temp_path $WORK/nginx; scgi_temp_path $WORK/nginx;
-  keepalive_requests 10000000;
-  server { listen 127.0.0.1:18181; location / { default_type application/json; return 200 '{"status":"accepted"}'; } }
-}
-NGINX
+nginx_conf 18181 4
 taskset -c "$NGINX_CPUS" "$PACK/lib/ld-linux-x86-64.so.2" --library-path "$PACK/lib" "$PACK/bin/nginx" -c "$WORK/nginx.conf" -p "$WORK"
 
 wrk_row() {  # URL PATH [SIG] → BENCH line
@@ -66,31 +54,12 @@ wrk_row() {  # URL PATH [SIG] → BENCH line
     -t8 -c256 -d"${DURATION}s" --latency -s bench/post.lua "$1" | grep '^BENCH'
 }
 rps() { echo "$1" | tr ' ' '\n' | awk -F= '$1 == "requests" { r = $2 } $1 == "duration_s" { d = $2 } END { printf "%.0f", r / d }'; }
-thread_ticks() { for t in /proc/"$1"/task/*; do echo "$(cat "$t/comm") $(awk '{ print $14 + $15 }' "$t/stat")"; done; }
 
 echo "== nginx return 200, 4 workers on cores $NGINX_CPUS"
 R=$(wrk_row http://127.0.0.1:18181 /webhooks/bench); echo "$R"; echo "row nginx_4_workers rps=$(rps "$R")" | tee -a "$OUT/rows.txt"
 
 daemon_row() {  # NAME BINARY CPUS
-  cat > "$WORK/$1.yaml" <<YAML
-server:
-  listen: 127.0.0.1:18182
-  io_threads: $(( $3 > 1 ? $3 : 1 ))
-store:
-  path: $WORK/$1.db
-delivery:
-  concurrency: 8
-log:
-  level: warn
-webhooks:
-  - name: bench
-    secret: bench-secret
-rules:
-  - name: forward-completed-uploads
-    when: { event: buildUploadStateUpdated, to: COMPLETE }
-    actions:
-      - http: { url: "http://127.0.0.1:18181/sink" }
-YAML
+  IO_THREADS=$(( $3 > 1 ? $3 : 1 )) daemon_config 18182 "$1.db" http://127.0.0.1:18181/sink > "$WORK/$1.yaml"
   taskset -c "$(DAEMON_CPUS "$3")" "$PACK/lib/ld-linux-x86-64.so.2" --library-path "$PACK/lib" "$2" serve --config "$WORK/$1.yaml" 2>>"$WORK/daemon.log" &
   local pid=$!
   for _ in $(seq 100); do (echo > /dev/tcp/127.0.0.1/18182) 2>/dev/null && break; sleep 0.1; done
@@ -121,11 +90,7 @@ if [ -x "$PACK/bin/baseline" ]; then
   daemon_row baseline_4 "$PACK/bin/baseline" 4
 fi
 echo "== adnanh/webhook, GOMAXPROCS=4 on 4 cores"
-cat > "$WORK/hooks.json" <<JSON
-[{"id": "bench", "execute-command": "/bin/true", "response-message": "accepted",
-  "trigger-rule": {"match": {"type": "payload-hmac-sha256", "secret": "bench-secret",
-                             "parameter": {"source": "header", "name": "X-Hub-Signature-256"}}}}]
-JSON
+adnanh_hooks
 GOMAXPROCS=4 taskset -c 0-3 "$PACK/lib/ld-linux-x86-64.so.2" --library-path "$PACK/lib" "$PACK/bin/webhook" \
   -hooks "$WORK/hooks.json" -ip 127.0.0.1 -port 18184 >"$WORK/adnanh.log" 2>&1 &
 for _ in $(seq 100); do (echo > /dev/tcp/127.0.0.1/18184) 2>/dev/null && break; sleep 0.1; done
