@@ -64,8 +64,8 @@ std::pair<double, double> through_store(long n, const std::string& path) {
   events.reserve(static_cast<std::size_t>(n));
   for (long i = 0; i < n; ++i) {
     auto ev = ingest::decode_event(event_body(i));
-    rules::PlannedAction job{"forward", 0, nullptr, "http", R"({"http":{"url":"http://127.0.0.1:1/sink"}})",
-                             "buildUploads:upload-" + std::to_string(i % 1000)};
+    store::NewJob job{"forward", 0, "http", R"({"http":{"url":"http://127.0.0.1:1/sink"}})",
+                      "buildUploads:upload-" + std::to_string(i % 1000)};
     events.push_back({"bench", std::move(*ev), {job}, 1700000000000 + i});
   }
   std::mutex m;
@@ -73,8 +73,8 @@ std::pair<double, double> through_store(long n, const std::string& path) {
   long left = n;
   const double t0 = cpu_seconds();
   for (auto& e : events)
-    st.ingest_async(std::move(e), [&](store::IngestResult r) {
-      if (r.status != store::IngestStatus::accepted) std::fprintf(stderr, "not accepted: %s\n", r.error.c_str());
+    st.ingest_async(std::move(e), [&](store::StoreResult<store::Ingested> r) {
+      if (!r || r->duplicate) std::fprintf(stderr, "not accepted: %s\n", r ? "duplicate" : r.error().message.c_str());
       std::lock_guard lock(m);
       if (--left == 0) cv.notify_one();
     });
@@ -88,9 +88,14 @@ std::pair<double, double> through_store(long n, const std::string& path) {
   const double t1 = cpu_seconds();
   long recorded = 0;
   for (;;) {
-    std::promise<store::LeaseBatch> leased;
-    st.lease_async(1800000000000, 60000, 64, [&](store::LeaseBatch b) { leased.set_value(std::move(b)); });
-    auto batch = leased.get_future().get();
+    std::promise<store::StoreResult<store::Leased>> leased;
+    st.lease_async(1800000000000, 60000, 64, [&](store::StoreResult<store::Leased> b) { leased.set_value(std::move(b)); });
+    auto leased_now = leased.get_future().get();
+    if (!leased_now) {
+      std::fprintf(stderr, "lease failed: %s\n", leased_now.error().message.c_str());
+      std::exit(1);
+    }
+    auto& batch = *leased_now;
     if (batch.jobs.empty()) break;
     std::vector<std::future<void>> records;
     for (const auto& j : batch.jobs) {

@@ -236,7 +236,7 @@ net::awaitable<http::Response> Console::Impl::api(http::Request& req, const http
       std::vector<std::int64_t> ids;
       if (!planned->empty()) {
         const std::int64_t now = clock.now_ms();
-        auto added_call = [this, seq = ev.seq, p = *planned, now] { return store.add_jobs(seq, p, now); };  // named: gcc bug 107288
+        auto added_call = [this, seq = ev.seq, p = rules::jobs_of(*planned), now] { return store.add_jobs(seq, p, now); };  // named: gcc bug 107288
         auto added = co_await blocking(std::move(added_call));
         if (!added) co_return api_error(503, "the store failed: " + added.error().message, req, info);
         ids = *added;

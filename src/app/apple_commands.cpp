@@ -193,7 +193,9 @@ int cmd_ping(const Args& a, std::ostream& out, std::ostream& err) {
   }
   const auto deadline = std::chrono::steady_clock::now() + wait;
   for (;;) {
-    auto recent = st->events("", 50);
+    store::EventQuery newest;
+    newest.limit = 50;
+    auto recent = st->list_events(newest);
     if (recent)
       for (const auto& e : *recent)
         if (e.webhook == hook->name && e.type == "webhookPingCreated" && e.received_at_ms >= asked) {

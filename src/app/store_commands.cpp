@@ -190,7 +190,7 @@ int cmd_event_replay(const Args& a, std::ostream& out, std::ostream& err) {
     out << "no rule in " << it->second << " matches event " << ev.event_id << " (" << ev.type << "); nothing planned\n";
     return ok;
   }
-  auto ids = st->add_jobs(ev.seq, planned, SystemClock().now_ms());
+  auto ids = st->add_jobs(ev.seq, rules::jobs_of(planned), SystemClock().now_ms());
   if (!ids) return store_failed(ids.error(), err);
   out << "event " << ev.event_id << " (#" << ev.seq << ") planned again: " << count_of(ids->size(), "new job", "new jobs")
       << "\n";
@@ -225,7 +225,10 @@ int cmd_events(const Args& a, std::ostream& out, std::ostream& err) {
   int code = ok;
   auto st = open_store(a, err, code, Access::read);
   if (!st) return code;
-  auto rows = st->events(state, limit);
+  store::EventQuery query;
+  query.state = state;
+  query.limit = limit;
+  auto rows = st->list_events(query);
   if (!rows) return store_failed(rows.error(), err);
   out << "SEQ\tRECEIVED\tSTATE\tWEBHOOK\tTYPE\tFROM->TO\tID\tSOURCE\n";
   for (const auto& e : *rows) {

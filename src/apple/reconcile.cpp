@@ -66,7 +66,12 @@ net::awaitable<PassResult> reconcile_webhook(std::shared_ptr<const config::Confi
   auto lg = log::get("reconcile");
   const std::string key = watermark_key(hook.name);
   auto get = [&store, key](auto cb) { store.kv_get_async(key, std::move(cb)); };
-  const auto watermark = read_watermark(co_await store::await_store<std::optional<std::string>>(std::move(get)));
+  auto stored_mark = co_await store::await_store<store::StoreResult<std::optional<std::string>>>(std::move(get));
+  if (!stored_mark) {  // not "no watermark yet": that would ask Apple for the whole window again
+    out.error = "the store failed to read the watermark: " + stored_mark.error().message;
+    co_return out;
+  }
+  const auto watermark = read_watermark(*stored_mark);
   out.since_ms = since_ms ? std::max(*since_ms, now_ms - kAppleLimitMs) : pass_since(now_ms, watermark, cfg->reconcile.window);
 
   auto listed = co_await api.deliveries(hook.apple->webhook_id, out.since_ms, now_ms + 60'000);
@@ -93,28 +98,27 @@ net::awaitable<PassResult> reconcile_webhook(std::shared_ptr<const config::Confi
       continue;
     }
     store::NewEvent ne{hook.name, std::move(*event), {}, now_ms, "reconcile"};
-    ne.jobs = rules::plan(*cfg, hook.name, ne.event);
+    ne.jobs = rules::jobs_of(rules::plan(*cfg, hook.name, ne.event));
     const std::string id = ne.event.id;
     auto commit = [&store, ne = std::move(ne)](auto cb) mutable { store.ingest_async(std::move(ne), std::move(cb)); };
-    auto stored = co_await store::await_store<store::IngestResult>(std::move(commit));
-    switch (stored.status) {
-      case store::IngestStatus::accepted:
-        ++out.stored;
-        out.jobs += stored.jobs;
-        lg->info("event webhook={} id={} outcome=accepted source=reconcile apple_state={} jobs={}", hook.name, id, d.state,
-                 stored.jobs);
-        break;
-      case store::IngestStatus::duplicate:
-        ++out.already;
-        break;
-      case store::IngestStatus::failed:
-        out.error = "the store failed: " + stored.error;
-        co_return out;  // the watermark stays: the next pass asks again
+    auto stored = co_await store::await_store<store::StoreResult<store::Ingested>>(std::move(commit));
+    if (!stored) {
+      out.error = "the store failed: " + stored.error().message;
+      co_return out;  // the watermark stays: the next pass asks again
     }
+    if (stored->duplicate) {
+      ++out.already;
+      continue;
+    }
+    ++out.stored;
+    out.jobs += stored->jobs;
+    lg->info("event webhook={} id={} outcome=accepted source=reconcile apple_state={} jobs={}", hook.name, id, d.state,
+             stored->jobs);
   }
   const std::string mark = json{{"until_ms", now_ms}, {"found", out.stored}}.dump();
   auto put = [&store, key, mark](auto cb) { store.kv_put_async(key, mark, std::move(cb)); };
-  if (!co_await store::await_store<bool>(std::move(put))) out.error = "the store failed to keep the watermark";
+  if (auto kept = co_await store::await_store<store::StoreResult<void>>(std::move(put)); !kept)
+    out.error = "the store failed to keep the watermark: " + kept.error().message;
   co_return out;
 }
 

@@ -46,13 +46,16 @@ public:
   explicit StoreKeyValue(store::Store& s) : store_(s) {}
   net::awaitable<std::optional<std::string>> get(std::string key) override {
     auto start = [this, key = std::move(key)](auto cb) mutable { store_.kv_get_async(std::move(key), std::move(cb)); };
-    co_return co_await store::await_store<std::optional<std::string>>(std::move(start));
+    auto value = co_await store::await_store<store::StoreResult<std::optional<std::string>>>(std::move(start));
+    if (!value) co_return std::nullopt;  // as if not kept: the action goes on without it (a new Slack thread)
+    co_return std::move(*value);
   }
   net::awaitable<bool> put(std::string key, std::string value) override {
     auto start = [this, key = std::move(key), value = std::move(value)](auto cb) mutable {
       store_.kv_put_async(std::move(key), std::move(value), std::move(cb));
     };
-    co_return co_await store::await_store<bool>(std::move(start));
+    auto kept = co_await store::await_store<store::StoreResult<void>>(std::move(start));
+    co_return kept.has_value();
   }
 
 private:
@@ -109,7 +112,7 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
   net::awaitable<void> record(std::int64_t job_id, store::Attempt attempt, const Settlement& settled);
   void start_ready();
   net::awaitable<void> give_back_ready();
-  bool lease_failed(const store::LeaseBatch& batch);
+  bool lease_failed(const store::StoreResult<store::Leased>& batch);
   net::awaitable<actions::Outcome> attempt(const config::Config& cfg, const store::LeasedJob& job, std::string& event_id,
                                            ExchangeLog& sent);
   void observe(const store::LeasedJob& job, const Settlement& settled, std::chrono::milliseconds duration, std::int64_t now);
@@ -158,19 +161,19 @@ net::awaitable<void> Engine::Impl::leaser() {
     // Lambdas are named before co_await: GCC 12 miscompiles a capturing
     // lambda written inside a co_await expression (gcc bug 107288).
     auto lease_start = [this, lease_ms, want](auto cb) { store.lease_async(clock.now_ms(), lease_ms, want, std::move(cb)); };
-    auto batch = co_await store::await_store<store::LeaseBatch>(std::move(lease_start));
+    auto batch = co_await store::await_store<store::StoreResult<store::Leased>>(std::move(lease_start));
     if (lease_failed(batch)) {  // not "nothing due": look again in a second
       wake->expires_after(kLeaseRetry);
       co_await wake->async_wait(use_tuple);
       continue;
     }
-    for (auto& job : batch.jobs)
+    for (auto& job : batch->jobs)
       if (!unrecorded.contains(job.id)) ready.push_back(std::move(job));
     if (stopping) break;
-    if (!batch.jobs.empty() || poked) continue;
+    if (!batch->jobs.empty() || poked) continue;
     if (!ready.empty()) continue;
     std::int64_t sleep_ms = max_sleep_ms;
-    if (batch.next_due_ms) sleep_ms = std::clamp<std::int64_t>(*batch.next_due_ms - clock.now_ms(), 1, max_sleep_ms);
+    if (batch->next_due_ms) sleep_ms = std::clamp<std::int64_t>(*batch->next_due_ms - clock.now_ms(), 1, max_sleep_ms);
     wake->expires_after(std::chrono::milliseconds(sleep_ms));
     co_await wake->async_wait(use_tuple);  // cancelled by notify(), stop() or a finished job
   }
@@ -208,21 +211,21 @@ net::awaitable<void> Engine::Impl::give_back_ready() {
   for (const auto& j : ready) ids.push_back(j.id);
   ready.clear();
   auto give_back = [this, ids = std::move(ids)](auto cb) mutable { store.release_async(std::move(ids), std::move(cb)); };
-  co_await store::await_store<bool>(std::move(give_back));
+  co_await store::await_store<store::StoreResult<void>>(std::move(give_back));  // failed: pending again at the next start
 }
 
 // A failed lease (disk full, I/O) is logged when it starts or its reason
 // changes, and its end once; true while it fails.
-bool Engine::Impl::lease_failed(const store::LeaseBatch& batch) {
-  if (!batch.error) {
+bool Engine::Impl::lease_failed(const store::StoreResult<store::Leased>& batch) {
+  if (batch) {
     if (!lease_error.empty()) log::get("delivery")->info("lease works again");
     lease_error.clear();
     return false;
   }
-  if (batch.error->message != lease_error)
-    log::get("delivery")->error("lease failed code={} error=\"{}\"; retrying", batch.error->code.message(),
-                                batch.error->message);
-  lease_error = batch.error->message;
+  if (batch.error().message != lease_error)
+    log::get("delivery")->error("lease failed code={} error=\"{}\"; retrying", batch.error().code.message(),
+                                batch.error().message);
+  lease_error = batch.error().message;
   return true;
 }
 
@@ -257,7 +260,8 @@ net::awaitable<actions::Outcome> Engine::Impl::attempt(const config::Config& cfg
     auto start = [this, w = job.webhook, id = event->instance->id](auto cb) mutable {
       store.history_async(std::move(w), std::move(id), std::move(cb));
     };
-    history = co_await store::await_store<std::vector<store::HistoryEntry>>(std::move(start));
+    auto kept = co_await store::await_store<store::StoreResult<std::vector<store::HistoryEntry>>>(std::move(start));
+    if (kept) history = std::move(*kept);  // else shown without it, as for an instance seen once
   }
   const LookupRule lookup{config::enrich_required(*action), job.attempts + 1,
                           cfg.app_store_connect ? cfg.app_store_connect->enrich_attempts : 1};
@@ -328,8 +332,8 @@ net::awaitable<void> Engine::Impl::record(std::int64_t job_id, store::Attempt at
     auto start = [this, job_id, a = attempt, result = settled.result, next_at = settled.next_at_ms](auto cb) mutable {
       store.record_async(job_id, std::move(a), result, next_at, std::move(cb));
     };
-    auto failed = co_await store::await_store<std::optional<store::StoreError>>(std::move(start));
-    if (!failed) {
+    auto recorded = co_await store::await_store<store::StoreResult<void>>(std::move(start));
+    if (recorded) {
       if (tries > 1) log::get("delivery")->info("attempt recorded job={} tries={}", job_id, tries);
       break;
     }
@@ -337,12 +341,12 @@ net::awaitable<void> Engine::Impl::record(std::int64_t job_id, store::Attempt at
     if (tries == 1)
       log::get("delivery")->error("recording the attempt failed job={} code={} error=\"{}\"; retrying from memory, "
                                   "the job stays leased and is not sent again",
-                                  job_id, failed->code.message(), failed->message);
+                                  job_id, recorded.error().code.message(), recorded.error().message);
     unrecorded.insert(job_id);
     if (stopping && !give_up_at) give_up_at = std::chrono::steady_clock::now() + kRecordAtStop;
     if (give_up_at && std::chrono::steady_clock::now() >= *give_up_at) {
       log::get("delivery")->error("stopping with the attempt of job {} unrecorded error=\"{}\"; the next start repeats it",
-                                  job_id, failed->message);
+                                  job_id, recorded.error().message);
       break;
     }
     net::steady_timer pause(strand, wait);

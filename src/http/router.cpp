@@ -140,9 +140,11 @@ boost::asio::awaitable<Response> Router::ready(Request& req, const RequestInfo& 
   auto* st = deps_.store;
   // Named first: GCC 12 miscompiles capturing lambdas inside co_await (bug 107288).
   auto probe = [st](auto cb) { st->check_writable_async(std::move(cb)); };
-  auto problem = co_await store::await_store<std::string>(std::move(probe));
-  if (!problem.empty())
-    co_return json_response(503, json_text({{"status", "not ready"}, {"reason", "store is not writable: " + problem}}), req, info);
+  auto writable = co_await store::await_store<store::StoreResult<void>>(std::move(probe));
+  if (!writable)
+    co_return json_response(
+        503, json_text({{"status", "not ready"}, {"reason", "store is not writable: " + writable.error().message}}), req,
+        info);
   co_return json_response(200, R"({"status":"ready"})", req, info);
 }
 
@@ -165,31 +167,26 @@ boost::asio::awaitable<Response> Router::webhook(Request& req, const RequestInfo
   }
   // Rules are matched now, so a 200 already means "these actions will run".
   store::NewEvent ne{std::string(name), std::move(*out.event), {}, deps_.clock->now_ms()};
-  ne.jobs = rules::plan(*cfg, name, ne.event);
+  ne.jobs = rules::jobs_of(rules::plan(*cfg, name, ne.event));
   const std::string id = ne.event.id, type = ne.event.type_name;
   const std::string from = ne.event.old_state.value_or("-"), to = ne.event.new_state.value_or("-");
   auto* st = deps_.store;
   auto commit = [st, ne = std::move(ne)](auto cb) mutable { st->ingest_async(std::move(ne), std::move(cb)); };
-  auto stored = co_await store::await_store<store::IngestResult>(std::move(commit));
-  const bool wake_delivery = stored.jobs > 0;
+  auto stored = co_await store::await_store<store::StoreResult<store::Ingested>>(std::move(commit));
   unsigned status = 200;
   nlohmann::json body;
   std::string outcome;
-  switch (stored.status) {
-    case store::IngestStatus::accepted:
-      body = {{"status", "accepted"}, {"id", id}, {"jobs", stored.jobs}};
-      outcome = "accepted";
-      if (wake_delivery && deps_.jobs_stored) deps_.jobs_stored();
-      break;
-    case store::IngestStatus::duplicate:
-      body = {{"status", "duplicate"}, {"id", id}};
-      outcome = "duplicate";
-      break;
-    case store::IngestStatus::failed:
-      status = 503;
-      body = {{"error", "the event could not be stored; nothing was kept, deliver it again later"}};
-      outcome = "store_failed";
-      break;
+  if (!stored) {
+    status = 503;
+    body = {{"error", "the event could not be stored; nothing was kept, deliver it again later"}};
+    outcome = "store_failed";
+  } else if (stored->duplicate) {
+    body = {{"status", "duplicate"}, {"id", id}};
+    outcome = "duplicate";
+  } else {
+    body = {{"status", "accepted"}, {"id", id}, {"jobs", stored->jobs}};
+    outcome = "accepted";
+    if (stored->jobs > 0 && deps_.jobs_stored) deps_.jobs_stored();  // wake delivery
   }
   // A label per documented type only: every new signed data.type would
   // otherwise add a series for good.
@@ -197,10 +194,10 @@ boost::asio::awaitable<Response> Router::webhook(Request& req, const RequestInfo
   reg.inc("asc_webhookd_events_total", {{"webhook", std::string(name)}, {"type", type_label}, {"outcome", outcome}});
   if (status == 200)
     lg->info("event webhook={} type={} id={} from={} to={} outcome={} jobs={} ms={:.2f} request_id={}", name, type, id,
-             from, to, outcome, stored.jobs, elapsed(), info.request_id);
+             from, to, outcome, stored->jobs, elapsed(), info.request_id);
   else
     lg->error("event webhook={} type={} id={} outcome={} error=\"{}\" ms={:.2f} request_id={}", name, type, id, outcome,
-              stored.error, elapsed(), info.request_id);
+              stored.error().message, elapsed(), info.request_id);
   co_return json_response(status, json_text(body), req, info);
 }
 

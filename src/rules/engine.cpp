@@ -26,8 +26,14 @@ std::vector<PlannedAction> plan(const cfg::Config& config, std::string_view webh
     if (!matches(rule.when, webhook, event)) continue;
     for (std::size_t i = 0; i < rule.actions.size(); ++i) {
       const cfg::Action& action = rule.actions[i];
-      jobs.push_back({rule.name, static_cast<int>(i), &action, cfg::kind_of(action), json(action).dump(),
-                      order + "|" + rule.name + "|" + std::to_string(i)});
+      PlannedAction job;
+      job.rule = rule.name;
+      job.action_index = static_cast<int>(i);
+      job.kind = cfg::kind_of(action);
+      job.stored = json(action).dump();
+      job.order_key = order + "|" + rule.name + "|" + std::to_string(i);
+      job.action = &action;
+      jobs.push_back(std::move(job));
     }
     if (rule.stop) break;
   }

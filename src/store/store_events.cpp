@@ -9,7 +9,7 @@ namespace {
 // A pending job, ready when no earlier job of its order key is unfinished
 // (pending or running; ids grow, so it goes after every one queued).
 // Returns its id.
-std::int64_t insert_job(sql::Db& db, std::int64_t event_seq, const rules::PlannedAction& j, std::int64_t now_ms) {
+std::int64_t insert_job(sql::Db& db, std::int64_t event_seq, const NewJob& j, std::int64_t now_ms) {
   auto s = db.stmt(
       "INSERT INTO jobs (event_seq, rule, action_index, kind, action, order_key, state, next_at, created_at,"
       " ready) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending', ?7, ?7, NOT EXISTS (SELECT 1 FROM jobs"
@@ -24,55 +24,41 @@ std::int64_t insert_job(sql::Db& db, std::int64_t event_seq, const rules::Planne
 
 }  // namespace
 
-void SqliteStore::ingest_async(NewEvent ev, IngestCallback done) {
-  auto result = std::make_shared<IngestResult>();
+void SqliteStore::ingest_async(NewEvent ev, Completion<Ingested> done) {
   auto input = std::make_shared<NewEvent>(std::move(ev));
-  impl_->submit(
-      {[input, result](sql::Db& db, std::string&) {
-         const auto& e = input->event;
-         auto ins = db.stmt(
-             "INSERT INTO events (webhook, event_id, type, old_state, new_state, instance_type, instance_id, "
-             "event_time, received_at, raw, source) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) "
-             "ON CONFLICT (webhook, event_id) DO NOTHING RETURNING seq");
-         ins.bind(1, input->webhook).bind(2, e.id).bind(3, e.type_name).bind(4, e.old_state).bind(5, e.new_state);
-         ins.bind(6, e.instance ? std::optional<std::string>(e.instance->type) : std::nullopt);
-         ins.bind(7, e.instance ? std::optional<std::string>(e.instance->id) : std::nullopt);
-         ins.bind(8, e.timestamp ? std::optional<std::int64_t>(e.timestamp->unix_nanos) : std::nullopt);
-         ins.bind(9, input->received_at_ms).bind(10, e.raw).bind(11, input->source);
-         int rc = ins.step();
-         if (rc == SQLITE_DONE) {  // the conflict: seen before, plan nothing
-           result->status = IngestStatus::duplicate;
-           return true;
-         }
-         if (rc != SQLITE_ROW) throw std::runtime_error(db.error());
-         const std::int64_t seq = ins.i64(0);
-         result->event_seq = seq;
-         if (ins.step() != SQLITE_DONE) throw std::runtime_error(db.error());
-         for (const auto& j : input->jobs) insert_job(db, seq, j, input->received_at_ms);
-         if (e.instance && e.new_state) {
-           auto h = db.stmt(
-               "INSERT INTO history (webhook, instance_id, state, event_time, received_at, event_seq) "
-               "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
-           h.bind(1, input->webhook).bind(2, e.instance->id).bind(3, *e.new_state);
-           h.bind(4, e.timestamp ? std::optional<std::int64_t>(e.timestamp->unix_nanos) : std::nullopt);
-           h.bind(5, input->received_at_ms).bind(6, seq);
-           if (h.step() != SQLITE_DONE) throw std::runtime_error(db.error());
-         }
-         result->status = IngestStatus::accepted;
-         result->jobs = input->jobs.size();
-         return true;
-       },
-       [result, done = std::move(done)](bool ok, const StoreError& error) {
-         if (!ok) {
-           result->status = IngestStatus::failed;
-           result->error = error.message;
-         }
-         done(*result);
-       }});
+  auto work = [input](sql::Db& db) {
+    const auto& e = input->event;
+    auto ins = db.stmt(
+        "INSERT INTO events (webhook, event_id, type, old_state, new_state, instance_type, instance_id, "
+        "event_time, received_at, raw, source) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) "
+        "ON CONFLICT (webhook, event_id) DO NOTHING RETURNING seq");
+    ins.bind(1, input->webhook).bind(2, e.id).bind(3, e.type_name).bind(4, e.old_state).bind(5, e.new_state);
+    ins.bind(6, e.instance ? std::optional<std::string>(e.instance->type) : std::nullopt);
+    ins.bind(7, e.instance ? std::optional<std::string>(e.instance->id) : std::nullopt);
+    ins.bind(8, e.timestamp ? std::optional<std::int64_t>(e.timestamp->unix_nanos) : std::nullopt);
+    ins.bind(9, input->received_at_ms).bind(10, e.raw).bind(11, input->source);
+    int rc = ins.step();
+    if (rc == SQLITE_DONE) return Ingested{true, 0, 0};  // the conflict: seen before, plan nothing
+    if (rc != SQLITE_ROW) throw std::runtime_error(db.error());
+    const std::int64_t seq = ins.i64(0);
+    if (ins.step() != SQLITE_DONE) throw std::runtime_error(db.error());
+    for (const auto& j : input->jobs) insert_job(db, seq, j, input->received_at_ms);
+    if (e.instance && e.new_state) {
+      auto h = db.stmt(
+          "INSERT INTO history (webhook, instance_id, state, event_time, received_at, event_seq) "
+          "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+      h.bind(1, input->webhook).bind(2, e.instance->id).bind(3, *e.new_state);
+      h.bind(4, e.timestamp ? std::optional<std::int64_t>(e.timestamp->unix_nanos) : std::nullopt);
+      h.bind(5, input->received_at_ms).bind(6, seq);
+      if (h.step() != SQLITE_DONE) throw std::runtime_error(db.error());
+    }
+    return Ingested{false, seq, input->jobs.size()};
+  };
+  impl_->submit_for<Ingested>(std::move(work), std::move(done), /*durable=*/true, "the event was not committed");
 }
 
 StoreResult<std::vector<std::int64_t>> SqliteStore::add_jobs(std::int64_t event_seq,
-                                                             const std::vector<rules::PlannedAction>& jobs,
+                                                             const std::vector<NewJob>& jobs,
                                                              std::int64_t now_ms) {
   return impl_->run_sync([&](sql::Db& db) {
     std::vector<std::int64_t> ids;

@@ -66,120 +66,105 @@ std::size_t update_jobs(sql::Db& db, sql::Stmt& update) {
 }  // namespace
 
 void SqliteStore::lease_async(std::int64_t now_ms, std::int64_t lease_ms, std::size_t max_jobs,
-                              std::function<void(LeaseBatch)> done) {
-  auto result = std::make_shared<LeaseBatch>();
-  impl_->submit(
-      {[result, now_ms, lease_ms, max_jobs](sql::Db& db, std::string&) {
-         // Due: running with an expired lease (its worker died), or pending,
-         // ready (no earlier job of its order key is pending or running: the
-         // per-instance order) and its time has come. Two index walks rather
-         // than one OR; only ready jobs are in the second index, so a backlog
-         // waiting behind a job in backoff is never walked. A key has at most
-         // one ready job, so one batch never holds two jobs of one key.
-         std::vector<std::int64_t> ids;
-         {
-           auto expired = db.stmt("SELECT id FROM jobs WHERE state = 'running' AND lease_until <= ?1 LIMIT ?2");
-           expired.bind(1, now_ms).bind(2, static_cast<std::int64_t>(max_jobs));
-           while (expired.step() == SQLITE_ROW) ids.push_back(expired.i64(0));
-         }
-         if (ids.size() < max_jobs) {
-           auto due = db.stmt(
-               "SELECT id FROM jobs WHERE state = 'pending' AND ready = 1 AND next_at <= ?1"
-               " ORDER BY next_at, id LIMIT ?2");
-           due.bind(1, now_ms).bind(2, static_cast<std::int64_t>(max_jobs - ids.size()));
-           while (due.step() == SQLITE_ROW) ids.push_back(due.i64(0));
-         }
-         for (auto id : ids) {
-           auto s = db.stmt(
-               "UPDATE jobs SET state = 'running', lease_until = ?2 + ?3 WHERE id = ?1"
-               " RETURNING id, event_seq, rule, action_index, kind, action, attempts, created_at");
-           s.bind(1, id).bind(2, now_ms).bind(3, lease_ms);
-           if (s.step() != SQLITE_ROW) throw std::runtime_error(db.error());
-           LeasedJob j;
-           j.id = s.i64(0);
-           j.event_seq = s.i64(1);
-           j.rule = s.text(2);
-           j.action_index = static_cast<int>(s.i64(3));
-           j.kind = s.text(4);
-           j.action_json = s.text(5);
-           j.attempts = static_cast<int>(s.i64(6));
-           j.created_at_ms = s.i64(7);
-           s.step();
-           auto e = db.stmt("SELECT webhook, raw FROM events WHERE seq = ?1");
-           e.bind(1, j.event_seq);
-           if (e.step() == SQLITE_ROW) {
-             j.webhook = e.text(0);
-             j.raw_event = e.text(1);
-           }
-           result->jobs.push_back(std::move(j));
-         }
-         if (!result->jobs.empty()) return true;
-         // The next time something becomes due. A job waiting behind an
-         // earlier one of its order key does not count: it is freed when
-         // that one is recorded, by the worker that records it.
-         auto n = db.stmt(
-             "SELECT min(t) FROM (SELECT min(next_at) AS t FROM jobs WHERE state = 'pending' AND ready = 1"
-             " UNION ALL SELECT min(lease_until) FROM jobs WHERE state = 'running')");
-         if (n.step() == SQLITE_ROW && !n.is_null(0)) result->next_due_ms = n.i64(0);
-         return true;
-       },
-       [result, done = std::move(done)](bool ok, const StoreError& error) {
-         if (!ok) {
-           *result = LeaseBatch{};
-           result->error = error;
-           if (result->error->message.empty()) result->error->message = "the lease was not committed";
-         }
-         done(std::move(*result));
-       },
-       /*durable=*/false});  // a lease lost in a crash leaves its jobs pending: nothing to wait for
+                              Completion<Leased> done) {
+  auto work = [now_ms, lease_ms, max_jobs](sql::Db& db) {
+    Leased result;
+    // Due: running with an expired lease (its worker died), or pending,
+    // ready (no earlier job of its order key is pending or running: the
+    // per-instance order) and its time has come. Two index walks rather
+    // than one OR; only ready jobs are in the second index, so a backlog
+    // waiting behind a job in backoff is never walked. A key has at most
+    // one ready job, so one batch never holds two jobs of one key.
+    std::vector<std::int64_t> ids;
+    {
+      auto expired = db.stmt("SELECT id FROM jobs WHERE state = 'running' AND lease_until <= ?1 LIMIT ?2");
+      expired.bind(1, now_ms).bind(2, static_cast<std::int64_t>(max_jobs));
+      while (expired.step() == SQLITE_ROW) ids.push_back(expired.i64(0));
+    }
+    if (ids.size() < max_jobs) {
+      auto due = db.stmt(
+          "SELECT id FROM jobs WHERE state = 'pending' AND ready = 1 AND next_at <= ?1"
+          " ORDER BY next_at, id LIMIT ?2");
+      due.bind(1, now_ms).bind(2, static_cast<std::int64_t>(max_jobs - ids.size()));
+      while (due.step() == SQLITE_ROW) ids.push_back(due.i64(0));
+    }
+    for (auto id : ids) {
+      auto s = db.stmt(
+          "UPDATE jobs SET state = 'running', lease_until = ?2 + ?3 WHERE id = ?1"
+          " RETURNING id, event_seq, rule, action_index, kind, action, attempts, created_at");
+      s.bind(1, id).bind(2, now_ms).bind(3, lease_ms);
+      if (s.step() != SQLITE_ROW) throw std::runtime_error(db.error());
+      LeasedJob j;
+      j.id = s.i64(0);
+      j.event_seq = s.i64(1);
+      j.rule = s.text(2);
+      j.action_index = static_cast<int>(s.i64(3));
+      j.kind = s.text(4);
+      j.action_json = s.text(5);
+      j.attempts = static_cast<int>(s.i64(6));
+      j.created_at_ms = s.i64(7);
+      s.step();
+      auto e = db.stmt("SELECT webhook, raw FROM events WHERE seq = ?1");
+      e.bind(1, j.event_seq);
+      if (e.step() == SQLITE_ROW) {
+        j.webhook = e.text(0);
+        j.raw_event = e.text(1);
+      }
+      result.jobs.push_back(std::move(j));
+    }
+    if (!result.jobs.empty()) return result;
+    // The next time something becomes due. A job waiting behind an
+    // earlier one of its order key does not count: it is freed when
+    // that one is recorded, by the worker that records it.
+    auto n = db.stmt(
+        "SELECT min(t) FROM (SELECT min(next_at) AS t FROM jobs WHERE state = 'pending' AND ready = 1"
+        " UNION ALL SELECT min(lease_until) FROM jobs WHERE state = 'running')");
+    if (n.step() == SQLITE_ROW && !n.is_null(0)) result.next_due_ms = n.i64(0);
+    return result;
+  };
+  // A lease lost in a crash leaves its jobs pending: nothing to wait for.
+  impl_->submit_for<Leased>(std::move(work), std::move(done), /*durable=*/false, "the lease was not committed");
 }
 
-void SqliteStore::release_async(std::vector<std::int64_t> ids, std::function<void(bool ok)> done) {
-  impl_->submit({[ids = std::move(ids)](sql::Db& db, std::string&) {
-                   for (auto id : ids) {
-                     auto s = db.stmt(
-                         "UPDATE jobs SET state = 'pending', lease_until = NULL WHERE id = ?1 AND state = 'running'"
-                         " RETURNING order_key");
-                     s.bind(1, id);
-                     update_job(db, s, id);
-                   }
-                   return true;
-                 },
-                 [done = std::move(done)](bool ok, const StoreError&) { done(ok); },
-                 /*durable=*/false});  // at stop; a restart makes them pending anyway
+void SqliteStore::release_async(std::vector<std::int64_t> ids, Completion<void> done) {
+  auto work = [ids = std::move(ids)](sql::Db& db) {
+    for (auto id : ids) {
+      auto s = db.stmt(
+          "UPDATE jobs SET state = 'pending', lease_until = NULL WHERE id = ?1 AND state = 'running'"
+          " RETURNING order_key");
+      s.bind(1, id);
+      update_job(db, s, id);
+    }
+  };
+  // At stop; a restart makes them pending anyway.
+  impl_->submit_for<void>(std::move(work), std::move(done), /*durable=*/false, "the release was not committed");
 }
 
 void SqliteStore::record_async(std::int64_t job_id, Attempt attempt, JobOutcome outcome, std::int64_t next_at_ms,
-                               RecordCallback done) {
+                               Completion<void> done) {
   auto a = std::make_shared<Attempt>(std::move(attempt));
-  impl_->submit({[job_id, a, outcome, next_at_ms](sql::Db& db, std::string&) {
-                   auto ins = db.stmt(
-                       "INSERT INTO attempts (job_id, started_at, duration_ms, http_status, error, outcome, detail, sent)"
-                       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
-                   ins.bind(1, job_id).bind(2, a->started_at_ms).bind(3, a->duration_ms);
-                   if (a->http_status) ins.bind(4, std::int64_t{*a->http_status});
-                   else ins.bind_null(4);
-                   ins.bind(5, a->error).bind(6, a->outcome);
-                   if (a->detail.empty()) ins.bind_null(7);
-                   else ins.bind(7, a->detail);
-                   if (a->sent.empty()) ins.bind_null(8);
-                   else ins.bind(8, a->sent);
-                   if (ins.step() != SQLITE_DONE) throw std::runtime_error(db.error());
-                   const char* state = outcome == JobOutcome::done ? "done" : outcome == JobOutcome::dead ? "dead" : "pending";
-                   auto up = db.stmt(
-                       "UPDATE jobs SET state = ?2, finished = ?5, attempts = attempts + 1, next_at = ?3,"
-                       " lease_until = NULL, last_error = ?4 WHERE id = ?1 RETURNING order_key");
-                   up.bind(1, job_id).bind(2, state).bind(3, next_at_ms).bind(4, a->error);
-                   up.bind(5, std::int64_t{outcome != JobOutcome::retry});
-                   update_job(db, up, job_id);  // done or dead: the next of its key is ready
-                   return true;
-                 },
-                 [done = std::move(done)](bool ok, const StoreError& error) {
-                   if (ok) return done(std::nullopt);
-                   StoreError why = error;
-                   if (why.message.empty()) why.message = "the attempt's record was not committed";
-                   done(std::move(why));
-                 }});
+  auto work = [job_id, a, outcome, next_at_ms](sql::Db& db) {
+    auto ins = db.stmt(
+        "INSERT INTO attempts (job_id, started_at, duration_ms, http_status, error, outcome, detail, sent)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+    ins.bind(1, job_id).bind(2, a->started_at_ms).bind(3, a->duration_ms);
+    if (a->http_status) ins.bind(4, std::int64_t{*a->http_status});
+    else ins.bind_null(4);
+    ins.bind(5, a->error).bind(6, a->outcome);
+    if (a->detail.empty()) ins.bind_null(7);
+    else ins.bind(7, a->detail);
+    if (a->sent.empty()) ins.bind_null(8);
+    else ins.bind(8, a->sent);
+    if (ins.step() != SQLITE_DONE) throw std::runtime_error(db.error());
+    const char* state = outcome == JobOutcome::done ? "done" : outcome == JobOutcome::dead ? "dead" : "pending";
+    auto up = db.stmt(
+        "UPDATE jobs SET state = ?2, finished = ?5, attempts = attempts + 1, next_at = ?3,"
+        " lease_until = NULL, last_error = ?4 WHERE id = ?1 RETURNING order_key");
+    up.bind(1, job_id).bind(2, state).bind(3, next_at_ms).bind(4, a->error);
+    up.bind(5, std::int64_t{outcome != JobOutcome::retry});
+    update_job(db, up, job_id);  // done or dead: the next of its key is ready
+  };
+  impl_->submit_for<void>(std::move(work), std::move(done), /*durable=*/true, "the attempt's record was not committed");
 }
 
 StoreResult<std::size_t> SqliteStore::recover_running() {
@@ -201,10 +186,6 @@ std::size_t requeue_dead_job(sql::Db& db, std::int64_t job_id, std::int64_t now_
   return update_jobs(db, s);
 }
 }  // namespace
-
-StoreResult<std::size_t> SqliteStore::retry_job(std::int64_t job_id, std::int64_t now_ms) {
-  return impl_->run_sync([&](sql::Db& db) { return requeue_dead_job(db, job_id, now_ms); });
-}
 
 StoreResult<RetryOutcome> SqliteStore::retry_job_now(std::int64_t job_id, std::int64_t now_ms) {
   return impl_->run_sync([&](sql::Db& db) {

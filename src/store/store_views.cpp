@@ -15,43 +15,40 @@ std::string volume_of(const std::string& path) {
 }  // namespace
 
 void SqliteStore::history_async(std::string webhook, std::string instance_id,
-                                std::function<void(std::vector<HistoryEntry>)> done) {
-  auto out = std::make_shared<std::vector<HistoryEntry>>();
-  impl_->submit({[webhook = std::move(webhook), instance_id = std::move(instance_id), out](sql::Db& db, std::string&) {
-                   auto s = db.stmt(
-                       "SELECT state, event_time, received_at FROM history WHERE webhook = ?1 AND instance_id = ?2"
-                       " ORDER BY coalesce(event_time, received_at * 1000000), id");
-                   s.bind(1, webhook).bind(2, instance_id);
-                   while (s.step() == SQLITE_ROW)
-                     out->push_back({s.text(0), s.is_null(1) ? std::nullopt : std::optional<std::int64_t>(s.i64(1)), s.i64(2)});
-                   return true;
-                 },
-                 [out, done = std::move(done)](bool, const StoreError&) { done(std::move(*out)); },
-                 /*durable=*/false});  // a read
+                                Completion<std::vector<HistoryEntry>> done) {
+  auto work = [webhook = std::move(webhook), instance_id = std::move(instance_id)](sql::Db& db) {
+    std::vector<HistoryEntry> out;
+    auto s = db.stmt(
+        "SELECT state, event_time, received_at FROM history WHERE webhook = ?1 AND instance_id = ?2"
+        " ORDER BY coalesce(event_time, received_at * 1000000), id");
+    s.bind(1, webhook).bind(2, instance_id);
+    while (s.step() == SQLITE_ROW)
+      out.push_back({s.text(0), s.is_null(1) ? std::nullopt : std::optional<std::int64_t>(s.i64(1)), s.i64(2)});
+    return out;
+  };
+  impl_->submit_for<std::vector<HistoryEntry>>(std::move(work), std::move(done), /*durable=*/false,
+                                               "the history was not read");
 }
 
-void SqliteStore::kv_get_async(std::string key, std::function<void(std::optional<std::string>)> done) {
-  auto value = std::make_shared<std::optional<std::string>>();
-  impl_->submit({[key = std::move(key), value](sql::Db& db, std::string&) {
-                   auto s = db.stmt("SELECT value FROM kv WHERE key = ?1");
-                   s.bind(1, key);
-                   if (s.step() == SQLITE_ROW) *value = s.text(0);
-                   return true;
-                 },
-                 [value, done = std::move(done)](bool ok, const StoreError&) { done(ok ? std::move(*value) : std::nullopt); },
-                 /*durable=*/false});  // a read
+void SqliteStore::kv_get_async(std::string key, Completion<std::optional<std::string>> done) {
+  auto work = [key = std::move(key)](sql::Db& db) {
+    auto s = db.stmt("SELECT value FROM kv WHERE key = ?1");
+    s.bind(1, key);
+    return s.step() == SQLITE_ROW ? std::optional<std::string>(s.text(0)) : std::nullopt;
+  };
+  impl_->submit_for<std::optional<std::string>>(std::move(work), std::move(done), /*durable=*/false,
+                                                "the key was not read");
 }
 
-void SqliteStore::kv_put_async(std::string key, std::string value, std::function<void(bool ok)> done) {
-  impl_->submit({[key = std::move(key), value = std::move(value), now = impl_->clock->now_ms()](sql::Db& db, std::string&) {
-                   auto s = db.stmt(
-                       "INSERT INTO kv (key, value, updated_at) VALUES (?1, ?2, ?3)"
-                       " ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at");
-                   s.bind(1, key).bind(2, value).bind(3, now);
-                   if (s.step() != SQLITE_DONE) throw std::runtime_error(db.error());
-                   return true;
-                 },
-                 [done = std::move(done)](bool ok, const StoreError&) { done(ok); }});
+void SqliteStore::kv_put_async(std::string key, std::string value, Completion<void> done) {
+  auto work = [key = std::move(key), value = std::move(value), now = impl_->clock->now_ms()](sql::Db& db) {
+    auto s = db.stmt(
+        "INSERT INTO kv (key, value, updated_at) VALUES (?1, ?2, ?3)"
+        " ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at");
+    s.bind(1, key).bind(2, value).bind(3, now);
+    if (s.step() != SQLITE_DONE) throw std::runtime_error(db.error());
+  };
+  impl_->submit_for<void>(std::move(work), std::move(done), /*durable=*/true, "the key was not committed");
 }
 
 namespace {
@@ -207,29 +204,30 @@ StoreResult<std::size_t> SqliteStore::count_jobs(const std::string& state) {
   });
 }
 
-void SqliteStore::check_writable_async(std::function<void(std::string)> done) {
-  impl_->submit({[now = impl_->clock->now_ms()](sql::Db& db, std::string&) {
-                   auto s = db.stmt(
-                       "INSERT INTO kv (key, value, updated_at) VALUES ('readyz', 'ok', ?1)"
-                       " ON CONFLICT (key) DO UPDATE SET updated_at = excluded.updated_at");
-                   s.bind(1, now);
-                   if (s.step() != SQLITE_DONE) throw std::runtime_error(db.error());
-                   return true;
-                 },
-                 [done = std::move(done), dir = volume_of(impl_->path)](bool ok, const StoreError& error) {
-                   if (!ok) return done(error.message.empty() ? error.code.message() : error.message);
-                   // A write of a few bytes can still fit in the WAL's
-                   // pages when an event's cannot: below a megabyte free,
-                   // POSTs are about to get 503, so this is not ready.
-                   struct statvfs vs {};
-                   if (::statvfs(dir.c_str(), &vs) == 0) {
-                     const auto free_bytes = static_cast<unsigned long long>(vs.f_bavail) * vs.f_frsize;
-                     if (free_bytes < kMinFreeBytes)
-                       return done("only " + std::to_string(free_bytes) + " bytes free on the store's volume (" + dir +
-                                   "); events need room to be stored");
-                   }
-                   done("");
-                 }});
+void SqliteStore::check_writable_async(Completion<void> done) {
+  auto probe = [now = impl_->clock->now_ms()](sql::Db& db) {
+    auto s = db.stmt(
+        "INSERT INTO kv (key, value, updated_at) VALUES ('readyz', 'ok', ?1)"
+        " ON CONFLICT (key) DO UPDATE SET updated_at = excluded.updated_at");
+    s.bind(1, now);
+    if (s.step() != SQLITE_DONE) throw std::runtime_error(db.error());
+  };
+  auto then = [done = std::move(done), dir = volume_of(impl_->path)](StoreResult<void> wrote) {
+    if (!wrote) return done(wrote.error());
+    // A write of a few bytes can still fit in the WAL's pages when an
+    // event's cannot: below a megabyte free, POSTs are about to get 503, so
+    // this is not ready.
+    struct statvfs vs {};
+    if (::statvfs(dir.c_str(), &vs) == 0) {
+      const auto free_bytes = static_cast<unsigned long long>(vs.f_bavail) * vs.f_frsize;
+      if (free_bytes < kMinFreeBytes)
+        return done(StoreError{make_error_code(errc::disk_full),
+                               "only " + std::to_string(free_bytes) + " bytes free on the store's volume (" + dir +
+                                   "); events need room to be stored"});
+    }
+    done(StoreResult<void>());
+  };
+  impl_->submit_for<void>(std::move(probe), std::move(then), /*durable=*/true, "the probe was not committed");
 }
 
 }  // namespace asc_webhookd::store

@@ -2,7 +2,7 @@
 // The SQLite store's writer: one store thread that runs queued tasks in
 // batches, one transaction per batch (group commit), handing each commit to
 // the syncer and the checkpointer (durability.hpp). Private to src/store;
-// the rooms (store_*.cpp) submit tasks to it.
+// the operations (store_*.cpp) submit tasks to it.
 #include "asc_webhookd/store/sqlite_store.hpp"
 
 #include "schema.hpp"
@@ -23,6 +23,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <type_traits>
 
 namespace asc_webhookd::store {
 
@@ -74,22 +75,50 @@ struct SqliteStore::Impl : Worker {
     cv.notify_one();
   }
 
+  // Queues `f(db)` for the store thread (it runs in the next batch's
+  // transaction) and answers `done` with its value once committed, and
+  // once durable unless `durable` is false; or with why not, where the
+  // reason defaults to `not_committed`. How every operation reaches the
+  // writer.
+  template <class T, class F>
+  void submit_for(F f, Completion<T> done, bool durable, const char* not_committed) {
+    auto failed = [not_committed](const StoreError& e) {
+      StoreError why = e;
+      if (why.message.empty()) why.message = not_committed;
+      return why;
+    };
+    if constexpr (std::is_void_v<T>) {
+      submit({[f = std::move(f)](sql::Db& d, std::string&) mutable {
+                f(d);
+                return true;
+              },
+              [done = std::move(done), failed](bool ok, const StoreError& e) {
+                if (ok) done(StoreResult<void>());
+                else done(failed(e));
+              },
+              durable});
+    } else {
+      auto value = std::make_shared<std::optional<T>>();
+      submit({[f = std::move(f), value](sql::Db& d, std::string&) mutable {
+                *value = f(d);
+                return true;
+              },
+              [value, done = std::move(done), failed](bool ok, const StoreError& e) {
+                if (ok && *value) done(std::move(**value));
+                else done(failed(e));
+              },
+              durable});
+    }
+  }
+
   // Runs `f(db)` on the store thread in its own transaction and returns its
   // value once durable, or why it is not; for the blocking, low-rate calls.
   template <class F>
   auto run_sync(F f) -> StoreResult<decltype(f(db))> {
     using T = decltype(f(db));
-    auto p = std::make_shared<std::promise<StoreResult<T>>>();
-    auto fut = p->get_future();
-    auto value = std::make_shared<std::optional<T>>();
-    submit({[f = std::move(f), value](sql::Db& d, std::string&) mutable {
-              *value = f(d);
-              return true;
-            },
-            [p, value](bool ok, const StoreError& error) {
-              if (ok && *value) p->set_value(std::move(**value));
-              else p->set_value(error);
-            }});
+    std::promise<StoreResult<T>> p;
+    auto fut = p.get_future();
+    submit_for<T>(std::move(f), [&p](StoreResult<T> r) { p.set_value(std::move(r)); }, true, "the store did not commit");
     return fut.get();
   }
 

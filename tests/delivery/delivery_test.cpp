@@ -7,6 +7,7 @@
 #include "support/faulty_vfs.hpp"
 #include "support/log_capture.hpp"
 #include "support/raw_client.hpp"
+#include "support/store_calls.hpp"
 #include "support/test_server.hpp"
 
 #include <gtest/gtest.h>
@@ -96,7 +97,7 @@ TEST(Delivery, StoreFailureIs503AndNothingIsKept) {
   ASSERT_TRUE(ready);
   EXPECT_EQ(ready->status, 503);
   EXPECT_NE(ready->body.find("store is not writable"), std::string::npos);
-  EXPECT_FALSE(server.store().event("lost-1").value());
+  EXPECT_FALSE(test::event_named(server.store(), "lost-1").value());
   // Apple redelivers; now it sticks.
   EXPECT_EQ(post(server.port(), upload_event("lost-1")).status, 200);
   EXPECT_TRUE(fake.wait_for(1));
@@ -187,10 +188,10 @@ TEST(Delivery, ClientErrorIsFinalThenRequeuedByRetry) {
   ASSERT_TRUE(dead);
   EXPECT_EQ(dead->jobs.at(0).attempt_log.size(), 1u);
   EXPECT_NE(dead->jobs.at(0).last_error.find("HTTP 404: no such hook"), std::string::npos);
-  auto listed = server.store().events("dead", 10).value();
+  auto listed = test::events_in(server.store(), "dead", 10).value();
   ASSERT_EQ(listed.size(), 1u);
   EXPECT_EQ(listed[0].event_id, "d-1");
-  EXPECT_EQ(server.store().retry_job(dead->jobs.at(0).id, SystemClock().now_ms()).value(), 1u);
+  EXPECT_EQ(server.store().retry_job_now(dead->jobs.at(0).id, SystemClock().now_ms()).value(), store::RetryOutcome::requeued);
   auto done = wait_event(server.store(), "d-1", [](const auto& e) { return e.state == "done"; });
   ASSERT_TRUE(done);
   EXPECT_EQ(fake.count(), 2u);

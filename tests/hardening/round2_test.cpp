@@ -11,6 +11,7 @@
 #include "support/fake_http.hpp"
 #include "support/pipeline.hpp"
 #include "support/raw_client.hpp"
+#include "support/store_calls.hpp"
 #include "support/temp_dir.hpp"
 
 #include <gtest/gtest.h>
@@ -93,9 +94,9 @@ TEST(HostileRound2, D1TwelveHundredSilentConnectionsFromOneAddressLockNobodyElse
 void fill_store(const std::string& path, int n) {
   auto st = store::SqliteStore::open({path, ""});
   ASSERT_TRUE(st) << st.error().message;
-  std::vector<std::future<store::IngestResult>> pending;
+  std::vector<std::future<store::StoreResult<store::Ingested>>> pending;
   for (int i = 0; i < n; ++i) {
-    auto p = std::make_shared<std::promise<store::IngestResult>>();
+    auto p = std::make_shared<std::promise<store::StoreResult<store::Ingested>>>();
     pending.push_back(p->get_future());
     store::NewEvent e;
     e.webhook = "app";
@@ -103,9 +104,9 @@ void fill_store(const std::string& path, int n) {
     e.event.type_name = "buildUploadStateUpdated";
     e.event.raw = upload_event(e.event.id);
     e.received_at_ms = 1'700'000'000'000 + i;
-    (*st)->ingest_async(std::move(e), [p](store::IngestResult r) { p->set_value(std::move(r)); });
+    (*st)->ingest_async(std::move(e), [p](store::StoreResult<store::Ingested> r) { p->set_value(std::move(r)); });
   }
-  for (auto& f : pending) ASSERT_EQ(f.get().status, store::IngestStatus::accepted);
+  for (auto& f : pending) ASSERT_TRUE(test::accepted(f.get()));
 }
 
 TEST(HostileRound2, D3AListingFromTheCliNeverTakesTheStoresWriteLock) {

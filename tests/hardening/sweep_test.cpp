@@ -10,6 +10,7 @@
 
 #include "support/daemon.hpp"
 #include "support/raw_client.hpp"
+#include "support/store_calls.hpp"
 #include "support/temp_dir.hpp"
 
 #include <gtest/gtest.h>
@@ -55,7 +56,7 @@ TEST(FailureSweep, EveryCutOfASignedRequestIsAnsweredOrClosedAndOnlyTheWholeOneI
   }
   auto st = store::SqliteStore::open({dir.file("state.db"), ""});
   ASSERT_TRUE(st);
-  auto events = (*st)->events("", 100);
+  auto events = test::events_in(**st, "", 100);
   ASSERT_TRUE(events);
   EXPECT_EQ(events->size(), 1u);
 }

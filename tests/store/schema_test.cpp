@@ -3,6 +3,7 @@
 // the store stamps itself take the store's clock, the one pruning uses.
 #include "asc_webhookd/store/sqlite_store.hpp"
 
+#include "support/store_calls.hpp"
 #include "support/temp_dir.hpp"
 
 #include <gtest/gtest.h>
@@ -63,12 +64,12 @@ TEST(StoreSchema, TheStoresOwnStampsTakeItsClockAsPruningDoes) {
   const auto path = dir.file("state.db");
   ManualClock clock(4'000'000'000'000);  // 2096: far from the wall clock
   auto st = std::move(SqliteStore::open({path, "", false, &clock}).value());
-  ASSERT_TRUE(st->kv_put("progress:job-1", "MOB-1 done"));
+  ASSERT_TRUE(test::kv_put(*st, "progress:job-1", "MOB-1 done"));
   EXPECT_EQ(st->prune(clock.now_ms() - 3'600'000).value(), 0u);
-  EXPECT_EQ(st->kv_get("progress:job-1"), "MOB-1 done");
+  EXPECT_EQ(test::kv_get(*st, "progress:job-1").value(), "MOB-1 done");
   clock.advance(std::chrono::hours(2));
   st->prune(clock.now_ms() - 3'600'000);
-  EXPECT_FALSE(st->kv_get("progress:job-1"));
+  EXPECT_EQ(test::kv_get(*st, "progress:job-1").value(), std::nullopt);
 }
 
 std::int64_t one(const std::string& path, const std::string& sql) {
@@ -84,7 +85,7 @@ NewEvent event_with_jobs(const std::string& id, int jobs) {
                            R"(","version":1,"attributes":{"oldState":"PROCESSING","newState":"COMPLETE"},)"
                            R"("relationships":{"instance":{"data":{"type":"buildUploads","id":"u1"}}}}})";
   NewEvent ne{"app", ingest::decode_event(body).value(), {}, 1000};
-  for (int i = 0; i < jobs; ++i) ne.jobs.push_back({"rule", i, nullptr, "http", R"({"kind":"http"})", "app|u1|" + std::to_string(i)});
+  for (int i = 0; i < jobs; ++i) ne.jobs.push_back({"rule", i, "http", R"({"kind":"http"})", "app|u1|" + std::to_string(i)});
   return ne;
 }
 
@@ -97,16 +98,16 @@ TEST(StoreSchema, AJobIsFinishedExactlyWhenItIsDoneOrDeadThroughItsWholeLife) {
   const auto mismatched = [&] {
     return one(path, "SELECT count(*) FROM jobs WHERE finished != (state IN ('done', 'dead'))");
   };
-  const auto seq = st->ingest(event_with_jobs("e1", 3)).event_seq;
+  const auto seq = test::ingest(*st, event_with_jobs("e1", 3)).value().event_seq;
   EXPECT_EQ(mismatched(), 0);
-  auto leased = st->lease(2000, 60000);  // running
+  auto leased = test::lease_one(*st, 2000, 60000);  // running
   ASSERT_TRUE(leased.job);
   EXPECT_EQ(mismatched(), 0);
-  ASSERT_TRUE(st->record(leased.job->id, {2000, 1, 503, "busy", "retry", "", ""}, JobOutcome::retry, 2000));
+  ASSERT_TRUE(test::record(*st, leased.job->id, {2000, 1, 503, "busy", "retry", "", ""}, JobOutcome::retry, 2000));
   EXPECT_EQ(mismatched(), 0);
-  leased = st->lease(3000, 60000);
+  leased = test::lease_one(*st, 3000, 60000);
   ASSERT_TRUE(leased.job);
-  ASSERT_TRUE(st->record(leased.job->id, {3000, 1, 400, "bad", "dead", "", ""}, JobOutcome::dead, 3000));
+  ASSERT_TRUE(test::record(*st, leased.job->id, {3000, 1, 400, "bad", "dead", "", ""}, JobOutcome::dead, 3000));
   EXPECT_EQ(one(path, "SELECT count(*) FROM jobs WHERE finished = 1"), 1);
   EXPECT_EQ(st->count_jobs("dead").value(), 1u);
   EXPECT_EQ(st->count_jobs("pending").value(), 2u);
@@ -115,9 +116,9 @@ TEST(StoreSchema, AJobIsFinishedExactlyWhenItIsDoneOrDeadThroughItsWholeLife) {
   EXPECT_EQ(st->retry_event(seq, 4000).value(), 1u);  // dead → pending
   EXPECT_EQ(mismatched(), 0);
   for (int i = 0; i < 3; ++i) {
-    leased = st->lease(5000 + i, 60000);
+    leased = test::lease_one(*st, 5000 + i, 60000);
     ASSERT_TRUE(leased.job) << i;
-    ASSERT_TRUE(st->record(leased.job->id, {5000, 1, 200, "", "done", "", ""}, JobOutcome::done, 5000));
+    ASSERT_TRUE(test::record(*st, leased.job->id, {5000, 1, 200, "", "done", "", ""}, JobOutcome::done, 5000));
   }
   EXPECT_EQ(st->count_jobs("done").value(), 3u);
   EXPECT_EQ(st->count_jobs("pending").value(), 0u);

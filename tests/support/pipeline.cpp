@@ -2,6 +2,7 @@
 
 #include "asc_webhookd/ingest/signature.hpp"
 
+#include "support/store_calls.hpp"
 #include "support/temp_dir.hpp"
 
 #include <nlohmann/json.hpp>
@@ -27,7 +28,7 @@ std::optional<store::EventView> wait_event(store::Store& st, const std::string& 
                                            std::chrono::seconds timeout) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < deadline) {
-    auto ev = st.event(id).value();  // a store that fails here fails the test
+    auto ev = test::event_named(st, id).value();  // a store that fails here fails the test
     if (ev && pred(*ev)) return ev;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }

@@ -5,6 +5,7 @@
 // never orphans queued work). Pure: no I/O, no clock.
 #include "asc_webhookd/config/config.hpp"
 #include "asc_webhookd/ingest/event.hpp"
+#include "asc_webhookd/store/new_job.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -19,17 +20,17 @@ bool matches(const config::When& when, std::string_view webhook, const ingest::E
 // of per-instance order, Slack threads and history.
 std::string instance_key(std::string_view webhook, const ingest::Event& event);
 
-// One action a matching rule fires for an event: a job to store.
-struct PlannedAction {
-  std::string rule;
-  int action_index = 0;
+// One action a matching rule fires for an event: a job to store, and the
+// action it came from.
+struct PlannedAction : store::NewJob {
   const config::Action* action = nullptr;  // into the Config planned from: valid while it lives
-  std::string kind;                        // config::kind_of(*action)
-  std::string stored;                      // the action's stored form (JSON text, no secrets)
-  std::string order_key;                   // jobs with the same key are delivered in id order
 };
 
 std::vector<PlannedAction> plan(const config::Config& cfg, std::string_view webhook, const ingest::Event& event);
+// The jobs to store for what was planned.
+inline std::vector<store::NewJob> jobs_of(const std::vector<PlannedAction>& planned) {
+  return {planned.begin(), planned.end()};
+}
 // A stored event (its raw payload) planned again with `cfg`'s rules (replay),
 // or why its payload no longer decodes.
 Result<std::vector<PlannedAction>, Error> plan_stored(const config::Config& cfg, std::string_view webhook, std::string_view raw);

@@ -34,31 +34,28 @@ public:
   static Result<std::unique_ptr<SqliteStore>, Error> open(const SqliteOptions& options);
   ~SqliteStore() override;
 
-  void ingest_async(NewEvent event, IngestCallback done) override;
-  void release_async(std::vector<std::int64_t> job_ids, std::function<void(bool ok)> done) override;
-  void lease_async(std::int64_t now_ms, std::int64_t lease_ms, std::size_t max_jobs,
-                   std::function<void(LeaseBatch)> done) override;
+  void ingest_async(NewEvent event, Completion<Ingested> done) override;
+  void lease_async(std::int64_t now_ms, std::int64_t lease_ms, std::size_t max_jobs, Completion<Leased> done) override;
+  void release_async(std::vector<std::int64_t> job_ids, Completion<void> done) override;
   void record_async(std::int64_t job_id, Attempt attempt, JobOutcome outcome, std::int64_t next_at_ms,
-                    RecordCallback done) override;
-
+                    Completion<void> done) override;
   void history_async(std::string webhook, std::string instance_id,
-                     std::function<void(std::vector<HistoryEntry>)> done) override;
-  void kv_get_async(std::string key, std::function<void(std::optional<std::string>)> done) override;
-  void kv_put_async(std::string key, std::string value, std::function<void(bool ok)> done) override;
+                     Completion<std::vector<HistoryEntry>> done) override;
+  void kv_get_async(std::string key, Completion<std::optional<std::string>> done) override;
+  void kv_put_async(std::string key, std::string value, Completion<void> done) override;
+  void check_writable_async(Completion<void> done) override;
+
   StoreResult<std::size_t> recover_running() override;
   StoreResult<std::size_t> prune(std::int64_t before_ms) override;
-  StoreResult<std::size_t> retry_job(std::int64_t job_id, std::int64_t now_ms) override;
   StoreResult<std::size_t> retry_event(std::int64_t seq, std::int64_t now_ms) override;
-  StoreResult<std::vector<std::int64_t>> add_jobs(std::int64_t event_seq, const std::vector<rules::PlannedAction>& jobs,
+  StoreResult<RetryOutcome> retry_job_now(std::int64_t job_id, std::int64_t now_ms) override;
+  StoreResult<std::vector<std::int64_t>> add_jobs(std::int64_t event_seq, const std::vector<NewJob>& jobs,
                                                   std::int64_t now_ms) override;
   StoreResult<std::vector<EventView>> list_events(const EventQuery& query) override;
-  StoreResult<RetryOutcome> retry_job_now(std::int64_t job_id, std::int64_t now_ms) override;
-  StoreResult<StoreStats> stats(const std::string& kv_prefix) override;
   StoreResult<std::vector<EventView>> find_events(const std::string& reference) override;
   StoreResult<std::optional<EventView>> event(std::int64_t seq) override;
-  using Store::event;
+  StoreResult<StoreStats> stats(const std::string& kv_prefix) override;
   StoreResult<std::size_t> count_jobs(const std::string& state) override;
-  void check_writable_async(std::function<void(std::string)> done) override;
   bool watch_changes(std::function<void()> changed) override;
 
   // How many transactions and tasks have been committed (group-commit ratio).

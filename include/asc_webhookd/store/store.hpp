@@ -1,15 +1,21 @@
 #pragma once
-// The durable store behind a narrow interface: ingest one event with its
+// The durable store behind one narrow interface: ingest an event with its
 // planned jobs; lease due jobs; record attempts; per-instance history; a
-// key-value table; and the operator queries. SqliteStore (sqlite_store.hpp)
-// is the embedded implementation; a shared PostgreSQL one can implement the
-// same interface.
+// key-value table; and the operator's queries. SqliteStore (sqlite_store.hpp)
+// is the embedded engine; every engine passes the same driver tests
+// (tests/store/driver_test.cpp).
 //
-// Every call may be made from any thread. The *_async calls complete on the
-// store's own thread; callers hop back to their executor (async_store.hpp).
+// One shape: every operation answers StoreResult<T>, a value or a
+// StoreError (errors.hpp) that says why not; "nothing there" is a value
+// (an empty list, a nullopt), never an error. Two ways to call, by who
+// calls: the request and delivery paths call the *_async forms, which
+// complete on a store thread (await them from a coroutine with
+// await_store, async.hpp); the operator's commands and the console's
+// views call the blocking forms, which a person waits for. Every call may
+// be made from any thread.
 #include "asc_webhookd/ingest/event.hpp"
-#include "asc_webhookd/rules/engine.hpp"
 #include "asc_webhookd/store/errors.hpp"
+#include "asc_webhookd/store/new_job.hpp"
 
 #include <cstdint>
 #include <functional>
@@ -23,18 +29,17 @@ namespace asc_webhookd::store {
 struct NewEvent {
   std::string webhook;
   ingest::Event event;
-  std::vector<rules::PlannedAction> jobs;  // each kept in its stored form
+  std::vector<NewJob> jobs;
   std::int64_t received_at_ms = 0;
   std::string source = "webhook";  // or "reconcile": found in Apple's delivery log
 };
 
-enum class IngestStatus { accepted, duplicate, failed };
-
-struct IngestResult {
-  IngestStatus status = IngestStatus::failed;
-  std::int64_t event_seq = 0;
+// What an ingest kept: the event and its jobs, or nothing (a duplicate:
+// the same webhook and event id stored before, its jobs planned then).
+struct Ingested {
+  bool duplicate = false;
+  std::int64_t event_seq = 0;  // 0 for a duplicate
   std::size_t jobs = 0;
-  std::string error;  // failed: why (for the log; the client gets 503)
 };
 
 struct LeasedJob {
@@ -62,15 +67,9 @@ struct Attempt {
 
 enum class JobOutcome { done, retry, dead };
 
-struct LeaseResult {
-  std::optional<LeasedJob> job;
+struct Leased {
+  std::vector<LeasedJob> jobs;              // empty: nothing is due
   std::optional<std::int64_t> next_due_ms;  // when nothing is due: the earliest time something will be
-};
-
-struct LeaseBatch {
-  std::vector<LeasedJob> jobs;
-  std::optional<std::int64_t> next_due_ms;  // when nothing is due: the earliest time something will be
-  std::optional<StoreError> error;          // set: the lease failed (not "nothing due"), and why
 };
 
 struct HistoryEntry {
@@ -138,82 +137,75 @@ struct StoreStats {
   std::map<std::string, std::string> kv_by_prefix;  // the key-value entries asked for (reconcile watermarks)
 };
 
+// How an *_async call answers.
+template <class T>
+using Completion = std::function<void(StoreResult<T>)>;
+
 class Store {
 public:
   virtual ~Store() = default;
 
-  using IngestCallback = std::function<void(IngestResult)>;
-  // Durable (fsync'd) before `done` is called with accepted/duplicate.
-  virtual void ingest_async(NewEvent event, IngestCallback done) = 0;
+  // --- The request and delivery paths (complete on a store thread) ---
+
+  // The event and its jobs, durable (fsync'd) before `done` is called.
+  virtual void ingest_async(NewEvent event, Completion<Ingested> done) = 0;
   // Leases up to `max_jobs` due jobs at once (never two of one order key).
   virtual void lease_async(std::int64_t now_ms, std::int64_t lease_ms, std::size_t max_jobs,
-                           std::function<void(LeaseBatch)> done) = 0;
+                           Completion<Leased> done) = 0;
   // Gives leased jobs back untouched (pending again, no attempt counted).
-  virtual void release_async(std::vector<std::int64_t> job_ids, std::function<void(bool ok)> done) = 0;
-  // Records an attempt and the job's new state, durably; `done` gets the
-  // reason when that failed (nullopt: recorded), so the caller can retry.
-  using RecordCallback = std::function<void(std::optional<StoreError>)>;
+  virtual void release_async(std::vector<std::int64_t> job_ids, Completion<void> done) = 0;
+  // Records an attempt and the job's new state, durably.
   virtual void record_async(std::int64_t job_id, Attempt attempt, JobOutcome outcome, std::int64_t next_at_ms,
-                            RecordCallback done) = 0;
-
-  // Blocking forms, for the command line and tests.
-  IngestResult ingest(NewEvent event);
-  LeaseResult lease(std::int64_t now_ms, std::int64_t lease_ms);  // one job
-  bool record(std::int64_t job_id, Attempt attempt, JobOutcome outcome, std::int64_t next_at_ms);
-  std::vector<HistoryEntry> history(const std::string& webhook, const std::string& instance_id);
-  std::optional<std::string> kv_get(const std::string& key);
-  bool kv_put(const std::string& key, const std::string& value);
-
+                            Completion<void> done) = 0;
+  // The states one instance went through, oldest first.
   virtual void history_async(std::string webhook, std::string instance_id,
-                             std::function<void(std::vector<HistoryEntry>)> done) = 0;
-  virtual void kv_get_async(std::string key, std::function<void(std::optional<std::string>)> done) = 0;
-  virtual void kv_put_async(std::string key, std::string value, std::function<void(bool ok)> done) = 0;
+                             Completion<std::vector<HistoryEntry>> done) = 0;
+  virtual void kv_get_async(std::string key, Completion<std::optional<std::string>> done) = 0;
+  virtual void kv_put_async(std::string key, std::string value, Completion<void> done) = 0;
+  // A cheap write probe for /readyz: an error says why the store cannot
+  // take events now (a full disk, a read-only file).
+  virtual void check_writable_async(Completion<void> done) = 0;
+
+  // --- The operator's commands and views (blocking) ---
 
   // Jobs left running by a crash become pending again. Returns how many.
   virtual StoreResult<std::size_t> recover_running() = 0;
   // Deletes done events (all jobs done, or none) received before `before_ms`,
   // and per-job progress notes (kv "progress:*") last written before it.
   virtual StoreResult<std::size_t> prune(std::int64_t before_ms) = 0;
-  // Requeues one dead job (by its id), or every dead job of one event (by its
-  // seq), due now. Returns how many; 0 when nothing matched.
-  virtual StoreResult<std::size_t> retry_job(std::int64_t job_id, std::int64_t now_ms) = 0;
+  // Requeues every dead job of one event (by its seq), due now. Returns how
+  // many; 0 when nothing matched.
   virtual StoreResult<std::size_t> retry_event(std::int64_t seq, std::int64_t now_ms) = 0;
-  // Adds jobs to a stored event (`event replay`: planned again with the rules
-  // in force now), pending from `now_ms`, each after every job of its order
-  // key already queued. Its old jobs are not touched. Returns the new ids.
-  virtual StoreResult<std::vector<std::int64_t>> add_jobs(std::int64_t event_seq,
-                                                          const std::vector<rules::PlannedAction>& jobs,
-                                                          std::int64_t now_ms) = 0;
-  virtual StoreResult<std::vector<EventView>> list_events(const EventQuery& query) = 0;
-  StoreResult<std::vector<EventView>> events(const std::string& state, std::size_t limit);
   // One job due now: a dead one requeued (attempts reset), one waiting in
   // backoff made due; `done` and `running` are left alone and said.
   virtual StoreResult<RetryOutcome> retry_job_now(std::int64_t job_id, std::int64_t now_ms) = 0;
-  // Counts for the console, and the kv entries whose keys start with `kv_prefix`.
-  virtual StoreResult<StoreStats> stats(const std::string& kv_prefix) = 0;
+  // Adds jobs to a stored event (`event replay`: planned again with the rules
+  // in force now), pending from `now_ms`, each after every job of its order
+  // key already queued. Its old jobs are not touched. Returns the new ids.
+  virtual StoreResult<std::vector<std::int64_t>> add_jobs(std::int64_t event_seq, const std::vector<NewJob>& jobs,
+                                                          std::int64_t now_ms) = 0;
+  virtual StoreResult<std::vector<EventView>> list_events(const EventQuery& query) = 0;
   // The events an operator's reference names, newest first, as list rows
   // (no payload, no jobs): every event whose data.id it is (one per webhook
   // at most); only when none has that data.id, "#SEQ" names the event with
   // that seq. Several matches are the caller's to refuse: an operator
   // command acts on one event, named by its seq when its id is shared.
   virtual StoreResult<std::vector<EventView>> find_events(const std::string& reference) = 0;
-  // One event in full (payload, jobs, attempts), by seq.
+  // One event in full (payload, jobs, attempts), by seq; nullopt: none.
   virtual StoreResult<std::optional<EventView>> event(std::int64_t seq) = 0;
+  // Counts for the console, and the kv entries whose keys start with `kv_prefix`.
+  virtual StoreResult<StoreStats> stats(const std::string& kv_prefix) = 0;
+  // Jobs in one state (pending, running, done, dead), for /metrics and /readyz.
+  virtual StoreResult<std::size_t> count_jobs(const std::string& state) = 0;
+  // Calls `changed` (on a store thread, soon after a commit, bursts folded)
+  // whenever the store changes, whichever process wrote it: jobs may have
+  // become due (an operator command's requeue). Null stops the calls.
+  // False when the store cannot tell; the caller must then look by itself.
+  virtual bool watch_changes(std::function<void()> changed) = 0;
+
   // Why `reference` cannot be acted on when it names several events, listing
   // them by seq ("" when it names one or none).
   static std::string several_named(const std::string& reference, const std::vector<EventView>& found);
-  // Tests' shorthand: the newest event `reference` names, in full.
-  StoreResult<std::optional<EventView>> event(const std::string& reference);
-  // Counts by state, for /metrics and /readyz.
-  virtual StoreResult<std::size_t> count_jobs(const std::string& state) = 0;
-  // Calls `changed` (on a store thread, soon after a commit, bursts folded)
-  // whenever the store file changes, whichever process wrote it: jobs may
-  // have become due (an operator command's requeue). Null stops the calls.
-  // False when the store cannot tell; the caller must then look by itself.
-  virtual bool watch_changes(std::function<void()> changed) = 0;
-  // A cheap write probe for /readyz: "" = writable, else the reason.
-  virtual void check_writable_async(std::function<void(std::string)> done) = 0;
-  std::string check_writable();
 };
 
 }  // namespace asc_webhookd::store
