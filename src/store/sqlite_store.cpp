@@ -1,6 +1,7 @@
 // Opening the store: the file, its schema (migrated under a transaction),
 // the writer's threads; the change watch.
 #include "writer.hpp"
+#include "key_hash.hpp"
 #include "schema.hpp"
 #include "asc_webhookd/core/thread_name.hpp"
 
@@ -64,6 +65,8 @@ Result<std::unique_ptr<SqliteStore>, Error> SqliteStore::open(const SqliteOption
     return Error{"the store " + options.path + " has schema version " + std::to_string(version) +
                  ", newer than this asc-webhookd understands (" + std::to_string(kSchemaVersion) + ")"};
   if (version < kSchemaVersion) {
+    if (register_key_hash(impl->db.handle()) != SQLITE_OK)
+      return Error{"cannot open the store " + options.path + ": " + impl->db.error()};
     std::string e = impl->db.exec("BEGIN IMMEDIATE");
     for (auto v = version; e.empty() && v < kSchemaVersion; ++v) e = impl->db.exec(schema::kMigrations[v]);
     if (e.empty()) e = impl->db.exec(("PRAGMA user_version=" + std::to_string(kSchemaVersion)).c_str());

@@ -10,13 +10,13 @@ namespace {
 // key precedes (by id) is `ready`; only ready jobs are indexed for leasing.
 // After a job of key K changes state, K's head is found with two index
 // seeks and the flag set on it and cleared on the changed job if needed.
-void refresh_head(sql::Db& db, std::int64_t changed_id, const std::string& order_key) {
+void refresh_head(sql::Db& db, std::int64_t changed_id, std::int64_t order_hash) {
   std::int64_t head = INT64_MAX;
   {
     // The first entry of the key in jobs_order, which holds only the
     // unfinished (pending and running) jobs.
-    auto m = db.stmt("SELECT min(id) FROM jobs WHERE order_key = ?1 AND finished = 0");
-    m.bind(1, order_key);
+    auto m = db.stmt("SELECT min(id) FROM jobs WHERE order_hash = ?1 AND finished = 0");
+    m.bind(1, order_hash);
     if (m.step() == SQLITE_ROW && !m.is_null(0)) head = m.i64(0);
   }
   // By rowid, one row each (with `id IN (..)` the planner may walk the
@@ -31,32 +31,32 @@ void refresh_head(sql::Db& db, std::int64_t changed_id, const std::string& order
   if (set.step() != SQLITE_DONE) throw std::runtime_error(db.error());
 }
 
-// Steps `update`, an UPDATE of job `job_id` ending in `RETURNING order_key`,
+// Steps `update`, an UPDATE of job `job_id` ending in `RETURNING order_hash`,
 // then refreshes that key's head (nothing when no row matched).
 void update_job(sql::Db& db, sql::Stmt& update, std::int64_t job_id) {
   const int rc = update.step();
   if (rc == SQLITE_DONE) return;
   if (rc != SQLITE_ROW) throw std::runtime_error(db.error());
-  const std::string key = update.text(0);
+  const std::int64_t key = update.i64(0);
   update.step();
   refresh_head(db, job_id, key);
 }
 
-// Steps `update`, an UPDATE of several jobs ending in `RETURNING order_key`,
+// Steps `update`, an UPDATE of several jobs ending in `RETURNING order_hash`,
 // then recomputes every key it touched as a whole (several of a key's jobs
 // may have changed at once: requeued by an operator, resumed after a
 // crash). Returns how many jobs it changed.
 std::size_t update_jobs(sql::Db& db, sql::Stmt& update) {
-  std::vector<std::string> keys;
-  while (update.step() == SQLITE_ROW) keys.push_back(update.text(0));
+  std::vector<std::int64_t> keys;
+  while (update.step() == SQLITE_ROW) keys.push_back(update.i64(0));
   const std::size_t changed = keys.size();
   std::sort(keys.begin(), keys.end());
   keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
-  for (const auto& key : keys) {
+  for (const auto key : keys) {
     auto u = db.stmt(
-        "UPDATE jobs SET ready = NOT EXISTS (SELECT 1 FROM jobs k WHERE k.order_key = jobs.order_key"
+        "UPDATE jobs SET ready = NOT EXISTS (SELECT 1 FROM jobs k WHERE k.order_hash = jobs.order_hash"
         " AND k.finished = 0 AND k.id < jobs.id)"
-        " WHERE order_key = ?1 AND finished = 0 AND state = 'pending'");
+        " WHERE order_hash = ?1 AND finished = 0 AND state = 'pending'");
     u.bind(1, key);
     if (u.step() != SQLITE_DONE) throw std::runtime_error(db.error());
   }
@@ -131,7 +131,7 @@ void SqliteStore::release_async(std::vector<std::int64_t> ids, Completion<void> 
     for (auto id : ids) {
       auto s = db.stmt(
           "UPDATE jobs SET state = 'pending', lease_until = NULL WHERE id = ?1 AND state = 'running'"
-          " RETURNING order_key");
+          " RETURNING order_hash");
       s.bind(1, id);
       update_job(db, s, id);
     }
@@ -159,7 +159,7 @@ void SqliteStore::record_async(std::int64_t job_id, Attempt attempt, JobOutcome 
     const char* state = outcome == JobOutcome::done ? "done" : outcome == JobOutcome::dead ? "dead" : "pending";
     auto up = db.stmt(
         "UPDATE jobs SET state = ?2, finished = ?5, attempts = attempts + 1, next_at = ?3,"
-        " lease_until = NULL, last_error = ?4 WHERE id = ?1 RETURNING order_key");
+        " lease_until = NULL, last_error = ?4 WHERE id = ?1 RETURNING order_hash");
     up.bind(1, job_id).bind(2, state).bind(3, next_at_ms).bind(4, a->error);
     up.bind(5, std::int64_t{outcome != JobOutcome::retry});
     update_job(db, up, job_id);  // done or dead: the next of its key is ready
@@ -169,7 +169,7 @@ void SqliteStore::record_async(std::int64_t job_id, Attempt attempt, JobOutcome 
 
 StoreResult<std::size_t> SqliteStore::recover_running() {
   return impl_->run_sync([](sql::Db& db) {
-    auto s = db.stmt("UPDATE jobs SET state = 'pending', lease_until = NULL WHERE state = 'running' RETURNING order_key");
+    auto s = db.stmt("UPDATE jobs SET state = 'pending', lease_until = NULL WHERE state = 'running' RETURNING order_hash");
     return update_jobs(db, s);
   });
 }
@@ -181,7 +181,7 @@ namespace {
 std::size_t requeue_dead_job(sql::Db& db, std::int64_t job_id, std::int64_t now_ms) {
   auto s = db.stmt(
       "UPDATE jobs SET state = 'pending', finished = 0, attempts = 0, next_at = ?2, created_at = ?2,"
-      " lease_until = NULL WHERE state = 'dead' AND id = ?1 RETURNING order_key");
+      " lease_until = NULL WHERE state = 'dead' AND id = ?1 RETURNING order_hash");
   s.bind(1, job_id).bind(2, now_ms);
   return update_jobs(db, s);
 }
@@ -209,7 +209,7 @@ StoreResult<RetryOutcome> SqliteStore::retry_job_now(std::int64_t job_id, std::i
 StoreResult<std::size_t> SqliteStore::retry_event(std::int64_t seq, std::int64_t now_ms) {
   return impl_->run_sync([&](sql::Db& db) {
     auto s = db.stmt("UPDATE jobs SET state = 'pending', finished = 0, attempts = 0, next_at = ?2, created_at = ?2,"
-                     " lease_until = NULL WHERE state = 'dead' AND event_seq = ?1 RETURNING order_key");
+                     " lease_until = NULL WHERE state = 'dead' AND event_seq = ?1 RETURNING order_hash");
     s.bind(1, seq).bind(2, now_ms);
     return update_jobs(db, s);
   });

@@ -1,5 +1,6 @@
 // Read views and small state: instance history, the key-value table, the
 // operator's event lists and details, job counts, the readiness probe.
+#include "key_hash.hpp"
 #include "writer.hpp"
 
 #include <sys/statvfs.h>
@@ -19,9 +20,9 @@ void SqliteStore::history_async(std::string webhook, std::string instance_id,
   auto work = [webhook = std::move(webhook), instance_id = std::move(instance_id)](sql::Db& db) {
     std::vector<HistoryEntry> out;
     auto s = db.stmt(
-        "SELECT state, event_time, received_at FROM history WHERE webhook = ?1 AND instance_id = ?2"
-        " ORDER BY coalesce(event_time, received_at * 1000000), id");
-    s.bind(1, webhook).bind(2, instance_id);
+        "SELECT new_state, event_time, received_at FROM events WHERE instance_hash = ?3 AND webhook = ?1"
+        " AND instance_id = ?2 ORDER BY coalesce(event_time, received_at * 1000000), seq");
+    s.bind(1, webhook).bind(2, instance_id).bind(3, instance_hash(webhook, instance_id));
     while (s.step() == SQLITE_ROW)
       out.push_back({s.text(0), s.is_null(1) ? std::nullopt : std::optional<std::int64_t>(s.i64(1)), s.i64(2)});
     return out;

@@ -69,6 +69,6 @@ private:
   std::unique_ptr<Impl> impl_;
 };
 
-constexpr int kSchemaVersion = 7;  // the number of migrations in schema.hpp (checked there)
+constexpr int kSchemaVersion = 8;  // the number of migrations in schema.hpp (checked there)
 
 }  // namespace asc_webhookd::store
