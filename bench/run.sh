@@ -108,6 +108,8 @@ perf_text() {  # FILE: the recorded profile ($WORK/perf.data) as text
     echo "## CPU by thread"; perf report -i "$WORK/perf.data" --sort comm --stdio 2>/dev/null | grep -E '^ +[0-9]'
     echo "## inclusive (children)"; perf report -i "$WORK/perf.data" --children --percent-limit 2 --stdio -g none 2>/dev/null | grep -E '^ +[0-9]'
     echo "## self"; perf report -i "$WORK/perf.data" --no-children --percent-limit 0.5 --stdio -g none 2>/dev/null | grep -E '^ +[0-9]'
+    # The serial bound: what the one writer thread spends its time on.
+    echo "## store-writer, inclusive"; perf report -i "$WORK/perf.data" --comm store-writer --children --percent-limit 1.5 --stdio -g none 2>/dev/null | grep -E '^ +[0-9]'
   } > "$1" || true
 }
 if [ -n "${BENCH_PERF:-}" ] && [ "${BENCH_PERF_PHASE:-ingest}" = ingest ]; then  # BENCH_PERF=FILE: a perf profile of the daemon under load
