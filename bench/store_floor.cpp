@@ -12,6 +12,8 @@
 // Usage: bench_store_floor N DIR   (prints one BENCH_FLOOR line)
 #include "asc_webhookd/store/sqlite_store.hpp"
 
+#include "../src/store/key_hash.hpp"
+
 #include <sqlite3.h>
 #include <time.h>
 
@@ -172,11 +174,6 @@ double bare_statements(long n, const std::string& path, bool with_job) {
                      -1, &job, nullptr);
   std::vector<std::string> bodies;
   for (long i = 0; i < n; ++i) bodies.push_back(event_body(i));
-  const auto fnv = [](const std::string& key) {  // store/key_hash.hpp's
-    std::uint64_t h = 14695981039346656037ULL;
-    for (unsigned char c : key) h = (h ^ c) * 1099511628211ULL;
-    return static_cast<sqlite3_int64>(h);
-  };
   const double t0 = cpu_seconds();
   for (long i = 0; i < n; ++i) {
     if (i % 256 == 0) exec(db, "BEGIN");
@@ -185,7 +182,7 @@ double bare_statements(long n, const std::string& path, bool with_job) {
     sqlite3_bind_text(ev, 2, inst.c_str(), -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(ev, 3, i);
     sqlite3_bind_text(ev, 4, bodies[static_cast<std::size_t>(i)].c_str(), -1, SQLITE_STATIC);
-    sqlite3_bind_int64(ev, 5, fnv("bench|" + inst));
+    sqlite3_bind_int64(ev, 5, asc_webhookd::store::key_hash("bench|" + inst));
     if (sqlite3_step(ev) != SQLITE_ROW) std::exit(1);
     const sqlite3_int64 seq = sqlite3_column_int64(ev, 0);
     sqlite3_step(ev);
@@ -195,7 +192,7 @@ double bare_statements(long n, const std::string& path, bool with_job) {
       sqlite3_bind_int64(job, 1, seq);
       sqlite3_bind_text(job, 2, order.c_str(), -1, SQLITE_TRANSIENT);
       sqlite3_bind_int64(job, 3, i);
-      sqlite3_bind_int64(job, 4, fnv(order));
+      sqlite3_bind_int64(job, 4, asc_webhookd::store::key_hash(order));
       if (sqlite3_step(job) != SQLITE_ROW) std::exit(1);
       sqlite3_step(job);
       sqlite3_reset(job);

@@ -8,6 +8,7 @@
 #include "asc_webhookd/enrich/asc_api.hpp"
 #include "asc_webhookd/rules/engine.hpp"
 #include "asc_webhookd/store/async.hpp"
+#include "store_key_value.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -38,31 +39,6 @@ constexpr auto kLeaseRetry = std::chrono::seconds(1);
 constexpr auto kRecordFirstWait = std::chrono::milliseconds(100);
 constexpr auto kRecordMaxWait = std::chrono::seconds(5);
 constexpr auto kRecordAtStop = std::chrono::seconds(10);
-
-namespace {
-
-class StoreKeyValue final : public actions::KeyValue {
-public:
-  explicit StoreKeyValue(store::Store& s) : store_(s) {}
-  net::awaitable<std::optional<std::string>> get(std::string key) override {
-    auto start = [this, key = std::move(key)](auto cb) mutable { store_.kv_get_async(std::move(key), std::move(cb)); };
-    auto value = co_await store::await_store<store::StoreResult<std::optional<std::string>>>(std::move(start));
-    if (!value) co_return std::nullopt;  // as if not kept: the action goes on without it (a new Slack thread)
-    co_return std::move(*value);
-  }
-  net::awaitable<bool> put(std::string key, std::string value) override {
-    auto start = [this, key = std::move(key), value = std::move(value)](auto cb) mutable {
-      store_.kv_put_async(std::move(key), std::move(value), std::move(cb));
-    };
-    auto kept = co_await store::await_store<store::StoreResult<void>>(std::move(start));
-    co_return kept.has_value();
-  }
-
-private:
-  store::Store& store_;
-};
-
-}  // namespace
 
 struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
   net::io_context& ioc;
