@@ -10,6 +10,8 @@
 //   unique  the same plus the UNIQUE (webhook, event_id) index that exact
 //           dedupe needs.
 // Usage: bench_store_floor N DIR   (prints one BENCH_FLOOR line)
+//   BENCH_SENT=full  each attempt's record keeps the request's body too, as
+//                    the daemon's does for an `http` action.
 #include "asc_webhookd/store/sqlite_store.hpp"
 
 #include "../src/store/key_hash.hpp"
@@ -87,6 +89,8 @@ std::pair<double, double> through_store(long n, const std::string& path) {
   const double ingest_us = (cpu_seconds() - t0) * 1e6 / static_cast<double>(n);
   // Then what delivery asks of the store per job: leased 64 at a time,
   // each recorded done (the next job of its instance becomes ready).
+  const char* sent_env = std::getenv("BENCH_SENT");
+  const bool full_sent = sent_env && std::string(sent_env) == "full";
   const double t1 = cpu_seconds();
   long recorded = 0;
   for (;;) {
@@ -103,8 +107,14 @@ std::pair<double, double> through_store(long n, const std::string& path) {
     for (const auto& j : batch.jobs) {
       auto done = std::make_shared<std::promise<void>>();
       records.push_back(done->get_future());
-      st.record_async(j.id, {1800000000000, 1, 200, "", "done", "", "POST http://127.0.0.1:1/sink\n→ 200\n"},
-                      store::JobOutcome::done, 1800000000000, [done](auto) { done->set_value(); });
+      // What the attempt sent, as its record keeps it (delivery/exchange_log):
+      // by default the request line and status only; BENCH_SENT=full, the
+      // request with its body (the event, as an `http` action posts it).
+      const std::string sent = full_sent ? "POST http://127.0.0.1:1/sink\ncontent-type: application/json\n\n" +
+                                               j.raw_event + "\n→ 200\n"
+                                         : "POST http://127.0.0.1:1/sink\n→ 200\n";
+      st.record_async(j.id, {1800000000000, 1, 200, "", "done", "", sent}, store::JobOutcome::done, 1800000000000,
+                      [done](auto) { done->set_value(); });
     }
     for (auto& r : records) r.get();
     recorded += static_cast<long>(batch.jobs.size());
