@@ -209,7 +209,7 @@ mkdir -p "$WORK/floor"
 FLOOR=$(build/release/bench/bench_store_floor 200000 "$WORK/floor"); echo "$FLOOR"
 
 # 5,000: each rule is 17 YAML nodes, and a configuration is refused above
-# 100,000 nodes (the alias-bomb bound), which 10,000 rules of this shape pass.
+# 100,000 nodes (the alias-bomb bound), which 10,000 rules of this shape exceed.
 echo "== CPU per event: one rule vs 5,000 rules (most not matching), 10 s of load each"
 for i in $(seq 1 5000); do
   printf '  - name: r%d\n    when: { event: appStoreVersionAppVersionStateUpdated, to: S%d }\n    actions:\n      - http: { url: "%s" }\n' "$i" "$i" "$SINK_URL"
