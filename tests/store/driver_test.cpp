@@ -6,6 +6,7 @@
 #include "asc_webhookd/store/sqlite_store.hpp"
 
 #include "support/store_calls.hpp"
+#include "support/store_events.hpp"
 #include "support/temp_dir.hpp"
 
 #include <gtest/gtest.h>
@@ -20,6 +21,7 @@ namespace {
 using test::accepted;
 using test::duplicate;
 using test::lease_one;
+using test::new_event;
 
 // An engine under test: opens its store for a test's directory; opening
 // again for the same directory is the same store (a restart).
@@ -27,24 +29,6 @@ struct Engine {
   std::string name;
   std::function<std::unique_ptr<Store>(const test::TempDir& dir)> open;
 };
-
-ingest::Event make_event(const std::string& id, const std::string& instance, const std::string& new_state) {
-  auto body = R"({"data":{"type":"buildUploadStateUpdated","id":")" + id +
-              R"(","version":1,"attributes":{"oldState":"PROCESSING","newState":")" + new_state +
-              R"("},"relationships":{"instance":{"data":{"type":"buildUploads","id":")" + instance + R"("}}}}})";
-  auto ev = ingest::decode_event(body);
-  if (!ev) throw std::runtime_error(ev.error().message);
-  return *ev;
-}
-
-// An event of `instance` with `jobs` jobs, each in that instance's order.
-NewEvent new_event(const std::string& id, int jobs, std::int64_t at_ms = 1000, const std::string& instance = "inst-1",
-                   const std::string& new_state = "COMPLETE") {
-  NewEvent ne{"app", make_event(id, instance, new_state), {}, at_ms};
-  for (int i = 0; i < jobs; ++i)
-    ne.jobs.push_back({"rule", i, "http", R"({"kind":"http"})", "app|buildUploads|" + instance + "|rule|" + std::to_string(i)});
-  return ne;
-}
 
 Attempt attempt(std::int64_t at_ms, std::optional<int> status, const std::string& outcome) {
   return {at_ms, 1, status, outcome == "done" ? "" : "HTTP " + std::to_string(status.value_or(0)), outcome, "", ""};

@@ -4,6 +4,7 @@
 #include "asc_webhookd/store/sqlite_store.hpp"
 
 #include "support/store_calls.hpp"
+#include "support/store_events.hpp"
 #include "support/temp_dir.hpp"
 
 #include <gtest/gtest.h>
@@ -80,15 +81,6 @@ std::int64_t one(const std::string& path, const std::string& sql) {
   return r.empty() ? -1 : std::stoll(r[0][0]);
 }
 
-NewEvent event_with_jobs(const std::string& id, int jobs) {
-  const std::string body = R"({"data":{"type":"buildUploadStateUpdated","id":")" + id +
-                           R"(","version":1,"attributes":{"oldState":"PROCESSING","newState":"COMPLETE"},)"
-                           R"("relationships":{"instance":{"data":{"type":"buildUploads","id":"u1"}}}}})";
-  NewEvent ne{"app", ingest::decode_event(body).value(), {}, 1000};
-  for (int i = 0; i < jobs; ++i) ne.jobs.push_back({"rule", i, "http", R"({"kind":"http"})", "app|u1|" + std::to_string(i)});
-  return ne;
-}
-
 TEST(StoreSchema, AJobIsFinishedExactlyWhenItIsDoneOrDeadThroughItsWholeLife) {
   // `finished` defines the order index; a job whose flag disagreed with its
   // state would block its instance forever or let the next job overtake it.
@@ -98,7 +90,7 @@ TEST(StoreSchema, AJobIsFinishedExactlyWhenItIsDoneOrDeadThroughItsWholeLife) {
   const auto mismatched = [&] {
     return one(path, "SELECT count(*) FROM jobs WHERE finished != (state IN ('done', 'dead'))");
   };
-  const auto seq = test::ingest(*st, event_with_jobs("e1", 3)).value().event_seq;
+  const auto seq = test::ingest(*st, test::new_event("e1", 3)).value().event_seq;
   EXPECT_EQ(mismatched(), 0);
   auto leased = test::lease_one(*st, 2000, 60000);  // running
   ASSERT_TRUE(leased.job);

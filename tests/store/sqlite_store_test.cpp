@@ -7,6 +7,7 @@
 #include "../../src/store/schema.hpp"
 #include "support/faulty_vfs.hpp"
 #include "support/store_calls.hpp"
+#include "support/store_events.hpp"
 #include "support/temp_dir.hpp"
 
 #include <gtest/gtest.h>
@@ -20,24 +21,8 @@ namespace asc_webhookd::store {
 namespace {
 
 using test::lease_one;
+using test::new_event;
 using test::TempDir;
-
-ingest::Event make_event(const std::string& id, const std::string& instance = "inst-1",
-                         const std::string& new_state = "COMPLETE") {
-  auto body = R"({"data":{"type":"buildUploadStateUpdated","id":")" + id +
-              R"(","version":1,"attributes":{"oldState":"PROCESSING","newState":")" + new_state +
-              R"("},"relationships":{"instance":{"data":{"type":"buildUploads","id":")" + instance + R"("}}}}})";
-  auto ev = ingest::decode_event(body);
-  if (!ev) throw std::runtime_error(ev.error().message);
-  return *ev;
-}
-
-NewEvent new_event(const std::string& id, int jobs, std::int64_t at_ms = 1000, const std::string& instance = "inst-1") {
-  NewEvent ne{"app", make_event(id, instance), {}, at_ms};
-  for (int i = 0; i < jobs; ++i)
-    ne.jobs.push_back({"rule", i, "http", R"({"kind":"http"})", "app|buildUploads|" + instance + "|rule|" + std::to_string(i)});
-  return ne;
-}
 
 std::int64_t count(const std::string& path, const std::string& sql) {
   sqlite3* db = nullptr;
@@ -49,6 +34,21 @@ std::int64_t count(const std::string& path, const std::string& sql) {
   sqlite3_finalize(s);
   sqlite3_close(db);
   return n;
+}
+
+// Writes a store at schema `version` (the first `version` migrations) with
+// `data` in it, as that version of asc-webhookd left it; "" or SQLite's error.
+std::string store_at_version(const std::string& path, int version, const char* data) {
+  sqlite3* db = nullptr;
+  sqlite3_open(path.c_str(), &db);
+  std::string error;
+  for (int v = 0; v < version && error.empty(); ++v)
+    if (sqlite3_exec(db, schema::kMigrations[v], nullptr, nullptr, nullptr) != SQLITE_OK) error = sqlite3_errmsg(db);
+  const std::string stamp = "PRAGMA user_version=" + std::to_string(version);
+  if (error.empty() && sqlite3_exec(db, stamp.c_str(), nullptr, nullptr, nullptr) != SQLITE_OK) error = sqlite3_errmsg(db);
+  if (error.empty() && sqlite3_exec(db, data, nullptr, nullptr, nullptr) != SQLITE_OK) error = sqlite3_errmsg(db);
+  sqlite3_close(db);
+  return error;
 }
 
 class StoreTest : public ::testing::Test {
@@ -128,11 +128,7 @@ TEST_F(StoreTest, OnlyTheHeadOfEachOrderKeyIsIndexedForLeasing) {
 TEST(StoreOpen, MigratesAVersion3StoreKeepingTheOrderOfWaitingJobs) {
   TempDir dir;
   auto path = dir.file("v3.db");
-  sqlite3* db = nullptr;
-  sqlite3_open(path.c_str(), &db);
-  for (int v = 0; v < 3; ++v) ASSERT_EQ(sqlite3_exec(db, schema::kMigrations[v], nullptr, nullptr, nullptr), SQLITE_OK);
   const char* data = R"sql(
-PRAGMA user_version=3;
 INSERT INTO events (seq, webhook, event_id, type, received_at, raw) VALUES
   (1, 'app', 'e1', 'buildUploadStateUpdated', 1000, '{"data":{"id":"e1"}}'),
   (2, 'app', 'e2', 'buildUploadStateUpdated', 1001, '{"data":{"id":"e2"}}'),
@@ -142,8 +138,7 @@ INSERT INTO jobs (id, event_seq, rule, action_index, kind, action, order_key, st
          (2, 2, 'r', 0, 'http', '{}', 'x', 'pending', 1001, 1001, NULL),
          (3, 3, 'r', 0, 'http', '{}', 'y', 'pending', 1002, 1002, NULL);
 )sql";
-  ASSERT_EQ(sqlite3_exec(db, data, nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
-  sqlite3_close(db);
+  ASSERT_EQ(store_at_version(path, 3, data), "");
   auto st = SqliteStore::open({path, ""}).value();
   EXPECT_EQ(count(path, "PRAGMA user_version"), kSchemaVersion);
   EXPECT_EQ(count(path, "SELECT group_concat(id) FROM jobs WHERE ready = 1"), 3);
@@ -164,11 +159,7 @@ TEST(StoreOpen, MigratesAVersion7StoreKeepingHistoryAndOrder) {
   // events: a store written by version 7 keeps both.
   TempDir dir;
   auto path = dir.file("v7.db");
-  sqlite3* db = nullptr;
-  sqlite3_open(path.c_str(), &db);
-  for (int v = 0; v < 7; ++v) ASSERT_EQ(sqlite3_exec(db, schema::kMigrations[v], nullptr, nullptr, nullptr), SQLITE_OK);
   const char* data = R"sql(
-PRAGMA user_version=7;
 INSERT INTO events (seq, webhook, event_id, type, new_state, instance_type, instance_id, event_time, received_at, raw)
 VALUES (1, 'app', 'e1', 'buildUploadStateUpdated', 'PROCESSING', 'buildUploads', 'u1', NULL, 1000, '{"data":{"id":"e1"}}'),
        (2, 'app', 'e2', 'buildUploadStateUpdated', 'COMPLETE', 'buildUploads', 'u1', NULL, 2000, '{"data":{"id":"e2"}}'),
@@ -179,8 +170,7 @@ INSERT INTO jobs (id, event_seq, rule, action_index, kind, action, order_key, st
   VALUES (1, 1, 'r', 0, 'http', '{}', 'app|u1|r|0', 'pending', 1000, 1000, 1, 0),
          (2, 2, 'r', 0, 'http', '{}', 'app|u1|r|0', 'pending', 2000, 2000, 0, 0);
 )sql";
-  ASSERT_EQ(sqlite3_exec(db, data, nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
-  sqlite3_close(db);
+  ASSERT_EQ(store_at_version(path, 7, data), "");
   auto st = SqliteStore::open({path, ""}).value();
   EXPECT_EQ(count(path, "PRAGMA user_version"), kSchemaVersion);
   EXPECT_EQ(count(path, "SELECT count(*) FROM sqlite_schema WHERE name = 'history'"), 0);
