@@ -27,9 +27,13 @@ struct PlannedAction : store::NewJob {
 };
 
 std::vector<PlannedAction> plan(const config::Config& cfg, std::string_view webhook, const ingest::Event& event);
-// The jobs to store for what was planned.
-inline std::vector<store::NewJob> jobs_of(const std::vector<PlannedAction>& planned) {
-  return {planned.begin(), planned.end()};
+// The jobs to store for what was planned (moved out of it when it is an
+// rvalue, as at ingest).
+inline std::vector<store::NewJob> jobs_of(std::vector<PlannedAction> planned) {
+  std::vector<store::NewJob> jobs;
+  jobs.reserve(planned.size());
+  for (auto& p : planned) jobs.push_back(std::move(static_cast<store::NewJob&>(p)));
+  return jobs;
 }
 // A stored event (its raw payload) planned again with `cfg`'s rules (replay),
 // or why its payload no longer decodes.
