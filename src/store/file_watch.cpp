@@ -17,7 +17,7 @@ FileWatch::FileWatch(const std::string& path, std::function<void()> changed) : c
   inotify_fd_ = ::inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
   stop_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (inotify_fd_ >= 0 && stop_fd_ >= 0 &&
-      ::inotify_add_watch(inotify_fd_, p.parent_path().c_str(), IN_MODIFY | IN_CLOSE_WRITE | IN_MOVED_TO) >= 0) {
+      ::inotify_add_watch(inotify_fd_, p.parent_path().c_str(), IN_CLOSE_WRITE | IN_MOVED_TO) >= 0) {
     thread_ = std::thread([this] {
       name_this_thread("store-watch");
       loop();
