@@ -13,8 +13,9 @@
 #                    a separate build, build/bench-ceiling, that verifies,
 #                    parses and matches each event, then answers without
 #                    storing it).
-#   BENCH_BASELINE="BIN ..."  the durable row again through other builds of
-#                    the daemon (older releases), same config, in the same run.
+#   BENCH_BASELINE="BIN ..."  the durable row (and, in a full run, the low-load
+#                    and idle rows) again through other builds of the daemon
+#                    (older releases), same config, in the same run.
 #   BENCH_BIN=BIN    the build measured in the durable row (default: this one).
 #   BENCH_ONLY=durable  a quick run: nginx, durable, duplicate, drain and the
 #                    baseline rows only.
@@ -195,14 +196,28 @@ for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$ADNANH_PORT/hook
 ADNANH=$(BENCH_SIG=github run_wrk "http://127.0.0.1:$ADNANH_PORT" /hooks/bench); echo "$ADNANH"
 stop
 
+# The low-load and idle rows of one build: "LOW; idle cpu_ticks_in_30s=N rss_kb=N".
+low_and_idle() {
+  daemon_config "$DAEMON_PORT" low.db "http://127.0.0.1:$SINK_PORT/sink" > "$WORK/low.yaml"
+  rm -f "$WORK"/low.db*
+  start "$1" "$DAEMON_PORT" "$WORK/low.yaml"
+  local low i0 i1 rss
+  low=$(python3 bench/lowload.py "$WORK/events.tsv" "$DAEMON_PORT" "$SINK_PORT" 50 20)
+  sleep 2
+  i0=$(ticks "$OTHER"); sleep 30; i1=$(ticks "$OTHER")
+  rss=$(grep VmRSS /proc/$OTHER/status | awk '{print $2}')
+  stop
+  echo "$low; idle cpu_ticks_in_30s=$(( i1 - i0 )) (at $HZ per second) rss_kb=$rss"
+}
 echo "== low load: 50 events/s on one connection for 20 s, forwarded to a local sink; then idle for 30 s"
-daemon_config "$DAEMON_PORT" low.db "http://127.0.0.1:$SINK_PORT/sink" > "$WORK/low.yaml"
-start build/release/src/asc-webhookd "$DAEMON_PORT" "$WORK/low.yaml"
-LOW=$(python3 bench/lowload.py "$WORK/events.tsv" "$DAEMON_PORT" "$SINK_PORT" 50 20); echo "$LOW"
-sleep 2
-I0=$(ticks "$OTHER"); sleep 30; I1=$(ticks "$OTHER")
-IDLE_RSS_KB=$(grep VmRSS /proc/$OTHER/status | awk '{print $2}')
-stop
+LOW=$(low_and_idle build/release/src/asc-webhookd); echo "$LOW"
+LOW_BASELINES=""
+for bin in ${BENCH_BASELINE:-}; do  # the same rows through the other builds, for an unchanged-or-better check
+  echo "== baseline build $bin: the same low-load and idle rows"
+  BLOW=$(low_and_idle "$bin"); echo "$BLOW"
+  LOW_BASELINES="$LOW_BASELINES
+low_load baseline $bin: $BLOW"
+done
 
 echo "== the store alone, without HTTP: its CPU per event against bare SQLite appends (bench/store_floor.cpp)"
 mkdir -p "$WORK/floor"
@@ -246,5 +261,5 @@ echo "delivery: jobs_done_during_the_load=$DELIVERED_DURING drain_with_ingest_id
 A_RPS=$(rps "$ADNANH")
 echo "adnanh_webhook_rps=$A_RPS ratio=$(ratio "$A_RPS" "$B_RPS") non2xx=$(field "$ADNANH" non2xx); durable/adnanh=$(ratio "$O_RPS" "$A_RPS")"
 echo "low_load: $LOW"
-echo "idle: cpu_ticks_in_30s=$(( I1 - I0 )) (at $HZ per second) rss_kb=$IDLE_RSS_KB"
+[ -n "$LOW_BASELINES" ] && echo "${LOW_BASELINES#?}"
 echo "rules: cpu_us_per_event one_rule=$CPU_one (at $RPS_one/s) five_thousand_rules=$CPU_many (at $RPS_many/s) ratio=$(ratio "$CPU_many" "$CPU_one")"
