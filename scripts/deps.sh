@@ -20,7 +20,7 @@ PACKAGES=(
   build-essential cmake pkg-config ccache
   "${BOOST[@]}" libssl-dev openssl ca-certificates
   nlohmann-json3-dev libspdlog-dev libfmt-dev libyaml-cpp-dev
-  libsqlite3-dev libsystemd-dev libkainjow-mustache-dev
+  libsqlite3-dev libpq-dev libsystemd-dev libkainjow-mustache-dev
   libgtest-dev libgmock-dev
   systemd   # systemd-analyze, for the unit-file test
 )
@@ -31,6 +31,7 @@ if [ "${1:-}" = "--tests" ]; then
   PACKAGES+=(chromium chromium-driver)  # the delivery console's browser test
   PACKAGES+=(nginx-light caddy curl)    # the proxy recipes' test (config/proxy/)
   PACKAGES+=(dpkg-dev lintian debootstrap)  # the package and its install test (scripts/package_test.sh)
+  PACKAGES+=(postgresql)  # the server the PostgreSQL store's tests start (scripts/test_postgres.sh)
 fi
 
 missing=()

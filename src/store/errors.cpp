@@ -24,6 +24,7 @@ public:
       case errc::busy: return "the store is locked by another process";
       case errc::io_error: return "the store's disk answered with an I/O error";
       case errc::corrupt: return "the store file is damaged";
+      case errc::unavailable: return "the store's database cannot be reached";
     }
     return "unknown store error";
   }

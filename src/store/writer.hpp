@@ -11,6 +11,7 @@
 #include "asc_webhookd/store/errors.hpp"
 #include "durability.hpp"
 #include "file_watch.hpp"
+#include "seq_reference.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -26,15 +27,6 @@
 #include <type_traits>
 
 namespace asc_webhookd::store {
-
-
-// "#12" names the event with seq 12 (and only that); anything else is a
-// data.id. The seq, or nullopt for a data.id.
-inline std::optional<std::int64_t> seq_reference(const std::string& id) {
-  if (id.size() < 2 || id.size() > 19 || id[0] != '#' || id.find_first_not_of("0123456789", 1) != std::string::npos)
-    return std::nullopt;
-  return std::stoll(id.substr(1));
-}
 
 
 // One unit of work for the store thread. `work` runs inside the batch's

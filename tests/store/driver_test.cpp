@@ -3,14 +3,18 @@
 // one INSTANTIATE_TEST_SUITE_P at the bottom; a new engine passes all of
 // these before the daemon may use it. Engine-specific behaviour (files,
 // fsync, faults, indexes) is tested beside the engine.
+#include "asc_webhookd/store/postgres_store.hpp"
 #include "asc_webhookd/store/sqlite_store.hpp"
 
+#include "support/postgres.hpp"
 #include "support/store_calls.hpp"
 #include "support/store_events.hpp"
 #include "support/temp_dir.hpp"
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
 #include <functional>
 #include <memory>
 #include <thread>
@@ -362,13 +366,30 @@ TEST_P(StoreDriver, StatsAndCountsAgreeWithWhatHappened) {
   EXPECT_EQ(stats.last_event_ms, std::optional<std::int64_t>(2000));
 }
 
+std::unique_ptr<Store> open_sqlite(const test::TempDir& dir) {
+  auto st = SqliteStore::open({dir.file("state.db"), ""});
+  if (!st) throw std::runtime_error(st.error().message);
+  return std::move(*st);
+}
+
+// A database of its own per test directory, named in the directory so a
+// restart opens the same one.
+std::unique_ptr<Store> open_postgres(const test::TempDir& dir) {
+  const std::string named = dir.file("postgres.url");
+  std::string url;
+  if (std::filesystem::exists(named)) {
+    std::ifstream(named) >> url;
+  } else {
+    url = test::fresh_postgres_database();
+    std::ofstream(named) << url;
+  }
+  auto st = PostgresStore::open({url});
+  if (!st) throw std::runtime_error(st.error().message);
+  return std::move(*st);
+}
+
 INSTANTIATE_TEST_SUITE_P(Engines, StoreDriver,
-                         ::testing::Values(Engine{"sqlite",
-                                                  [](const test::TempDir& dir) -> std::unique_ptr<Store> {
-                                                    auto st = SqliteStore::open({dir.file("state.db"), ""});
-                                                    if (!st) throw std::runtime_error(st.error().message);
-                                                    return std::move(*st);
-                                                  }}),
+                         ::testing::Values(Engine{"sqlite", open_sqlite}, Engine{"postgres", open_postgres}),
                          [](const auto& param_info) { return param_info.param.name; });
 
 }  // namespace

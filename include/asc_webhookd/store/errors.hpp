@@ -20,6 +20,7 @@ enum class errc {
   busy,
   io_error,
   corrupt,
+  unavailable,  // the database server cannot be reached (PostgreSQL)
 };
 
 const boost::system::error_category& store_category();
