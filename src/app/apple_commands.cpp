@@ -7,7 +7,7 @@
 
 #include "asc_webhookd/app/cli.hpp"
 #include "asc_webhookd/apple/reconcile.hpp"
-#include "asc_webhookd/store/sqlite_store.hpp"
+#include "asc_webhookd/store/store.hpp"
 
 #include <openssl/rand.h>
 
@@ -235,7 +235,7 @@ int cmd_reconcile(const Args& a, std::ostream& out, std::ostream& err) {
     since = since_option(a, s.clock.now_ms(), err, code);
     if (!since) return code;
   }
-  auto st = open_existing_store(ctx->cfg->store.path, err, code);
+  auto st = open_existing_store(ctx->cfg->store, err, code);
   if (!st) return code;
   int result = ok;
   for (const auto* hook : *hooks) {

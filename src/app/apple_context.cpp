@@ -3,7 +3,7 @@
 #include "apple_context.hpp"
 
 #include "asc_webhookd/app/cli.hpp"
-#include "asc_webhookd/store/sqlite_store.hpp"
+#include "asc_webhookd/app/open_store.hpp"
 
 #include <filesystem>
 
@@ -114,10 +114,10 @@ int api_failed(const apple::ApiError& e, std::ostream& err) {
   return runtime;
 }
 
-std::unique_ptr<store::SqliteStore> store_if_any(const AppleContext& ctx) {
+std::unique_ptr<store::Store> store_if_any(const AppleContext& ctx) {
   std::error_code ec;
-  if (!std::filesystem::exists(ctx.cfg->store.path, ec)) return nullptr;
-  auto st = store::SqliteStore::open({ctx.cfg->store.path, ""});
+  if (!ctx.cfg->store.url && !std::filesystem::exists(ctx.cfg->store.path, ec)) return nullptr;
+  auto st = open_configured_store(ctx.cfg->store);
   return st ? std::move(*st) : nullptr;
 }
 

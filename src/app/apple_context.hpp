@@ -67,6 +67,6 @@ std::optional<std::int64_t> since_option(const Args& a, std::int64_t now_ms, std
 // Apple's error said; the exit code for it.
 int api_failed(const apple::ApiError& e, std::ostream& err);
 // The store, when there is one (the "stored here?" column, the ping's wait).
-std::unique_ptr<store::SqliteStore> store_if_any(const AppleContext& ctx);
+std::unique_ptr<store::Store> store_if_any(const AppleContext& ctx);
 
 }  // namespace asc_webhookd::app::detail

@@ -11,7 +11,7 @@
 #include <vector>
 
 namespace asc_webhookd::store {
-class SqliteStore;
+class Store;
 }
 
 namespace asc_webhookd::app::detail {
@@ -36,13 +36,14 @@ int cmd_events(const Args& a, std::ostream& out, std::ostream& err);
 int cmd_event(const Args& a, std::ostream& out, std::ostream& err);
 int cmd_job_retry(const Args& a, std::ostream& out, std::ostream& err);
 
-// The store at `path`, which must exist (never created: an empty new file
-// would answer every question with "nothing"); null with `code` otherwise.
-// How an operator command uses the store: `read` only lists and shows (no
-// checkpoint at open, nothing that takes the write lock).
+// The configured store, which must exist: an SQLite file is never created
+// (an empty new file would answer every question with "nothing"); a
+// PostgreSQL database is the one the replicas share. Null with `code`
+// otherwise. How an operator command uses the store: `read` only lists and
+// shows (SQLite: no checkpoint at open, nothing that takes the write lock).
 enum class Access { read, write };
-std::unique_ptr<store::SqliteStore> open_existing_store(const std::string& path, std::ostream& err, int& code,
-                                                        Access access = Access::write);
+std::unique_ptr<store::Store> open_existing_store(const config::StoreConfig& cfg, std::ostream& err, int& code,
+                                                  Access access = Access::write);
 
 // `apple webhooks|setup|ping|deliveries|reconcile` (apple_commands.cpp).
 int cmd_apple(const Args& a, std::ostream& out, std::ostream& err);

@@ -6,7 +6,7 @@
 #include "asc_webhookd/delivery/engine.hpp"
 #include "asc_webhookd/http/router.hpp"
 #include "asc_webhookd/http/server.hpp"
-#include "asc_webhookd/store/sqlite_store.hpp"
+#include "asc_webhookd/app/open_store.hpp"
 #include "ceiling_store.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -17,7 +17,7 @@ Result<std::unique_ptr<Daemon>, Error> Daemon::create(std::shared_ptr<const conf
   std::unique_ptr<Daemon> d(new Daemon());
   if (options.clock) d->clock_ = options.clock;
   d->config_ = cfg;
-  auto opened = store::SqliteStore::open({cfg->store.path, options.vfs, false, d->clock_});
+  auto opened = open_configured_store(cfg->store, {options.vfs, false, d->clock_});
   if (!opened) return opened.error();
   d->store_ = std::move(*opened);
   d->ioc_ = std::make_unique<boost::asio::io_context>();

@@ -8,7 +8,7 @@
 #include "asc_webhookd/app/daemon.hpp"
 #include "background_thread.hpp"
 #include "asc_webhookd/http/server.hpp"
-#include "asc_webhookd/store/sqlite_store.hpp"
+#include "asc_webhookd/store/store.hpp"
 
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>

@@ -8,7 +8,7 @@
 #include "asc_webhookd/core/clock.hpp"
 #include "asc_webhookd/ingest/event.hpp"
 #include "asc_webhookd/rules/engine.hpp"
-#include "asc_webhookd/store/sqlite_store.hpp"
+#include "asc_webhookd/app/open_store.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -30,8 +30,8 @@ int store_failed(const store::StoreError& e, std::ostream& err) {
 // would answer every question with "nothing". Safe while the daemon runs:
 // reads are snapshots on a read-only connection that never take the write
 // lock, and the writing commands commit one short transaction each.
-std::unique_ptr<store::SqliteStore> open_store(const Args& a, std::ostream& err, int& code,
-                                               Access access = Access::write) {
+std::unique_ptr<store::Store> open_store(const Args& a, std::ostream& err, int& code,
+                                         Access access = Access::write) {
   auto it = a.options.find("--config");
   if (it == a.options.end()) {
     code = usage;
@@ -45,22 +45,22 @@ std::unique_ptr<store::SqliteStore> open_store(const Args& a, std::ostream& err,
     code = invalid;
     return nullptr;
   }
-  return open_existing_store(loaded.store->path, err, code, access);
+  return open_existing_store(*loaded.store, err, code, access);
 }
 
 }  // namespace
 
-std::unique_ptr<store::SqliteStore> open_existing_store(const std::string& path, std::ostream& err, int& code,
-                                                        Access access) {
+std::unique_ptr<store::Store> open_existing_store(const config::StoreConfig& cfg, std::ostream& err, int& code,
+                                                  Access access) {
   std::error_code ec;
-  if (!std::filesystem::exists(path, ec)) {
+  if (!cfg.url && !std::filesystem::exists(cfg.path, ec)) {
     code = invalid;
-    err << "asc-webhookd: no store at " << path
+    err << "asc-webhookd: no store at " << cfg.path
         << " (store.path in the config, else $STATE_DIRECTORY/state.db: run it as the service runs, with its "
            "user and STATE_DIRECTORY; the README's \"Operator commands on a server\" shows how)\n";
     return nullptr;
   }
-  auto st = store::SqliteStore::open({path, "", access == Access::read});
+  auto st = open_configured_store(cfg, {"", access == Access::read, nullptr});
   if (!st) {
     code = runtime;
     err << "asc-webhookd: " << st.error().message << "\n";

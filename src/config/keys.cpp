@@ -12,7 +12,7 @@ constexpr K kTop[] = {"server", "store", "reconcile", "delivery", "log", "app_st
 constexpr K kServer[] = {"listen",          "tls",           "max_body",   "header_timeout", "body_timeout",
                          "idle_timeout",    "max_connections", "trusted_proxies", "admin_token", "admin_listen", "io_threads"};
 constexpr K kTls[] = {"cert_file", "key_file"};
-constexpr K kStore[] = {"path", "retention"};
+constexpr K kStore[] = {"path", "url", "retention"};
 constexpr K kReconcile[] = {"interval", "window"};
 constexpr K kDelivery[] = {"concurrency", "max_attempts", "initial_backoff", "max_backoff", "max_age", "timeout"};
 constexpr K kLog[] = {"level", "format"};

@@ -119,8 +119,17 @@ void load_store(YamlReader& r, const YAML::Node& n, const Environment& env, Stor
   else
     out.path = "./asc-webhookd.db";
   if (!r.section_map(n, "store", "store")) return;
-  if (auto v = YamlReader::field(n, "path"))
-    if (auto s = r.nonempty_string(*v, "store.path")) out.path = *s;
+  const auto path = YamlReader::field(n, "path");
+  if (path)
+    if (auto s = r.nonempty_string(*path, "store.path")) out.path = *s;
+  if (auto v = YamlReader::field(n, "url")) {
+    if (path) r.error(*v, "store.path and store.url are exclusive: a SQLite file or a PostgreSQL database");
+    if (auto s = r.secret(*v, "store.url", /*credential=*/false)) {
+      if (s->reveal().rfind("postgresql://", 0) != 0 && s->reveal().rfind("postgres://", 0) != 0)
+        r.error(*v, "store.url must be a PostgreSQL URL (postgresql://USER@HOST/DATABASE)");
+      else out.url = std::move(*s);
+    }
+  }
   if (auto v = YamlReader::field(n, "retention"))
     if (auto d = r.duration(*v, "store.retention")) out.retention = *d;
 }

@@ -62,7 +62,7 @@ TEST(ConfigReference, TheTableIsWhatTheLoaderEnforces) {
   // (connection x does not exist: the error names it, not the enrich key)
   EXPECT_EQ(ok.errors_text().find("unknown key \"enrich\""), std::string::npos) << ok.errors_text();
   auto bad = load_config_string("webhooks: [{name: a, secret: s}]\nrules: []\nstore: {path: x, retension: 1d}\n", "t.yaml", env);
-  EXPECT_NE(bad.errors_text().find("unknown key \"retension\" in store (expected one of: path, retention)"), std::string::npos)
+  EXPECT_NE(bad.errors_text().find("unknown key \"retension\" in store (expected one of: path, url, retention)"), std::string::npos)
       << bad.errors_text();
 }
 

@@ -63,6 +63,17 @@ void exec_admin(const std::string& sql) {
 
 }  // namespace
 
+PrivatePostgres::PrivatePostgres() {
+  static std::atomic<int> n{0};
+  dir_ = "/tmp/asc-webhookd-pg." + std::to_string(::getpid()) + "." + std::to_string(++n);
+  run_script("start " + dir_);
+}
+
+PrivatePostgres::~PrivatePostgres() { std::system((kScript + " stop " + dir_ + " >/dev/null 2>&1").c_str()); }
+
+void PrivatePostgres::halt() { run_script("halt " + dir_); }
+void PrivatePostgres::resume() { run_script("resume " + dir_); }
+
 std::string postgres_admin_url() { return "postgresql://postgres@/postgres?host=" + server_dir(); }
 
 std::string fresh_postgres_database() {

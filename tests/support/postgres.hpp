@@ -16,4 +16,21 @@ std::string fresh_postgres_database();
 // itself runs: stopping connections, looking at rows).
 std::string postgres_admin_url();
 
+// A server of one test's own, for a test that takes it away and brings it
+// back (the shared one serves every other test meanwhile).
+class PrivatePostgres {
+public:
+  PrivatePostgres();   // started; throws when it cannot be
+  ~PrivatePostgres();  // stopped, its files removed
+  PrivatePostgres(const PrivatePostgres&) = delete;
+  PrivatePostgres& operator=(const PrivatePostgres&) = delete;
+
+  std::string url() const { return "postgresql://postgres@/postgres?host=" + dir_; }
+  void halt();    // gone at once (pg_ctl stop -m immediate), its data kept
+  void resume();  // back, with its data
+
+private:
+  std::string dir_;
+};
+
 }  // namespace asc_webhookd::test

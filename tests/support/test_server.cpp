@@ -48,7 +48,7 @@ TestServer::~TestServer() {
   for (auto& t : threads_) t.join();
 }
 
-store::SqliteStore& TestServer::store() { return daemon_->store(); }
+store::Store& TestServer::store() { return daemon_->store(); }
 
 std::uint16_t TestServer::port(std::size_t index) const { return daemon_->server().local_ports().at(index); }
 

@@ -36,7 +36,7 @@ public:
 
   std::uint16_t port(std::size_t index = 0) const;
   const config::Config& config() const { return *config_; }
-  store::SqliteStore& store();
+  store::Store& store();
   std::string store_path() const { return dir_.file("state.db"); }
 
 private:

@@ -17,7 +17,6 @@ class io_context;
 
 namespace asc_webhookd::store {
 class Store;
-class SqliteStore;
 }
 namespace asc_webhookd::delivery {
 class Engine;
@@ -59,7 +58,7 @@ public:
   void set_config(std::shared_ptr<const config::Config> cfg);
 
   boost::asio::io_context& io() { return *ioc_; }
-  store::SqliteStore& store() { return *store_; }
+  store::Store& store() { return *store_; }
   http::Server& server() { return *server_; }
   http::Server* admin_server() { return admin_server_.get(); }
   const Clock& clock() const { return *clock_; }
@@ -73,7 +72,7 @@ private:
   // Destroyed in reverse: server, engine, then the store (its threads joined,
   // their last callbacks done), then the io_context they posted to.
   std::unique_ptr<boost::asio::io_context> ioc_;
-  std::unique_ptr<store::SqliteStore> store_;
+  std::unique_ptr<store::Store> store_;
   std::unique_ptr<store::Store> ceiling_;  // benchmark builds only (ceiling_store.hpp)
   std::unique_ptr<delivery::Engine> engine_;
   std::unique_ptr<admin::Console> console_;

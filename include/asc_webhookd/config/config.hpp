@@ -54,6 +54,9 @@ struct ServerConfig {
 
 struct StoreConfig {
   std::string path;  // resolved default: $STATE_DIRECTORY/state.db, else ./asc-webhookd.db
+  // Set: the PostgreSQL database several replicas share, instead of `path`
+  // (a libpq URI; it may hold a password, so it is a Secret).
+  std::optional<Secret> url;
   Duration retention = 30 * 24h;
 };
 

@@ -31,6 +31,9 @@ struct PostgresOptions {
 class PostgresStore final : public Store {
 public:
   static Result<std::unique_ptr<PostgresStore>, Error> open(const PostgresOptions& options);
+  // "database asc_webhookd on db.internal:5432": the URL's target, without
+  // its password, for messages.
+  static std::string describe(const std::string& url);
   ~PostgresStore() override;
 
   void ingest_async(NewEvent event, Completion<Ingested> done) override;

@@ -54,6 +54,8 @@ Result<std::unique_ptr<PostgresStore>, Error> PostgresStore::open(const Postgres
   return std::unique_ptr<PostgresStore>(new PostgresStore(std::move(impl)));
 }
 
+std::string PostgresStore::describe(const std::string& url) { return pg::describe_target(url); }
+
 PostgresStore::PostgresStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 PostgresStore::~PostgresStore() {
