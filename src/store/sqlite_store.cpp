@@ -117,16 +117,10 @@ SqliteStore::~SqliteStore() {
 }
 
 bool SqliteStore::watch_changes(std::function<void()> changed) {
-  {
-    std::lock_guard lock(impl_->watch_mutex);
-    impl_->on_change = std::move(changed);
-  }
-  if (!impl_->watch && impl_->on_change) {
+  impl_->notice.set(std::move(changed));
+  if (!impl_->watch && impl_->notice.armed()) {
     auto* impl = impl_.get();
-    impl_->watch = std::make_unique<FileWatch>(impl_->path, [impl] {
-      std::lock_guard lock(impl->watch_mutex);
-      if (impl->on_change) impl->on_change();
-    });
+    impl_->watch = std::make_unique<FileWatch>(impl_->path, [impl] { impl->notice(); });
   }
   return impl_->watch && impl_->watch->ok();
 }

@@ -56,11 +56,11 @@ void SqliteStore::ingest_async(NewEvent ev, Completion<Ingested> done) {
 StoreResult<std::vector<std::int64_t>> SqliteStore::add_jobs(std::int64_t event_seq,
                                                              const std::vector<NewJob>& jobs,
                                                              std::int64_t now_ms) {
-  return impl_->run_sync([&](sql::Db& db) {
+  return impl_->notice.after(impl_->run_sync([&](sql::Db& db) {
     std::vector<std::int64_t> ids;
     for (const auto& j : jobs) ids.push_back(insert_job(db, event_seq, j, now_ms));
     return ids;
-  });
+  }));
 }
 
 StoreResult<std::size_t> SqliteStore::prune(std::int64_t before_ms) {

@@ -168,10 +168,10 @@ void SqliteStore::record_async(std::int64_t job_id, Attempt attempt, JobOutcome 
 }
 
 StoreResult<std::size_t> SqliteStore::recover_running() {
-  return impl_->run_sync([](sql::Db& db) {
+  return impl_->notice.after(impl_->run_sync([](sql::Db& db) {
     auto s = db.stmt("UPDATE jobs SET state = 'pending', lease_until = NULL WHERE state = 'running' RETURNING order_hash");
     return update_jobs(db, s);
-  });
+  }));
 }
 
 // A requeued job goes before later jobs of its key that have not started
@@ -188,7 +188,7 @@ std::size_t requeue_dead_job(sql::Db& db, std::int64_t job_id, std::int64_t now_
 }  // namespace
 
 StoreResult<RetryOutcome> SqliteStore::retry_job_now(std::int64_t job_id, std::int64_t now_ms) {
-  return impl_->run_sync([&](sql::Db& db) {
+  return impl_->notice.after(impl_->run_sync([&](sql::Db& db) {
     auto q = db.stmt("SELECT state FROM jobs WHERE id = ?1");
     q.bind(1, job_id);
     if (q.step() != SQLITE_ROW) return RetryOutcome::not_found;
@@ -203,16 +203,16 @@ StoreResult<RetryOutcome> SqliteStore::retry_job_now(std::int64_t job_id, std::i
       s.step();
     }
     return RetryOutcome::requeued;
-  });
+  }));
 }
 
 StoreResult<std::size_t> SqliteStore::retry_event(std::int64_t seq, std::int64_t now_ms) {
-  return impl_->run_sync([&](sql::Db& db) {
+  return impl_->notice.after(impl_->run_sync([&](sql::Db& db) {
     auto s = db.stmt("UPDATE jobs SET state = 'pending', finished = 0, attempts = 0, next_at = ?2, created_at = ?2,"
                      " lease_until = NULL WHERE state = 'dead' AND event_seq = ?1 RETURNING order_hash");
     s.bind(1, seq).bind(2, now_ms);
     return update_jobs(db, s);
-  });
+  }));
 }
 
 }  // namespace asc_webhookd::store

@@ -12,6 +12,7 @@
 #include "durability.hpp"
 #include "file_watch.hpp"
 #include "seq_reference.hpp"
+#include "change_notice.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -55,8 +56,7 @@ struct SqliteStore::Impl : Worker {
   std::string path;
   SystemClock system_clock;
   const Clock* clock = &system_clock;  // SqliteOptions::clock
-  std::mutex watch_mutex;  // guards on_change against the watch thread
-  std::function<void()> on_change;
+  ChangeNotice notice;  // watch_changes' callback
   std::unique_ptr<FileWatch> watch;
 
   void submit(Task t) {

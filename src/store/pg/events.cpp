@@ -50,11 +50,11 @@ void PostgresStore::ingest_async(NewEvent ev, Completion<Ingested> done) {
 StoreResult<std::vector<std::int64_t>> PostgresStore::add_jobs(std::int64_t event_seq,
                                                                const std::vector<NewJob>& jobs,
                                                                std::int64_t now_ms) {
-  return impl_->ops.run_sync([&](pg::Tx& tx) {
+  return impl_->notice.after(impl_->ops.run_sync([&](pg::Tx& tx) {
     std::vector<std::int64_t> ids;
     for (const auto& j : jobs) ids.push_back(insert_job(tx, event_seq, j, now_ms));
     return ids;
-  });
+  }));
 }
 
 StoreResult<std::size_t> PostgresStore::prune(std::int64_t before_ms) {

@@ -108,13 +108,13 @@ void PostgresStore::record_async(std::int64_t job_id, Attempt attempt, JobOutcom
 StoreResult<std::size_t> PostgresStore::recover_running() {
   // Only the jobs of backends that are gone (a replica that died, this
   // one's previous run): the running jobs of live replicas are theirs.
-  return impl_->ops.run_sync([](pg::Tx& tx) {
+  return impl_->notice.after(impl_->ops.run_sync([](pg::Tx& tx) {
     auto r = tx.db.run(
         "UPDATE jobs SET state = 'pending', lease_until = NULL, leased_by = NULL WHERE state = 'running'"
         " AND (leased_by IS NULL OR leased_by NOT IN (SELECT pid FROM pg_stat_activity WHERE pid IS NOT NULL))");
     if (r.affected()) tx.jobs_changed = true;
     return r.affected();
-  });
+  }));
 }
 
 namespace {
@@ -124,7 +124,7 @@ constexpr const char* kRequeueDead =
 }
 
 StoreResult<RetryOutcome> PostgresStore::retry_job_now(std::int64_t job_id, std::int64_t now_ms) {
-  return impl_->ops.run_sync([&](pg::Tx& tx) {
+  return impl_->notice.after(impl_->ops.run_sync([&](pg::Tx& tx) {
     auto q = tx.db.run("SELECT state FROM jobs WHERE id = $1 FOR UPDATE", {job_id});
     if (q.size() == 0) return RetryOutcome::not_found;
     const std::string state = q.text(0, 0);
@@ -134,15 +134,15 @@ StoreResult<RetryOutcome> PostgresStore::retry_job_now(std::int64_t job_id, std:
     else tx.db.run("UPDATE jobs SET next_at = $2 WHERE id = $1 AND state = 'pending'", {job_id, now_ms});  // backoff: due now
     tx.jobs_changed = true;
     return RetryOutcome::requeued;
-  });
+  }));
 }
 
 StoreResult<std::size_t> PostgresStore::retry_event(std::int64_t seq, std::int64_t now_ms) {
-  return impl_->ops.run_sync([&](pg::Tx& tx) {
+  return impl_->notice.after(impl_->ops.run_sync([&](pg::Tx& tx) {
     auto r = tx.db.run(std::string(kRequeueDead) + "event_seq = $1", {seq, now_ms});
     tx.jobs_changed = r.affected() > 0;
     return r.affected();
-  });
+  }));
 }
 
 }  // namespace asc_webhookd::store

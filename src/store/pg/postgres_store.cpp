@@ -65,19 +65,13 @@ PostgresStore::~PostgresStore() {
 }
 
 bool PostgresStore::watch_changes(std::function<void()> changed) {
-  {
-    std::lock_guard lock(impl_->watch_mutex);
-    impl_->on_change = std::move(changed);
-  }
-  if (!impl_->listener && impl_->on_change) {
+  impl_->notice.set(std::move(changed));
+  if (!impl_->listener && impl_->notice.armed()) {
     auto* impl = impl_.get();
     impl_->listener = std::make_unique<pg::Listener>(
         impl_->url,
         [impl](int pid) { return pid == impl->writer.backend_pid() || pid == impl->ops.backend_pid(); },
-        [impl] {
-          std::lock_guard lock(impl->watch_mutex);
-          if (impl->on_change) impl->on_change();
-        });
+        [impl] { impl->notice(); });
   }
   return true;
 }

@@ -3,6 +3,7 @@
 // (events.cpp, jobs.cpp, views.cpp). Private to src/store/pg.
 #include "asc_webhookd/store/postgres_store.hpp"
 
+#include "../change_notice.hpp"
 #include "listener.hpp"
 #include "worker.hpp"
 
@@ -18,8 +19,7 @@ struct PostgresStore::Impl {
   const Clock* clock = &system_clock;  // PostgresOptions::clock
   pg::Worker writer;  // the request and delivery paths
   pg::Worker ops;     // the operator's commands and views
-  std::mutex watch_mutex;  // guards on_change against the listener's thread
-  std::function<void()> on_change;
+  ChangeNotice notice;  // watch_changes' callback
   std::unique_ptr<pg::Listener> listener;
 };
 
