@@ -64,6 +64,8 @@ usage:
                                               Apple's delivery log, and whether each event is stored here
   asc-webhookd apple reconcile --config FILE [--webhook NAME] [--since 3d]
                                               one reconcile pass now: store what Apple failed to deliver
+  asc-webhookd migrate --from state.db --config FILE
+                                              copy an SQLite store into the PostgreSQL of store.url
   asc-webhookd --version | --help
 
 exit codes: 0 ok, 1 invalid input or config, 2 usage, 3 runtime failure
@@ -73,7 +75,7 @@ exit codes: 0 ok, 1 invalid input or config, 2 usage, 3 runtime failure
 std::optional<Args> parse_args(const std::vector<std::string>& argv, std::ostream& err) {
   static const std::vector<std::string> with_value{"--config", "--webhook", "--url", "--secret-file", "--instance", "--instance-dir",
                                                    "--state",  "--limit", "--answer", "--app",
-                                                   "--secret-out", "--wait", "--since"};
+                                                   "--secret-out", "--wait", "--since", "--from"};
   Args a;
   for (std::size_t i = 0; i < argv.size(); ++i) {
     const std::string& s = argv[i];
@@ -258,6 +260,7 @@ int dispatch(const std::vector<std::string>& argv, std::ostream& out, std::ostre
   if (cmd == "event") return detail::cmd_event(*args, out, err);
   if (cmd == "job") return detail::cmd_job_retry(*args, out, err);
   if (cmd == "apple") return detail::cmd_apple(*args, out, err);
+  if (cmd == "migrate") return detail::cmd_migrate(*args, out, err);
   if (cmd == "simulate") return cmd_simulate(*args, out, err);
   err << "asc-webhookd: unknown command '" << cmd << "'\n" << kUsage;
   return usage;

@@ -45,6 +45,9 @@ enum class Access { read, write };
 std::unique_ptr<store::Store> open_existing_store(const config::StoreConfig& cfg, std::ostream& err, int& code,
                                                   Access access = Access::write);
 
+// `migrate --from state.db --config FILE` (migrate_command.cpp).
+int cmd_migrate(const Args& a, std::ostream& out, std::ostream& err);
+
 // `apple webhooks|setup|ping|deliveries|reconcile` (apple_commands.cpp).
 int cmd_apple(const Args& a, std::ostream& out, std::ostream& err);
 

@@ -74,6 +74,15 @@ PrivatePostgres::~PrivatePostgres() { std::system((kScript + " stop " + dir_ + "
 void PrivatePostgres::halt() { run_script("halt " + dir_); }
 void PrivatePostgres::resume() { run_script("resume " + dir_); }
 
+std::int64_t postgres_number(const std::string& url, const std::string& sql) {
+  std::unique_ptr<PGconn, decltype(&PQfinish)> c(PQconnectdb(url.c_str()), &PQfinish);
+  if (PQstatus(c.get()) != CONNECTION_OK) throw std::runtime_error(PQerrorMessage(c.get()));
+  std::unique_ptr<PGresult, decltype(&PQclear)> r(PQexec(c.get(), sql.c_str()), &PQclear);
+  if (PQresultStatus(r.get()) != PGRES_TUPLES_OK || PQntuples(r.get()) < 1)
+    throw std::runtime_error(sql + ": " + PQresultErrorMessage(r.get()));
+  return std::stoll(PQgetvalue(r.get(), 0, 0));
+}
+
 std::string postgres_admin_url() { return "postgresql://postgres@/postgres?host=" + server_dir(); }
 
 std::string fresh_postgres_database() {

@@ -16,6 +16,10 @@ std::string fresh_postgres_database();
 // itself runs: stopping connections, looking at rows).
 std::string postgres_admin_url();
 
+// The first column of the first row of `sql` on the database at `url`, as
+// a number (a count); throws when the query fails.
+std::int64_t postgres_number(const std::string& url, const std::string& sql);
+
 // A server of one test's own, for a test that takes it away and brings it
 // back (the shared one serves every other test meanwhile).
 class PrivatePostgres {
