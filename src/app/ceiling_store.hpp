@@ -35,6 +35,12 @@ public:
     real_.kv_put_async(std::move(k), std::move(v), std::move(done));
   }
   void check_writable_async(store::Completion<void> done) override { real_.check_writable_async(std::move(done)); }
+  void try_lead_async(std::string task, store::Completion<bool> done) override {
+    real_.try_lead_async(std::move(task), std::move(done));
+  }
+  void release_lead_async(std::string task, store::Completion<void> done) override {
+    real_.release_lead_async(std::move(task), std::move(done));
+  }
   store::StoreResult<std::size_t> recover_running() override { return real_.recover_running(); }
   store::StoreResult<std::size_t> prune(std::int64_t before_ms) override { return real_.prune(before_ms); }
   store::StoreResult<std::size_t> retry_event(std::int64_t seq, std::int64_t now_ms) override {

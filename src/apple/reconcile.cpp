@@ -157,7 +157,17 @@ net::awaitable<void> Reconciler::Impl::loop() {
   while (!stopping) {
     auto cfg = config();
     const bool on = cfg->app_store_connect && cfg->reconcile.interval.count() > 0;
+    // One replica at a time reads Apple's log (several replicas on one
+    // PostgreSQL); the others wait for their next interval.
+    bool lead = false;
     if (on) {
+      auto ask = [this](auto cb) { store.try_lead_async("reconcile", std::move(cb)); };
+      auto led = co_await store::await_store<store::StoreResult<bool>>(std::move(ask));
+      lead = led && *led;
+      if (!led) log::get("reconcile")->error("reconcile pass skipped error=\"{}\"", led.error().message);
+      else if (!lead) log::get("reconcile")->info("another replica is reconciling; this one waits for its next pass");
+    }
+    if (lead) {
       auto api = Api::create(*cfg->app_store_connect, clock, transport, cfg->delivery.timeout);
       if (!api) log::get("reconcile")->error("reconcile disabled error=\"{}\"", api.error().message);
       for (const auto& hook : cfg->webhooks) {
@@ -176,6 +186,8 @@ net::awaitable<void> Reconciler::Impl::loop() {
         }
         if (r.jobs > 0 && jobs_stored) jobs_stored();
       }
+      auto release = [this](auto cb) { store.release_lead_async("reconcile", std::move(cb)); };
+      co_await store::await_store<store::StoreResult<void>>(std::move(release));
     }
     if (stopping) break;
     // Off: look again now and then, for a reload that turns it on.

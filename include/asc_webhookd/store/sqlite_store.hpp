@@ -44,6 +44,8 @@ public:
   void kv_get_async(std::string key, Completion<std::optional<std::string>> done) override;
   void kv_put_async(std::string key, std::string value, Completion<void> done) override;
   void check_writable_async(Completion<void> done) override;
+  void try_lead_async(std::string task, Completion<bool> done) override;
+  void release_lead_async(std::string task, Completion<void> done) override;
 
   StoreResult<std::size_t> recover_running() override;
   StoreResult<std::size_t> prune(std::int64_t before_ms) override;

@@ -165,6 +165,12 @@ public:
   // A cheap write probe for /readyz: an error says why the store cannot
   // take events now (a full disk, a read-only file).
   virtual void check_writable_async(Completion<void> done) = 0;
+  // Periodic work that one replica at a time must do (a reconcile pass):
+  // true when this process may do `task` now, and then holds it until
+  // release_lead_async, or until it dies. An engine used by one process
+  // answers true.
+  virtual void try_lead_async(std::string task, Completion<bool> done) = 0;
+  virtual void release_lead_async(std::string task, Completion<void> done) = 0;
 
   // --- The operator's commands and views (blocking) ---
 

@@ -9,9 +9,6 @@ namespace asc_webhookd::store::pg::schema {
 
 // Held while migrating; any number, the same in every release.
 inline constexpr long long kMigrationLock = 0x61736377'6d696772;  // "ascwmigr"
-// Held by the replica running a periodic pass that must run on one replica
-// at a time (reconcile).
-inline constexpr long long kReconcileLock = 0x61736377'7265636f;  // "ascwreco"
 
 inline const char* const kMigrations[] = {
     // 1: events, jobs, attempts, kv; history is read from the events.

@@ -51,6 +51,23 @@ void PostgresStore::check_writable_async(Completion<void> done) {
   impl_->writer.submit_for<void>(std::move(probe), std::move(done), "the probe was not committed");
 }
 
+// A session-level advisory lock on the operator connection, keyed by the
+// task's name: held until released or until the connection ends (a replica
+// that dies lets the next one lead).
+void PostgresStore::try_lead_async(std::string task, Completion<bool> done) {
+  auto work = [task = std::move(task)](pg::Tx& tx) {
+    return tx.db.run("SELECT pg_try_advisory_lock($1)", {key_hash("lead:" + task)}).boolean(0, 0);
+  };
+  impl_->ops.submit_for<bool>(std::move(work), std::move(done), "the lead was not taken");
+}
+
+void PostgresStore::release_lead_async(std::string task, Completion<void> done) {
+  auto work = [task = std::move(task)](pg::Tx& tx) {
+    tx.db.run("SELECT pg_advisory_unlock($1)", {key_hash("lead:" + task)});
+  };
+  impl_->ops.submit_for<void>(std::move(work), std::move(done), "the lead was not released");
+}
+
 namespace {
 
 constexpr const char* kEventState =
