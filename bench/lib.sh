@@ -63,3 +63,25 @@ JSON
 # CPU ticks per thread name (the daemon names its threads; the main thread,
 # which also runs the io_context, keeps the program's name).
 thread_ticks() { for t in /proc/"$1"/task/*; do echo "$(cat "$t/comm") $(awk '{ print $14 + $15 }' "$t/stat")"; done; }
+
+# nginx_proxy_conf PORT UPSTREAM_PORT...: $WORK/proxy.conf, nginx on
+# 127.0.0.1:PORT passing every request round robin to the daemons on the
+# upstream ports over keep-alive connections (several replicas behind it).
+nginx_proxy_conf() {
+  local port=$1; shift
+  mkdir -p "$WORK/proxy"
+  {
+    echo "worker_processes 1; pid $WORK/proxy.pid; error_log $WORK/proxy/error.log;"
+    echo "events { worker_connections 4096; }"
+    echo "http { access_log off; client_body_temp_path $WORK/proxy; proxy_temp_path $WORK/proxy;"
+    echo "  fastcgi_temp_path $WORK/proxy; uwsgi_temp_path $WORK/proxy; scgi_temp_path $WORK/proxy;"
+    echo "  keepalive_requests 10000000;"
+    echo "  upstream replicas {"
+    for p in "$@"; do echo "    server 127.0.0.1:$p;"; done
+    echo "    keepalive 64;"
+    echo "  }"
+    echo "  server { listen 127.0.0.1:$port; location / { proxy_pass http://replicas;"
+    echo "    proxy_http_version 1.1; proxy_set_header Connection \"\"; } }"
+    echo "}"
+  } > "$WORK/proxy.conf"
+}

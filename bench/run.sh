@@ -19,6 +19,7 @@
 #   BENCH_BIN=BIN    the build measured in the durable row (default: this one).
 #   BENCH_ONLY=durable  a quick run: nginx, durable, duplicate, drain and the
 #                    baseline rows only.
+#   BENCH_POSTGRES=0  skip the PostgreSQL rows (one replica; two behind nginx).
 #
 # Rows, all in one run (ratios against this run's nginx): nginx; durable
 # ingest of distinct events, and whether every acknowledged event had its
@@ -36,7 +37,7 @@ THREADS=2
 EVENTS=${BENCH_EVENT_COUNT:-600000}
 
 scripts/deps.sh
-for p in wrk nginx-light sqlite3 webhook python3; do
+for p in wrk nginx-light sqlite3 webhook python3 postgresql; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || MISSING="${MISSING:-} $p"
 done
 if [ -n "${MISSING:-}" ]; then
@@ -58,6 +59,8 @@ cleanup() {
   [ -n "${DAEMON:-}" ] && kill "$DAEMON" 2>/dev/null || true
   [ -n "${OTHER:-}" ] && kill "$OTHER" 2>/dev/null || true
   [ -f "$WORK/nginx.pid" ] && kill "$(cat "$WORK/nginx.pid")" 2>/dev/null || true
+  [ -f "$WORK/proxy.pid" ] && kill "$(cat "$WORK/proxy.pid")" 2>/dev/null || true
+  [ -n "${PG_DIR:-}" ] && scripts/test_postgres.sh stop "$PG_DIR" 2>/dev/null || true
   wait 2>/dev/null || true
   rm -rf "$WORK"
 }
@@ -68,6 +71,7 @@ DAEMON_PORT=18182
 CEILING_PORT=18183
 ADNANH_PORT=18184
 SINK_PORT=18185
+PROXY_PORT=18186
 nginx_conf "$NGINX_PORT" 1
 nginx -c "$WORK/nginx.conf"
 
@@ -179,6 +183,34 @@ for bin in ${BENCH_BASELINE:-}; do  # BENCH_BASELINE="BIN ...": the same durable
 baseline $bin durable_rps=$(rps "$BL") p99_ms=$(field "$BL" p99_ms) non2xx=$(field "$BL" non2xx) by_thread: $BL_US; durable/baseline=$(ratio "$(rps "$OURS")" "$(rps "$BL")")"
 done
 
+# The PostgreSQL store (BENCH_POSTGRES=0 skips it): the same durable row
+# through one replica, then two replicas behind nginx (round robin), each
+# on a fresh database of a private server (scripts/test_postgres.sh, fsync on).
+if [ "${BENCH_POSTGRES:-1}" != 0 ] && [ "${BENCH_ONLY:-}" != durable ]; then
+  PG_DIR=/tmp/asc-webhookd-bench-pg.$$
+  PG_ADMIN=$(scripts/test_postgres.sh start "$PG_DIR")
+  pg_database() { psql "$PG_ADMIN" -qAtc "CREATE DATABASE $1" >/dev/null; echo "postgresql://postgres@/$1?host=$PG_DIR"; }
+  pg_config() { daemon_config "$1" unused.db "$SINK_URL" | sed "s|^  path: .*|  url: \"$2\"|"; }
+  echo "== PostgreSQL store, one replica: the same durable row"
+  pg_config "$DAEMON_PORT" "$(pg_database one)" > "$WORK/pg-one.yaml"
+  start build/release/src/asc-webhookd "$DAEMON_PORT" "$WORK/pg-one.yaml"
+  PG_ONE=$(run_wrk "http://127.0.0.1:$DAEMON_PORT" /webhooks/bench); echo "$PG_ONE"
+  stop
+  echo "== PostgreSQL store, two replicas behind nginx (round robin)"
+  two=$(pg_database two)
+  pg_config "$DAEMON_PORT" "$two" > "$WORK/pg-a.yaml"
+  pg_config "$CEILING_PORT" "$two" > "$WORK/pg-b.yaml"
+  start build/release/src/asc-webhookd "$DAEMON_PORT" "$WORK/pg-a.yaml"; REPLICA_A=$OTHER
+  start build/release/src/asc-webhookd "$CEILING_PORT" "$WORK/pg-b.yaml"; REPLICA_B=$OTHER; OTHER=""
+  nginx_proxy_conf "$PROXY_PORT" "$DAEMON_PORT" "$CEILING_PORT"
+  nginx -c "$WORK/proxy.conf"
+  PG_TWO=$(run_wrk "http://127.0.0.1:$PROXY_PORT" /webhooks/bench); echo "$PG_TWO"
+  PG_TWO_STORED=$(psql "postgresql://postgres@/two?host=$PG_DIR" -qAtc "SELECT count(*) FROM events")
+  kill "$(cat "$WORK/proxy.pid")"; rm -f "$WORK/proxy.pid"
+  kill "$REPLICA_A" "$REPLICA_B"; wait "$REPLICA_A" "$REPLICA_B" 2>/dev/null || true
+  scripts/test_postgres.sh stop "$PG_DIR"; PG_DIR=""
+fi
+
 if [ "$BENCH_CEILING" != 0 ]; then
   daemon_config "$CEILING_PORT" ceiling.db "$SINK_URL" > "$WORK/ceiling.yaml"
   start build/bench-ceiling/src/asc-webhookd "$CEILING_PORT" "$WORK/ceiling.yaml"
@@ -257,6 +289,10 @@ echo "planned: events_stored=$STORED jobs_stored=$JOBS events_without_jobs_when_
 echo "duplicate_rps=$D_RPS ratio=$(ratio "$D_RPS" "$B_RPS") p99_ms=$(field "$DUP" p99_ms) new_events_stored=$DUP_NEW"
 echo "delivery: jobs_done_during_the_load=$DELIVERED_DURING drain_with_ingest_idle_jobs_per_s=$DRAIN (to $SINK_URL)"
 [ -n "$BASELINES" ] && echo "${BASELINES#?}"
+if [ -n "${PG_ONE:-}" ]; then
+  echo "postgres_one_replica_rps=$(rps "$PG_ONE") p99_ms=$(field "$PG_ONE" p99_ms) non2xx=$(field "$PG_ONE" non2xx); postgres/sqlite=$(ratio "$(rps "$PG_ONE")" "$(rps "$OURS")")"
+  echo "postgres_two_replicas_behind_nginx_rps=$(rps "$PG_TWO") p99_ms=$(field "$PG_TWO" p99_ms) non2xx=$(field "$PG_TWO" non2xx) events_stored=$PG_TWO_STORED; two/one=$(ratio "$(rps "$PG_TWO")" "$(rps "$PG_ONE")")"
+fi
 [ "${BENCH_ONLY:-}" = durable ] && exit 0
 A_RPS=$(rps "$ADNANH")
 echo "adnanh_webhook_rps=$A_RPS ratio=$(ratio "$A_RPS" "$B_RPS") non2xx=$(field "$ADNANH" non2xx); durable/adnanh=$(ratio "$O_RPS" "$A_RPS")"
