@@ -48,18 +48,18 @@ void Listener::loop() {
       if (was_away) changed_();  // back: whatever was sent meanwhile was missed
       was_away = false;
     }
-    pollfd fds[2] = {{PQsocket(db_.handle()), POLLIN, 0}, {stop_fd_, POLLIN, 0}};
+    pollfd fds[2] = {{lib().PQsocket(db_.handle()), POLLIN, 0}, {stop_fd_, POLLIN, 0}};
     if (::poll(fds, 2, -1) < 0) continue;  // EINTR
     if (fds[1].revents) return;
-    if (!PQconsumeInput(db_.handle())) {
+    if (!lib().PQconsumeInput(db_.handle())) {
       db_.close();
       was_away = true;
       continue;
     }
     bool news = false;
-    while (PGnotify* n = PQnotifies(db_.handle())) {
+    while (PGnotify* n = lib().PQnotifies(db_.handle())) {
       if (!own_(n->be_pid)) news = true;
-      PQfreemem(n);
+      lib().PQfreemem(n);
     }
     if (!news) continue;
     changed_();

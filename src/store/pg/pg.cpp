@@ -53,23 +53,24 @@ std::string array_of(const std::vector<std::int64_t>& ids) {
 }
 
 std::int64_t Rows::i64(int row, int col) const {
-  const char* v = PQgetvalue(r_.get(), row, col);
+  const char* v = lib().PQgetvalue(r_.get(), row, col);
   std::int64_t out = 0;
-  std::from_chars(v, v + PQgetlength(r_.get(), row, col), out);
+  std::from_chars(v, v + lib().PQgetlength(r_.get(), row, col), out);
   return out;
 }
 
 std::size_t Rows::affected() const {
-  const char* n = PQcmdTuples(r_.get());
+  const char* n = lib().PQcmdTuples(r_.get());
   return *n ? static_cast<std::size_t>(std::stoull(n)) : 0;
 }
 
 std::string describe_target(const std::string& url) {
+  if (!load_libpq()) return "a PostgreSQL database";
   char* err = nullptr;
-  PQconninfoOption* opts = PQconninfoParse(url.c_str(), &err);
+  PQconninfoOption* opts = lib().PQconninfoParse(url.c_str(), &err);
   if (!opts) {
     std::string why = err ? err : "malformed";
-    PQfreemem(err);
+    lib().PQfreemem(err);
     while (!why.empty() && why.back() == '\n') why.pop_back();
     return "a database whose URL is malformed (" + why + ")";
   }
@@ -81,7 +82,7 @@ std::string describe_target(const std::string& url) {
     else if (k == "host" || (k == "hostaddr" && host.empty())) host = v;
     else if (k == "port") port = v;
   }
-  PQconninfoFree(opts);
+  lib().PQconninfoFree(opts);
   std::string out = "database " + (db.empty() ? std::string("(default)") : db);
   if (!host.empty()) out += " on " + host + (port.empty() ? "" : ":" + port);
   return out;
@@ -89,33 +90,35 @@ std::string describe_target(const std::string& url) {
 
 std::string Conn::open(const std::string& url, const std::string& application_name) {
   close();
+  std::string missing;
+  if (!load_libpq(&missing)) return missing;
   // connect_timeout and tcp_user_timeout bound how long a call can hang on
   // a database that stopped answering (a partition, a paused server); the
   // keepalives find a dead peer on an idle connection.
   const char* keys[] = {"dbname", "application_name", "connect_timeout", "tcp_user_timeout", "keepalives_idle",
                         "keepalives_interval", "keepalives_count", nullptr};
   const char* values[] = {url.c_str(), application_name.c_str(), "5", "10000", "5", "2", "3", nullptr};
-  c_.reset(PQconnectdbParams(keys, values, /*expand_dbname=*/1));
+  c_.reset(lib().PQconnectdbParams(keys, values, /*expand_dbname=*/1));
   if (ok()) {
     // The server's notices ("relation already exists, skipping") are not
     // the operator's business; libpq prints them to stderr by default.
-    PQsetNoticeProcessor(c_.get(), [](void*, const char*) {}, nullptr);
+    lib().PQsetNoticeProcessor(c_.get(), [](void*, const char*) {}, nullptr);
     return "";
   }
-  std::string why = c_ ? PQerrorMessage(c_.get()) : "out of memory";
+  std::string why = c_ ? lib().PQerrorMessage(c_.get()) : "out of memory";
   while (!why.empty() && why.back() == '\n') why.pop_back();
   close();
   return "cannot reach the " + describe_target(url) + ": " + why;
 }
 
 void Conn::fail(PGresult* r, const std::string& context) {
-  const char* state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
-  std::string why = r ? PQresultErrorMessage(r) : "";
-  if (why.empty() && c_) why = PQerrorMessage(c_.get());
+  const char* state = r ? lib().PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
+  std::string why = r ? lib().PQresultErrorMessage(r) : "";
+  if (why.empty() && c_) why = lib().PQerrorMessage(c_.get());
   while (!why.empty() && why.back() == '\n') why.pop_back();
   const std::string sqlstate = state ? state : "";
-  if (r) PQclear(r);
-  const bool lost = !c_ || PQstatus(c_.get()) != CONNECTION_OK || sqlstate.rfind("08", 0) == 0;
+  if (r) lib().PQclear(r);
+  const bool lost = !c_ || lib().PQstatus(c_.get()) != CONNECTION_OK || sqlstate.rfind("08", 0) == 0;
   throw Failure(context + ": " + why, sqlstate, lost);
 }
 
@@ -124,27 +127,27 @@ Rows Conn::run(const std::string& sql, const std::vector<Value>& params) {
   auto it = prepared_.find(sql);
   if (it == prepared_.end()) {
     std::string name = "s" + std::to_string(prepared_.size() + 1);
-    PGresult* r = PQprepare(c_.get(), name.c_str(), sql.c_str(), 0, nullptr);
-    if (!r || PQresultStatus(r) != PGRES_COMMAND_OK) fail(r, "cannot prepare a statement");
-    PQclear(r);
+    PGresult* r = lib().PQprepare(c_.get(), name.c_str(), sql.c_str(), 0, nullptr);
+    if (!r || lib().PQresultStatus(r) != PGRES_COMMAND_OK) fail(r, "cannot prepare a statement");
+    lib().PQclear(r);
     it = prepared_.emplace(sql, std::move(name)).first;
   }
   std::vector<const char*> values;
   values.reserve(params.size());
   for (const auto& p : params) values.push_back(p.text ? p.text->c_str() : nullptr);
-  PGresult* r = PQexecPrepared(c_.get(), it->second.c_str(), static_cast<int>(values.size()), values.data(), nullptr,
+  PGresult* r = lib().PQexecPrepared(c_.get(), it->second.c_str(), static_cast<int>(values.size()), values.data(), nullptr,
                                nullptr, 0);
-  const auto status = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+  const auto status = r ? lib().PQresultStatus(r) : PGRES_FATAL_ERROR;
   if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) fail(r, "the database refused a statement");
   return Rows(r);
 }
 
 void Conn::exec(const std::string& sql) {
   if (!c_) throw Failure("not connected to the database", "", true);
-  PGresult* r = PQexec(c_.get(), sql.c_str());
-  const auto status = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+  PGresult* r = lib().PQexec(c_.get(), sql.c_str());
+  const auto status = r ? lib().PQresultStatus(r) : PGRES_FATAL_ERROR;
   if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) fail(r, "the database refused a statement");
-  PQclear(r);
+  lib().PQclear(r);
 }
 
 }  // namespace asc_webhookd::store::pg

@@ -4,7 +4,7 @@
 // results read by row and column. Every failure throws pg::Failure with
 // PostgreSQL's SQLSTATE and whether the connection itself is gone.
 // Private to src/store/pg.
-#include <libpq-fe.h>
+#include "libpq.hpp"
 
 #include <concepts>
 #include <cstdint>
@@ -46,21 +46,28 @@ struct Value {
 // "{1,2,3}": a bigint[] parameter.
 std::string array_of(const std::vector<std::int64_t>& ids);
 
+struct ClearResult {
+  void operator()(PGresult* r) const { lib().PQclear(r); }
+};
+struct FinishConn {
+  void operator()(PGconn* c) const { lib().PQfinish(c); }
+};
+
 class Rows {
 public:
-  explicit Rows(PGresult* r) : r_(r, &PQclear) {}
-  int size() const { return PQntuples(r_.get()); }
-  bool is_null(int row, int col) const { return PQgetisnull(r_.get(), row, col) != 0; }
+  explicit Rows(PGresult* r) : r_(r) {}
+  int size() const { return lib().PQntuples(r_.get()); }
+  bool is_null(int row, int col) const { return lib().PQgetisnull(r_.get(), row, col) != 0; }
   std::int64_t i64(int row, int col) const;
   std::optional<std::int64_t> opt_i64(int row, int col) const {
     return is_null(row, col) ? std::nullopt : std::optional<std::int64_t>(i64(row, col));
   }
-  std::string text(int row, int col) const { return PQgetvalue(r_.get(), row, col); }
+  std::string text(int row, int col) const { return lib().PQgetvalue(r_.get(), row, col); }
   bool boolean(int row, int col) const { return text(row, col) == "t"; }
   std::size_t affected() const;  // rows an INSERT / UPDATE / DELETE changed
 
 private:
-  std::unique_ptr<PGresult, decltype(&PQclear)> r_;
+  std::unique_ptr<PGresult, ClearResult> r_;
 };
 
 class Conn {
@@ -68,7 +75,7 @@ public:
   // Connects to `url` (a libpq URI or key=value string). The error names
   // the database and libpq's reason; it never holds the password.
   std::string open(const std::string& url, const std::string& application_name);
-  bool ok() const { return c_ && PQstatus(c_.get()) == CONNECTION_OK; }
+  bool ok() const { return c_ && lib().PQstatus(c_.get()) == CONNECTION_OK; }
   void close() {
     c_.reset();
     prepared_.clear();
@@ -78,11 +85,11 @@ public:
   // Runs SQL text as is (several statements allowed, no parameters).
   void exec(const std::string& sql);
   PGconn* handle() const { return c_.get(); }
-  int backend_pid() const { return c_ ? PQbackendPID(c_.get()) : 0; }
+  int backend_pid() const { return c_ ? lib().PQbackendPID(c_.get()) : 0; }
 
 private:
   [[noreturn]] void fail(PGresult* r, const std::string& context);
-  std::unique_ptr<PGconn, decltype(&PQfinish)> c_{nullptr, &PQfinish};
+  std::unique_ptr<PGconn, FinishConn> c_;
   std::unordered_map<std::string, std::string> prepared_;  // SQL text → statement name
 };
 
