@@ -86,6 +86,9 @@ set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 set(CPACK_DEBIAN_PACKAGE_HOMEPAGE "https://github.com/asc-webhookd/asc-webhookd")
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)  # Depends: from dpkg-shlibdeps, plus:
 set(CPACK_DEBIAN_PACKAGE_DEPENDS "procps")  # /bin/kill, the unit's ExecReload=
+# libpq is loaded only for a PostgreSQL store (store.url), so dpkg-shlibdeps
+# does not see it.
+set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "libpq5")
 set(CPACK_DEBIAN_PACKAGE_GENERATE_SHLIBS OFF)
 set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "App Store Connect webhooks to CI/CD and team chat")
 set(CPACK_PACKAGE_DESCRIPTION "asc-webhookd receives App Store Connect's webhook notifications (build
