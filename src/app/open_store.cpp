@@ -17,9 +17,4 @@ Result<std::unique_ptr<store::Store>, Error> open_configured_store(const config:
   return std::unique_ptr<store::Store>(std::move(*st));
 }
 
-std::string describe_store(const config::StoreConfig& cfg) {
-  if (cfg.url) return "the PostgreSQL " + store::PostgresStore::describe(cfg.url->reveal());
-  return "the store " + cfg.path;
-}
-
 }  // namespace asc_webhookd::app

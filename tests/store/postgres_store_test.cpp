@@ -10,7 +10,6 @@
 #include <gtest/gtest.h>
 
 #include <condition_variable>
-#include <future>
 #include <thread>
 
 namespace asc_webhookd::store {
@@ -24,17 +23,8 @@ std::unique_ptr<PostgresStore> replica(const std::string& url) {
   return std::move(*st);
 }
 
-StoreResult<bool> try_lead(Store& st, const std::string& task) {
-  std::promise<StoreResult<bool>> p;
-  st.try_lead_async(task, [&](StoreResult<bool> r) { p.set_value(std::move(r)); });
-  return p.get_future().get();
-}
-
-StoreResult<void> release_lead(Store& st, const std::string& task) {
-  std::promise<StoreResult<void>> p;
-  st.release_lead_async(task, [&](StoreResult<void> r) { p.set_value(std::move(r)); });
-  return p.get_future().get();
-}
+using test::release_lead;
+using test::try_lead;
 
 TEST(PostgresReplicas, OneReplicaLeadsATaskAtATimeAndADeadOneLetsGo) {
   const auto url = test::fresh_postgres_database();

@@ -52,10 +52,17 @@ const std::string& server_dir() {
   return dir;
 }
 
-void exec_admin(const std::string& sql) {
-  std::unique_ptr<PGconn, decltype(&PQfinish)> c(PQconnectdb(postgres_admin_url().c_str()), &PQfinish);
+using Connection = std::unique_ptr<PGconn, decltype(&PQfinish)>;
+
+Connection connect(const std::string& url) {
+  Connection c(PQconnectdb(url.c_str()), &PQfinish);
   if (PQstatus(c.get()) != CONNECTION_OK)
     throw std::runtime_error(std::string("the tests' PostgreSQL cannot be reached: ") + PQerrorMessage(c.get()));
+  return c;
+}
+
+void exec_admin(const std::string& sql) {
+  auto c = connect(postgres_admin_url());
   std::unique_ptr<PGresult, decltype(&PQclear)> r(PQexec(c.get(), sql.c_str()), &PQclear);
   if (PQresultStatus(r.get()) != PGRES_COMMAND_OK)
     throw std::runtime_error(sql + ": " + PQresultErrorMessage(r.get()));
@@ -75,8 +82,7 @@ void PrivatePostgres::halt() { run_script("halt " + dir_); }
 void PrivatePostgres::resume() { run_script("resume " + dir_); }
 
 std::int64_t postgres_number(const std::string& url, const std::string& sql) {
-  std::unique_ptr<PGconn, decltype(&PQfinish)> c(PQconnectdb(url.c_str()), &PQfinish);
-  if (PQstatus(c.get()) != CONNECTION_OK) throw std::runtime_error(PQerrorMessage(c.get()));
+  auto c = connect(url);
   std::unique_ptr<PGresult, decltype(&PQclear)> r(PQexec(c.get(), sql.c_str()), &PQclear);
   if (PQresultStatus(r.get()) != PGRES_TUPLES_OK || PQntuples(r.get()) < 1)
     throw std::runtime_error(sql + ": " + PQresultErrorMessage(r.get()));

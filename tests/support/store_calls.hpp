@@ -17,6 +17,14 @@ store::StoreResult<T> wait_store(Start start) {
   return f.get();
 }
 
+inline store::StoreResult<bool> try_lead(store::Store& st, const std::string& task) {
+  return wait_store<bool>([&](auto cb) { st.try_lead_async(task, std::move(cb)); });
+}
+
+inline store::StoreResult<void> release_lead(store::Store& st, const std::string& task) {
+  return wait_store<void>([&](auto cb) { st.release_lead_async(task, std::move(cb)); });
+}
+
 inline store::StoreResult<store::Ingested> ingest(store::Store& st, store::NewEvent event) {
   return wait_store<store::Ingested>([&](auto cb) { st.ingest_async(std::move(event), std::move(cb)); });
 }

@@ -21,8 +21,4 @@ struct StoreOpenOptions {
 Result<std::unique_ptr<store::Store>, Error> open_configured_store(const config::StoreConfig& cfg,
                                                                     const StoreOpenOptions& options = {});
 
-// How messages name the store: "the store /var/lib/…/state.db" or "the
-// PostgreSQL database asc_webhookd on db.internal:5432" (never a password).
-std::string describe_store(const config::StoreConfig& cfg);
-
 }  // namespace asc_webhookd::app
