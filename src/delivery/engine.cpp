@@ -162,6 +162,15 @@ net::awaitable<void> Engine::Impl::leaser() {
 // the leaser) when its attempt is recorded.
 void Engine::Impl::start_ready() {
   while (in_flight < capacity && !ready.empty()) {
+    // A job whose lease would run out before its attempt could end (this
+    // replica was cut off from a shared store while it waited) may be
+    // leased by another replica by now: it is theirs, and is not started.
+    const auto& head = ready.front();
+    if (head.lease_until_ms - clock.now_ms() < config()->delivery.timeout.count()) {
+      log::get("delivery")->warn("job {} not started: its lease ran out while it waited", head.id);
+      ready.pop_front();
+      continue;
+    }
     ++in_flight;
     auto self = shared_from_this();
     net::co_spawn(strand, run_job(std::move(ready.front())), [self](std::exception_ptr e) {

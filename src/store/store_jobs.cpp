@@ -103,6 +103,7 @@ void SqliteStore::lease_async(std::int64_t now_ms, std::int64_t lease_ms, std::s
       j.action_json = s.text(5);
       j.attempts = static_cast<int>(s.i64(6));
       j.created_at_ms = s.i64(7);
+      j.lease_until_ms = now_ms + lease_ms;
       s.step();
       auto e = db.stmt("SELECT webhook, raw FROM events WHERE seq = ?1");
       e.bind(1, j.event_seq);

@@ -53,6 +53,9 @@ struct LeasedJob {
   int attempts = 0;  // attempts made before this one
   std::int64_t created_at_ms = 0;
   std::string raw_event;
+  // When the lease runs out (by the leaser's clock): after it, another
+  // replica sharing the store may lease the job again.
+  std::int64_t lease_until_ms = 0;
 };
 
 struct Attempt {

@@ -54,6 +54,7 @@ void PostgresStore::lease_async(std::int64_t now_ms, std::int64_t lease_ms, std:
         j.created_at_ms = leased.i64(i, 7);
         j.webhook = leased.text(i, 8);
         j.raw_event = leased.text(i, 9);
+        j.lease_until_ms = now_ms + lease_ms;
         result.jobs.push_back(std::move(j));
       }
       // In the order they were chosen (UPDATE … RETURNING has none).

@@ -14,7 +14,8 @@ namespace asc_webhookd::store::pg {
   X(PQconnectdbParams) X(PQstatus) X(PQerrorMessage) X(PQfinish) X(PQsetNoticeProcessor) X(PQprepare)          \
   X(PQexecPrepared) X(PQexec) X(PQresultStatus) X(PQresultErrorField) X(PQresultErrorMessage) X(PQclear)        \
   X(PQntuples) X(PQgetisnull) X(PQgetvalue) X(PQgetlength) X(PQcmdTuples) X(PQconninfoParse) X(PQconninfoFree) \
-  X(PQfreemem) X(PQbackendPID) X(PQsocket) X(PQconsumeInput) X(PQnotifies)
+  X(PQfreemem) X(PQbackendPID) X(PQsocket) X(PQconsumeInput) X(PQnotifies) X(PQsendPrepare)              \
+  X(PQsendQueryPrepared) X(PQsendQuery) X(PQsetnonblocking) X(PQflush) X(PQisBusy) X(PQgetResult)
 
 struct Libpq {
 #define ASC_WEBHOOKD_LIBPQ_POINTER(name) decltype(&::name) name = nullptr;

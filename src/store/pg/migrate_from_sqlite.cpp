@@ -112,6 +112,7 @@ Result<MigrateCounts, Error> copy_sqlite_to_postgres(
   from.exec("PRAGMA busy_timeout=5000");
   pg::Conn to;
   if (auto e = to.open(postgres_url, "asc-webhookd migrate"); !e.empty()) return Error{e};
+  to.set_answer_limit({});  // a person's command, which may copy large batches: no limit
   MigrateCounts out;
   MigrateCounts::Table* dest[] = {&out.events, &out.jobs, &out.attempts, &out.kv};
   try {

@@ -1,5 +1,8 @@
 #include "pg.hpp"
 
+#include <poll.h>
+
+#include <cerrno>
 #include <charconv>
 
 namespace asc_webhookd::store::pg {
@@ -92,6 +95,7 @@ std::string Conn::open(const std::string& url, const std::string& application_na
   close();
   std::string missing;
   if (!load_libpq(&missing)) return missing;
+  target_ = describe_target(url);
   // connect_timeout and tcp_user_timeout bound how long a call can hang on
   // a database that stopped answering (a partition, a paused server); the
   // keepalives find a dead peer on an idle connection.
@@ -103,12 +107,13 @@ std::string Conn::open(const std::string& url, const std::string& application_na
     // The server's notices ("relation already exists, skipping") are not
     // the operator's business; libpq prints them to stderr by default.
     lib().PQsetNoticeProcessor(c_.get(), [](void*, const char*) {}, nullptr);
-    return "";
+    // Non-blocking: a statement is sent and awaited under the answer limit.
+    if (lib().PQsetnonblocking(c_.get(), 1) == 0) return "";
   }
   std::string why = c_ ? lib().PQerrorMessage(c_.get()) : "out of memory";
   while (!why.empty() && why.back() == '\n') why.pop_back();
   close();
-  return "cannot reach the " + describe_target(url) + ": " + why;
+  return "cannot reach the " + target_ + ": " + why;
 }
 
 void Conn::fail(PGresult* r, const std::string& context) {
@@ -127,27 +132,97 @@ Rows Conn::run(const std::string& sql, const std::vector<Value>& params) {
   auto it = prepared_.find(sql);
   if (it == prepared_.end()) {
     std::string name = "s" + std::to_string(prepared_.size() + 1);
-    PGresult* r = lib().PQprepare(c_.get(), name.c_str(), sql.c_str(), 0, nullptr);
-    if (!r || lib().PQresultStatus(r) != PGRES_COMMAND_OK) fail(r, "cannot prepare a statement");
+    const std::string context = "cannot prepare a statement";
+    if (!lib().PQsendPrepare(c_.get(), name.c_str(), sql.c_str(), 0, nullptr)) fail(nullptr, context);
+    PGresult* r = answer(context);
+    if (lib().PQresultStatus(r) != PGRES_COMMAND_OK) fail(r, context);
     lib().PQclear(r);
     it = prepared_.emplace(sql, std::move(name)).first;
   }
   std::vector<const char*> values;
   values.reserve(params.size());
   for (const auto& p : params) values.push_back(p.text ? p.text->c_str() : nullptr);
-  PGresult* r = lib().PQexecPrepared(c_.get(), it->second.c_str(), static_cast<int>(values.size()), values.data(), nullptr,
-                               nullptr, 0);
-  const auto status = r ? lib().PQresultStatus(r) : PGRES_FATAL_ERROR;
-  if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) fail(r, "the database refused a statement");
+  const std::string context = "the database refused a statement";
+  if (!lib().PQsendQueryPrepared(c_.get(), it->second.c_str(), static_cast<int>(values.size()), values.data(), nullptr,
+                                 nullptr, 0))
+    fail(nullptr, context);
+  PGresult* r = answer(context);
+  const auto status = lib().PQresultStatus(r);
+  if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) fail(r, context);
   return Rows(r);
 }
 
 void Conn::exec(const std::string& sql) {
   if (!c_) throw Failure("not connected to the database", "", true);
-  PGresult* r = lib().PQexec(c_.get(), sql.c_str());
-  const auto status = r ? lib().PQresultStatus(r) : PGRES_FATAL_ERROR;
-  if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) fail(r, "the database refused a statement");
+  const std::string context = "the database refused a statement";
+  if (!lib().PQsendQuery(c_.get(), sql.c_str())) fail(nullptr, context);
+  PGresult* r = answer(context);
+  const auto status = lib().PQresultStatus(r);
+  if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) fail(r, context);
   lib().PQclear(r);
+}
+
+PGresult* Conn::answer(const std::string& context) {
+  using clock = std::chrono::steady_clock;
+  PGconn* c = c_.get();
+  const auto deadline = clock::now() + answer_limit_;
+  // Waits for the socket; false once the answer limit has passed.
+  auto wait = [&](short events) {
+    pollfd p{lib().PQsocket(c), events, 0};
+    for (;;) {
+      int ms = -1;
+      if (answer_limit_.count() > 0) {
+        const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - clock::now()).count();
+        if (left <= 0) return false;
+        ms = static_cast<int>(left);
+      }
+      const int n = ::poll(&p, 1, ms);
+      if (n != 0 && !(n < 0 && errno == EINTR)) return true;  // ready, or an error libpq will report
+      if (n == 0) return false;
+    }
+  };
+  auto unanswered = [&] {
+    close();  // whatever it answers later is for nobody
+    return Failure("cannot reach the " + target_ + ": no answer to a statement within " +
+                       std::to_string(answer_limit_.count() / 1000) + " s",
+                   "", true);
+  };
+  for (;;) {  // the statement out (the connection is non-blocking)
+    const int flushed = lib().PQflush(c);
+    if (flushed == 0) break;
+    if (flushed < 0) fail(nullptr, context);
+    if (!wait(POLLIN | POLLOUT)) throw unanswered();
+    if (!lib().PQconsumeInput(c)) fail(nullptr, context);
+  }
+  // Every result until the end (exec may run several statements): the
+  // first that failed, else the last.
+  PGresult* kept = nullptr;
+  auto failed = [](PGresult* r) {
+    const auto status = lib().PQresultStatus(r);
+    return status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK;
+  };
+  for (;;) {
+    while (lib().PQisBusy(c)) {
+      if (!wait(POLLIN)) {
+        if (kept) lib().PQclear(kept);
+        throw unanswered();
+      }
+      if (!lib().PQconsumeInput(c)) {
+        if (kept) lib().PQclear(kept);
+        fail(nullptr, context);
+      }
+    }
+    PGresult* r = lib().PQgetResult(c);
+    if (!r) break;
+    if (kept && failed(kept)) {
+      lib().PQclear(r);
+    } else {
+      if (kept) lib().PQclear(kept);
+      kept = r;
+    }
+  }
+  if (!kept) fail(nullptr, context);
+  return kept;
 }
 
 }  // namespace asc_webhookd::store::pg

@@ -6,6 +6,7 @@
 // Private to src/store/pg.
 #include "libpq.hpp"
 
+#include <chrono>
 #include <concepts>
 #include <cstdint>
 #include <memory>
@@ -86,9 +87,20 @@ public:
   void exec(const std::string& sql);
   PGconn* handle() const { return c_.get(); }
   int backend_pid() const { return c_ ? lib().PQbackendPID(c_.get()) : 0; }
+  // How long one statement may go unanswered before the database counts as
+  // unreachable: the connection is dropped and the caller gets a lost
+  // connection. TCP never gives up on a peer whose kernel still answers (a
+  // paused server, a stalled proxy), and over a Unix socket nothing does.
+  // Zero: wait as long as it takes (migrations, which may wait on a lock).
+  void set_answer_limit(std::chrono::milliseconds limit) { answer_limit_ = limit; }
+  static constexpr std::chrono::milliseconds kAnswerLimit{10'000};
 
 private:
   [[noreturn]] void fail(PGresult* r, const std::string& context);
+  // The result of the statement just sent, within the answer limit.
+  PGresult* answer(const std::string& context);
+  std::chrono::milliseconds answer_limit_ = kAnswerLimit;
+  std::string target_;  // describe_target(url), for messages
   std::unique_ptr<PGconn, FinishConn> c_;
   std::unordered_map<std::string, std::string> prepared_;  // SQL text → statement name
 };

@@ -45,6 +45,7 @@ Result<std::unique_ptr<PostgresStore>, Error> PostgresStore::open(const Postgres
   {
     pg::Conn db;
     if (auto e = db.open(options.url, "asc-webhookd migrate"); !e.empty()) return Error{"cannot open the store: " + e};
+    db.set_answer_limit({});  // waits while another replica migrates
     if (auto e = migrate(db, target); !e.empty()) return Error{e};
   }
   auto impl = std::make_unique<Impl>(options.url);

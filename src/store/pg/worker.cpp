@@ -25,7 +25,15 @@ std::string Worker::connect() {
   if (auto e = db_.open(url_, "asc-webhookd"); !e.empty()) return e;
   try {
     // 200 only after the commit is flushed, whatever the server's default.
-    db_.exec("SET synchronous_commit = on");
+    // A lock held by another replica's transaction (the same event, stored
+    // there at the same moment) is waited for 5 s at most: a replica cut
+    // off mid-transaction fails the events it blocks (503, sent again)
+    // instead of stalling this one's batch. And the server ends a session
+    // idle in a transaction for 15 s (its client was cut off: past the
+    // answer limit it has given up), which frees those locks.
+    db_.exec(
+        "SET synchronous_commit = on; SET lock_timeout = '5s'; "
+        "SET idle_in_transaction_session_timeout = '15s'");
   } catch (const Failure& f) {
     db_.close();
     return f.what();
