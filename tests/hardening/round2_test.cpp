@@ -413,7 +413,7 @@ TEST(HostileRound2, D10ReadyzIsNotReadyWhenTheStoresVolumeIsFull) {
   const auto port = d.wait_listening();
   ASSERT_NE(port, 0) << d.log();
   std::optional<RawResponse> ready;
-  for (int i = 0; i < 100; ++i) {
+  for (int i = 0; i < 300; ++i) {  // up to 30 s: a loaded machine starts the filler late
     RawClient c(port);
     c.send("GET /readyz HTTP/1.1\r\nHost: x\r\n\r\n");
     ready = c.read_response();

@@ -33,6 +33,8 @@ struct Engine {
   std::string name;
   std::function<std::unique_ptr<Store>(const test::TempDir& dir)> open;
 };
+// gtest prints the parameter in test listings: the engine's name, not its bytes.
+void PrintTo(const Engine& e, std::ostream* os) { *os << e.name; }
 
 Attempt attempt(std::int64_t at_ms, std::optional<int> status, const std::string& outcome) {
   return {at_ms, 1, status, outcome == "done" ? "" : "HTTP " + std::to_string(status.value_or(0)), outcome, "", ""};

@@ -91,6 +91,13 @@ std::int64_t postgres_number(const std::string& url, const std::string& sql) {
 
 std::string postgres_admin_url() { return "postgresql://postgres@/postgres?host=" + server_dir(); }
 
+std::string postgres_socket_path() { return server_dir() + "/.s.PGSQL.5432"; }
+
+std::string postgres_url_via(const std::string& url, std::uint16_t port) {
+  const auto at = url.find("@/"), query = url.find('?');
+  return url.substr(0, at) + "@127.0.0.1:" + std::to_string(port) + url.substr(at + 1, query - at - 1);
+}
+
 std::string fresh_postgres_database() {
   static std::atomic<int> n{0};
   const std::string name = "t_" + std::to_string(::getpid()) + "_" + std::to_string(++n);

@@ -5,12 +5,18 @@
 // stopped after (its socket directory in ASC_WEBHOOKD_TEST_PG_DIR); a test
 // program run by hand starts its own server on first use and stops it at
 // exit. A missing server fails the test that needs it: never a skip.
+#include <cstdint>
 #include <string>
 
 namespace asc_webhookd::test {
 
 // The URL of a database that no other test uses.
 std::string fresh_postgres_database();
+
+// The tests' server's Unix socket, and the URL of database `url` reached
+// over TCP on 127.0.0.1:`port` instead (a SeverableLink to that socket).
+std::string postgres_socket_path();
+std::string postgres_url_via(const std::string& url, std::uint16_t port);
 
 // The URL of the tests' server's `postgres` database (for SQL the test
 // itself runs: stopping connections, looking at rows).

@@ -2,9 +2,12 @@
 
 #include "asc_webhookd/http/server.hpp"
 
+#include "support/postgres.hpp"
+
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 
+#include <cstdlib>
 #include <future>
 #include <stdexcept>
 
@@ -23,8 +26,13 @@ std::string basic_config(const std::string& server_extra, const std::string& res
 
 TestServer::TestServer(const std::string& yaml, TestServerOptions options) {
   std::string text = yaml;
+  // ASC_WEBHOOKD_TEST_ENGINE=postgres: the same test on a PostgreSQL store
+  // (a fresh database on the tests' server), as ctest's postgres/ copies of
+  // the end-to-end suites run it.
+  const char* engine = std::getenv("ASC_WEBHOOKD_TEST_ENGINE");
+  const bool on_postgres = engine && std::string(engine) == "postgres" && options.vfs.empty();
   if (text.find("\nstore:") == std::string::npos && text.rfind("store:", 0) != 0)
-    text += "store:\n  path: " + store_path() + "\n";
+    text += on_postgres ? "store:\n  url: \"" + fresh_postgres_database() + "\"\n" : "store:\n  path: " + store_path() + "\n";
   auto loaded = config::load_config_string(text, "test.yaml");
   if (!loaded.ok()) throw std::runtime_error("test config invalid:\n" + loaded.errors_text());
   config_ = loaded.config;

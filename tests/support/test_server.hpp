@@ -1,7 +1,8 @@
 #pragma once
 // The daemon in-process: the same app::Daemon that `serve` builds (a
-// SqliteStore on a file in a temp dir, the delivery Engine, Router and Server
-// on 127.0.0.1 port 0), with the configuration given as YAML text.
+// SqliteStore on a file in a temp dir, or with ASC_WEBHOOKD_TEST_ENGINE=postgres
+// a fresh PostgreSQL database; the delivery Engine, Router and Server on
+// 127.0.0.1 port 0), with the configuration given as YAML text.
 #include "asc_webhookd/app/daemon.hpp"
 #include "asc_webhookd/config/loader.hpp"
 #include "asc_webhookd/core/clock.hpp"
