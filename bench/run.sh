@@ -19,7 +19,8 @@
 #   BENCH_BIN=BIN    the build measured in the durable row (default: this one).
 #   BENCH_ONLY=durable  a quick run: nginx, durable, duplicate, drain and the
 #                    baseline rows only.
-#   BENCH_POSTGRES=0  skip the PostgreSQL rows (one replica; two behind nginx).
+#   BENCH_POSTGRES=0  skip the PostgreSQL rows (one replica, also through each
+#                    BENCH_BASELINE build; two behind nginx).
 #
 # Rows, all in one run (ratios against this run's nginx): nginx; durable
 # ingest of distinct events, and whether every acknowledged event had its
@@ -196,6 +197,17 @@ if [ "${BENCH_POSTGRES:-1}" != 0 ] && [ "${BENCH_ONLY:-}" != durable ]; then
   start build/release/src/asc-webhookd "$DAEMON_PORT" "$WORK/pg-one.yaml"
   PG_ONE=$(run_wrk "http://127.0.0.1:$DAEMON_PORT" /webhooks/bench); echo "$PG_ONE"
   stop
+  n=0
+  for bin in ${BENCH_BASELINE:-}; do  # the same row through each baseline build (one with a PostgreSQL store)
+    n=$((n + 1))
+    echo "== baseline build $bin: PostgreSQL store, one replica"
+    pg_config "$DAEMON_PORT" "$(pg_database "baseline$n")" > "$WORK/pg-baseline.yaml"
+    start "$bin" "$DAEMON_PORT" "$WORK/pg-baseline.yaml"
+    PG_BL=$(run_wrk "http://127.0.0.1:$DAEMON_PORT" /webhooks/bench); echo "$PG_BL"
+    stop
+    PG_BASELINES="${PG_BASELINES:-}
+baseline $bin postgres_one_replica_rps=$(rps "$PG_BL") p99_ms=$(field "$PG_BL" p99_ms) non2xx=$(field "$PG_BL" non2xx); this/baseline=$(ratio "$(rps "$PG_ONE")" "$(rps "$PG_BL")")"
+  done
   echo "== PostgreSQL store, two replicas behind nginx (round robin)"
   two=$(pg_database two)
   pg_config "$DAEMON_PORT" "$two" > "$WORK/pg-a.yaml"
@@ -292,6 +304,7 @@ echo "delivery: jobs_done_during_the_load=$DELIVERED_DURING drain_with_ingest_id
 if [ -n "${PG_ONE:-}" ]; then
   echo "postgres_one_replica_rps=$(rps "$PG_ONE") p99_ms=$(field "$PG_ONE" p99_ms) non2xx=$(field "$PG_ONE" non2xx); postgres/sqlite=$(ratio "$(rps "$PG_ONE")" "$(rps "$OURS")")"
   echo "postgres_two_replicas_behind_nginx_rps=$(rps "$PG_TWO") p99_ms=$(field "$PG_TWO" p99_ms) non2xx=$(field "$PG_TWO" non2xx) events_stored=$PG_TWO_STORED; two/one=$(ratio "$(rps "$PG_TWO")" "$(rps "$PG_ONE")")"
+  [ -n "${PG_BASELINES:-}" ] && echo "${PG_BASELINES#?}"
 fi
 [ "${BENCH_ONLY:-}" = durable ] && exit 0
 A_RPS=$(rps "$ADNANH")
