@@ -48,10 +48,12 @@ struct Replica {
     port = daemon->wait_listening();
   }
   RawResponse post(const std::string& body) const { return post_signed(port, "ios-app", body, "replica-secret"); }
+  // 30 s: /readyz of a replica cut off from its database waits for its
+  // store (up to 10 s for a statement's answer, then 5 s to connect).
   RawResponse get(const std::string& path) const {
     RawClient c(port);
     c.send("GET " + path + " HTTP/1.1\r\nHost: x\r\n\r\n");
-    auto r = c.read_response();
+    auto r = c.read_response(std::chrono::seconds(30));
     return r ? *r : RawResponse{};
   }
 };

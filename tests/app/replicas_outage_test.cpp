@@ -125,7 +125,8 @@ TEST(Replicas, AReplicaCutOffFromTheDatabaseAnswers503WhileTheOtherDeliversAndNo
   std::set<std::string> accepted_by_a_while_cut;
   std::atomic<bool> cut{false}, sending{true};
   std::atomic<int> b_503{0}, b_other{0};
-  constexpr int kSenders = 4, kInstances = 20;
+  // Many instances: those whose next job the cut replica holds wait for it.
+  constexpr int kSenders = 8, kInstances = 40;
   std::vector<std::thread> senders;
   for (int t = 0; t < kSenders; ++t)
     senders.emplace_back([&, t] {
