@@ -5,6 +5,7 @@
 #include "console_impl.hpp"
 
 #include "asc_webhookd/admin/query.hpp"
+#include "asc_webhookd/integrations/registry.hpp"
 #include "asc_webhookd/core/log.hpp"
 #include "asc_webhookd/rules/engine.hpp"
 
@@ -22,19 +23,15 @@ namespace {
 
 std::string rfc3339(std::int64_t ms) { return format_utc(ms, "%Y-%m-%dT%H:%M:%SZ"); }
 
-// What a job acts on, for the list: "acme/ios-app submit.yml", "#releases", a URL.
+// What a job acts on, for the list (each integration says: a repository and
+// workflow, a channel, a URL).
 std::string target_of(const std::string& action_json) {
   auto a = json::parse(action_json, nullptr, false);
   if (!a.is_object()) return "";
   auto field = [&](const char* k) { return a.contains(k) && a[k].is_string() ? a[k].get<std::string>() : std::string(); };
   const std::string kind = field("kind");
-  if (kind == "github") return field("repo") + " " + (field("workflow").empty() ? field("event_type") : field("workflow"));
-  if (kind == "slack") return field("channel").empty() ? "connection " + field("connection") : field("channel");
-  if (kind == "jira") return "connection " + field("connection") + ": " + field("jql");
-  if (kind == "http") return field("url").empty() ? "connection " + field("connection") : field("url");
-  if (kind == "gitlab") return field("project") + " " + field("ref");
-  if (kind == "teams" || kind == "discord") return "connection " + field("connection");
-  return kind;
+  const auto* integration = integrations::find(kind);
+  return integration ? integration->target(a) : kind;
 }
 
 json event_json(const store::EventView& e) {

@@ -4,9 +4,9 @@
 #include "cli_commands.hpp"
 
 #include "asc_webhookd/apple/api.hpp"
-#include "asc_webhookd/actions/action.hpp"
+#include "asc_webhookd/outbound/transport.hpp"
 #include "asc_webhookd/core/clock.hpp"
-#include "asc_webhookd/http/client.hpp"
+#include "asc_webhookd/outbound/client.hpp"
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -25,8 +25,8 @@ namespace asc_webhookd::app::detail {
 // completion for each call.
 struct AppleSession {
   boost::asio::io_context io;
-  http::HttpClient client{io.get_executor()};
-  actions::ClientTransport transport{client};
+  outbound::HttpClient client{io.get_executor()};
+  outbound::ClientTransport transport{client};
   SystemClock clock;
   std::optional<apple::Api> api;
 

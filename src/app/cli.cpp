@@ -5,7 +5,7 @@
 #include "asc_webhookd/app/serve.hpp"
 #include "asc_webhookd/app/simulate.hpp"
 #include "asc_webhookd/config/loader.hpp"
-#include "asc_webhookd/http/client.hpp"
+#include "asc_webhookd/outbound/client.hpp"
 #include "asc_webhookd/ingest/signature.hpp"
 
 #include <fstream>
@@ -41,7 +41,7 @@ using detail::Args;
 using detail::count_of;
 using detail::load;
 
-constexpr const char* kUsage = R"(asc-webhookd — App Store Connect webhooks to GitHub Actions, Slack, Jira, Teams, Discord and GitLab
+constexpr const char* kUsage = R"(asc-webhookd — App Store Connect webhooks to CI/CD and team automation
 
 usage:
   asc-webhookd [serve] --config FILE        run the daemon (serve is the default command)
@@ -180,13 +180,13 @@ int cmd_send(const Args& a, std::ostream& out, std::ostream& err) {
   }
   auto body = read_input(a.positional[1], err);
   if (!body) return invalid;
-  http::ClientRequest req;
+  outbound::ClientRequest req;
   req.method = "POST";
   auto url_it = a.options.find("--url");
   req.url = url_it != a.options.end() ? url_it->second : default_url(*cfg, hook->name);
   req.headers = {{"Content-Type", "application/json"}, {"x-apple-signature", ingest::sign(hook->secret.reveal(), *body)}};
   req.body = *body;
-  auto res = http::fetch_blocking(req);
+  auto res = outbound::fetch_blocking(req);
   if (!res) {
     err << "asc-webhookd: POST " << req.url << ": " << res.error().message << "\n";
     return runtime;

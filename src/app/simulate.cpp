@@ -1,6 +1,7 @@
 #include "asc_webhookd/app/simulate.hpp"
 
-#include "asc_webhookd/actions/action.hpp"
+#include "asc_webhookd/integrations/common/action.hpp"
+#include "asc_webhookd/integrations/registry.hpp"
 #include "asc_webhookd/delivery/attempt.hpp"
 #include "asc_webhookd/ingest/event.hpp"
 #include "asc_webhookd/rules/engine.hpp"
@@ -23,64 +24,22 @@ using nlohmann::json;
 
 namespace {
 
-constexpr const char* kIssue = "ISSUE-1";
-
-// Records each request and answers as the service would on success, so the
-// whole sequence of a multi-step action shows. Jira's answers use the
-// rendered transition and version names (`hints`).
-class Recorder final : public actions::Transport {
+// Records each request and answers it as the action's integration says the
+// service would on success (integrations::Simulation), so the whole sequence
+// of a multi-step action shows; `--answer` answers every request alike.
+class Recorder final : public outbound::Transport {
 public:
-  std::vector<http::ClientRequest> requests;
-  std::string transition = "Done";
-  std::string version;
-  std::int64_t now_ms = 0;
+  std::vector<outbound::ClientRequest> requests;
+  integrations::Simulation simulation;
   std::optional<unsigned> scripted;  // --answer
 
-  net::awaitable<actions::HttpResult> send(http::ClientRequest r) override {
-    http::ClientResponse res;
+  net::awaitable<outbound::HttpResult> send(outbound::ClientRequest r) override {
+    outbound::ClientResponse res;
     res.status = 200;
     if (scripted) {
       res.status = *scripted;
-      requests.push_back(std::move(r));
-      co_return res;
-    }
-    const std::string& u = r.url;
-    auto has = [&](const char* s) { return u.find(s) != std::string::npos; };
-    if (has("/access_tokens")) {
-      res.status = 201;
-      res.body = json{{"token", "<installation token>"}, {"expires_at", "2099-01-01T00:00:00Z"}}.dump();
-    } else if (has("/dispatches")) {
-      res.status = 204;
-      if (r.body.find("\"return_run_details\":true") != std::string::npos) {
-        res.status = 200;
-        res.body = json{{"workflow_run_id", 1}, {"run_url", "<simulated>"}, {"html_url", "https://github.com/<simulated run>"}}.dump();
-      }
-    } else if (has("/trigger/pipeline")) {
-      res.status = 201;
-      res.body = json{{"id", 1}, {"status", "created"}, {"web_url", "https://gitlab.example/<simulated pipeline>"}}.dump();
-    } else if (has("/webhooks/") && has("wait=true")) {  // Discord
-      res.body = json{{"id", "1"}, {"type", 0}, {"content", ""}}.dump();
-    } else if (has("/triggers/manual/paths/invoke")) {  // Teams Workflows
-      res.status = 202;
-    } else if (has("chat.postMessage")) {
-      res.body = R"({"ok":true,"channel":"C0SIMULATED","ts":"1700000000.000100"})";
-    } else if (has("chat.update")) {
-      res.body = R"({"ok":true})";
-    } else if (has("/search/jql")) {
-      res.body = json{{"issues", {{{"key", kIssue}, {"fields", {{"status", {{"name", "In Progress"}}}}}}}}, {"isLast", true}}.dump();
-    } else if (has("/rest/api/2/search")) {
-      res.body = json{{"startAt", 0}, {"total", 1}, {"issues", {{{"key", kIssue}, {"fields", {{"status", {{"name", "In Progress"}}}}}}}}}.dump();
-    } else if (has("/transitions") && r.method == "GET") {
-      res.body = json{{"transitions", {{{"id", "31"}, {"name", transition}, {"to", {{"name", transition}}}}}}}.dump();
-    } else if (has("/transitions")) {
-      res.status = 204;
-    } else if (has("/comment")) {
-      res.status = 201;
-      res.body = "{}";
-    } else if (has("/versions")) {
-      res.body = json::array({{{"id", "10000"}, {"name", version}, {"released", false}}}).dump();
-    } else if (has("/version/")) {
-      res.body = "{}";
+    } else if (auto answer = simulation.answer ? simulation.answer(r) : std::nullopt) {
+      res = std::move(*answer);
     } else {
       res.body = "ok";
     }
@@ -252,14 +211,9 @@ int simulate(const config::Config& cfg, const SimulateOptions& o, std::ostream& 
       const auto prepared = delivery::prepare(*event, hook, pj.rule, enrichment ? &*enrichment : nullptr, history);
       const json& context = prepared.context;
       Recorder rec;
-      rec.now_ms = clock.now_ms();
       rec.scripted = o.answer;
-      if (const auto* j = std::get_if<config::JiraAction>(&action)) {
-        if (j->transition)
-          if (auto t = rules::render(j->transition->text, context)) rec.transition = *t;
-        if (j->release_version)
-          if (auto v = rules::render(j->release_version->name.text, context)) rec.version = *v;
-      }
+      const auto& integration = integrations::of(action);
+      rec.simulation = integration.simulate(action, context);
       actions::Services services{rec, kv, clock, tokens};
       actions::Job job{cfg, action, *event, context, pj.rule, static_cast<std::int64_t>(n + 1), rules::instance_key(hook->name, *event)};
       actions::Outcome outcome;
@@ -270,8 +224,7 @@ int simulate(const config::Config& cfg, const SimulateOptions& o, std::ostream& 
       });
       ioc.run();
       out << "  action " << pj.action_index + 1 << ": " << pj.kind;
-      if (std::holds_alternative<config::JiraAction>(action))
-        out << " (Jira's answers are made up here: " << kIssue << " stands for each issue the JQL finds)";
+      out << rec.simulation.note;
       out << "\n";
       for (const auto& r : rec.requests) out << indent(actions::describe(r), "    ") << "\n";
       if (o.answer) {
@@ -281,7 +234,7 @@ int simulate(const config::Config& cfg, const SimulateOptions& o, std::ostream& 
         if (settled.result == store::JobOutcome::retry) out << ", next try in " << settled.next;
         if (!settled.error.empty()) out << " (" << settled.error << ")";
         out << "\n\n";
-      } else if (outcome.decision.verdict != http::Verdict::success) {
+      } else if (outcome.decision.verdict != outbound::Verdict::success) {
         out << "    would fail: " << outcome.decision.reason << "\n\n";
       }
     }

@@ -1,6 +1,7 @@
 #include "asc_webhookd/apple/api.hpp"
 
 #include "asc_webhookd/core/metrics.hpp"
+#include "asc_webhookd/outbound/request_text.hpp"
 
 #include <algorithm>
 #include <set>
@@ -17,7 +18,7 @@ namespace {
 constexpr int kMaxPages = 500;  // 200 deliveries a page: far beyond 10 days of any app's events
 }  // namespace
 
-Result<Api, Error> Api::create(const config::AppStoreConnectConfig& cfg, const Clock& clock, actions::Transport& http,
+Result<Api, Error> Api::create(const config::AppStoreConnectConfig& cfg, const Clock& clock, outbound::Transport& http,
                                Duration timeout) {
   auto token = TokenMinter::create(cfg, clock);
   if (!token) return token.error();
@@ -25,7 +26,7 @@ Result<Api, Error> Api::create(const config::AppStoreConnectConfig& cfg, const C
 }
 
 net::awaitable<ApiResult<json>> Api::call(std::string method, std::string url, std::optional<json> body, unsigned expect) {
-  http::ClientRequest req;
+  outbound::ClientRequest req;
   req.method = method;
   req.url = url;
   req.timeout = timeout_;
@@ -49,7 +50,7 @@ net::awaitable<ApiResult<json>> Api::call(std::string method, std::string url, s
   export_rate_limit(res->header("x-rate-limit"));
   if (res->status != expect) {
     std::string message = what + ": App Store Connect API answered " + std::to_string(res->status);
-    if (const std::string detail = actions::service_message(res->body); !detail.empty()) message += ": " + detail;
+    if (const std::string detail = outbound::service_message(res->body); !detail.empty()) message += ": " + detail;
     if (res->status == 401 || res->status == 403)
       message += " (is the API key revoked, or without the Admin or App Manager role?)";
     if (res->status == 429) message += " (rate limit: " + res->header("x-rate-limit") + ")";

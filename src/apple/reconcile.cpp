@@ -2,7 +2,7 @@
 
 #include "asc_webhookd/core/log.hpp"
 #include "asc_webhookd/core/metrics.hpp"
-#include "asc_webhookd/http/client.hpp"
+#include "asc_webhookd/outbound/client.hpp"
 #include "asc_webhookd/rules/engine.hpp"
 #include "asc_webhookd/store/async.hpp"
 
@@ -130,8 +130,8 @@ struct Reconciler::Impl : std::enable_shared_from_this<Reconciler::Impl> {
   std::function<void()> jobs_stored;
   net::strand<net::io_context::executor_type> strand;
   net::steady_timer sleep;
-  http::HttpClient client;
-  actions::ClientTransport transport{client};
+  outbound::HttpClient client;
+  outbound::ClientTransport transport{client};
   bool stopping = false;
   bool running = false;
   std::function<void()> on_stopped;

@@ -1,6 +1,10 @@
+// The keys of each section. Those of connections.<kind> and
+// rules[].actions[].<kind> are each integration's own (the registry's).
 #include "asc_webhookd/config/keys.hpp"
 
-#include <array>
+#include "asc_webhookd/integrations/registry.hpp"
+
+#include <vector>
 
 namespace asc_webhookd::config {
 
@@ -19,65 +23,46 @@ constexpr K kLog[] = {"level", "format"};
 constexpr K kAsc[] = {"issuer_id", "key_id", "private_key", "base_url", "enrich_attempts"};
 constexpr K kWebhook[] = {"name", "secret", "previous_secrets", "app_name", "apple"};
 constexpr K kAppleLink[] = {"app_id", "webhook_id"};
-constexpr K kConnections[] = {"github", "slack", "jira", "http", "teams", "discord", "gitlab"};
-constexpr K kGithubConn[] = {"token", "app", "api_url"};
-constexpr K kGithubApp[] = {"app_id", "installation_id", "private_key"};
-constexpr K kSlackConn[] = {"webhook_url", "bot_token", "api_url"};
-constexpr K kJiraConn[] = {"base_url", "email", "api_token", "bearer_token", "flavor"};
-constexpr K kHttpConn[] = {"url", "headers"};
-constexpr K kTeamsConn[] = {"webhook_url", "envelope"};
-constexpr K kDiscordConn[] = {"webhook_url"};
-constexpr K kGitlabConn[] = {"trigger_token", "api_url"};
 constexpr K kRule[] = {"name", "when", "stop", "actions"};
 constexpr K kWhen[] = {"webhook", "event", "from", "to"};
-constexpr K kActions[] = {"github", "slack", "jira", "http", "teams", "discord", "gitlab"};
-constexpr K kGithubAction[] = {"connection", "repo", "workflow", "ref", "inputs", "event_type", "client_payload", "enrich"};
-constexpr K kSlackAction[] = {"connection", "channel", "text", "blocks", "thread", "update_parent", "enrich"};
-constexpr K kJiraAction[] = {"connection", "jql", "transition", "comment", "release_version", "enrich"};
-constexpr K kReleaseVersion[] = {"project", "name"};
-constexpr K kHttpAction[] = {"connection", "url", "method", "headers", "body", "body_escape", "enrich"};
-constexpr K kChatAction[] = {"connection", "text", "enrich"};
-constexpr K kGitlabAction[] = {"connection", "project", "ref", "variables", "enrich"};
 
-constexpr SectionKeys kSections[] = {
-    {"", kTop},
-    {"server", kServer},
-    {"server.tls", kTls},
-    {"store", kStore},
-    {"reconcile", kReconcile},
-    {"delivery", kDelivery},
-    {"log", kLog},
-    {"app_store_connect", kAsc},
-    {"webhooks[]", kWebhook},
-    {"webhooks[].apple", kAppleLink},
-    {"connections", kConnections},
-    {"connections.github.*", kGithubConn},
-    {"connections.github.*.app", kGithubApp},
-    {"connections.slack.*", kSlackConn},
-    {"connections.jira.*", kJiraConn},
-    {"connections.http.*", kHttpConn},
-    {"connections.teams.*", kTeamsConn},
-    {"connections.discord.*", kDiscordConn},
-    {"connections.gitlab.*", kGitlabConn},
-    {"rules[]", kRule},
-    {"rules[].when", kWhen},
-    {"rules[].actions[]", kActions},
-    {"rules[].actions[].github", kGithubAction},
-    {"rules[].actions[].slack", kSlackAction},
-    {"rules[].actions[].jira", kJiraAction},
-    {"rules[].actions[].jira.release_version", kReleaseVersion},
-    {"rules[].actions[].http", kHttpAction},
-    {"rules[].actions[].teams", kChatAction},
-    {"rules[].actions[].discord", kChatAction},
-    {"rules[].actions[].gitlab", kGitlabAction},
+struct Table {
+  std::vector<K> kinds;  // the keys of `connections` and of an action: the integrations
+  std::vector<SectionKeys> sections;
 };
+
+bool under(K path, K prefix) { return path.substr(0, prefix.size()) == prefix; }
+
+Table build() {
+  Table t;
+  for (const auto& i : integrations::all()) t.kinds.push_back(i.kind);
+  t.sections = {{"", kTop},          {"server", kServer},   {"server.tls", kTls},
+                {"store", kStore},   {"reconcile", kReconcile}, {"delivery", kDelivery},
+                {"log", kLog},       {"app_store_connect", kAsc}, {"webhooks[]", kWebhook},
+                {"webhooks[].apple", kAppleLink}, {"connections", t.kinds}};
+  for (const auto& i : integrations::all())
+    for (const auto& s : i.sections)
+      if (under(s.path, "connections.")) t.sections.push_back(s);
+  t.sections.push_back({"rules[]", kRule});
+  t.sections.push_back({"rules[].when", kWhen});
+  t.sections.push_back({"rules[].actions[]", t.kinds});
+  for (const auto& i : integrations::all())
+    for (const auto& s : i.sections)
+      if (under(s.path, "rules[].actions[].")) t.sections.push_back(s);
+  return t;
+}
+
+const Table& table() {
+  static const Table t = build();
+  return t;
+}
 
 }  // namespace
 
-std::span<const SectionKeys> config_sections() { return kSections; }
+std::span<const SectionKeys> config_sections() { return table().sections; }
 
 std::span<const std::string_view> keys_of(std::string_view path) {
-  for (const auto& s : kSections)
+  for (const auto& s : table().sections)
     if (s.path == path) return s.keys;
   return {};
 }

@@ -3,6 +3,7 @@
 // check-config rather than the first delivery.
 #include "asc_webhookd/core/spelling.hpp"
 #include "asc_webhookd/ingest/event_type.hpp"
+#include "asc_webhookd/integrations/registry.hpp"
 #include "sections.hpp"
 
 #include <algorithm>
@@ -76,11 +77,11 @@ void load_rules(YamlReader& r, const YAML::Node& n, const Config& cfg, std::vect
       if (auto b = r.boolean(*v, "stop")) rule.stop = *b;
     auto actions = YamlReader::field(item, "actions");
     if (!actions || !actions->IsSequence() || actions->size() == 0) {
-      r.error(actions ? *actions : YAML::Node(item), "rule " + rule.name + " needs actions: a list of " + std::string(kActionKinds) + " actions");
+      r.error(actions ? *actions : YAML::Node(item), "rule " + rule.name + " needs actions: a list of " + integrations::kind_names() + " actions");
     } else {
       for (const auto& a : *actions) {
         if (!a.IsMap() || a.size() != 1) {
-          r.error(a, "rule " + rule.name + ": each action is a mapping with one key: " + std::string(kActionKinds));
+          r.error(a, "rule " + rule.name + ": each action is a mapping with one key: " + integrations::kind_names());
           continue;
         }
         auto it = a.begin();

@@ -1,6 +1,6 @@
 #pragma once
 // Internal to the config loader: one function per top-level section.
-#include "yaml_reader.hpp"
+#include "asc_webhookd/config/yaml_reader.hpp"
 
 namespace asc_webhookd::config::detail {
 
@@ -14,8 +14,7 @@ void load_webhooks(YamlReader& r, const YAML::Node& node, std::vector<WebhookCon
 void load_connections(YamlReader& r, const YAML::Node& node, Connections& out);
 // Needs webhooks and connections loaded first: rules refer to them by name.
 void load_rules(YamlReader& r, const YAML::Node& node, const Config& cfg, std::vector<Rule>& out);
-// One action: `key` is its kind (github, slack, ...), `node` its settings.
-inline constexpr const char* kActionKinds = "github, slack, jira, http, teams, discord or gitlab";
+// One action: `key` names its integration, `node` holds its settings.
 std::optional<Action> load_action(YamlReader& r, const YAML::Node& key, const YAML::Node& node, const Config& cfg,
                                   const std::string& rule);
 void load_reconcile(YamlReader& r, const YAML::Node& node, ReconcileConfig& out);

@@ -1,7 +1,7 @@
 // YamlReader: a YAML value read as the type a key wants (string, duration,
 // size, template, JSON …), every mistake reported at its line. Secret
 // references are resolved in yaml_secrets.cpp.
-#include "yaml_reader.hpp"
+#include "asc_webhookd/config/yaml_reader.hpp"
 
 #include "asc_webhookd/config/keys.hpp"
 #include "asc_webhookd/rules/template.hpp"

@@ -1,7 +1,7 @@
 // YamlReader's secrets: ${env:NAME}, ${file:PATH} and ${credential:NAME}
 // references resolved (or left as their text where the command does not
 // need them), and url_secret's stand-in for an unresolved URL.
-#include "yaml_reader.hpp"
+#include "asc_webhookd/config/yaml_reader.hpp"
 
 #include "asc_webhookd/core/files.hpp"
 

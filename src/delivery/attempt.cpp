@@ -2,22 +2,19 @@
 
 #include "asc_webhookd/delivery/backoff.hpp"
 #include "asc_webhookd/enrich/history.hpp"
+#include "asc_webhookd/integrations/registry.hpp"
 #include "asc_webhookd/rules/template.hpp"
 
 namespace asc_webhookd::delivery {
 
 bool shows_history(const config::Action& action) {
-  const auto* slack = std::get_if<config::SlackAction>(&action);
-  if (slack && !slack->text && !slack->blocks) return true;  // the built-in message shows review times
-  const auto* teams = std::get_if<config::TeamsAction>(&action);
-  const auto* discord = std::get_if<config::DiscordAction>(&action);
-  if ((teams && !teams->text) || (discord && !discord->text)) return true;  // so do the built-in card and embed
+  if (integrations::of(action).builtin_shows_history(action)) return true;  // a built-in message shows review times
   return config::any_template(action, [](const std::string& t) { return t.find("history") != std::string::npos; });
 }
 
 bool lookup_holds_back(const enrich::Enrichment& en, const LookupRule& rule) {
   if (rule.required) return true;
-  return en.decision.verdict == http::Verdict::retry && rule.attempt_no < static_cast<int>(rule.enrich_attempts);
+  return en.decision.verdict == outbound::Verdict::retry && rule.attempt_no < static_cast<int>(rule.enrich_attempts);
 }
 
 Prepared prepare(const ingest::Event& event, const config::WebhookConfig* webhook, const std::string& rule,
@@ -63,20 +60,20 @@ const char* Settlement::outcome_text() const {
   return "dead";
 }
 
-Settlement settle(const http::Decision& d, const config::DeliveryConfig& cfg, int attempt_no, std::int64_t now_ms,
+Settlement settle(const outbound::Decision& d, const config::DeliveryConfig& cfg, int attempt_no, std::int64_t now_ms,
                   std::int64_t created_at_ms, double unit) {
   Settlement s;
   s.next_at_ms = now_ms;
   s.next = "-";
   switch (d.verdict) {
-    case http::Verdict::success:
+    case outbound::Verdict::success:
       s.result = store::JobOutcome::done;
       return s;
-    case http::Verdict::final:
+    case outbound::Verdict::final:
       s.result = store::JobOutcome::dead;
       s.error = d.reason;
       return s;
-    case http::Verdict::retry:
+    case outbound::Verdict::retry:
       break;
   }
   s.error = d.reason;

@@ -1,6 +1,6 @@
 #include "asc_webhookd/delivery/engine.hpp"
 
-#include "asc_webhookd/actions/action.hpp"
+#include "asc_webhookd/integrations/common/action.hpp"
 #include "asc_webhookd/core/log.hpp"
 #include "asc_webhookd/core/metrics.hpp"
 #include "asc_webhookd/delivery/attempt.hpp"
@@ -48,8 +48,8 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
   // The leaser and every running job share one strand.
   net::strand<net::io_context::executor_type> strand;
   std::unique_ptr<net::steady_timer> wake;  // the leaser's sleep; cancelled by notify() and finished jobs
-  std::unique_ptr<http::HttpClient> client;
-  std::unique_ptr<actions::ClientTransport> transport;
+  std::unique_ptr<outbound::HttpClient> client;
+  std::unique_ptr<outbound::ClientTransport> transport;
   std::unique_ptr<StoreKeyValue> kv;
   actions::TokenCache tokens;
   std::shared_ptr<enrich::AscApi> asc;  // rebuilt when app_store_connect changes
@@ -363,8 +363,8 @@ Engine::~Engine() {
 
 void Engine::start() {
   auto cfg = impl_->config();
-  impl_->client = std::make_unique<http::HttpClient>(impl_->ioc.get_executor());
-  impl_->transport = std::make_unique<actions::ClientTransport>(*impl_->client);
+  impl_->client = std::make_unique<outbound::HttpClient>(impl_->ioc.get_executor());
+  impl_->transport = std::make_unique<outbound::ClientTransport>(*impl_->client);
   impl_->kv = std::make_unique<StoreKeyValue>(impl_->store);
   impl_->wake = std::make_unique<net::steady_timer>(impl_->strand);
   impl_->capacity = std::max(1u, cfg->delivery.concurrency);

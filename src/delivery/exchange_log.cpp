@@ -1,12 +1,13 @@
 #include "asc_webhookd/delivery/exchange_log.hpp"
 
-#include "asc_webhookd/actions/slack_message.hpp"
+#include "asc_webhookd/integrations/common/notice.hpp"
+#include "asc_webhookd/outbound/request_text.hpp"
 
 namespace asc_webhookd::delivery {
 
 namespace {
 
-// An answer that hands out a credential (GitHub's installation token) is
+// An answer that hands out a credential (an app installation token) is
 // recorded by its status only: the store never holds a secret.
 bool answer_holds_credential(const std::string& url) { return url.find("/access_tokens") != std::string::npos; }
 
@@ -22,8 +23,8 @@ void ExchangeLog::append(const std::string& part) {
   cut_ = true;
 }
 
-boost::asio::awaitable<actions::HttpResult> ExchangeLog::send(http::ClientRequest request) {
-  const std::string shown = actions::describe(request);
+boost::asio::awaitable<outbound::HttpResult> ExchangeLog::send(outbound::ClientRequest request) {
+  const std::string shown = outbound::describe(request);
   const bool hide_answer = answer_holds_credential(request.url);
   const auto secrets = request.secrets;
   auto result = co_await inner_.send(std::move(request));
@@ -35,7 +36,7 @@ boost::asio::awaitable<actions::HttpResult> ExchangeLog::send(http::ClientReques
     if (hide_answer && !result->body.empty()) {
       answer += "(body not recorded: it holds a credential)\n";
     } else if (!result->body.empty()) {
-      std::string body = actions::mask(result->body, secrets);
+      std::string body = outbound::mask(result->body, secrets);
       answer += actions::truncate_utf8(body, kAnswerBytes) + "\n";
     }
   }

@@ -1,9 +1,9 @@
 #pragma once
-// Internal to delivery/: the actions' KeyValue (Slack thread ids, Discord
-// and GitHub memory, per-job progress) kept in the store's key-value table.
+// Internal to delivery/: the actions' KeyValue (chat thread ids, what an
+// integration remembers, per-job progress) kept in the store's key-value table.
 // A store that cannot answer reads as "not kept": the action goes on
-// without it (a new Slack thread rather than no message).
-#include "asc_webhookd/actions/action.hpp"
+// without it (a new thread rather than no message).
+#include "asc_webhookd/integrations/common/action.hpp"
 #include "asc_webhookd/store/async.hpp"
 
 namespace asc_webhookd::delivery {

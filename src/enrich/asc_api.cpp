@@ -4,6 +4,7 @@
 #include "asc_webhookd/core/log.hpp"
 #include "asc_webhookd/core/metrics.hpp"
 #include "asc_webhookd/enrich/shape.hpp"
+#include "asc_webhookd/outbound/request_text.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -106,7 +107,7 @@ std::string AscApi::instance_url(const ingest::Event& event, std::string& why) c
   return url;
 }
 
-net::awaitable<Enrichment> AscApi::get(const std::string& url, std::int64_t event_seq, actions::Transport& http,
+net::awaitable<Enrichment> AscApi::get(const std::string& url, std::int64_t event_seq, outbound::Transport& http,
                                        Duration timeout) {
   const std::int64_t now = clock_.now_ms();
   const std::string key = std::to_string(event_seq) + " " + url;
@@ -125,7 +126,7 @@ net::awaitable<Enrichment> AscApi::get(const std::string& url, std::int64_t even
 
   Enrichment out;
   out.target = "GET " + url;
-  http::ClientRequest req;
+  outbound::ClientRequest req;
   req.method = "GET";
   req.url = url;
   req.timeout = timeout;
@@ -161,10 +162,10 @@ net::awaitable<Enrichment> AscApi::get(const std::string& url, std::int64_t even
       out.failure.status = res->status;
       out.failure.headers = res->headers;
       out.failure.body = res->body;
-      out.failure.error = std::string(kErrorPrefix) + actions::service_message(res->body);
+      out.failure.error = std::string(kErrorPrefix) + outbound::service_message(res->body);
     }
   }
-  if (out.status == Enrichment::Status::failed) out.decision = http::decide(http::kPlainHttp, out.failure, clock_.now_ms());
+  if (out.status == Enrichment::Status::failed) out.decision = outbound::decide(outbound::kPlainHttp, out.failure, clock_.now_ms());
   if (out.status != Enrichment::Status::failed) {
     if (cache_.size() >= kCacheMax) cache_.clear();
     cache_[key] = {out, clock_.now_ms() + kCacheMs};
@@ -175,7 +176,7 @@ net::awaitable<Enrichment> AscApi::get(const std::string& url, std::int64_t even
   co_return out;
 }
 
-net::awaitable<Enrichment> AscApi::enrich(const ingest::Event& event, std::int64_t event_seq, actions::Transport& http,
+net::awaitable<Enrichment> AscApi::enrich(const ingest::Event& event, std::int64_t event_seq, outbound::Transport& http,
                                           Duration timeout) {
   std::string why;
   const std::string url = instance_url(event, why);

@@ -39,7 +39,7 @@ constexpr std::array<EventTypeInfo, 13> kTypes{{
 
 // Every state value Apple documents for the events' state attributes
 // (BuildUploadState, AppVersionState and AppStoreVersionState, the external
-// beta and background asset states; asc-webhooks.md §3), sorted.
+// beta and background asset states; Apple's "Webhook notifications" documentation), sorted.
 constexpr std::string_view kStates[] = {
     "ACCEPTED", "AWAITING_UPLOAD", "BETA_APPROVED", "BETA_REJECTED", "COMPLETE", "DEVELOPER_REJECTED",
     "DEVELOPER_REMOVED_FROM_SALE", "EXPIRED", "FAILED", "IN_BETA_REVIEW", "IN_BETA_TESTING",

@@ -1,6 +1,6 @@
 #include "asc_webhookd/rules/template.hpp"
 
-#include "asc_webhookd/http/request_check.hpp"
+#include "asc_webhookd/outbound/request_check.hpp"
 
 #include <kainjow/mustache.hpp>
 
@@ -83,7 +83,7 @@ namespace {
 std::string escape_value(Escape escape, const std::string& value) {
   switch (escape) {
     case Escape::url_component:
-      return http::encode_component(value);
+      return outbound::encode_component(value);
     case Escape::json_string: {
       // nlohmann writes a valid JSON string; invalid UTF-8 becomes U+FFFD.
       std::string quoted = json(value).dump(-1, ' ', false, json::error_handler_t::replace);

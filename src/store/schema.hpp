@@ -66,7 +66,7 @@ CREATE TABLE kv (
   updated_at INTEGER NOT NULL
 ) STRICT;
 )sql",
-    // 2: what an attempt did (Jira issues transitioned or skipped, Slack ts).
+    // 2: what an attempt did (issues transitioned or skipped, a message's id).
     R"sql(
 ALTER TABLE attempts ADD COLUMN detail TEXT;
 CREATE INDEX kv_updated ON kv(updated_at);

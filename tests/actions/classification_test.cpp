@@ -2,7 +2,7 @@
 // delivery engine: one attempt against an endpoint that answers the way
 // GitHub, Slack, Jira, Teams, Discord or GitLab do, and the outcome recorded
 // for it. The whole table
-// is tests/http/retry_test.cpp, on the one decision function.
+// is tests/outbound/retry_test.cpp, on the one decision function.
 #include "support/fake_http.hpp"
 #include "support/pipeline.hpp"
 #include "support/test_server.hpp"
@@ -85,14 +85,14 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"slack_webhook_no_service", "slack_webhook", {404, {}, "no_service", {}}, "dead"},
         Case{"jira_409", "jira", json_answer(409, R"({"errorMessages":["conflicting update"],"errors":{}})"), "retry"},
         Case{"jira_400", "jira", json_answer(400, R"({"errorMessages":["Error in the JQL Query"],"errors":{}})"), "dead"},
-        // Teams Workflows (outbound-apis.md §7.4): 202 and an empty body; the SAS scheme refused → final.
+        // Teams Workflows : 202 and an empty body; the SAS scheme refused → final.
         Case{"teams_202", "teams", {202, {}, "", {}}, "done"},
         Case{"teams_200", "teams", {200, {}, "", {}}, "done"},
         Case{"teams_401", "teams", json_answer(401, R"({"error":{"code":"DirectApiAuthorizationRequired","message":"The request must be authenticated only by Shared Access scheme."}})"), "dead"},
         Case{"teams_404_flow_gone", "teams", json_answer(404, R"({"error":{"code":"WorkflowNotFound","message":"The workflow could not be found."}})"), "dead"},
         Case{"teams_429", "teams", json_answer(429, R"({"error":{"code":"WorkflowTriggerIsThrottled","message":"Rate limit is exceeded. Try again in 2 seconds."}})", {{"Retry-After", "2"}}), "retry"},
         Case{"teams_502", "teams", {502, {}, "Bad Gateway", {}}, "retry"},
-        // Discord (§8.3–8.5).
+        // Discord.
         Case{"discord_200", "discord", json_answer(200, R"({"id":"1300000000000000001","type":0,"webhook_id":"123"})"), "done"},
         Case{"discord_204", "discord", {204, {}, "", {}}, "done"},
         Case{"discord_400_form", "discord", json_answer(400, R"({"code":50035,"errors":{"embeds":{"0":{"description":{"_errors":[{"code":"BASE_TYPE_MAX_LENGTH","message":"Must be 4096 or fewer in length."}]}}}},"message":"Invalid Form Body"})"), "dead"},
@@ -100,7 +100,7 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"discord_404", "discord", json_answer(404, R"({"message":"Unknown Webhook","code":10015})"), "dead"},
         Case{"discord_429", "discord", json_answer(429, R"({"message":"You are being rate limited.","retry_after":0.57,"global":false})", {{"Retry-After", "1"}, {"X-RateLimit-Scope", "user"}}), "retry"},
         Case{"discord_502", "discord", {502, {}, "There was not a gateway available to process your request. Wait a bit and retry.", {}}, "retry"},
-        // GitLab (§9.3–9.4).
+        // GitLab.
         Case{"gitlab_201", "gitlab", json_answer(201, R"({"id":257,"iid":118,"status":"created","source":"trigger","web_url":"http://127.0.0.1/acme/ios-app/-/pipelines/257"})"), "done"},
         Case{"gitlab_400_ref", "gitlab", json_answer(400, R"({"message":{"base":["Reference not found"]}})"), "dead"},
         Case{"gitlab_400_variables", "gitlab", json_answer(400, R"({"message":"variables needs to be a map of key-valued strings"})"), "dead"},

@@ -60,7 +60,7 @@ TEST(GithubAction, WorkflowDispatchSendsRefInputsAndGithubHeaders) {
   EXPECT_EQ(req.header("user-agent").rfind("asc-webhookd/", 0), 0u);
 }
 
-// GitHub Enterprise Server before 3.21 refuses the field (§1.3a): the same
+// GitHub Enterprise Server before 3.21 refuses the field: the same
 // attempt asks again without it, and the connection is not asked with it again.
 void refused_run_details_is_asked_again_without(unsigned status) {
   FakeGithub gh;

@@ -1,5 +1,5 @@
 // GitLab pipeline triggers through the real delivery engine against a fake
-// built from outbound-apis.md §9: ref and string variables rendered from the
+// built from GitLab's trigger API docs: ref and string variables rendered from the
 // event, the project by path (url-encoded) or id, the pipeline's web_url in
 // the attempt's detail, and GitLab's refusals (unknown ref 400, revoked
 // token 404) final with its message — the trigger token never shown.

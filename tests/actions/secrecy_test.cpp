@@ -1,5 +1,5 @@
 // Credentials of every service stay out of the logs, at trace level, in a
-// run that succeeds and one that fails (DESIGN.md §7).
+// run that succeeds and one that fails (docs/design.md).
 #include "support/fake_github.hpp"
 #include "support/fake_jira.hpp"
 #include "support/fake_slack.hpp"

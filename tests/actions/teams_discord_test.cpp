@@ -1,5 +1,5 @@
 // Teams and Discord through the real delivery engine against fakes built from
-// outbound-apis.md §7–8: the built-in Adaptive Card and embed fed by App
+// Teams and Discord: the built-in Adaptive Card and embed fed by App
 // Store Connect enrichment (state, version, build, app, Apple's error text,
 // the App Store Connect link), a `text` instead, the bare-card envelope,
 // Discord's limits kept, its 429 `retry_after` honoured, and a 404 "Unknown

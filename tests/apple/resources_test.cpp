@@ -1,5 +1,5 @@
 // Apple's webhook resources decoded from the shapes Apple publishes
-// (asc-webhooks.md §3.5), the request bodies Apple requires (§3.4), how far
+// (Apple's webhookDeliveries), the request bodies Apple requires, how far
 // back a reconcile pass asks, and the config's reconcile limits.
 #include "asc_webhookd/apple/reconcile.hpp"
 #include "asc_webhookd/apple/resources.hpp"

@@ -33,7 +33,7 @@ TEST(Loader, ExampleConfigLoadsWithOnlyTheInlineSecretWarning) {
   EXPECT_EQ(c.store.path, "./asc-webhookd.db");
 }
 
-// The DESIGN.md §4 example, with its secrets supplied through each reference kind.
+// The documented example config, with its secrets supplied through each reference kind.
 TEST(Loader, FullSchema) {
   test::TempDir dir;
   auto key = dir.write("key.p8", test::make_p256_key().private_pem);

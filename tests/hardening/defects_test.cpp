@@ -4,7 +4,7 @@
 // absolute-form targets and upper-case scheme links, enrichment URLs built
 // from payload text, silent connections holding every slot, unbounded ids
 // and metric labels, forged log lines, a read-only store.
-#include "asc_webhookd/actions/action.hpp"
+#include "asc_webhookd/integrations/common/action.hpp"
 #include "asc_webhookd/apple/access.hpp"
 #include "asc_webhookd/config/loader.hpp"
 #include "asc_webhookd/enrich/asc_api.hpp"

@@ -4,7 +4,7 @@
 // answers or closes (never hangs, never stores a cut event) and stores the
 // whole one exactly once; the HTTP client, given each prefix of an answer
 // then EOF, returns that answer whole or an error naming the failure.
-#include "asc_webhookd/http/client.hpp"
+#include "asc_webhookd/outbound/client.hpp"
 #include "asc_webhookd/ingest/signature.hpp"
 #include "asc_webhookd/store/sqlite_store.hpp"
 
@@ -86,10 +86,10 @@ TEST(FailureSweep, EveryCutOfAnAnswerGivesTheClientTheWholeAnswerOrAnError) {
   });
   for (std::size_t k = 0; k <= answer.size(); ++k) {
     cut = k;
-    http::ClientRequest req;
+    outbound::ClientRequest req;
     req.url = "http://127.0.0.1:" + std::to_string(port) + "/x";
     req.timeout = std::chrono::seconds(5);
-    auto res = http::fetch_blocking(req);
+    auto res = outbound::fetch_blocking(req);
     if (k == answer.size()) {
       ASSERT_TRUE(res) << res.error().message;
       EXPECT_EQ(res->status, 200u);

@@ -1,4 +1,4 @@
-// The real Server + Router over real sockets: every answer of DESIGN.md §5
+// The real Server + Router over real sockets: every answer of docs/http.md
 // that this slice owns, limits, keep-alive, pipelining and chunked bodies.
 #include "asc_webhookd/ingest/signature.hpp"
 

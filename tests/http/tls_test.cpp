@@ -1,6 +1,6 @@
 // TLS termination with a test CA: the server's certificate chain verifies
 // against that CA (and only that CA), and events are accepted over HTTPS.
-#include "asc_webhookd/http/client.hpp"
+#include "asc_webhookd/outbound/client.hpp"
 #include "asc_webhookd/ingest/signature.hpp"
 
 #include "support/test_ca.hpp"
@@ -40,7 +40,7 @@ protected:
 
 TEST_F(TlsTest, HealthzOverHttpsVerifiesAgainstTheTestCa) {
   ScopedCaFile trust(ca.ca_file());
-  auto r = http::fetch_blocking({"GET", url("/healthz"), {}, "", std::chrono::seconds(10)});
+  auto r = outbound::fetch_blocking({"GET", url("/healthz"), {}, "", std::chrono::seconds(10)});
   ASSERT_TRUE(r) << r.error().message;
   EXPECT_EQ(r->status, 200u);
   EXPECT_EQ(nlohmann::json::parse(r->body)["status"], "ok");
@@ -49,9 +49,9 @@ TEST_F(TlsTest, HealthzOverHttpsVerifiesAgainstTheTestCa) {
 TEST_F(TlsTest, SignedEventOverHttps) {
   ScopedCaFile trust(ca.ca_file());
   std::string body = R"({"data":{"type":"webhookPingCreated","id":"tls-1","version":1}})";
-  http::ClientRequest req{"POST", url("/webhooks/app"), {{"x-apple-signature", ingest::sign("s3cret", body)}}, body,
+  outbound::ClientRequest req{"POST", url("/webhooks/app"), {{"x-apple-signature", ingest::sign("s3cret", body)}}, body,
                           std::chrono::seconds(10)};
-  auto r = http::fetch_blocking(req);
+  auto r = outbound::fetch_blocking(req);
   ASSERT_TRUE(r) << r.error().message;
   EXPECT_EQ(r->status, 200u);
   EXPECT_EQ(nlohmann::json::parse(r->body)["id"], "tls-1");
@@ -60,13 +60,13 @@ TEST_F(TlsTest, SignedEventOverHttps) {
 TEST_F(TlsTest, ClientThatDoesNotTrustTheCaRefuses) {
   TestCa other;
   ScopedCaFile trust(other.ca_file());
-  auto r = http::fetch_blocking({"GET", url("/healthz"), {}, "", std::chrono::seconds(10)});
+  auto r = outbound::fetch_blocking({"GET", url("/healthz"), {}, "", std::chrono::seconds(10)});
   ASSERT_FALSE(r);
   EXPECT_NE(r.error().message.find("TLS handshake"), std::string::npos) << r.error().message;
 }
 
 TEST_F(TlsTest, PlainHttpToTheTlsPortGetsNoAnswer) {
-  auto r = http::fetch_blocking({"GET", "http://127.0.0.1:" + std::to_string(server.port()) + "/healthz", {}, "",
+  auto r = outbound::fetch_blocking({"GET", "http://127.0.0.1:" + std::to_string(server.port()) + "/healthz", {}, "",
                                  std::chrono::seconds(5)});
   EXPECT_FALSE(r);
 }

@@ -1,6 +1,6 @@
 #pragma once
-// Apple's webhook management resources on a FakeAsc (asc-webhooks.md
-// §3.4–3.5), with Apple's side of deliveries: the fake signs an event with
+// Apple's webhook management resources on a FakeAsc (Apple's
+// "webhooks" and "webhookDeliveries"), with Apple's side of deliveries: the fake signs an event with
 // the webhook's secret and POSTs it to the webhook's URL, and logs the
 // outcome the way "Recent Deliveries" does (SUCCEEDED on 2xx, else FAILED
 // with the status or the connection error). As observed on the live API,

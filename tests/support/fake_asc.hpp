@@ -1,5 +1,5 @@
 #pragma once
-// A fake App Store Connect API (asc-webhooks.md §4) under a path prefix
+// A fake App Store Connect API (its documented answers) under a path prefix
 // (/asc, as a proxy would add): every request must carry a JWT that
 // verifies exactly as Apple documents — ES256 with R‖S signature against the
 // key's public half, header kid and typ, aud appstoreconnect-v1, iss (team

@@ -27,7 +27,7 @@ std::size_t chars(const json& j) {  // characters, as Discord counts them (UTF-8
   return n;
 }
 
-// Discord's checks (§8.2); the errors tree, or null when the body is fine.
+// Discord's checks; the errors tree, or null when the body is fine.
 json check(const json& b) {
   if (b.contains("content") && chars(b["content"]) > 2000) return {{"content", too_long(2000)}};
   const json embeds = b.value("embeds", json::array());

@@ -1,5 +1,5 @@
 #pragma once
-// A fake Discord webhook endpoint (outbound-apis.md §8.6) on 127.0.0.1:
+// A fake Discord webhook endpoint (its documented answers) on 127.0.0.1:
 // /api/v10/webhooks/{id}/{token} (and unversioned); an unknown id → 404
 // "Unknown Webhook" (10015), a wrong token → 401 "Invalid Webhook Token"
 // (50027); Discord's checks on the body (something to send: 50006; content

@@ -136,7 +136,7 @@ FakeResponse FakeGithub::dispatch(const FakeRequest& r, const std::string& repo,
   } else {
     if (body.contains("return_run_details")) {
       if (refuse_run_details_) return gh_error(refuse_run_details_, "\"return_run_details\" is not a permitted key.");
-      if (!body["return_run_details"].is_boolean()) return gh_error(422, "return_run_details must be a boolean");  // our pick (§1.3a)
+      if (!body["return_run_details"].is_boolean()) return gh_error(422, "return_run_details must be a boolean");  // our pick
     }
     auto w = it->second.find(workflow);
     if (w == it->second.end())

@@ -1,5 +1,5 @@
 #pragma once
-// A fake GitHub REST API (outbound-apis.md §1.6) on 127.0.0.1: checks what
+// A fake GitHub REST API (its documented answers) on 127.0.0.1: checks what
 // GitHub checks — User-Agent, bearer credentials (PATs and App installation
 // tokens), the App JWT (RS256 against the App's public key, iss, a lifetime
 // of at most 10 minutes), dispatch payload limits, workflow inputs and refs —
@@ -34,7 +34,7 @@ public:
   void add_repo(const std::string& repo, std::map<std::string, Workflow> workflows = {});
   void set_app(std::int64_t app_id, std::int64_t installation_id, const std::string& public_pem);
   void set_max_inputs(std::size_t n);
-  // A GitHub Enterprise Server before 3.21 (outbound-apis.md §1.3a):
+  // A GitHub Enterprise Server before 3.21 (no return_run_details):
   // `return_run_details` is refused with this status (400, or 422).
   void refuse_run_details(unsigned status = 400);
 

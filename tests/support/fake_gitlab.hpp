@@ -1,5 +1,5 @@
 #pragma once
-// A fake GitLab pipeline-trigger API (outbound-apis.md §9.6) on 127.0.0.1:
+// A fake GitLab pipeline-trigger API (its documented answers) on 127.0.0.1:
 // POST /api/v4/projects/{id or url-encoded path}/trigger/pipeline and
 // /ref/{ref}/trigger/pipeline, with token, ref and variables as JSON, form
 // fields or query parameters. Trigger tokens belong to a project (unknown,

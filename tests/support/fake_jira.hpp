@@ -1,5 +1,5 @@
 #pragma once
-// A fake Jira (outbound-apis.md §3.8), Cloud or Data Center: Basic
+// A fake Jira (its documented answers), Cloud or Data Center: Basic
 // email:token (Cloud) or Bearer PAT (DC); Cloud's /rest/api/3/search/jql
 // with token paging and 410 on the removed /search, DC's /rest/api/2/search
 // with startAt/total; a workflow whose transitions depend on the current

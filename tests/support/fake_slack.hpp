@@ -1,5 +1,5 @@
 #pragma once
-// A fake Slack (outbound-apis.md §2.6): incoming webhooks (200 "ok", or the
+// A fake Slack (its documented answers): incoming webhooks (200 "ok", or the
 // documented plain-text errors) and the Web API's chat.postMessage /
 // chat.update (bearer bot token; HTTP 200 with ok:false for errors; Block
 // Kit limits; channels by name or ID, archived, bot not a member; thread_ts

@@ -1,5 +1,5 @@
 #pragma once
-// A fake Teams Workflows trigger (outbound-apis.md §7.7) on 127.0.0.1: the
+// A fake Teams Workflows trigger (its documented answers) on 127.0.0.1: the
 // old (logic.azure.com) and new (powerplatform) path shapes, `sp`, `sv` and
 // `sig` required (a wrong sig → 401 DirectApiAuthorizationRequired), any
 // Authorization header refused (a second scheme → 400), 202 with an empty

@@ -1,6 +1,6 @@
 #include "support/webdriver.hpp"
 
-#include "asc_webhookd/http/client.hpp"
+#include "asc_webhookd/outbound/client.hpp"
 #include "support/raw_client.hpp"
 
 #include <fcntl.h>
@@ -73,7 +73,7 @@ WebDriver::~WebDriver() {
 }
 
 json WebDriver::call(const std::string& method, const std::string& path, const json& body) {
-  http::ClientRequest req;
+  outbound::ClientRequest req;
   req.method = method;
   req.url = "http://127.0.0.1:" + std::to_string(port_) + path;
   req.timeout = std::chrono::seconds(60);
@@ -82,7 +82,7 @@ json WebDriver::call(const std::string& method, const std::string& path, const j
     req.headers = {{"Content-Type", "application/json"}};
     req.body = body.dump();
   }
-  auto res = http::fetch_blocking(req);
+  auto res = outbound::fetch_blocking(req);
   if (!res) return json();
   return json::parse(res->body, nullptr, false);
 }

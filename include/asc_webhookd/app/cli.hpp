@@ -1,5 +1,5 @@
 #pragma once
-// argv → command → exit code (DESIGN.md §3): 0 ok, 1 invalid input or
+// argv → command → exit code (docs/operating.md, "Command line"): 0 ok, 1 invalid input or
 // config, 2 usage, 3 runtime failure. Catches everything: no exception
 // leaves run_cli.
 #include <iosfwd>

@@ -1,5 +1,5 @@
 #pragma once
-// `asc-webhookd simulate` (DESIGN.md §3): for each event file, the rules
+// `asc-webhookd simulate` (docs/operating.md, "Command line"): for each event file, the rules
 // that match and the exact requests each action would send, run through the
 // same attempt stages as the daemon (delivery/attempt.hpp), against a
 // recorder that makes up plausible answers, or answers every request with

@@ -1,5 +1,5 @@
 #pragma once
-// What every call to the App Store Connect API shares (asc-webhooks.md §4.1):
+// What every call to the App Store Connect API shares (Apple's App Store Connect API docs):
 // the ES256 token from the .p8 key (team key: iss; individual key: sub
 // "user"; aud appstoreconnect-v1; 19 minutes, reused until a minute before
 // it expires), and the rule for links found in Apple's answers and payloads

@@ -6,7 +6,7 @@
 // answer's X-Rate-Limit is exported; a 429 is returned at once as
 // `rate_limited` (the caller tries again later: a pass later, or the
 // operator), never hammered.
-#include "asc_webhookd/actions/action.hpp"
+#include "asc_webhookd/outbound/transport.hpp"
 #include "asc_webhookd/apple/access.hpp"
 #include "asc_webhookd/apple/resources.hpp"
 
@@ -26,7 +26,7 @@ using ApiResult = Result<T, ApiError>;
 
 class Api {
 public:
-  static Result<Api, Error> create(const config::AppStoreConnectConfig& cfg, const Clock& clock, actions::Transport& http,
+  static Result<Api, Error> create(const config::AppStoreConnectConfig& cfg, const Clock& clock, outbound::Transport& http,
                                    Duration timeout = std::chrono::seconds(30));
 
   boost::asio::awaitable<ApiResult<std::vector<Webhook>>> app_webhooks(const std::string& app_id);
@@ -36,19 +36,19 @@ public:
   // Asks Apple for a test delivery; the ping's id.
   boost::asio::awaitable<ApiResult<std::string>> ping(const std::string& webhook_id);
   // The deliveries created in [since_ms, until_ms), oldest first, with their
-  // events. No deliveryState filter: the live API refused it (§3.5).
+  // events. No deliveryState filter: the live API refused it.
   boost::asio::awaitable<ApiResult<std::vector<Delivery>>> deliveries(const std::string& webhook_id, std::int64_t since_ms,
                                                                       std::int64_t until_ms);
 
 private:
-  Api(const config::AppStoreConnectConfig& cfg, TokenMinter token, actions::Transport& http, Duration timeout)
+  Api(const config::AppStoreConnectConfig& cfg, TokenMinter token, outbound::Transport& http, Duration timeout)
       : base_url_(cfg.base_url), token_(std::move(token)), http_(&http), timeout_(timeout) {}
   boost::asio::awaitable<ApiResult<nlohmann::json>> call(std::string method, std::string url,
                                                          std::optional<nlohmann::json> body, unsigned expect);
 
   std::string base_url_;
   TokenMinter token_;
-  actions::Transport* http_;
+  outbound::Transport* http_;
   Duration timeout_;
 };
 

@@ -1,5 +1,5 @@
 #pragma once
-// Apple's webhook management resources (asc-webhooks.md §3.4–3.5) as plain
+// Apple's webhook management resources (Apple's "webhooks" and "webhookDeliveries") as plain
 // structs: the decoders of Apple's answers (total: an unexpected shape is an
 // Error naming what is missing, never a throw) and the request bodies.
 #include "asc_webhookd/core/result.hpp"

@@ -1,8 +1,10 @@
 #pragma once
-// The whole configuration of DESIGN.md §4 as plain, immutable values. The
+// The whole configuration (docs/configuration.md) as plain, immutable values. The
 // loader (loader.hpp) builds one Config from YAML; everything else in the
 // daemon reads a `std::shared_ptr<const Config>` and never sees YAML.
+#include "asc_webhookd/config/values.hpp"
 #include "asc_webhookd/core/net_address.hpp"
+#include "asc_webhookd/integrations/kinds.hpp"
 #include "asc_webhookd/core/secret.hpp"
 #include "asc_webhookd/core/units.hpp"
 
@@ -20,18 +22,6 @@
 namespace asc_webhookd::config {
 
 using namespace std::chrono_literals;
-
-struct SourcePos {
-  int line = 0;    // 1-based; 0 = unknown
-  int column = 0;  // 1-based
-};
-
-// A string that is a Mustache template, kept with where it was written so the
-// template compiler can report errors at the right line.
-struct Template {
-  std::string text;
-  SourcePos pos;
-};
 
 struct TlsConfig {
   std::string cert_file;
@@ -107,75 +97,6 @@ struct WebhookConfig {
   std::optional<AppleLink> apple;
 };
 
-struct GithubAppAuth {
-  std::int64_t app_id = 0;
-  std::int64_t installation_id = 0;
-  Secret private_key;
-};
-
-struct GithubConnection {
-  std::optional<Secret> token;
-  std::optional<GithubAppAuth> app;
-  std::string api_url = "https://api.github.com";
-};
-
-struct SlackConnection {
-  std::optional<Secret> webhook_url;  // the URL is the credential
-  std::optional<Secret> bot_token;
-  std::string api_url = "https://slack.com/api";
-};
-
-enum class JiraFlavor { automatic, cloud, datacenter };
-
-struct JiraConnection {
-  std::string base_url;
-  std::string email;
-  std::optional<Secret> api_token;
-  std::optional<Secret> bearer_token;
-  JiraFlavor flavor = JiraFlavor::automatic;
-};
-
-struct HttpHeader {
-  std::string name;
-  Secret value;  // header values may carry keys; never logged
-};
-
-struct HttpConnection {
-  Secret url;
-  std::vector<HttpHeader> headers;
-};
-
-// A Teams Workflows webhook ("When a Teams webhook request is received"):
-// the URL, with its SAS signature, is the credential (outbound-apis.md §7).
-// `envelope: message` (default) wraps the Adaptive Card in the message
-// envelope Microsoft documents; `card` posts the bare card, for flows that
-// read the body as the card.
-struct TeamsConnection {
-  Secret webhook_url;
-  bool bare_card = false;
-};
-
-// A Discord webhook: https://discord.com/api/webhooks/ID/TOKEN (§8).
-struct DiscordConnection {
-  Secret webhook_url;
-};
-
-// A GitLab pipeline trigger token and the instance's API (§9).
-struct GitlabConnection {
-  Secret trigger_token;
-  std::string api_url = "https://gitlab.com/api/v4";
-};
-
-struct Connections {
-  std::map<std::string, GithubConnection> github;
-  std::map<std::string, SlackConnection> slack;
-  std::map<std::string, JiraConnection> jira;
-  std::map<std::string, HttpConnection> http;
-  std::map<std::string, TeamsConnection> teams;
-  std::map<std::string, DiscordConnection> discord;
-  std::map<std::string, GitlabConnection> gitlab;
-};
-
 // One `when:` value: absent or "*" matches anything, else one of the values.
 struct Match {
   std::vector<std::string> values;  // empty = any
@@ -190,118 +111,15 @@ struct When {
   Match to;
 };
 
-struct GithubAction {
-  std::string connection = "default";
-  std::string repo;  // owner/name
-  // workflow_dispatch
-  std::optional<std::string> workflow;
-  std::optional<Template> ref;
-  std::map<std::string, Template> inputs;
-  // repository_dispatch
-  std::optional<Template> event_type;
-  std::optional<nlohmann::json> client_payload;  // string leaves are templates
-  bool enrich_required = false;  // enrich: required — a failed lookup keeps retrying (never runs without instance)
-  SourcePos pos;
-};
-
-struct SlackAction {
-  std::string connection;
-  std::optional<Template> channel;
-  std::optional<Template> text;
-  std::optional<nlohmann::json> blocks;  // string leaves are templates
-  bool thread_per_instance = false;
-  bool update_parent = false;
-  bool enrich_required = false;  // enrich: required — a failed lookup keeps retrying (never runs without instance)
-  SourcePos pos;
-};
-
-struct JiraReleaseVersion {
-  Template project;
-  Template name;
-};
-
-struct JiraAction {
-  std::string connection = "default";
-  Template jql;
-  std::optional<Template> transition;
-  std::optional<Template> comment;
-  std::optional<JiraReleaseVersion> release_version;
-  bool enrich_required = false;  // enrich: required — a failed lookup keeps retrying (never runs without instance)
-  SourcePos pos;
-};
-
-struct HttpAction {
-  std::optional<std::string> connection;
-  std::optional<Template> url;
-  std::string method = "POST";
-  std::map<std::string, Template> headers;
-  std::optional<Template> body;  // absent: the raw event JSON as received
-  // body_escape: json — every {{value}} in `body` is escaped for a JSON
-  // string literal (a quote in a tester's comment cannot end the string),
-  // and the rendered body must parse as JSON.
-  bool body_json_escaped = false;
-  bool enrich_required = false;  // enrich: required — a failed lookup keeps retrying (never runs without instance)
-  SourcePos pos;
-};
-
-// Teams and Discord: `text` replaces the built-in card/embed with that text.
-struct TeamsAction {
-  std::string connection;
-  std::optional<Template> text;
-  bool enrich_required = false;
-  SourcePos pos;
-};
-
-struct DiscordAction {
-  std::string connection;
-  std::optional<Template> text;
-  bool enrich_required = false;
-  SourcePos pos;
-};
-
-struct GitlabAction {
-  std::string connection = "default";
-  std::string project;  // numeric id or group/name (percent-encoded on the wire)
-  Template ref{"main", {}};
-  std::map<std::string, Template> variables;
-  bool enrich_required = false;
-  SourcePos pos;
-};
-
-using Action = std::variant<GithubAction, SlackAction, JiraAction, HttpAction, TeamsAction, DiscordAction, GitlabAction>;
-
-// GitHub's limits on a dispatch (outbound-apis.md §1), checked at load where
-// the values are written out and at send time where they are rendered.
-struct GithubLimits {
-  static constexpr std::size_t max_workflow_inputs = 25;  // github.com since 2025-12
-  static constexpr std::size_t max_client_payload_keys = 10;
-  static constexpr std::size_t max_client_payload_bytes = 64 * 1024;
-  static constexpr std::size_t max_event_type = 100;
-};
-
+// The `kind` of a stored action (its integration's name).
 // The form an action is stored in with its job (JSON; found by ADL, so
-// nlohmann::json(action) and j.get<Action>() work). Connections are kept by
-// name: credentials are looked up in the live config when the job runs.
+// nlohmann::json(action) and j.get<Action>() work): each integration writes
+// its own (integrations/<kind>/), with "kind" naming it. Connections are kept
+// by name: credentials are looked up in the live config when the job runs.
 // from_json throws nlohmann::json::exception on a malformed value.
-void to_json(nlohmann::json& j, const GithubAction& a);
-void to_json(nlohmann::json& j, const SlackAction& a);
-void to_json(nlohmann::json& j, const JiraAction& a);
-void to_json(nlohmann::json& j, const HttpAction& a);
-void to_json(nlohmann::json& j, const TeamsAction& a);
-void to_json(nlohmann::json& j, const DiscordAction& a);
-void to_json(nlohmann::json& j, const GitlabAction& a);
 void to_json(nlohmann::json& j, const Action& a);
-void from_json(const nlohmann::json& j, GithubAction& a);
-void from_json(const nlohmann::json& j, SlackAction& a);
-void from_json(const nlohmann::json& j, JiraAction& a);
-void from_json(const nlohmann::json& j, HttpAction& a);
-void from_json(const nlohmann::json& j, TeamsAction& a);
-void from_json(const nlohmann::json& j, DiscordAction& a);
-void from_json(const nlohmann::json& j, GitlabAction& a);
 void from_json(const nlohmann::json& j, Action& a);
 
-// "github", "slack", "jira", "http", "teams", "discord" or "gitlab": the
-// `kind` of a stored action.
 std::string kind_of(const Action& action);
 // `enrich: required` on the action (any kind).
 bool enrich_required(const Action& action);

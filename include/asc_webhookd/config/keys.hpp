@@ -8,7 +8,7 @@
 namespace asc_webhookd::config {
 
 struct SectionKeys {
-  std::string_view path;  // "server", "connections.github.*", "rules[].actions[].slack"; "" for the top level
+  std::string_view path;  // "server", "connections.<kind>.*", "rules[].actions[].<kind>"; "" for the top level
   std::span<const std::string_view> keys;
 };
 

@@ -1,5 +1,5 @@
 #pragma once
-// JSON Web Tokens signed with a PEM private key: RS256 for GitHub Apps,
+// JSON Web Tokens signed with a PEM private key: RS256 for app installations,
 // ES256 for the App Store Connect API (JWS wants ECDSA signatures as raw
 // R‖S, 64 bytes; OpenSSL produces DER, converted here). Keys are parsed once
 // into a SigningKey; a key that does not load is an error at config time.

@@ -49,7 +49,7 @@ private:
   std::vector<std::function<void(Registry&)>> scrapers_;
 };
 
-// The daemon's own metric families (DESIGN.md §7), described once.
+// The daemon's own metric families (docs/operating.md, "Metrics"), described once.
 void describe_standard(Registry& r);
 // process_* series from /proc/self.
 void update_process_metrics(Registry& r);

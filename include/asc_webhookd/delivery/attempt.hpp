@@ -4,12 +4,12 @@
 //   prepare  the template data: the event, the App Store Connect instance
 //            (from the API, or in simulate from a file), the instance's history
 //   execute  the action against a Transport (the HTTP client, or simulate's
-//            recorder); it returns its own decision (http::decide)
+//            recorder); it returns its own decision (outbound::decide)
 //   settle   that decision under delivery's rules: done, retry at a time
 //            (backoff, a server's wait honoured), or dead
 // The engine adds what only a daemon has around them: leasing, logging,
 // metrics and the durable record.
-#include "asc_webhookd/actions/action.hpp"
+#include "asc_webhookd/integrations/common/action.hpp"
 #include "asc_webhookd/config/config.hpp"
 #include "asc_webhookd/enrich/asc_api.hpp"
 #include "asc_webhookd/store/store.hpp"
@@ -41,8 +41,8 @@ struct LookupRule {
   unsigned enrich_attempts = 3;  // app_store_connect.enrich_attempts
 };
 
-// Whether the action shows history (a template that names it, or Slack's
-// built-in message), so its store round trip is paid only then.
+// Whether the action shows history (a template that names it, or a built-in
+// message that shows it: Integration::builtin_shows_history), so its store round trip is paid only then.
 bool shows_history(const config::Action& action);
 
 // The template data for one job: event, webhook, rule; then the lookup's
@@ -66,7 +66,7 @@ struct Settlement {
 
 // `attempt_no` counts this attempt (1 for the first); `unit` in [0, 1)
 // picks the backoff jitter.
-Settlement settle(const http::Decision& decision, const config::DeliveryConfig& cfg, int attempt_no,
+Settlement settle(const outbound::Decision& decision, const config::DeliveryConfig& cfg, int attempt_no,
                   std::int64_t now_ms, std::int64_t created_at_ms, double unit);
 
 }  // namespace asc_webhookd::delivery

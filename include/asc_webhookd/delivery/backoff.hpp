@@ -1,6 +1,6 @@
 #pragma once
-// When to try a job again, and when to give up (DESIGN.md §4 delivery,
-// §6): exponential from initial_backoff, doubling per attempt, capped at
+// When to try a job again, and when to give up (docs/design.md
+// "Retries"): exponential from initial_backoff, doubling per attempt, capped at
 // max_backoff, ±20% jitter; a server-given wait is honoured (never retry
 // earlier than it says); dead after max_attempts or max_age. Pure.
 #include "asc_webhookd/config/config.hpp"

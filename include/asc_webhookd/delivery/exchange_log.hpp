@@ -3,7 +3,7 @@
 // show`, the console): each request as `simulate` prints it (method, URL,
 // headers, body; credentials masked), then the answer's status and first
 // bytes. A Transport that passes every request on to the real one.
-#include "asc_webhookd/actions/action.hpp"
+#include "asc_webhookd/outbound/transport.hpp"
 
 #include <boost/asio/awaitable.hpp>
 
@@ -11,14 +11,14 @@
 
 namespace asc_webhookd::delivery {
 
-class ExchangeLog final : public actions::Transport {
+class ExchangeLog final : public outbound::Transport {
 public:
   static constexpr std::size_t kMaxBytes = 64 * 1024;  // the whole record, cut beyond
   static constexpr std::size_t kAnswerBytes = 512;    // of each answer's body
 
-  explicit ExchangeLog(actions::Transport& inner) : inner_(inner) {}
+  explicit ExchangeLog(outbound::Transport& inner) : inner_(inner) {}
 
-  boost::asio::awaitable<actions::HttpResult> send(http::ClientRequest request) override;
+  boost::asio::awaitable<outbound::HttpResult> send(outbound::ClientRequest request) override;
 
   // The record so far ("" when nothing was sent).
   const std::string& text() const { return text_; }
@@ -26,7 +26,7 @@ public:
 private:
   void append(const std::string& part);
 
-  actions::Transport& inner_;
+  outbound::Transport& inner_;
   std::string text_;
   bool cut_ = false;
 };

@@ -1,6 +1,6 @@
 #pragma once
-// The App Store Connect API, for enrichment (DESIGN.md §1, §4
-// app_store_connect; asc-webhooks.md §4): an ES256 JWT from the .p8 key
+// The App Store Connect API, for enrichment (docs/configuration.md,
+// "App Store Connect enrichment"): an ES256 JWT from the .p8 key
 // (team key: iss; individual key: sub "user"; aud appstoreconnect-v1; 19
 // minutes; reused until a minute before it expires), a GET of the event's
 // instance link with useful includes, an answer reused only by the jobs of
@@ -9,11 +9,11 @@
 // resource always asks again: its state may have changed since),
 // X-Rate-Limit exported as metrics. Links to hosts other than Apple's API
 // hosts are refused: the token only ever goes to base_url.
-#include "asc_webhookd/actions/action.hpp"
+#include "asc_webhookd/outbound/transport.hpp"
 #include "asc_webhookd/config/config.hpp"
 #include "asc_webhookd/core/clock.hpp"
 #include "asc_webhookd/apple/access.hpp"
-#include "asc_webhookd/http/retry.hpp"
+#include "asc_webhookd/outbound/retry.hpp"
 #include "asc_webhookd/ingest/event.hpp"
 
 #include <boost/asio/awaitable.hpp>
@@ -30,8 +30,8 @@ struct Enrichment {
   Status status = Status::absent;
   nlohmann::json response;          // enriched: the API answer ({data, included})
   std::string crash_log;            // crash feedback: the log text (bounded)
-  http::AttemptResult failure;      // failed: what the API answered, for the record
-  http::Decision decision;          // failed: retry or final, by the plain HTTP rules
+  outbound::AttemptResult failure;      // failed: what the API answered, for the record
+  outbound::Decision decision;          // failed: retry or final, by the plain HTTP rules
   std::string target;               // "GET https://..." of the call
   std::string note;                 // absent: why ("no instance", "404", "link to … refused")
   // Why there is no `instance`, as a bounded label (the metric's `reason`):
@@ -45,7 +45,7 @@ public:
   static Result<std::shared_ptr<AscApi>, Error> create(const config::AppStoreConnectConfig& cfg, const Clock& clock);
 
   // `event_seq` names the stored event: answers are shared by its jobs only.
-  boost::asio::awaitable<Enrichment> enrich(const ingest::Event& event, std::int64_t event_seq, actions::Transport& http,
+  boost::asio::awaitable<Enrichment> enrich(const ingest::Event& event, std::int64_t event_seq, outbound::Transport& http,
                                             Duration timeout);
 
   bool same_config(const config::AppStoreConnectConfig& cfg) const;
@@ -57,7 +57,7 @@ private:
   AscApi(config::AppStoreConnectConfig cfg, apple::TokenMinter token, const Clock& clock)
       : cfg_(std::move(cfg)), token_(std::move(token)), clock_(clock) {}
   struct Flight;
-  boost::asio::awaitable<Enrichment> get(const std::string& url, std::int64_t event_seq, actions::Transport& http,
+  boost::asio::awaitable<Enrichment> get(const std::string& url, std::int64_t event_seq, outbound::Transport& http,
                                          Duration timeout);
 
   config::AppStoreConnectConfig cfg_;

@@ -1,5 +1,5 @@
 #pragma once
-// Template data `history` (DESIGN.md §4): the states an instance went
+// Template data `history` (docs/configuration.md): the states an instance went
 // through, with times, and the durations derived from them.
 //   history.states                 [{state, at, duration: {seconds, text}}] by event time
 //   history.<state, lower case>    total time spent in that state (e.g. history.processing)

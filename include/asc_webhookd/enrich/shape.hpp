@@ -1,5 +1,5 @@
 #pragma once
-// How an App Store Connect API answer becomes template data (DESIGN.md §4):
+// How an App Store Connect API answer becomes template data (docs/configuration.md):
 // `instance` is the resource's `data`; `app` the included app's attributes
 // (name, bundleId, sku) plus its id; `build` the included build's.
 #include <nlohmann/json.hpp>

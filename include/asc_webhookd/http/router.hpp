@@ -1,5 +1,5 @@
 #pragma once
-// Maps a parsed request to its answer (DESIGN.md §5). The server owns
+// Maps a parsed request to its answer (docs/http.md). The server owns
 // sockets, deadlines and limits; the router owns meaning: verify → decode →
 // match rules → store (awaiting the durable commit) → answer.
 #include "asc_webhookd/config/config.hpp"

@@ -1,6 +1,6 @@
 #pragma once
 // A received App Store Connect event as a typed value. Decoding accepts every
-// shape Apple documents (reference/asc-webhooks.md §1): the three spellings
+// shape Apple documents (Apple's "Webhook notifications" documentation): the three spellings
 // of old/new state, the wrapped (`instance.data` + `links.self`) and flat
 // (background assets) instance forms, no instance at all, no `version`.
 // Unknown types and unknown state values are kept, never refused.

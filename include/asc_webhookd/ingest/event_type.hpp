@@ -1,7 +1,7 @@
 #pragma once
 // The App Store Connect webhook event types (`data.type` in a payload), with
 // the subscription enum name and which attribute names carry the state.
-// Source: shared/reference/asc-webhooks.md §1.2.
+// Source: Apple's "Webhook notifications" documentation.
 #include <optional>
 #include <span>
 #include <string_view>

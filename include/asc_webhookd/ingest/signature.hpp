@@ -1,6 +1,6 @@
 #pragma once
 // x-apple-signature: hmacsha256=<hex HMAC-SHA256 of the raw body>.
-// Apple's test vector (DESIGN.md §1): secret "This is my secret", body
+// Apple's test vector (Apple's webhook documentation): secret "This is my secret", body
 // "Hello, World!" → hmacsha256=7f062172…e54657.
 #include "asc_webhookd/core/secret.hpp"
 

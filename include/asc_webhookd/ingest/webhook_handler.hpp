@@ -1,7 +1,7 @@
 #pragma once
 // POST /webhooks/{name}, without HTTP, for a webhook the caller has found:
 // verify the signature over the exact bytes, then decode. Returns the status and JSON answer of
-// DESIGN.md §5 plus what the log line needs. Throws nothing for bad input.
+// docs/http.md plus what the log line needs. Throws nothing for bad input.
 #include "asc_webhookd/config/config.hpp"
 #include "asc_webhookd/ingest/event.hpp"
 

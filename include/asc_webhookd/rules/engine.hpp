@@ -1,5 +1,5 @@
 #pragma once
-// Rule matching at ingest (DESIGN.md §2, §4 rules[].when): every matching
+// Rule matching at ingest (docs/configuration.md, rules[].when): every matching
 // rule fires in file order until one says stop; each of its actions becomes a
 // planned job that carries the action as it was configured then (so a reload
 // never orphans queued work). Pure: no I/O, no clock.
@@ -17,7 +17,7 @@ namespace asc_webhookd::rules {
 bool matches(const config::When& when, std::string_view webhook, const ingest::Event& event);
 
 // "webhook|type|id" of the event's instance, "" when it has none: the key
-// of per-instance order, Slack threads and history.
+// of per-instance order, chat threads and history.
 std::string instance_key(std::string_view webhook, const ingest::Event& event);
 
 // One action a matching rule fires for an event: a job to store, and the

@@ -1,6 +1,6 @@
 #pragma once
 // Mustache templates (libkainjow-mustache-dev) with HTML escaping off, over
-// the data of DESIGN.md §4 "Templates". A name that is absent renders empty.
+// the template data of docs/configuration.md. A name that is absent renders empty.
 #include "asc_webhookd/config/config.hpp"
 #include "asc_webhookd/core/result.hpp"
 #include "asc_webhookd/ingest/event.hpp"
@@ -25,7 +25,7 @@ void add_links(nlohmann::json& context);
 // How `{{name}}` values are escaped where they land; `{{{name}}}` and
 // `{{&name}}` are never escaped (the config author's explicit choice).
 enum class Escape {
-  none,           // headers, Slack text, Jira fields: checked where they are used, not changed
+  none,           // headers, chat text, issue fields: checked where they are used, not changed
   url_component,  // a URL: percent-encoded so a value is one path segment or query value
   json_string,    // inside a JSON string literal: quotes, backslashes and controls escaped
 };

@@ -6,7 +6,7 @@
 // each commit, so a second run after a kill copies the rest and nothing
 // twice. Jobs the SQLite daemon left running are copied as pending (that
 // daemon is gone). Key-value entries already in PostgreSQL win (a replica
-// may have written a newer Slack thread or watermark).
+// may have written a newer chat thread or watermark).
 #include "asc_webhookd/core/result.hpp"
 
 #include <cstddef>

@@ -9,7 +9,7 @@ namespace asc_webhookd::store {
 struct NewJob {
   std::string rule;
   int action_index = 0;
-  std::string kind;       // the action's kind (github, slack, …)
+  std::string kind;       // the action's kind: its integration's name
   std::string stored;     // the action's stored form (JSON text, no secrets)
   std::string order_key;  // jobs with the same key are delivered in id order
 };

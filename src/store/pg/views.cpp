@@ -1,5 +1,5 @@
 // Read views and small state in PostgreSQL: instance history, the
-// key-value table (Slack thread ids, reconcile watermarks: shared by every
+// key-value table (chat thread ids, reconcile watermarks: shared by every
 // replica), the operator's event lists and details, counts, the probe.
 #include "../key_hash.hpp"
 #include "../seq_reference.hpp"

@@ -1,0 +1,187 @@
+// Jira: issues found by JQL transitioned and commented, a version released: what the integration is to the rest of the daemon —
+// its configuration (keys, loading), its stored form, and what the
+// registry (integrations/registry.hpp) lists of it. The requests are
+// run.cpp's.
+#include "asc_webhookd/integrations/jira/run.hpp"
+#include "asc_webhookd/integrations/common/loading.hpp"
+#include "asc_webhookd/integrations/registry.hpp"
+#include "asc_webhookd/rules/template.hpp"
+
+namespace asc_webhookd::config {
+
+using nlohmann::json;
+using integrations::opt_tpl;
+using integrations::opt_tree;
+using integrations::text;
+using integrations::texts;
+using integrations::tpl;
+using integrations::tpl_map;
+using integrations::tree;
+
+void to_json(json& j, const JiraAction& a) {
+  json rv = nullptr;
+  if (a.release_version) rv = {{"project", a.release_version->project.text}, {"name", a.release_version->name.text}};
+  j = {{"kind", "jira"}, {"connection", a.connection}, {"jql", text(a.jql)}, {"transition", text(a.transition)},
+       {"comment", text(a.comment)}, {"release_version", rv}};
+}
+
+void from_json(const json& j, JiraAction& a) {
+  a.connection = j.at("connection").get<std::string>();
+  a.jql = tpl(j, "jql");
+  a.transition = opt_tpl(j, "transition");
+  a.comment = opt_tpl(j, "comment");
+  if (auto rv = j.find("release_version"); rv != j.end() && !rv->is_null())
+    a.release_version = JiraReleaseVersion{tpl(*rv, "project"), tpl(*rv, "name")};
+}
+
+}  // namespace asc_webhookd::config
+
+namespace asc_webhookd::integrations::jira {
+namespace {
+
+using nlohmann::json;
+using config::Action;
+using config::Config;
+using namespace config;
+
+constexpr const char* kIssue = "ISSUE-1";
+
+constexpr std::string_view kConnection[] = {"base_url", "email", "api_token", "bearer_token", "flavor"};
+constexpr std::string_view kAction[] = {"connection", "jql", "transition", "comment", "release_version", "enrich"};
+constexpr std::string_view kReleaseVersion[] = {"project", "name"};
+constexpr config::SectionKeys kSections[] = {
+    {"connections.jira.*", kConnection},
+    {"rules[].actions[].jira", kAction},
+    {"rules[].actions[].jira.release_version", kReleaseVersion},
+};
+
+bool load_connection(YamlReader& r, const YAML::Node& n, const std::string& what, JiraConnection& c) {
+  if (!r.section_map(n, what, "connections.jira.*")) return false;
+  if (auto v = YamlReader::field(n, "base_url")) {
+    if (auto s = r.url(*v, what + ".base_url")) c.base_url = *s;
+  } else {
+    r.error(n, what + ".base_url is required");
+  }
+  if (auto v = YamlReader::field(n, "email"))
+    if (auto s = r.nonempty_string(*v, what + ".email")) c.email = *s;
+  if (auto v = YamlReader::field(n, "api_token"))
+    if (auto s = r.secret(*v, what + ".api_token")) c.api_token = *s;
+  if (auto v = YamlReader::field(n, "bearer_token"))
+    if (auto s = r.secret(*v, what + ".bearer_token")) c.bearer_token = *s;
+  bool basic = YamlReader::field(n, "email") || YamlReader::field(n, "api_token");
+  bool bearer = YamlReader::field(n, "bearer_token").has_value();
+  if (basic && bearer) r.error(n, what + ": use email + api_token (Cloud) or bearer_token (Data Center), not both");
+  else if (!basic && !bearer) r.error(n, what + " needs email + api_token (Cloud) or bearer_token (Data Center)");
+  else if (basic && (!YamlReader::field(n, "email") || !YamlReader::field(n, "api_token")))
+    r.error(n, what + ": email and api_token go together");
+  if (auto v = YamlReader::field(n, "flavor")) {
+    if (auto s = r.string(*v, what + ".flavor")) {
+      if (*s == "auto") c.flavor = JiraFlavor::automatic;
+      else if (*s == "cloud") c.flavor = JiraFlavor::cloud;
+      else if (*s == "datacenter") c.flavor = JiraFlavor::datacenter;
+      else r.error(*v, what + ".flavor must be auto, cloud or datacenter");
+    }
+  }
+  return true;
+}
+
+void load_connections(YamlReader& r, const YAML::Node& named, Connections& out) {
+  each_named(r, named, "connections.jira", out.jira, load_connection);
+}
+
+std::optional<Action> load_action(YamlReader& r, const YAML::Node& n, const Config& cfg, const std::string& rule) {
+  if (!r.section_map(n, "jira action", "rules[].actions[].jira")) return std::nullopt;
+  JiraAction a;
+  a.pos = r.pos(n);
+  a.enrich_required = enrich_required(r, n, rule);
+  if (auto c = connection_ref(r, n, cfg.connections.jira, "jira", rule, "default")) a.connection = *c;
+  if (auto v = YamlReader::field(n, "jql")) {
+    if (auto t = r.template_text(*v, "jql")) {
+      if (t->text.empty()) r.error(*v, with_name(rule, "jql must not be empty"));
+      a.jql = *t;
+    }
+  } else {
+    r.error(n, with_name(rule, "jira action needs jql:"));
+  }
+  if (auto v = YamlReader::field(n, "transition")) a.transition = r.template_text(*v, "transition");
+  if (auto v = YamlReader::field(n, "comment")) a.comment = r.template_text(*v, "comment");
+  if (auto v = YamlReader::field(n, "release_version")) {
+    if (r.section_map(*v, "release_version", "rules[].actions[].jira.release_version")) {
+      auto p = YamlReader::field(*v, "project");
+      auto nm = YamlReader::field(*v, "name");
+      if (!p || !nm) r.error(*v, with_name(rule, "release_version needs project and name"));
+      else {
+        auto pt = r.template_text(*p, "release_version.project");
+        auto nt = r.template_text(*nm, "release_version.name");
+        if (pt && nt) a.release_version = JiraReleaseVersion{*pt, *nt};
+      }
+    }
+  }
+  return Action(std::move(a));
+}
+
+Action from_stored(const json& j) { return j.get<JiraAction>(); }
+
+bool any_template(const Action& action, const TemplatePredicate& pred) {
+  const auto& a = std::get<JiraAction>(action);
+  return pred(a.jql.text) || holds(a.transition, pred) || holds(a.comment, pred) ||
+         (a.release_version && (pred(a.release_version->project.text) || pred(a.release_version->name.text)));
+}
+
+boost::asio::awaitable<actions::Outcome> run(const actions::Job& job, actions::Services& s) {
+  co_return co_await actions::detail::run_jira(job, std::get<JiraAction>(job.action), s);
+}
+
+bool builtin_shows_history(const config::Action&) { return false; }
+
+std::string target(const json& a) {
+  return "connection " + field(a, "connection") + ": " + field(a, "jql");
+}
+
+Simulation simulate(const Action& action, const json& context) {
+  // The answers use the rendered transition and version names.
+  std::string transition = "Done", version;
+  const auto& a = std::get<config::JiraAction>(action);
+  if (a.transition)
+    if (auto t = rules::render(a.transition->text, context)) transition = *t;
+  if (a.release_version)
+    if (auto v = rules::render(a.release_version->name.text, context)) version = *v;
+  Simulation s;
+  s.note = std::string(" (Jira's answers are made up here: ") + kIssue + " stands for each issue the JQL finds)";
+  s.answer = [transition, version](const outbound::ClientRequest& r) -> std::optional<outbound::ClientResponse> {
+    auto has = [&](const char* x) { return r.url.find(x) != std::string::npos; };
+    outbound::ClientResponse res;
+    res.status = 200;
+    const json issue = {{"key", kIssue}, {"fields", {{"status", {{"name", "In Progress"}}}}}};
+    if (has("/search/jql")) {
+      res.body = json{{"issues", {issue}}, {"isLast", true}}.dump();
+    } else if (has("/rest/api/2/search")) {
+      res.body = json{{"startAt", 0}, {"total", 1}, {"issues", {issue}}}.dump();
+    } else if (has("/transitions") && r.method == "GET") {
+      res.body = json{{"transitions", {{{"id", "31"}, {"name", transition}, {"to", {{"name", transition}}}}}}}.dump();
+    } else if (has("/transitions")) {
+      res.status = 204;
+    } else if (has("/comment")) {
+      res.status = 201;
+      res.body = "{}";
+    } else if (has("/versions")) {
+      res.body = json::array({{{"id", "10000"}, {"name", version}, {"released", false}}}).dump();
+    } else if (has("/version/")) {
+      res.body = "{}";
+    } else {
+      return std::nullopt;
+    }
+    return res;
+  };
+  return s;
+}
+
+}  // namespace
+
+const Integration& integration() {
+  static const Integration i{"jira", action_index<JiraAction>(), kSections, load_connections, load_action, from_stored,
+                             any_template, run, builtin_shows_history, target, simulate};
+  return i;
+}
+
+}  // namespace asc_webhookd::integrations::jira
