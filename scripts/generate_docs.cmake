@@ -1,11 +1,11 @@
 # Generates the man pages and the bash completion from what the program
 # itself says, so they never drift from it:
 #   asc-webhookd.8       from `asc-webhookd --help` (the commands and options)
-#   asc-webhookd.yaml.5  from the README's configuration reference (the
+#   asc-webhookd.yaml.5  from the configuration reference (docs/configuration.md) (the
 #                        table a test keeps equal to the loader's key list)
 #   asc-webhookd.bash    completion of the commands and options in --help
 #                        (scripts/asc-webhookd.bash.in filled in)
-# Usage: cmake -DBIN=path/to/asc-webhookd -DREADME=README.md -DOUT=dir -P generate_docs.cmake
+# Usage: cmake -DBIN=path/to/asc-webhookd -DREFERENCE=docs/configuration.md -DOUT=dir -P generate_docs.cmake
 cmake_minimum_required(VERSION 3.20)
 
 execute_process(COMMAND ${BIN} --help OUTPUT_VARIABLE help RESULT_VARIABLE rc)
@@ -14,7 +14,7 @@ if(NOT rc EQUAL 0)
 endif()
 execute_process(COMMAND ${BIN} --version OUTPUT_VARIABLE version_line OUTPUT_STRIP_TRAILING_WHITESPACE)
 string(REGEX REPLACE "^asc-webhookd " "" version "${version_line}")
-file(READ ${README} readme)
+file(READ ${REFERENCE} readme)
 string(TIMESTAMP date "%Y-%m-%d" UTC)
 if(DEFINED ENV{SOURCE_DATE_EPOCH})  # reproducible packages
   string(TIMESTAMP date "%Y-%m-%d" UTC)
@@ -29,7 +29,7 @@ function(roff_escape text out)
   set(${out} "${text}" PARENT_SCOPE)
 endfunction()
 
-# Markdown of the README's table cells: `code` bold, **strong** bold.
+# Markdown of the reference's table cells: `code` bold, **strong** bold.
 function(roff_markdown text out)
   roff_escape("${text}" text)
   string(REGEX REPLACE "`([^`]*)`" "\\\\fB\\1\\\\fR" text "${text}")
@@ -126,7 +126,7 @@ the systemd unit: \\fBType=notify\\fR, \\fBDynamicUser=\\fR, secrets by \\fBLoad
 string(FIND "${readme}" "<!-- config-reference:begin -->" begin)
 string(FIND "${readme}" "<!-- config-reference:end -->" end)
 if(begin EQUAL -1 OR end EQUAL -1)
-  message(FATAL_ERROR "the README has no configuration reference")
+  message(FATAL_ERROR "${REFERENCE} has no configuration reference")
 endif()
 math(EXPR len "${end} - ${begin}")
 string(SUBSTRING "${readme}" ${begin} ${len} table)
@@ -151,10 +151,10 @@ foreach(row IN LISTS rows)
   endif()
 endforeach()
 if(count LESS 50)
-  message(FATAL_ERROR "only ${count} keys read from the README's configuration reference")
+  message(FATAL_ERROR "only ${count} keys read from the configuration reference (docs/configuration.md)")
 endif()
 
-file(WRITE ${OUT}/asc-webhookd.yaml.5 ".\\\" Generated from the README's configuration reference by scripts/generate_docs.cmake: do not edit.
+file(WRITE ${OUT}/asc-webhookd.yaml.5 ".\\\" Generated from the configuration reference (docs/configuration.md) by scripts/generate_docs.cmake: do not edit.
 .TH ASC-WEBHOOKD.YAML 5 \"${date}\" \"asc-webhookd ${version}\" \"File Formats\"
 .SH NAME
 asc-webhookd.yaml \\- configuration of asc\\-webhookd(8)

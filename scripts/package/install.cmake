@@ -3,16 +3,16 @@
 # `cmake --install` (scripts/install.sh) and the .deb (scripts/package.sh).
 
 # Man pages and bash completion, generated from the program's own --help and
-# the README's configuration reference (scripts/generate_docs.cmake).
+# the configuration reference in docs/configuration.md (scripts/generate_docs.cmake).
 set(DOCS_OUT ${PROJECT_BINARY_DIR}/docs)
 set(DOCS_FILES ${DOCS_OUT}/asc-webhookd.8.gz ${DOCS_OUT}/asc-webhookd.yaml.5.gz ${DOCS_OUT}/asc-webhookd.bash)
 add_custom_command(
   OUTPUT ${DOCS_FILES}
   COMMAND ${CMAKE_COMMAND} -E make_directory ${DOCS_OUT}
-  COMMAND ${CMAKE_COMMAND} -DBIN=$<TARGET_FILE:asc-webhookd> -DREADME=${PROJECT_SOURCE_DIR}/README.md -DOUT=${DOCS_OUT}
+  COMMAND ${CMAKE_COMMAND} -DBIN=$<TARGET_FILE:asc-webhookd> -DREFERENCE=${PROJECT_SOURCE_DIR}/docs/configuration.md -DOUT=${DOCS_OUT}
           -P ${PROJECT_SOURCE_DIR}/scripts/generate_docs.cmake
   COMMAND gzip -9nkf ${DOCS_OUT}/asc-webhookd.8 ${DOCS_OUT}/asc-webhookd.yaml.5
-  DEPENDS asc-webhookd ${PROJECT_SOURCE_DIR}/README.md ${PROJECT_SOURCE_DIR}/scripts/generate_docs.cmake
+  DEPENDS asc-webhookd ${PROJECT_SOURCE_DIR}/docs/configuration.md ${PROJECT_SOURCE_DIR}/scripts/generate_docs.cmake
           ${PROJECT_SOURCE_DIR}/scripts/asc-webhookd.bash.in
   COMMENT "Generating the man pages and bash completion")
 add_custom_target(docs ALL DEPENDS ${DOCS_FILES})
@@ -20,8 +20,8 @@ add_custom_target(docs ALL DEPENDS ${DOCS_FILES})
 # The unit, its ExecStart= pointing where this install puts the binary.
 file(READ ${PROJECT_SOURCE_DIR}/systemd/asc-webhookd.service unit)
 string(REPLACE "/usr/local/bin/asc-webhookd" "${CMAKE_INSTALL_FULL_BINDIR}/asc-webhookd" unit "${unit}")
-string(REPLACE "Documentation=file:///usr/local/share/doc/asc-webhookd/README.md"
-               "Documentation=man:asc-webhookd(8) man:asc-webhookd.yaml(5)" unit "${unit}")
+string(REPLACE "Documentation=file:///usr/local/share/doc/asc-webhookd/README.md file:///usr/local/share/doc/asc-webhookd/docs/operating.md"
+               "Documentation=man:asc-webhookd(8) man:asc-webhookd.yaml(5) file://${CMAKE_INSTALL_FULL_DOCDIR}/docs/operating.md" unit "${unit}")
 file(WRITE ${PROJECT_BINARY_DIR}/asc-webhookd.service "${unit}")
 # The package's unit: its header says how the package installed it.
 string(REGEX REPLACE "^# asc-webhookd as a systemd service\\. Install:[^\n]*\n#[^\n]*\n#[^\n]*\n"
@@ -54,6 +54,8 @@ install(FILES ${DOCS_OUT}/asc-webhookd.yaml.5.gz DESTINATION ${CMAKE_INSTALL_MAN
 install(FILES ${DOCS_OUT}/asc-webhookd.bash DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions
         RENAME asc-webhookd)
 install(FILES README.md DESTINATION ${CMAKE_INSTALL_DOCDIR})
+install(FILES docs/operating.md docs/configuration.md docs/http.md docs/design.md docs/development.md
+        DESTINATION ${CMAKE_INSTALL_DOCDIR}/docs)
 install(DIRECTORY config/examples/ DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples)
 install(DIRECTORY config/proxy/ DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples/proxy)
 
@@ -66,7 +68,7 @@ install(FILES scripts/package/copyright DESTINATION ${CMAKE_INSTALL_DOCDIR} COMP
 string(TIMESTAMP changelog_date "%a, %d %b %Y %H:%M:%S +0000" UTC)
 file(WRITE ${PROJECT_BINARY_DIR}/changelog
      "asc-webhookd (${PROJECT_VERSION}) stable; urgency=medium\n\n"
-     "  * Release ${PROJECT_VERSION}: see /usr/share/doc/asc-webhookd/README.md.\n\n"
+     "  * Release ${PROJECT_VERSION}: see /usr/share/doc/asc-webhookd/README.md and docs/.\n\n"
      " -- asc-webhookd developers <dev@asc-webhookd.org>  ${changelog_date}\n")
 add_custom_command(OUTPUT ${PROJECT_BINARY_DIR}/changelog.gz
                    COMMAND gzip -9nkf ${PROJECT_BINARY_DIR}/changelog

@@ -1,12 +1,13 @@
 // The man pages and the bash completion are generated at build time
-// (scripts/generate_docs.cmake) from `asc-webhookd --help` and the README's
-// configuration reference: every command of --help is in asc-webhookd(8)
+// (scripts/generate_docs.cmake) from `asc-webhookd --help` and the
+// configuration reference (docs/configuration.md): every command of --help is in asc-webhookd(8)
 // and in the completion, every key of the reference in asc-webhookd.yaml(5).
 #include "support/daemon.hpp"
 #include "support/temp_dir.hpp"
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -45,7 +46,7 @@ TEST(Docs, TheManPageAndCompletionHaveEveryCommandOfHelp) {
 }
 
 TEST(Docs, TheConfigManPageHasEveryKeyOfTheReference) {
-  const std::string readme = read_file(std::string(ASC_WEBHOOKD_SOURCE_DIR) + "/README.md");
+  const std::string readme = read_file(std::string(ASC_WEBHOOKD_SOURCE_DIR) + "/docs/configuration.md");
   const std::string man = read_file(kDocs + "asc-webhookd.yaml.5");
   const auto begin = readme.find("<!-- config-reference:begin -->"), end = readme.find("<!-- config-reference:end -->");
   ASSERT_NE(begin, std::string::npos);
@@ -59,6 +60,29 @@ TEST(Docs, TheConfigManPageHasEveryKeyOfTheReference) {
     EXPECT_NE(man.find(".B " + roff(m[1].str()) + "\n"), std::string::npos) << m[1];
   }
   EXPECT_GT(keys, 100);
+}
+
+// The README's config for the five use cases is one the loader accepts,
+// with its secrets supplied as an operator would.
+TEST(Docs, TheReadmeConfigForTheFiveUseCasesPassesCheckConfig) {
+  const std::string readme = read_file(std::string(ASC_WEBHOOKD_SOURCE_DIR) + "/README.md");
+  const auto begin = readme.find("<!-- minimal-config:begin -->"), end = readme.find("<!-- minimal-config:end -->");
+  ASSERT_NE(begin, std::string::npos);
+  ASSERT_NE(end, std::string::npos);
+  const std::string block = readme.substr(begin, end - begin);
+  const auto open = block.find("```yaml\n"), close = block.rfind("```");
+  ASSERT_NE(open, std::string::npos);
+  TempDir dir;
+  const std::string creds = dir.file("creds");
+  std::filesystem::create_directories(creds);
+  ASSERT_EQ(run_program("/usr/bin/openssl", {"ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", creds + "/ec.pem"}).exit_code, 0);
+  ASSERT_EQ(run_program("/usr/bin/openssl", {"pkcs8", "-topk8", "-nocrypt", "-in", creds + "/ec.pem", "-out",
+                                             creds + "/asc-api-key.p8"}).exit_code, 0);
+  const auto config = dir.write("config.yaml", block.substr(open + 8, close - open - 8));
+  auto r = run_binary({"check-config", "--config", config},
+                      {{"ASC_WEBHOOK_SECRET", "s3cret-for-the-test"}, {"GITHUB_TOKEN", "ghp_test"}, {"JIRA_TOKEN", "jira-test"},
+                       {"SLACK_BOT_TOKEN", "xoxb-test"}, {"CREDENTIALS_DIRECTORY", creds}});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
 }
 
 }  // namespace

@@ -1,4 +1,4 @@
-// The README's configuration reference names exactly the keys the loader
+// The configuration reference (docs/configuration.md) names exactly the keys the loader
 // accepts (config/keys.hpp, the table every section is checked against), so
 // neither can drift from the other.
 #include "asc_webhookd/config/keys.hpp"
@@ -25,7 +25,7 @@ std::set<std::string> loader_keys() {
 }
 
 std::set<std::string> readme_keys() {
-  std::ifstream in(std::string(ASC_WEBHOOKD_SOURCE_DIR) + "/README.md");
+  std::ifstream in(std::string(ASC_WEBHOOKD_SOURCE_DIR) + "/docs/configuration.md");
   std::stringstream ss;
   ss << in.rdbuf();
   const std::string text = ss.str();
@@ -45,12 +45,12 @@ std::set<std::string> readme_keys() {
   return out;
 }
 
-TEST(ConfigReference, ReadmeListsExactlyTheKeysTheLoaderAccepts) {
+TEST(ConfigReference, ListsExactlyTheKeysTheLoaderAccepts) {
   const auto loader = loader_keys();
   const auto readme = readme_keys();
   ASSERT_GT(loader.size(), 80u);
-  for (const auto& k : loader) EXPECT_TRUE(readme.count(k)) << "the README's reference lacks " << k;
-  for (const auto& k : readme) EXPECT_TRUE(loader.count(k)) << "the README documents " << k << ", which the loader refuses";
+  for (const auto& k : loader) EXPECT_TRUE(readme.count(k)) << "the configuration reference lacks " << k;
+  for (const auto& k : readme) EXPECT_TRUE(loader.count(k)) << "the configuration reference documents " << k << ", which the loader refuses";
 }
 
 // The table is what the loader checks: a key outside it is refused.
