@@ -67,7 +67,7 @@ std::pair<double, double> through_store(long n, const std::string& path) {
   std::vector<store::NewEvent> events;
   events.reserve(static_cast<std::size_t>(n));
   for (long i = 0; i < n; ++i) {
-    auto ev = ingest::decode_event(event_body(i));
+    auto ev = event::decode_event(event_body(i));
     store::NewJob job{"forward", 0, "http", R"({"http":{"url":"http://127.0.0.1:1/sink"}})",
                       "buildUploads:upload-" + std::to_string(i % 1000)};
     events.push_back({"bench", std::move(*ev), {job}, 1700000000000 + i});

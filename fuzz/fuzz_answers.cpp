@@ -2,7 +2,7 @@
 // created resources, the lookup data added to templates, and every
 // service's error body (GitHub, Slack, Jira, App Store Connect) as the
 // message an attempt records.
-#include "asc_webhookd/integrations/common/action.hpp"
+#include "asc_webhookd/outbound/request_text.hpp"
 #include "asc_webhookd/apple/resources.hpp"
 #include "asc_webhookd/enrich/shape.hpp"
 
@@ -13,7 +13,7 @@
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using namespace asc_webhookd;
   const std::string body(reinterpret_cast<const char*>(data), size);
-  (void)actions::service_message(body);
+  (void)outbound::service_message(body);
   auto j = nlohmann::json::parse(body, nullptr, false);
   if (j.is_discarded()) return 0;
   (void)apple::decode_deliveries(j);

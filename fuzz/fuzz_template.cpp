@@ -1,6 +1,6 @@
 // Templates: any text is checked and rendered (each escaping) over the
 // template data of a real event, never a crash.
-#include "asc_webhookd/ingest/event.hpp"
+#include "asc_webhookd/event/event.hpp"
 #include "asc_webhookd/rules/template.hpp"
 
 #include <cstddef>
@@ -10,7 +10,7 @@
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using namespace asc_webhookd;
   static const nlohmann::json context = [] {
-    auto ev = ingest::decode_event(
+    auto ev = event::decode_event(
         R"({"data":{"type":"buildUploadStateUpdated","id":"f-1","version":1,"attributes":{"oldState":"PROCESSING","newState":"FAILED","timestamp":"2026-06-09T10:09:30Z"},"relationships":{"instance":{"data":{"type":"buildUploads","id":"u-1"}}}}})");
     auto c = rules::template_context(*ev, nullptr, "fuzz");
     c["instance"] = {{"attributes", {{"cfBundleVersion", "41"}, {"errors", {{{"code", "90062"}}}}}}};

@@ -3,7 +3,7 @@
 #include "asc_webhookd/integrations/common/action.hpp"
 #include "asc_webhookd/integrations/registry.hpp"
 #include "asc_webhookd/delivery/attempt.hpp"
-#include "asc_webhookd/ingest/event.hpp"
+#include "asc_webhookd/event/event.hpp"
 #include "asc_webhookd/rules/engine.hpp"
 #include "asc_webhookd/rules/template.hpp"
 
@@ -88,7 +88,7 @@ bool holds_string(const json& j, const std::string& value, int depth = 0) {
 
 // The answer in `dir` for the event's instance (see SimulateOptions), or
 // "" when none has its type.
-std::string answer_for(const std::string& dir, const ingest::Event& event) {
+std::string answer_for(const std::string& dir, const event::Event& event) {
   if (!event.instance) return "";
   std::vector<std::string> files;
   std::error_code ec;
@@ -163,7 +163,7 @@ int simulate(const config::Config& cfg, const SimulateOptions& o, std::ostream& 
       status = 1;
       continue;
     }
-    auto event = ingest::decode_event(*body);
+    auto event = event::decode_event(*body);
     if (!event) {
       err << "asc-webhookd: " << file << ": " << event.error().message << "\n";
       status = 1;

@@ -6,7 +6,7 @@
 
 #include "asc_webhookd/app/cli.hpp"
 #include "asc_webhookd/core/clock.hpp"
-#include "asc_webhookd/ingest/event.hpp"
+#include "asc_webhookd/event/event.hpp"
 #include "asc_webhookd/rules/engine.hpp"
 #include "asc_webhookd/app/open_store.hpp"
 

@@ -87,13 +87,13 @@ net::awaitable<PassResult> reconcile_webhook(std::shared_ptr<const config::Confi
       ++out.pings;
       continue;
     }
-    auto event = ingest::decode_event(d.payload);
+    auto event = event::decode_event(d.payload);
     if (!event) {
       ++out.unreadable;
       lg->warn("reconcile webhook={} delivery={} unreadable payload error=\"{}\"", hook.name, d.id, event.error().message);
       continue;
     }
-    if (event->type == ingest::EventType::webhook_ping_created) {
+    if (event->type == event::EventType::webhook_ping_created) {
       ++out.pings;
       continue;
     }

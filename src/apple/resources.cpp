@@ -1,8 +1,8 @@
 #include "asc_webhookd/apple/resources.hpp"
 
 #include "asc_webhookd/core/clock.hpp"
-#include "asc_webhookd/ingest/event.hpp"
-#include "asc_webhookd/ingest/event_type.hpp"
+#include "asc_webhookd/event/event.hpp"
+#include "asc_webhookd/event/event_type.hpp"
 
 #include <map>
 
@@ -55,7 +55,7 @@ std::string payload_event_id(const std::string& payload) {
 
 std::vector<std::string> subscription_types() {
   std::vector<std::string> out;
-  for (const auto& t : ingest::known_event_types())
+  for (const auto& t : event::known_event_types())
     if (!t.subscription.empty()) out.emplace_back(t.subscription);
   return out;
 }
@@ -95,7 +95,7 @@ Result<DeliveryPage, Error> decode_deliveries(const json& answer) {
     d.id = string_at(r, "id");
     const json& a = object_at(r, "attributes");
     d.created = string_at(a, "createdDate");
-    if (auto ns = ingest::parse_rfc3339_nanos(d.created)) d.created_ms = *ns / 1'000'000;
+    if (auto ns = event::parse_rfc3339_nanos(d.created)) d.created_ms = *ns / 1'000'000;
     d.sent = string_at(a, "sentDate");
     d.state = string_at(a, "deliveryState");
     d.error = string_at(a, "errorMessage");

@@ -2,7 +2,7 @@
 // read by actions.cpp). Webhook names are checked here, so a typo fails
 // check-config rather than the first delivery.
 #include "asc_webhookd/core/spelling.hpp"
-#include "asc_webhookd/ingest/event_type.hpp"
+#include "asc_webhookd/event/event_type.hpp"
 #include "asc_webhookd/integrations/registry.hpp"
 #include "sections.hpp"
 
@@ -60,13 +60,13 @@ void load_rules(YamlReader& r, const YAML::Node& n, const Config& cfg, std::vect
           if (w != "*" && !cfg.find_webhook(w))
             r.error(*YamlReader::field(*when, "webhook"), "rule " + rule.name + ": no webhook named \"" + w + "\"");
         for (const auto& e : rule.when.event.values)
-          if (e != "*" && !ingest::find_event_type(e))
+          if (e != "*" && !event::find_event_type(e))
             r.warning(*YamlReader::field(*when, "event"),
                       "rule " + rule.name + ": \"" + e + "\" is not an App Store Connect event type Apple documents" +
-                          did_you_mean(e, ingest::known_event_type_names()));
+                          did_you_mean(e, event::known_event_type_names()));
         for (const char* key : {"from", "to"})
           for (const auto& st : (key[0] == 'f' ? rule.when.from : rule.when.to).values) {
-            const auto states = ingest::documented_states();
+            const auto states = event::documented_states();
             if (st != "*" && std::find(states.begin(), states.end(), st) == states.end())
               r.warning(*YamlReader::field(*when, key), "rule " + rule.name + ": when." + key + " \"" + st +
                                                             "\" is not a state Apple documents" + did_you_mean(st, states));

@@ -17,7 +17,7 @@ bool lookup_holds_back(const enrich::Enrichment& en, const LookupRule& rule) {
   return en.decision.verdict == outbound::Verdict::retry && rule.attempt_no < static_cast<int>(rule.enrich_attempts);
 }
 
-Prepared prepare(const ingest::Event& event, const config::WebhookConfig* webhook, const std::string& rule,
+Prepared prepare(const event::Event& event, const config::WebhookConfig* webhook, const std::string& rule,
                  const enrich::Enrichment* en, const std::vector<store::HistoryEntry>& history, const LookupRule& lookup) {
   Prepared p;
   p.context = rules::template_context(event, webhook, rule);

@@ -92,7 +92,7 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
   net::awaitable<actions::Outcome> attempt(const config::Config& cfg, const store::LeasedJob& job, std::string& event_id,
                                            ExchangeLog& sent);
   void observe(const store::LeasedJob& job, const Settlement& settled, std::chrono::milliseconds duration, std::int64_t now);
-  void log_lookup_failure(const store::LeasedJob& job, const ingest::Event& event, const enrich::Enrichment& en,
+  void log_lookup_failure(const store::LeasedJob& job, const event::Event& event, const enrich::Enrichment& en,
                           const Prepared& prepared);
   void poke() {
     poked = true;
@@ -221,7 +221,7 @@ net::awaitable<actions::Outcome> Engine::Impl::attempt(const config::Config& cfg
                                                        std::string& event_id, ExchangeLog& sent) {
   actions::Outcome outcome;
   auto action = rules::decode_action(job.action_json);
-  auto event = ingest::decode_event(job.raw_event);
+  auto event = event::decode_event(job.raw_event);
   if (event) event_id = event->id;
   if (!action || !event) {
     actions::fail(outcome, !action ? action.error().message : "stored event no longer decodes: " + event.error().message);
@@ -267,7 +267,7 @@ net::awaitable<actions::Outcome> Engine::Impl::attempt(const config::Config& cfg
 
 // A failed lookup is an error line, whether the action waits for the next
 // try or runs without `instance`.
-void Engine::Impl::log_lookup_failure(const store::LeasedJob& job, const ingest::Event& event,
+void Engine::Impl::log_lookup_failure(const store::LeasedJob& job, const event::Event& event,
                                       const enrich::Enrichment& en, const Prepared& prepared) {
   log::get("enrich")->error("App Store Connect lookup failed job={} event={} target=\"{}\" attempt={} error=\"{}\"; {}",
                             job.id, event.id, en.target, job.attempts + 1, enrich::enrichment_error(en),

@@ -83,7 +83,7 @@ bool AscApi::same_config(const config::AppStoreConnectConfig& c) const {
   return c.issuer_id == cfg_.issuer_id && c.key_id == cfg_.key_id && c.private_key == cfg_.private_key && c.base_url == cfg_.base_url;
 }
 
-std::string AscApi::instance_url(const ingest::Event& event, std::string& why) const {
+std::string AscApi::instance_url(const event::Event& event, std::string& why) const {
   if (!event.instance || event.instance->id.empty()) {
     why = "the event has no instance";
     return "";
@@ -176,7 +176,7 @@ net::awaitable<Enrichment> AscApi::get(const std::string& url, std::int64_t even
   co_return out;
 }
 
-net::awaitable<Enrichment> AscApi::enrich(const ingest::Event& event, std::int64_t event_seq, outbound::Transport& http,
+net::awaitable<Enrichment> AscApi::enrich(const event::Event& event, std::int64_t event_seq, outbound::Transport& http,
                                           Duration timeout) {
   std::string why;
   const std::string url = instance_url(event, why);

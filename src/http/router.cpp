@@ -1,16 +1,12 @@
 #include "asc_webhookd/http/router.hpp"
 
-#include "asc_webhookd/core/log.hpp"
 #include "asc_webhookd/core/metrics.hpp"
-#include "asc_webhookd/ingest/event_type.hpp"
-#include "asc_webhookd/ingest/webhook_handler.hpp"
-#include "asc_webhookd/rules/engine.hpp"
+#include "asc_webhookd/ingest/receive.hpp"
 #include "asc_webhookd/store/async.hpp"
 
 #include <boost/beast/http/field.hpp>
 #include <nlohmann/json.hpp>
 
-#include <chrono>
 #include <optional>
 
 #include <strings.h>
@@ -150,55 +146,12 @@ boost::asio::awaitable<Response> Router::ready(Request& req, const RequestInfo& 
 
 boost::asio::awaitable<Response> Router::webhook(Request& req, const RequestInfo& info, std::string_view name) {
   auto cfg = deps_.config();
-  const auto started = std::chrono::steady_clock::now();
   const config::WebhookConfig* hook = cfg->find_webhook(name);
   if (!hook) co_return error(404, "no webhook named \"" + std::string(name) + "\"", req, info);
   if (req.method() != bhttp::verb::post) co_return method_not_allowed("POST", req, info);
-
-  auto out = ingest::handle_webhook(*hook, req["x-apple-signature"], req.body());
-  auto lg = log::get("ingest");
-  auto elapsed = [&] { return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count(); };
-  auto& reg = metrics::Registry::global();
-  if (!out.event) {
-    reg.inc("asc_webhookd_events_total", {{"webhook", std::string(name)}, {"type", "-"}, {"outcome", out.outcome}});
-    lg->warn("event webhook={} outcome={} error=\"{}\" remote={} request_id={}", name, out.outcome,
-             out.body.value("error", ""), info.remote, info.request_id);
-    co_return json_response(static_cast<unsigned>(out.status), json_text(out.body), req, info);
-  }
-  // Rules are matched now, so a 200 already means "these actions will run".
-  store::NewEvent ne{std::string(name), std::move(*out.event), {}, deps_.clock->now_ms()};
-  ne.jobs = rules::jobs_of(rules::plan(*cfg, name, ne.event));
-  const std::string id = ne.event.id, type = ne.event.type_name;
-  const std::string from = ne.event.old_state.value_or("-"), to = ne.event.new_state.value_or("-");
-  auto* st = deps_.store;
-  auto commit = [st, ne = std::move(ne)](auto cb) mutable { st->ingest_async(std::move(ne), std::move(cb)); };
-  auto stored = co_await store::await_store<store::StoreResult<store::Ingested>>(std::move(commit));
-  unsigned status = 200;
-  nlohmann::json body;
-  std::string outcome;
-  if (!stored) {
-    status = 503;
-    body = {{"error", "the event could not be stored; nothing was kept, deliver it again later"}};
-    outcome = "store_failed";
-  } else if (stored->duplicate) {
-    body = {{"status", "duplicate"}, {"id", id}};
-    outcome = "duplicate";
-  } else {
-    body = {{"status", "accepted"}, {"id", id}, {"jobs", stored->jobs}};
-    outcome = "accepted";
-    if (stored->jobs > 0 && deps_.jobs_stored) deps_.jobs_stored();  // wake delivery
-  }
-  // A label per documented type only: every new signed data.type would
-  // otherwise add a series for good.
-  const std::string type_label = ingest::find_event_type(type) ? type : "other";
-  reg.inc("asc_webhookd_events_total", {{"webhook", std::string(name)}, {"type", type_label}, {"outcome", outcome}});
-  if (status == 200)
-    lg->info("event webhook={} type={} id={} from={} to={} outcome={} jobs={} ms={:.2f} request_id={}", name, type, id,
-             from, to, outcome, stored->jobs, elapsed(), info.request_id);
-  else
-    lg->error("event webhook={} type={} id={} outcome={} error=\"{}\" ms={:.2f} request_id={}", name, type, id, outcome,
-              stored.error().message, elapsed(), info.request_id);
-  co_return json_response(status, json_text(body), req, info);
+  const ingest::Sink sink{*deps_.store, *deps_.clock, deps_.jobs_stored};
+  auto answer = co_await ingest::receive(*cfg, *hook, req["x-apple-signature"], req.body(), sink, {info.remote, info.request_id});
+  co_return json_response(answer.status, json_text(answer.body), req, info);
 }
 
 }  // namespace asc_webhookd::http

@@ -1,6 +1,6 @@
 #include "asc_webhookd/outbound/retry.hpp"
 
-#include "asc_webhookd/ingest/event.hpp"
+#include "asc_webhookd/event/event.hpp"
 
 #include <strings.h>
 
@@ -45,7 +45,7 @@ std::optional<std::chrono::milliseconds> parse_ratelimit_reset(std::string_view 
   // yyyy-MM-ddTHH:mmZ (no seconds, as Atlassian sends it); fill them in for the RFC 3339 parser.
   std::string s(v);
   if (s.size() == 17 && s[16] == 'Z') s.insert(16, ":00");
-  if (auto ns = ingest::parse_rfc3339_nanos(s))
+  if (auto ns = event::parse_rfc3339_nanos(s))
     return std::chrono::milliseconds(std::max<std::int64_t>(0, *ns / 1'000'000 - now_ms));
   return std::nullopt;
 }

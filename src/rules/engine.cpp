@@ -5,17 +5,17 @@ namespace asc_webhookd::rules {
 using nlohmann::json;
 namespace cfg = config;
 
-bool matches(const cfg::When& when, std::string_view webhook, const ingest::Event& event) {
+bool matches(const cfg::When& when, std::string_view webhook, const event::Event& event) {
   return when.webhook.matches(webhook) && when.event.matches(event.type_name) &&
          when.from.matches_state(event.old_state) && when.to.matches_state(event.new_state);
 }
 
-std::string instance_key(std::string_view webhook, const ingest::Event& event) {
+std::string instance_key(std::string_view webhook, const event::Event& event) {
   if (!event.instance) return "";
   return std::string(webhook) + "|" + event.instance->type + "|" + event.instance->id;
 }
 
-std::vector<PlannedAction> plan(const cfg::Config& config, std::string_view webhook, const ingest::Event& event) {
+std::vector<PlannedAction> plan(const cfg::Config& config, std::string_view webhook, const event::Event& event) {
   std::vector<PlannedAction> jobs;
   // Jobs of one action for one instance are delivered in the order received;
   // events without an instance have no order to keep.
@@ -49,7 +49,7 @@ Result<cfg::Action, Error> decode_action(std::string_view stored) {
 }
 
 Result<std::vector<PlannedAction>, Error> plan_stored(const config::Config& cfg, std::string_view webhook, std::string_view raw) {
-  auto event = ingest::decode_event(raw);
+  auto event = event::decode_event(raw);
   if (!event) return event.error();
   return plan(cfg, webhook, *event);
 }

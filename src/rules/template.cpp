@@ -41,7 +41,7 @@ mustache::data to_data(const json& j) {
 
 }  // namespace
 
-json template_context(const ingest::Event& e, const config::WebhookConfig* webhook, const std::string& rule) {
+json template_context(const event::Event& e, const config::WebhookConfig* webhook, const std::string& rule) {
   json event = {{"type", e.type_name}, {"id", e.id}, {"raw", e.raw}};
   if (e.version) event["version"] = std::to_string(*e.version);
   if (e.timestamp) event["timestamp"] = e.timestamp->text;

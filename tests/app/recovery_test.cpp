@@ -2,7 +2,7 @@
 // replay after a config fix, an exact job retry, alerts that survive a
 // failed App Store Connect lookup (a revoked key), a fresh lookup per event,
 // and the operator commands on a server (no secrets, no store created).
-#include "asc_webhookd/ingest/event.hpp"
+#include "asc_webhookd/event/event.hpp"
 #include "asc_webhookd/store/sqlite_store.hpp"
 
 #include "support/daemon.hpp"
@@ -258,10 +258,10 @@ TEST(Recovery, OperatorCommandsNeedNoSecretAndNeverCreateAStore) {
   {  // a store the service made (here: opened once, with one event)
     auto st = store::SqliteStore::open({store_path, ""});
     ASSERT_TRUE(st);
-    auto ev = ingest::decode_event(linked_upload_event("op-1", "u-1", "PROCESSING", "COMPLETE"));
+    auto ev = event::decode_event(linked_upload_event("op-1", "u-1", "PROCESSING", "COMPLETE"));
     ASSERT_TRUE(ev);
     ASSERT_TRUE(test::accepted(test::ingest(**st, {"ios-app", *ev, {}, 1000})));
-    auto ping = ingest::decode_event(R"({"data":{"type":"webhookPingCreated","id":"op-ping","version":1,"attributes":{}}})");
+    auto ping = event::decode_event(R"({"data":{"type":"webhookPingCreated","id":"op-ping","version":1,"attributes":{}}})");
     ASSERT_TRUE(ping) << ping.error().message;
     ASSERT_TRUE(test::accepted(test::ingest(**st, {"ios-app", *ping, {}, 2000})));
   }

@@ -8,7 +8,7 @@
 #include "asc_webhookd/apple/access.hpp"
 #include "asc_webhookd/config/loader.hpp"
 #include "asc_webhookd/enrich/asc_api.hpp"
-#include "asc_webhookd/ingest/event.hpp"
+#include "asc_webhookd/event/event.hpp"
 #include "asc_webhookd/ingest/signature.hpp"
 
 #include "support/daemon.hpp"
@@ -48,12 +48,12 @@ TEST(Defects, D1DurationsNearTheMaximumAreAConfigErrorNamingTheLimit) {
 }
 
 TEST(Defects, D2TimestampsOutsideSixtyFourBitNanosecondsAreRefusedWithTheReason) {
-  EXPECT_FALSE(ingest::parse_rfc3339_nanos("9999-01-01T00:00:00Z"));
-  EXPECT_FALSE(ingest::parse_rfc3339_nanos("1677-01-01T00:00:00Z"));
-  ASSERT_TRUE(ingest::parse_rfc3339_nanos("2261-12-31T23:59:59.999999999Z"));
-  EXPECT_GT(*ingest::parse_rfc3339_nanos("2261-12-31T23:59:59.999999999Z"), 0);
-  EXPECT_LT(*ingest::parse_rfc3339_nanos("1678-01-01T00:00:00Z"), 0);
-  auto ev = ingest::decode_event(R"({"data":{"type":"webhookPingCreated","id":"p","attributes":{"timestamp":"9999-01-01T00:00:00Z"}}})");
+  EXPECT_FALSE(event::parse_rfc3339_nanos("9999-01-01T00:00:00Z"));
+  EXPECT_FALSE(event::parse_rfc3339_nanos("1677-01-01T00:00:00Z"));
+  ASSERT_TRUE(event::parse_rfc3339_nanos("2261-12-31T23:59:59.999999999Z"));
+  EXPECT_GT(*event::parse_rfc3339_nanos("2261-12-31T23:59:59.999999999Z"), 0);
+  EXPECT_LT(*event::parse_rfc3339_nanos("1678-01-01T00:00:00Z"), 0);
+  auto ev = event::decode_event(R"({"data":{"type":"webhookPingCreated","id":"p","attributes":{"timestamp":"9999-01-01T00:00:00Z"}}})");
   ASSERT_FALSE(ev);
   EXPECT_NE(ev.error().message.find("between the years 1678 and 2261"), std::string::npos) << ev.error().message;
 }
@@ -119,8 +119,8 @@ TEST(Defects, D6EnrichmentUrlsAreTheDocumentedResourceAndAnEncodedIdNeverThePayl
   auto api = enrich::AscApi::create(cfg, clock);
   ASSERT_TRUE(api);
   auto event_with = [](const std::string& type, const std::string& id, const std::string& link) {
-    ingest::Event e;
-    e.instance = ingest::ResourceRef{type, id, link};
+    event::Event e;
+    e.instance = event::ResourceRef{type, id, link};
     return e;
   };
   std::string why;

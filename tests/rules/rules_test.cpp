@@ -11,7 +11,7 @@ namespace {
 
 using json = nlohmann::json;
 
-ingest::Event event(const std::string& type, const std::string& from, const std::string& to,
+event::Event event(const std::string& type, const std::string& from, const std::string& to,
                     const std::string& instance = "v-1") {
   json body = {{"data",
                 {{"type", type},
@@ -19,7 +19,7 @@ ingest::Event event(const std::string& type, const std::string& from, const std:
                  {"version", 1},
                  {"attributes", {{"oldValue", from}, {"newValue", to}}},
                  {"relationships", {{"instance", {{"data", {{"type", "appStoreVersions"}, {"id", instance}}}}}}}}}};
-  auto e = ingest::decode_event(body.dump());
+  auto e = event::decode_event(body.dump());
   if (!e) throw std::runtime_error(e.error().message);
   return *e;
 }
@@ -105,7 +105,7 @@ TEST(RulesPlan, OnlyTheRulesForTheEventsTypeAreWalkedInFileOrder) {
 
 TEST(RulesPlan, AnEventWithoutAnInstanceIsOrderedByItself) {
   auto cfg = load("  - name: r\n    actions:\n      - slack: { connection: hook }\n");
-  auto ev = ingest::decode_event(R"({"data":{"type":"webhookPingCreated","id":"p-1"}})");
+  auto ev = event::decode_event(R"({"data":{"type":"webhookPingCreated","id":"p-1"}})");
   ASSERT_TRUE(ev);
   auto jobs = rules::plan(*cfg, "ios", *ev);
   ASSERT_EQ(jobs.size(), 1u);

@@ -1,7 +1,7 @@
 #include "support/fake_apple_webhooks.hpp"
 
 #include "asc_webhookd/apple/resources.hpp"
-#include "asc_webhookd/ingest/event.hpp"
+#include "asc_webhookd/event/event.hpp"
 #include "asc_webhookd/ingest/signature.hpp"
 #include "support/raw_client.hpp"
 
@@ -143,7 +143,7 @@ FakeAppleWebhooks::Delivery FakeAppleWebhooks::send(const Hook& h, const std::st
   d.created_ms = now_ms();
   auto body = json::parse(payload, nullptr, false);
   const std::string type = body.is_object() ? body["data"].value("type", "") : "";
-  if (const auto* info = ingest::find_event_type(type); info && !ping) d.event_type = std::string(info->subscription);
+  if (const auto* info = event::find_event_type(type); info && !ping) d.event_type = std::string(info->subscription);
   const std::string prefix = "http://127.0.0.1:";
   if (h.url.rfind(prefix, 0) != 0) {
     d.state = "FAILED";
@@ -198,7 +198,7 @@ void FakeAppleWebhooks::log_pending(const std::string& webhook_id, const std::st
   d.payload = payload;
   d.created_ms = now_ms() - age_ms;
   auto body = json::parse(payload, nullptr, false);
-  if (const auto* info = ingest::find_event_type(body.is_object() ? body["data"].value("type", "") : ""))
+  if (const auto* info = event::find_event_type(body.is_object() ? body["data"].value("type", "") : ""))
     d.event_type = std::string(info->subscription);
   deliveries_.push_back(d);
 }
@@ -311,13 +311,13 @@ FakeResponse FakeAppleWebhooks::list_deliveries(const std::string& id, const std
   auto q = parse_query(query);
   if (q.count("filter[deliveryState]")) return bad_parameter("'filter[deliveryState]' is not a valid filter for this request");
   const auto since = q.count("filter[createdDateGreaterThanOrEqualTo]")
-                         ? ingest::parse_rfc3339_nanos(q["filter[createdDateGreaterThanOrEqualTo]"]) : std::nullopt;
+                         ? event::parse_rfc3339_nanos(q["filter[createdDateGreaterThanOrEqualTo]"]) : std::nullopt;
   if (!since) return bad_parameter("'filter[createdDateGreaterThanOrEqualTo]' is required, a date within the last 10 days");
   const std::int64_t since_ms = *since / 1'000'000;
   if (since_ms < now_ms() - 10LL * 24 * 3600 * 1000) return bad_parameter("'filter[createdDateGreaterThanOrEqualTo]' must be within the last 10 days");
   std::int64_t until_ms = INT64_MAX;
   if (q.count("filter[createdDateLessThan]")) {
-    auto u = ingest::parse_rfc3339_nanos(q["filter[createdDateLessThan]"]);
+    auto u = event::parse_rfc3339_nanos(q["filter[createdDateLessThan]"]);
     if (!u) return bad_parameter("'filter[createdDateLessThan]' is not a date");
     until_ms = *u / 1'000'000;
   }

@@ -8,12 +8,12 @@
 
 namespace asc_webhookd::test {
 
-inline ingest::Event upload_state_event(const std::string& id, const std::string& instance = "inst-1",
+inline event::Event upload_state_event(const std::string& id, const std::string& instance = "inst-1",
                                         const std::string& new_state = "COMPLETE") {
   auto body = R"({"data":{"type":"buildUploadStateUpdated","id":")" + id +
               R"(","version":1,"attributes":{"oldState":"PROCESSING","newState":")" + new_state +
               R"("},"relationships":{"instance":{"data":{"type":"buildUploads","id":")" + instance + R"("}}}}})";
-  auto ev = ingest::decode_event(body);
+  auto ev = event::decode_event(body);
   if (!ev) throw std::runtime_error(ev.error().message);
   return *ev;
 }

@@ -48,7 +48,7 @@ bool shows_history(const config::Action& action);
 // The template data for one job: event, webhook, rule; then the lookup's
 // answer (`enrichment`, null when none was made; `enrichment.error` says why
 // `instance` is absent), `links`, and the history entries.
-Prepared prepare(const ingest::Event& event, const config::WebhookConfig* webhook, const std::string& rule,
+Prepared prepare(const event::Event& event, const config::WebhookConfig* webhook, const std::string& rule,
                  const enrich::Enrichment* enrichment, const std::vector<store::HistoryEntry>& history,
                  const LookupRule& lookup = {});
 

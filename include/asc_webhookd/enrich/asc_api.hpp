@@ -14,7 +14,7 @@
 #include "asc_webhookd/core/clock.hpp"
 #include "asc_webhookd/apple/access.hpp"
 #include "asc_webhookd/outbound/retry.hpp"
-#include "asc_webhookd/ingest/event.hpp"
+#include "asc_webhookd/event/event.hpp"
 
 #include <boost/asio/awaitable.hpp>
 #include <nlohmann/json.hpp>
@@ -45,13 +45,13 @@ public:
   static Result<std::shared_ptr<AscApi>, Error> create(const config::AppStoreConnectConfig& cfg, const Clock& clock);
 
   // `event_seq` names the stored event: answers are shared by its jobs only.
-  boost::asio::awaitable<Enrichment> enrich(const ingest::Event& event, std::int64_t event_seq, outbound::Transport& http,
+  boost::asio::awaitable<Enrichment> enrich(const event::Event& event, std::int64_t event_seq, outbound::Transport& http,
                                             Duration timeout);
 
   bool same_config(const config::AppStoreConnectConfig& cfg) const;
 
   // The request URL for an event's instance ("" with `why` when refused).
-  std::string instance_url(const ingest::Event& event, std::string& why) const;
+  std::string instance_url(const event::Event& event, std::string& why) const;
 
 private:
   AscApi(config::AppStoreConnectConfig cfg, apple::TokenMinter token, const Clock& clock)

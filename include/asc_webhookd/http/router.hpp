@@ -1,7 +1,7 @@
 #pragma once
 // Maps a parsed request to its answer (docs/http.md). The server owns
-// sockets, deadlines and limits; the router owns meaning: verify → decode →
-// match rules → store (awaiting the durable commit) → answer.
+// sockets, deadlines and limits; the router routes: a webhook's POST to the
+// ingest pipeline (ingest/receive.hpp), the rest to its endpoint.
 #include "asc_webhookd/config/config.hpp"
 #include "asc_webhookd/core/clock.hpp"
 #include "asc_webhookd/store/store.hpp"

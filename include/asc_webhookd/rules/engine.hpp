@@ -4,7 +4,7 @@
 // planned job that carries the action as it was configured then (so a reload
 // never orphans queued work). Pure: no I/O, no clock.
 #include "asc_webhookd/config/config.hpp"
-#include "asc_webhookd/ingest/event.hpp"
+#include "asc_webhookd/event/event.hpp"
 #include "asc_webhookd/store/new_job.hpp"
 
 #include <nlohmann/json.hpp>
@@ -14,11 +14,11 @@
 
 namespace asc_webhookd::rules {
 
-bool matches(const config::When& when, std::string_view webhook, const ingest::Event& event);
+bool matches(const config::When& when, std::string_view webhook, const event::Event& event);
 
 // "webhook|type|id" of the event's instance, "" when it has none: the key
 // of per-instance order, chat threads and history.
-std::string instance_key(std::string_view webhook, const ingest::Event& event);
+std::string instance_key(std::string_view webhook, const event::Event& event);
 
 // One action a matching rule fires for an event: a job to store, and the
 // action it came from.
@@ -26,7 +26,7 @@ struct PlannedAction : store::NewJob {
   const config::Action* action = nullptr;  // into the Config planned from: valid while it lives
 };
 
-std::vector<PlannedAction> plan(const config::Config& cfg, std::string_view webhook, const ingest::Event& event);
+std::vector<PlannedAction> plan(const config::Config& cfg, std::string_view webhook, const event::Event& event);
 // The jobs to store for what was planned (moved out of it when it is an
 // rvalue, as at ingest).
 inline std::vector<store::NewJob> jobs_of(std::vector<PlannedAction> planned) {

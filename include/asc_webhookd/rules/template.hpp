@@ -3,7 +3,7 @@
 // the template data of docs/configuration.md. A name that is absent renders empty.
 #include "asc_webhookd/config/config.hpp"
 #include "asc_webhookd/core/result.hpp"
-#include "asc_webhookd/ingest/event.hpp"
+#include "asc_webhookd/event/event.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -13,7 +13,7 @@ namespace asc_webhookd::rules {
 
 // The template data for one job: event.*, webhook.*, rule.name (and, once
 // enrichment runs, instance, app, history).
-nlohmann::json template_context(const ingest::Event& event, const config::WebhookConfig* webhook,
+nlohmann::json template_context(const event::Event& event, const config::WebhookConfig* webhook,
                                 const std::string& rule);
 
 // Adds `links.app_store_connect`: the app's page in App Store Connect (its

@@ -13,7 +13,7 @@
 // await_store, async.hpp); the operator's commands and the console's
 // views call the blocking forms, which a person waits for. Every call may
 // be made from any thread.
-#include "asc_webhookd/ingest/event.hpp"
+#include "asc_webhookd/event/event.hpp"
 #include "asc_webhookd/store/errors.hpp"
 #include "asc_webhookd/store/new_job.hpp"
 
@@ -28,7 +28,7 @@ namespace asc_webhookd::store {
 
 struct NewEvent {
   std::string webhook;
-  ingest::Event event;
+  event::Event event;
   std::vector<NewJob> jobs;
   std::int64_t received_at_ms = 0;
   std::string source = "webhook";  // or "reconcile": found in Apple's delivery log

@@ -101,7 +101,7 @@ net::awaitable<std::optional<Token>> app_token(const config::GithubConnection& c
   std::string token = body["token"].get<std::string>();
   std::int64_t expires = now + 60 * 60 * 1000;  // GitHub: one hour
   if (body.contains("expires_at") && body["expires_at"].is_string())
-    if (auto ns = ingest::parse_rfc3339_nanos(body["expires_at"].get<std::string>())) expires = *ns / 1'000'000;
+    if (auto ns = event::parse_rfc3339_nanos(body["expires_at"].get<std::string>())) expires = *ns / 1'000'000;
   s.tokens.put(key, token, expires);
   co_return Token{token, true};
 }

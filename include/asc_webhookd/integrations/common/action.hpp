@@ -13,7 +13,7 @@
 #include "asc_webhookd/outbound/request_text.hpp"
 #include "asc_webhookd/outbound/transport.hpp"
 #include "asc_webhookd/outbound/retry.hpp"
-#include "asc_webhookd/ingest/event.hpp"
+#include "asc_webhookd/event/event.hpp"
 #include "asc_webhookd/rules/template.hpp"
 
 #include <boost/asio/awaitable.hpp>
@@ -61,7 +61,7 @@ struct Services {
 struct Job {
   const config::Config& config;
   const config::Action& action;
-  const ingest::Event& event;
+  const event::Event& event;
   const nlohmann::json& context;  // template data
   std::string rule;
   std::int64_t id = 0;       // the job's id (progress keys)

@@ -6,7 +6,7 @@
 #include <span>
 #include <string_view>
 
-namespace asc_webhookd::ingest {
+namespace asc_webhookd::event {
 
 enum class EventType {
   webhook_ping_created,
@@ -41,4 +41,4 @@ std::span<const std::string_view> documented_states();
 const EventTypeInfo* find_event_type(std::string_view name);
 std::string_view to_string(EventType t);
 
-}  // namespace asc_webhookd::ingest
+}  // namespace asc_webhookd::event

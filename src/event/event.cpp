@@ -1,10 +1,10 @@
-#include "asc_webhookd/ingest/event.hpp"
+#include "asc_webhookd/event/event.hpp"
 
 #include <nlohmann/json.hpp>
 
 #include <ctime>
 
-namespace asc_webhookd::ingest {
+namespace asc_webhookd::event {
 namespace {
 // Apple's ids are UUIDs or numbers and its types short names: these bounds
 // keep a hostile payload from storing (and templating) megabytes of "id".
@@ -253,4 +253,4 @@ Result<Event, Error> decode_event(std::string_view body) {
   return ev;
 }
 
-}  // namespace asc_webhookd::ingest
+}  // namespace asc_webhookd::event

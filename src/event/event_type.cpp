@@ -1,8 +1,8 @@
-#include "asc_webhookd/ingest/event_type.hpp"
+#include "asc_webhookd/event/event_type.hpp"
 
 #include <array>
 
-namespace asc_webhookd::ingest {
+namespace asc_webhookd::event {
 namespace {
 
 constexpr std::array<EventTypeInfo, 13> kTypes{{
@@ -76,4 +76,4 @@ std::string_view to_string(EventType t) {
   return "unknown";
 }
 
-}  // namespace asc_webhookd::ingest
+}  // namespace asc_webhookd::event

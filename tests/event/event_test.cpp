@@ -1,4 +1,4 @@
-#include "asc_webhookd/ingest/event.hpp"
+#include "asc_webhookd/event/event.hpp"
 
 #include "support/temp_dir.hpp"
 
@@ -7,7 +7,7 @@
 #include <filesystem>
 #include <set>
 
-namespace asc_webhookd::ingest {
+namespace asc_webhookd::event {
 namespace {
 
 struct Expected {
@@ -223,4 +223,4 @@ TEST(Event, DeepNestingIsRefused) {
 }
 
 }  // namespace
-}  // namespace asc_webhookd::ingest
+}  // namespace asc_webhookd::event

@@ -5,7 +5,7 @@
 // (background assets) instance forms, no instance at all, no `version`.
 // Unknown types and unknown state values are kept, never refused.
 #include "asc_webhookd/core/result.hpp"
-#include "asc_webhookd/ingest/event_type.hpp"
+#include "asc_webhookd/event/event_type.hpp"
 
 #include <cstdint>
 #include <optional>
@@ -13,7 +13,7 @@
 #include <string_view>
 #include <vector>
 
-namespace asc_webhookd::ingest {
+namespace asc_webhookd::event {
 
 struct ResourceRef {
   std::string type;
@@ -50,4 +50,4 @@ Result<Event, Error> decode_event(std::string_view body);
 // RFC 3339 ("2025-04-16T05:00:52.745Z", up to nanoseconds, Z or ±hh:mm).
 std::optional<std::int64_t> parse_rfc3339_nanos(std::string_view text);
 
-}  // namespace asc_webhookd::ingest
+}  // namespace asc_webhookd::event
