@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian package into a clean Debian 12 root and checks it, as
-# an operator would use it (README "Install the Debian package"):
+# an operator would use it (docs/operating.md, "Install the Debian package"):
 #   lintian: no error or warning;
 #   a root made by debootstrap (minbase) from Debian's mirror, then
 #   `apt-get install ./asc-webhookd_*.deb` inside it, pulling only the
@@ -60,7 +60,8 @@ done
 for f in /usr/bin/asc-webhookd /lib/systemd/system/asc-webhookd.service /etc/asc-webhookd/config.yaml \
          /usr/share/man/man8/asc-webhookd.8.gz /usr/share/man/man5/asc-webhookd.yaml.5.gz \
          /usr/share/bash-completion/completions/asc-webhookd /usr/share/doc/asc-webhookd/copyright \
-         /usr/share/doc/asc-webhookd/examples/proxy/nginx.conf \
+         /usr/share/doc/asc-webhookd/examples/proxy/nginx.conf /usr/share/doc/asc-webhookd/README.md \
+         /usr/share/doc/asc-webhookd/docs/operating.md /usr/share/doc/asc-webhookd/docs/configuration.md \
          /usr/share/asc-webhookd/events/01-buildUploadStateUpdated-COMPLETE.json; do
   [ -e "$root$f" ] || fail "$f is missing"
 done
@@ -103,7 +104,7 @@ for _ in $(seq 100); do
 done
 [ -n "$port" ] || { cat "$root/tmp/daemon.log"; fail "the daemon did not start"; }
 curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null || fail "/healthz"
-# The README's command on an installed system (only --url added: the test's
+# The documented command on an installed system (only --url added: the test's
 # daemon listens on a port of its own): the installed config, its generated
 # credential, an installed sample event.
 answer=$(in_root env CREDENTIALS_DIRECTORY=/etc/asc-webhookd/credentials asc-webhookd send \
