@@ -2,7 +2,7 @@
 // created resources, the lookup data added to templates, and every
 // service's error body (GitHub, Slack, Jira, App Store Connect) as the
 // message an attempt records.
-#include "asc_webhookd/outbound/request_text.hpp"
+#include "asc_webhookd/outbound/exchange.hpp"
 #include "asc_webhookd/apple/resources.hpp"
 #include "asc_webhookd/enrich/shape.hpp"
 

@@ -1,7 +1,7 @@
 #include "asc_webhookd/apple/api.hpp"
 
 #include "asc_webhookd/core/metrics.hpp"
-#include "asc_webhookd/outbound/request_text.hpp"
+#include "asc_webhookd/outbound/exchange.hpp"
 
 #include <algorithm>
 #include <set>

@@ -4,7 +4,7 @@
 #include "asc_webhookd/core/log.hpp"
 #include "asc_webhookd/core/metrics.hpp"
 #include "asc_webhookd/enrich/shape.hpp"
-#include "asc_webhookd/outbound/request_text.hpp"
+#include "asc_webhookd/outbound/exchange.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/steady_timer.hpp>

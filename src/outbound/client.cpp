@@ -203,18 +203,18 @@ struct HttpClient::Impl {
 
 namespace {
 
-// What one exchange on one connection produced. `stale` means the peer had
+// What one round trip on one connection produced. `stale` means the peer had
 // closed the kept-alive connection before reading anything: safe to resend.
-struct Exchange {
+struct RoundTrip {
   Result<ClientResponse, Error> result = Error{"no exchange"};
   bool stale = false;
   bool reusable = false;
 };
 
 template <class Stream>
-net::awaitable<Exchange> exchange(Stream& stream, const ClientRequest& request, const Target& t, bool absolute_form,
+net::awaitable<RoundTrip> round_trip(Stream& stream, const ClientRequest& request, const Target& t, bool absolute_form,
                                   bool reused) {
-  Exchange out;
+  RoundTrip out;
   bhttp::request<bhttp::string_body> req{bhttp::string_to_verb(request.method),
                                          absolute_form ? t.scheme + "://" + t.host + ":" + t.port + t.path : t.path, 11};
   bool ipv6 = t.host.find(':') != std::string::npos;
@@ -291,9 +291,9 @@ net::awaitable<Result<ClientResponse, Error>> HttpClient::request(ClientRequest 
     }
     conn->tcp().expires_after(request.timeout);
     // Not a ?: with a co_await in each arm: GCC 12 mis-destroys such temporaries.
-    Exchange ex;
-    if (conn->tls) ex = co_await exchange(*conn->tls, request, *target, false, reused);
-    else ex = co_await exchange(*conn->plain, request, *target, conn->via_http_proxy, reused);
+    RoundTrip ex;
+    if (conn->tls) ex = co_await round_trip(*conn->tls, request, *target, false, reused);
+    else ex = co_await round_trip(*conn->plain, request, *target, conn->via_http_proxy, reused);
     if (ex.stale) continue;  // the server had closed the idle connection: nothing was processed
     if (ex.result && ex.reusable) impl->give_back(key, std::move(conn));
     co_return std::move(ex.result);

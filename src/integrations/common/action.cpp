@@ -91,26 +91,11 @@ outbound::ClientRequest webhook_post(const Job& job, const std::string& url, con
 
 boost::asio::awaitable<std::optional<outbound::ClientResponse>> send(Services& s, Outcome& out, outbound::ClientRequest req,
                                                                 const outbound::RetryPolicy& policy, ShowTarget show) {
-  if (auto problem = outbound::request_problem(req); !problem.empty()) {
-    out.target = req.method + " " + redact_url(req.url);
-    out.result = {};
-    fail(out, problem + "; the request was not sent");
-    co_return std::nullopt;
-  }
-  out.target = req.method + " " + (show == ShowTarget::host ? redact_url(req.url) : req.url);
-  auto r = co_await s.http.send(std::move(req));
-  out.result = {};
-  if (r) {
-    out.result.status = r->status;
-    out.result.headers = r->headers;
-    out.result.body = r->body;
-    if (r->status >= 300) out.result.error = service_message(r->body);
-  } else {
-    out.result.error = r.error().message;
-  }
-  out.decision = outbound::decide(policy, out.result, s.clock.now_ms());
-  if (out.decision.verdict != outbound::Verdict::success) co_return std::nullopt;
-  co_return std::move(*r);
+  auto done = co_await outbound::exchange(s.http, std::move(req), policy, s.clock, show);
+  out.target = std::move(done.target);
+  out.result = std::move(done.result);
+  out.decision = std::move(done.decision);
+  co_return std::move(done.response);
 }
 
 }  // namespace detail

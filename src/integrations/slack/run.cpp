@@ -116,7 +116,8 @@ net::awaitable<Outcome> run_slack(const Job& job, const config::SlackAction& a, 
     body["channel"] = parent ? (*parent)["channel"] : json(channel);
     body["unfurl_links"] = false;
     if (parent) body["thread_ts"] = (*parent)["ts"];
-    auto res = co_await send(s, out, bot_request(*conn, "chat.postMessage", body, job), slack_api_policy());
+    auto post = bot_request(*conn, "chat.postMessage", body, job);
+    auto res = co_await send(s, out, std::move(post), slack_api_policy());
     if (!res) co_return out;
     const json answer = api_answer(*res);
     progress = {{"ts", answer.value("ts", "")}, {"channel", answer.value("channel", channel)}};
@@ -128,7 +129,8 @@ net::awaitable<Outcome> run_slack(const Job& job, const config::SlackAction& a, 
     json body = *message;
     body["channel"] = (*parent)["channel"];
     body["ts"] = (*parent)["ts"];
-    if (!co_await send(s, out, bot_request(*conn, "chat.update", body, job), slack_api_policy())) co_return out;
+    auto update = bot_request(*conn, "chat.update", body, job);
+    if (!co_await send(s, out, std::move(update), slack_api_policy())) co_return out;
     out.detail += " parent updated";
   }
   co_return out;

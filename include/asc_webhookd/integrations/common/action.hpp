@@ -10,6 +10,7 @@
 // very same code.
 #include "asc_webhookd/config/config.hpp"
 #include "asc_webhookd/core/clock.hpp"
+#include "asc_webhookd/outbound/exchange.hpp"
 #include "asc_webhookd/outbound/request_text.hpp"
 #include "asc_webhookd/outbound/transport.hpp"
 #include "asc_webhookd/outbound/retry.hpp"
@@ -89,6 +90,7 @@ using outbound::describe;
 using outbound::mask;
 using outbound::redact_url;
 using outbound::service_message;
+using outbound::ShowTarget;
 
 namespace detail {
 // Renders a template; on failure sets `out` to a final decision naming `what`.
@@ -119,11 +121,8 @@ const typename Map::mapped_type* connection(const Map& connections, const std::s
 // the request is shown.
 outbound::ClientRequest webhook_post(const Job& job, const std::string& url, const nlohmann::json& body);
 
-// How an attempt's target shows in logs: the whole URL, or only its host
-// when the URL may itself carry a credential (webhook URLs).
-enum class ShowTarget { url, host };
 
-// Sends one request: sets out.target, out.result from what came back (the
+// Sends one request (outbound::exchange): sets out.target, out.result from what came back (the
 // service's own error text on a non-2xx) and out.decision by `policy`. The
 // response when the decision is success.
 // A request whose URL or headers would not stay data on the wire (a CR/LF
