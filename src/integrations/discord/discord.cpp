@@ -3,8 +3,7 @@
 // registry (integrations/registry.hpp) lists of it. The requests are
 // run.cpp's.
 #include "asc_webhookd/integrations/discord/run.hpp"
-#include "asc_webhookd/integrations/common/loading.hpp"
-#include "asc_webhookd/integrations/registry.hpp"
+#include "asc_webhookd/integrations/common/parts.hpp"
 
 namespace asc_webhookd::config {
 
@@ -60,31 +59,8 @@ void load_connections(YamlReader& r, const YAML::Node& named, Connections& out) 
   each_named(r, named, "connections.discord", out.discord, load_connection);
 }
 
-// The built-in message, or `text` instead.
 std::optional<Action> load_action(YamlReader& r, const YAML::Node& n, const Config& cfg, const std::string& rule) {
-  const auto& connections = cfg.connections.discord;
-  constexpr const char* kind = "discord";
-  if (!r.section_map(n, std::string(kind) + " action", std::string("rules[].actions[].") + kind)) return std::nullopt;
-  DiscordAction a;
-  a.pos = r.pos(n);
-  a.enrich_required = enrich_required(r, n, rule);
-  if (auto c = connection_ref(r, n, connections, kind, rule, std::nullopt)) a.connection = *c;
-  if (auto v = YamlReader::field(n, "text")) {
-    a.text = r.template_text(*v, "text");
-    if (a.text && a.text->text.empty()) r.error(*v, with_name(rule, "text must not be empty (leave it out for the built-in message)"));
-  }
-  return Action(std::move(a));
-}
-
-Action from_stored(const json& j) { return j.get<DiscordAction>(); }
-
-bool any_template(const Action& action, const TemplatePredicate& pred) {
-  const auto& a = std::get<DiscordAction>(action);
-  return holds(a.text, pred);
-}
-
-boost::asio::awaitable<actions::Outcome> run(const actions::Job& job, actions::Services& s) {
-  co_return co_await actions::detail::run_discord(job, std::get<DiscordAction>(job.action), s);
+  return load_chat_action<DiscordAction>(r, n, cfg.connections.discord, "discord", rule);
 }
 
 bool builtin_shows_history(const config::Action& action) {
@@ -92,26 +68,15 @@ bool builtin_shows_history(const config::Action& action) {
   return !a.text;  // the built-in embed shows review times
 }
 
-std::string target(const json& a) {
-  return "connection " + field(a, "connection");
-}
-
-Simulation simulate(const Action&, const json&) {
-  Simulation s;
-  s.answer = [](const outbound::ClientRequest&) -> std::optional<outbound::ClientResponse> {
-    outbound::ClientResponse res;
-    res.status = 200;  // ?wait=true: the message as created
-    res.body = json{{"id", "1"}, {"type", 0}, {"content", ""}}.dump();
-    return res;
-  };
-  return s;
-}
 
 }  // namespace
 
 const Integration& integration() {
-  static const Integration i{"discord", action_index<DiscordAction>(), kSections, load_connections, load_action, from_stored,
-                             any_template, run, builtin_shows_history, target, simulate};
+  // simulate's answer to every request: ?wait=true: the message as created
+  static const Simulation simulation = same_answer(200, json{{"id", "1"}, {"type", 0}, {"content", ""}}.dump());
+  static const Integration i{"discord", action_index<DiscordAction>(), kSections, load_connections, load_action, stored_as<DiscordAction>,
+                             text_holds<DiscordAction>, run_as<DiscordAction, actions::detail::run_discord>, builtin_shows_history, connection_target,
+                             [](const Action&, const json&) { return simulation; }};
   return i;
 }
 

@@ -3,8 +3,7 @@
 // registry (integrations/registry.hpp) lists of it. The requests are
 // run.cpp's.
 #include "asc_webhookd/integrations/github/run.hpp"
-#include "asc_webhookd/integrations/common/loading.hpp"
-#include "asc_webhookd/integrations/registry.hpp"
+#include "asc_webhookd/integrations/common/parts.hpp"
 #include "asc_webhookd/core/jwt.hpp"
 
 #include <regex>
@@ -141,18 +140,10 @@ std::optional<Action> load_action(YamlReader& r, const YAML::Node& n, const Conf
   return Action(std::move(a));
 }
 
-Action from_stored(const json& j) { return j.get<GithubAction>(); }
-
 bool any_template(const Action& action, const TemplatePredicate& pred) {
   const auto& a = std::get<GithubAction>(action);
   return holds(a.ref, pred) || holds(a.inputs, pred) || holds(a.event_type, pred) || holds(a.client_payload, pred);
 }
-
-boost::asio::awaitable<actions::Outcome> run(const actions::Job& job, actions::Services& s) {
-  co_return co_await actions::detail::run_github(job, std::get<GithubAction>(job.action), s);
-}
-
-bool builtin_shows_history(const config::Action&) { return false; }
 
 std::string target(const json& a) {
   return field(a, "repo") + " " + (field(a, "workflow").empty() ? field(a, "event_type") : field(a, "workflow"));
@@ -179,8 +170,9 @@ Simulation simulate(const Action&, const json&) {
 }  // namespace
 
 const Integration& integration() {
-  static const Integration i{"github", action_index<GithubAction>(), kSections, load_connections, load_action, from_stored,
-                             any_template, run, builtin_shows_history, target, simulate};
+  static const Integration i{"github", action_index<GithubAction>(), kSections, load_connections, load_action, stored_as<GithubAction>,
+                             any_template, run_as<GithubAction, actions::detail::run_github>, never_shows_history, target,
+                             simulate};
   return i;
 }
 

@@ -3,8 +3,7 @@
 // registry (integrations/registry.hpp) lists of it. The requests are
 // run.cpp's.
 #include "asc_webhookd/integrations/gitlab/run.hpp"
-#include "asc_webhookd/integrations/common/loading.hpp"
-#include "asc_webhookd/integrations/registry.hpp"
+#include "asc_webhookd/integrations/common/parts.hpp"
 #include <regex>
 
 namespace asc_webhookd::config {
@@ -93,39 +92,24 @@ std::optional<Action> load_action(YamlReader& r, const YAML::Node& n, const Conf
   return Action(std::move(a));
 }
 
-Action from_stored(const json& j) { return j.get<GitlabAction>(); }
-
 bool any_template(const Action& action, const TemplatePredicate& pred) {
   const auto& a = std::get<GitlabAction>(action);
   return pred(a.ref.text) || holds(a.variables, pred);
 }
 
-boost::asio::awaitable<actions::Outcome> run(const actions::Job& job, actions::Services& s) {
-  co_return co_await actions::detail::run_gitlab(job, std::get<GitlabAction>(job.action), s);
-}
-
-bool builtin_shows_history(const config::Action&) { return false; }
-
 std::string target(const json& a) {
   return field(a, "project") + " " + field(a, "ref");
 }
 
-Simulation simulate(const Action&, const json&) {
-  Simulation s;
-  s.answer = [](const outbound::ClientRequest&) -> std::optional<outbound::ClientResponse> {
-    outbound::ClientResponse res;
-    res.status = 201;
-    res.body = json{{"id", 1}, {"status", "created"}, {"web_url", "https://gitlab.example/<simulated pipeline>"}}.dump();
-    return res;
-  };
-  return s;
-}
 
 }  // namespace
 
 const Integration& integration() {
-  static const Integration i{"gitlab", action_index<GitlabAction>(), kSections, load_connections, load_action, from_stored,
-                             any_template, run, builtin_shows_history, target, simulate};
+  // simulate's answer to every request: the pipeline created
+  static const Simulation simulation = same_answer(201, json{{"id", 1}, {"status", "created"}, {"web_url", "https://gitlab.example/<simulated pipeline>"}}.dump());
+  static const Integration i{"gitlab", action_index<GitlabAction>(), kSections, load_connections, load_action, stored_as<GitlabAction>,
+                             any_template, run_as<GitlabAction, actions::detail::run_gitlab>, never_shows_history, target,
+                             [](const Action&, const json&) { return simulation; }};
   return i;
 }
 

@@ -3,8 +3,7 @@
 // registry (integrations/registry.hpp) lists of it. The requests are
 // run.cpp's.
 #include "asc_webhookd/integrations/http/run.hpp"
-#include "asc_webhookd/integrations/common/loading.hpp"
-#include "asc_webhookd/integrations/registry.hpp"
+#include "asc_webhookd/integrations/common/parts.hpp"
 #include "asc_webhookd/outbound/request_check.hpp"
 
 #include <set>
@@ -118,32 +117,21 @@ std::optional<Action> load_action(YamlReader& r, const YAML::Node& n, const Conf
   return Action(std::move(a));
 }
 
-Action from_stored(const json& j) { return j.get<HttpAction>(); }
-
 bool any_template(const Action& action, const TemplatePredicate& pred) {
   const auto& a = std::get<HttpAction>(action);
   return holds(a.url, pred) || holds(a.headers, pred) || holds(a.body, pred);
 }
 
-boost::asio::awaitable<actions::Outcome> run(const actions::Job& job, actions::Services& s) {
-  co_return co_await actions::detail::run_http(job, std::get<HttpAction>(job.action), s);
-}
-
-bool builtin_shows_history(const config::Action&) { return false; }
-
 std::string target(const json& a) {
   return field(a, "url").empty() ? "connection " + field(a, "connection") : field(a, "url");
-}
-
-Simulation simulate(const Action&, const json&) {
-  return {};
 }
 
 }  // namespace
 
 const Integration& integration() {
-  static const Integration i{"http", action_index<HttpAction>(), kSections, load_connections, load_action, from_stored,
-                             any_template, run, builtin_shows_history, target, simulate};
+  static const Integration i{"http", action_index<HttpAction>(), kSections, load_connections, load_action, stored_as<HttpAction>,
+                             any_template, run_as<HttpAction, actions::detail::run_http>, never_shows_history, target,
+                             [](const Action&, const json&) { return Simulation{}; }};  // simulate: a plain 200 "ok"
   return i;
 }
 

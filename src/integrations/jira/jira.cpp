@@ -3,8 +3,7 @@
 // registry (integrations/registry.hpp) lists of it. The requests are
 // run.cpp's.
 #include "asc_webhookd/integrations/jira/run.hpp"
-#include "asc_webhookd/integrations/common/loading.hpp"
-#include "asc_webhookd/integrations/registry.hpp"
+#include "asc_webhookd/integrations/common/parts.hpp"
 #include "asc_webhookd/rules/template.hpp"
 
 namespace asc_webhookd::config {
@@ -120,19 +119,11 @@ std::optional<Action> load_action(YamlReader& r, const YAML::Node& n, const Conf
   return Action(std::move(a));
 }
 
-Action from_stored(const json& j) { return j.get<JiraAction>(); }
-
 bool any_template(const Action& action, const TemplatePredicate& pred) {
   const auto& a = std::get<JiraAction>(action);
   return pred(a.jql.text) || holds(a.transition, pred) || holds(a.comment, pred) ||
          (a.release_version && (pred(a.release_version->project.text) || pred(a.release_version->name.text)));
 }
-
-boost::asio::awaitable<actions::Outcome> run(const actions::Job& job, actions::Services& s) {
-  co_return co_await actions::detail::run_jira(job, std::get<JiraAction>(job.action), s);
-}
-
-bool builtin_shows_history(const config::Action&) { return false; }
 
 std::string target(const json& a) {
   return "connection " + field(a, "connection") + ": " + field(a, "jql");
@@ -179,8 +170,9 @@ Simulation simulate(const Action& action, const json& context) {
 }  // namespace
 
 const Integration& integration() {
-  static const Integration i{"jira", action_index<JiraAction>(), kSections, load_connections, load_action, from_stored,
-                             any_template, run, builtin_shows_history, target, simulate};
+  static const Integration i{"jira", action_index<JiraAction>(), kSections, load_connections, load_action, stored_as<JiraAction>,
+                             any_template, run_as<JiraAction, actions::detail::run_jira>, never_shows_history, target,
+                             simulate};
   return i;
 }
 

@@ -3,8 +3,7 @@
 // registry (integrations/registry.hpp) lists of it. The requests are
 // run.cpp's.
 #include "asc_webhookd/integrations/slack/run.hpp"
-#include "asc_webhookd/integrations/common/loading.hpp"
-#include "asc_webhookd/integrations/registry.hpp"
+#include "asc_webhookd/integrations/common/parts.hpp"
 
 namespace asc_webhookd::config {
 
@@ -96,15 +95,9 @@ std::optional<Action> load_action(YamlReader& r, const YAML::Node& n, const Conf
   return Action(std::move(a));
 }
 
-Action from_stored(const json& j) { return j.get<SlackAction>(); }
-
 bool any_template(const Action& action, const TemplatePredicate& pred) {
   const auto& a = std::get<SlackAction>(action);
   return holds(a.text, pred) || holds(a.blocks, pred) || holds(a.channel, pred);
-}
-
-boost::asio::awaitable<actions::Outcome> run(const actions::Job& job, actions::Services& s) {
-  co_return co_await actions::detail::run_slack(job, std::get<SlackAction>(job.action), s);
 }
 
 bool builtin_shows_history(const config::Action& action) {
@@ -132,8 +125,9 @@ Simulation simulate(const Action&, const json&) {
 }  // namespace
 
 const Integration& integration() {
-  static const Integration i{"slack", action_index<SlackAction>(), kSections, load_connections, load_action, from_stored,
-                             any_template, run, builtin_shows_history, target, simulate};
+  static const Integration i{"slack", action_index<SlackAction>(), kSections, load_connections, load_action, stored_as<SlackAction>,
+                             any_template, run_as<SlackAction, actions::detail::run_slack>, builtin_shows_history, target,
+                             simulate};
   return i;
 }
 

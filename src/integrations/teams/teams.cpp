@@ -3,8 +3,7 @@
 // registry (integrations/registry.hpp) lists of it. The requests are
 // run.cpp's.
 #include "asc_webhookd/integrations/teams/run.hpp"
-#include "asc_webhookd/integrations/common/loading.hpp"
-#include "asc_webhookd/integrations/registry.hpp"
+#include "asc_webhookd/integrations/common/parts.hpp"
 
 namespace asc_webhookd::config {
 
@@ -68,31 +67,8 @@ void load_connections(YamlReader& r, const YAML::Node& named, Connections& out) 
   each_named(r, named, "connections.teams", out.teams, load_connection);
 }
 
-// The built-in message, or `text` instead.
 std::optional<Action> load_action(YamlReader& r, const YAML::Node& n, const Config& cfg, const std::string& rule) {
-  const auto& connections = cfg.connections.teams;
-  constexpr const char* kind = "teams";
-  if (!r.section_map(n, std::string(kind) + " action", std::string("rules[].actions[].") + kind)) return std::nullopt;
-  TeamsAction a;
-  a.pos = r.pos(n);
-  a.enrich_required = enrich_required(r, n, rule);
-  if (auto c = connection_ref(r, n, connections, kind, rule, std::nullopt)) a.connection = *c;
-  if (auto v = YamlReader::field(n, "text")) {
-    a.text = r.template_text(*v, "text");
-    if (a.text && a.text->text.empty()) r.error(*v, with_name(rule, "text must not be empty (leave it out for the built-in message)"));
-  }
-  return Action(std::move(a));
-}
-
-Action from_stored(const json& j) { return j.get<TeamsAction>(); }
-
-bool any_template(const Action& action, const TemplatePredicate& pred) {
-  const auto& a = std::get<TeamsAction>(action);
-  return holds(a.text, pred);
-}
-
-boost::asio::awaitable<actions::Outcome> run(const actions::Job& job, actions::Services& s) {
-  co_return co_await actions::detail::run_teams(job, std::get<TeamsAction>(job.action), s);
+  return load_chat_action<TeamsAction>(r, n, cfg.connections.teams, "teams", rule);
 }
 
 bool builtin_shows_history(const config::Action& action) {
@@ -100,25 +76,15 @@ bool builtin_shows_history(const config::Action& action) {
   return !a.text;  // the built-in card shows review times
 }
 
-std::string target(const json& a) {
-  return "connection " + field(a, "connection");
-}
-
-Simulation simulate(const Action&, const json&) {
-  Simulation s;
-  s.answer = [](const outbound::ClientRequest&) -> std::optional<outbound::ClientResponse> {
-    outbound::ClientResponse res;
-    res.status = 202;  // a Workflows webhook accepts, and runs the flow later
-    return res;
-  };
-  return s;
-}
 
 }  // namespace
 
 const Integration& integration() {
-  static const Integration i{"teams", action_index<TeamsAction>(), kSections, load_connections, load_action, from_stored,
-                             any_template, run, builtin_shows_history, target, simulate};
+  // simulate's answer to every request: a Workflows webhook accepts, and runs the flow later
+  static const Simulation simulation = same_answer(202);
+  static const Integration i{"teams", action_index<TeamsAction>(), kSections, load_connections, load_action, stored_as<TeamsAction>,
+                             text_holds<TeamsAction>, run_as<TeamsAction, actions::detail::run_teams>, builtin_shows_history, connection_target,
+                             [](const Action&, const json&) { return simulation; }};
   return i;
 }
 
