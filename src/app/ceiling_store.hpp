@@ -21,6 +21,9 @@ public:
   void release_async(std::vector<std::int64_t> ids, store::Completion<void> done) override {
     real_.release_async(std::move(ids), std::move(done));
   }
+  void take_back_unheld_async(std::vector<std::int64_t> held, store::Completion<std::size_t> done) override {
+    real_.take_back_unheld_async(std::move(held), std::move(done));
+  }
   void record_async(std::int64_t id, store::Attempt a, store::JobOutcome o, std::int64_t next_at,
                     store::Completion<void> done) override {
     real_.record_async(id, std::move(a), o, next_at, std::move(done));

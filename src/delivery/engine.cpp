@@ -77,6 +77,7 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
   // Jobs whose attempt is done but whose record is not yet durable: never
   // leased again meanwhile, even once their lease has run out in the store.
   std::set<std::int64_t> unrecorded;
+  std::set<std::int64_t> running;  // started, until their attempt is recorded
   std::function<void()> on_stopped;
   std::mt19937_64 rng{std::random_device{}()};
 
@@ -88,6 +89,7 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
   net::awaitable<void> record(std::int64_t job_id, store::Attempt attempt, const Settlement& settled);
   void start_ready();
   net::awaitable<void> give_back_ready();
+  net::awaitable<void> take_back_unheld();
   bool lease_failed(const store::StoreResult<store::Leased>& batch);
   net::awaitable<actions::Outcome> attempt(const config::Config& cfg, const store::LeasedJob& job, std::string& event_id,
                                            ExchangeLog& sent);
@@ -137,12 +139,14 @@ net::awaitable<void> Engine::Impl::leaser() {
     // Lambdas are named before co_await: GCC 12 miscompiles a capturing
     // lambda written inside a co_await expression (gcc bug 107288).
     auto lease_start = [this, lease_ms, want](auto cb) { store.lease_async(clock.now_ms(), lease_ms, want, std::move(cb)); };
+    const bool was_failing = !lease_error.empty();
     auto batch = co_await store::await_store<store::StoreResult<store::Leased>>(std::move(lease_start));
     if (lease_failed(batch)) {  // not "nothing due": look again in a second
       wake->expires_after(kLeaseRetry);
       co_await wake->async_wait(use_tuple);
       continue;
     }
+    if (was_failing) co_await take_back_unheld();
     for (auto& job : batch->jobs)
       if (!unrecorded.contains(job.id)) ready.push_back(std::move(job));
     if (stopping) break;
@@ -173,7 +177,10 @@ void Engine::Impl::start_ready() {
     }
     ++in_flight;
     auto self = shared_from_this();
-    net::co_spawn(strand, run_job(std::move(ready.front())), [self](std::exception_ptr e) {
+    const std::int64_t id = head.id;
+    running.insert(id);
+    net::co_spawn(strand, run_job(std::move(ready.front())), [self, id](std::exception_ptr e) {
+      self->running.erase(id);
       if (e) {
         try {
           std::rethrow_exception(e);
@@ -197,6 +204,20 @@ net::awaitable<void> Engine::Impl::give_back_ready() {
   ready.clear();
   auto give_back = [this, ids = std::move(ids)](auto cb) mutable { store.release_async(std::move(ids), std::move(cb)); };
   co_await store::await_store<store::StoreResult<void>>(std::move(give_back));  // failed: pending again at the next start
+}
+
+// The store came back after failing: a lease it committed just before (its
+// answer lost with the connection) holds jobs this process never got, and
+// their instances wait behind them until the lease runs out. Those go back
+// to pending now; what this process holds is kept.
+net::awaitable<void> Engine::Impl::take_back_unheld() {
+  std::vector<std::int64_t> held(running.begin(), running.end());
+  held.insert(held.end(), unrecorded.begin(), unrecorded.end());
+  for (const auto& j : ready) held.push_back(j.id);
+  auto take = [this, held = std::move(held)](auto cb) mutable { store.take_back_unheld_async(std::move(held), std::move(cb)); };
+  auto taken = co_await store::await_store<store::StoreResult<std::size_t>>(std::move(take));
+  if (!taken) log::get("delivery")->warn("taking back unheld leases failed error=\"{}\"", taken.error().message);
+  else if (*taken > 0) log::get("delivery")->info("took back {} jobs leased before the store's connection was lost", *taken);
 }
 
 // A failed lease (disk full, I/O) is logged when it starts or its reason
@@ -298,7 +319,7 @@ net::awaitable<void> Engine::Impl::run_job(store::LeasedJob job) {
           duration.count(), settled.error.empty() ? "" : " error=\"" + settled.error + "\"",
           outcome.detail.empty() ? "" : " detail=\"" + outcome.detail + "\"");
   store::Attempt a{started, duration.count(), outcome.result.status ? std::optional<int>(static_cast<int>(*outcome.result.status)) : std::nullopt,
-                   settled.error, outcome_text, outcome.detail, sent.text()};
+                   settled.error, outcome_text, outcome.detail, sent.record()};
   // The slot stays taken until the record is durable: a crash repeats at
   // most the attempts holding a slot (with concurrency 1, one), never one
   // whose successor had already started.

@@ -66,6 +66,41 @@ TEST(PostgresReplicas, ARestartTakesBackOnlyTheJobsOfReplicasThatAreGone) {
   EXPECT_EQ(again.job->id, held.job->id);
 }
 
+// The connection is lost after a lease committed (its answer with it): once
+// the store is back, the jobs this replica leased on the old connection and
+// does not hold go back to pending; those it holds, and other replicas'
+// jobs, stay leased.
+TEST(PostgresReplicas, AfterALostConnectionTheJobsLeasedOnItButNotHeldAreTakenBack) {
+  const auto url = test::fresh_postgres_database();
+  auto a = replica(url);
+  auto b = replica(url);
+  for (const char* id : {"t1", "t2", "t3"})
+    ASSERT_TRUE(test::accepted(test::ingest(*a, test::new_event(id, 1, 1000, std::string("inst-") + id))));
+  auto held = test::lease_one(*a, 2000, 600'000);   // a runs it
+  auto lost = test::lease_one(*a, 2000, 600'000);   // its answer "lost": a does not hold it
+  auto other = test::lease_one(*b, 2000, 600'000);  // b's
+  ASSERT_TRUE(held.job && lost.job && other.job);
+  auto taken_before = test::wait_store<std::size_t>([&](auto cb) { a->take_back_unheld_async({held.job->id}, std::move(cb)); });
+  EXPECT_EQ(taken_before.value(), 0u) << "nothing is taken back while the connection is the one that leased";
+  // The server ends a's connection (as a restart would); a's next call reconnects.
+  EXPECT_EQ(test::postgres_number(url, "SELECT count(pg_terminate_backend(leased_by)) FROM (SELECT DISTINCT leased_by FROM jobs"
+                                       " WHERE id IN (" + std::to_string(held.job->id) + ")) x"), 1);
+  std::size_t taken = 0;
+  for (int i = 0; i < 100; ++i) {
+    auto r = test::wait_store<std::size_t>([&](auto cb) { a->take_back_unheld_async({held.job->id}, std::move(cb)); });
+    if (r) {
+      taken = *r;
+      break;
+    }
+    std::this_thread::sleep_for(20ms);  // the first call after the kill fails: the connection is gone
+  }
+  EXPECT_EQ(taken, 1u);
+  EXPECT_EQ(test::postgres_number(url, "SELECT count(*) FROM jobs WHERE state = 'running'"), 2);
+  auto again = test::lease_one(*a, 2001, 60'000);
+  ASSERT_TRUE(again.job);
+  EXPECT_EQ(again.job->id, lost.job->id);
+}
+
 TEST(PostgresReplicas, AJobStoredByOneReplicaWakesTheOthersButNotItself) {
   const auto url = test::fresh_postgres_database();
   auto a = replica(url);

@@ -39,6 +39,7 @@ public:
   void ingest_async(NewEvent event, Completion<Ingested> done) override;
   void lease_async(std::int64_t now_ms, std::int64_t lease_ms, std::size_t max_jobs, Completion<Leased> done) override;
   void release_async(std::vector<std::int64_t> job_ids, Completion<void> done) override;
+  void take_back_unheld_async(std::vector<std::int64_t> held, Completion<std::size_t> done) override;
   void record_async(std::int64_t job_id, Attempt attempt, JobOutcome outcome, std::int64_t next_at_ms,
                     Completion<void> done) override;
   void history_async(std::string webhook, std::string instance_id,

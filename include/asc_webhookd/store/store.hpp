@@ -157,6 +157,15 @@ public:
                            Completion<Leased> done) = 0;
   // Gives leased jobs back untouched (pending again, no attempt counted).
   virtual void release_async(std::vector<std::int64_t> job_ids, Completion<void> done) = 0;
+  // After the store's connection was lost: a lease this process committed
+  // whose answer never came holds jobs nobody runs. The jobs this process
+  // leased on an earlier connection and does not hold (`held`: leased,
+  // running or being recorded) go back to pending; the count. A store in
+  // this process alone (SQLite) loses no answers: nothing to do.
+  virtual void take_back_unheld_async(std::vector<std::int64_t> held, Completion<std::size_t> done) {
+    (void)held;
+    done(std::size_t{0});
+  }
   // Records an attempt and the job's new state, durably.
   virtual void record_async(std::int64_t job_id, Attempt attempt, JobOutcome outcome, std::int64_t next_at_ms,
                             Completion<void> done) = 0;

@@ -106,6 +106,20 @@ void PostgresStore::record_async(std::int64_t job_id, Attempt attempt, JobOutcom
   impl_->writer.submit_for<void>(std::move(work), std::move(done), "the attempt's record was not committed");
 }
 
+void PostgresStore::take_back_unheld_async(std::vector<std::int64_t> held, Completion<std::size_t> done) {
+  auto work = [held = std::move(held)](pg::Tx& tx) -> std::size_t {
+    if (tx.past_pids.empty()) return 0;
+    std::vector<std::int64_t> pids(tx.past_pids.begin(), tx.past_pids.end());
+    auto r = tx.db.run(
+        "UPDATE jobs SET state = 'pending', lease_until = NULL, leased_by = NULL"
+        " WHERE state = 'running' AND leased_by = ANY($1::bigint[]) AND NOT (id = ANY($2::bigint[]))",
+        {pg::array_of(pids), pg::array_of(held)});
+    if (r.affected()) tx.jobs_changed = true;
+    return r.affected();
+  };
+  impl_->writer.submit_for<std::size_t>(std::move(work), std::move(done), "the take-back was not committed");
+}
+
 StoreResult<std::size_t> PostgresStore::recover_running() {
   // Only the jobs of backends that are gone (a replica that died, this
   // one's previous run): the running jobs of live replicas are theirs.

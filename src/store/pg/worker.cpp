@@ -21,7 +21,10 @@ Worker::Worker(std::string url, std::string thread_name) : url_(std::move(url)),
 
 std::string Worker::connect() {
   if (db_.ok()) return "";
-  backend_pid_ = 0;
+  if (const int old = backend_pid_.exchange(0); old != 0) {
+    past_pids_.push_back(old);
+    if (past_pids_.size() > 32) past_pids_.erase(past_pids_.begin());  // older ones hold nothing by now
+  }
   if (auto e = db_.open(url_, "asc-webhookd"); !e.empty()) return e;
   try {
     // 200 only after the commit is flushed, whatever the server's default.
@@ -94,7 +97,7 @@ void Worker::run_batch(std::vector<Task>& batch) {
   std::optional<Failure> task_failure;
   try {
     db_.run("BEGIN");
-    Tx tx{db_};
+    Tx tx{db_, false, past_pids_};
     for (auto& t : batch) {
       try {
         t.work(tx);

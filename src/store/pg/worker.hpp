@@ -30,6 +30,10 @@ namespace asc_webhookd::store::pg {
 struct Tx {
   Conn& db;
   bool jobs_changed = false;
+  // The backends this worker's connection had before the current one (a
+  // lost connection, the database restarted): what it leased under them
+  // is still this process's.
+  const std::vector<int>& past_pids;
 };
 
 StoreError store_error(const Failure& f);
@@ -106,6 +110,7 @@ private:
   std::string thread_name_;
   Conn db_;
   std::atomic<int> backend_pid_{0};
+  std::vector<int> past_pids_;  // the worker thread's own: read by tasks, written by connect()
   std::mutex mutex_;
   std::condition_variable cv_;
   std::deque<Task> queue_;
