@@ -5,6 +5,7 @@
 #include "console_impl.hpp"
 
 #include "asc_webhookd/admin/query.hpp"
+#include "asc_webhookd/delivery/exchange_log.hpp"
 #include "asc_webhookd/integrations/registry.hpp"
 #include "asc_webhookd/core/log.hpp"
 #include "asc_webhookd/rules/engine.hpp"
@@ -51,13 +52,19 @@ json event_json(const store::EventView& e) {
 json job_json(const store::JobView& job) {
   json attempts = json::array();
   for (const auto& a : job.attempt_log) {
+    // `request`: the attempt's last request (the one its outcome is about);
+    // `exchanges`: every request it made, each with its answer.
+    json exchanges = delivery::exchanges_of(a.sent);
+    json request = exchanges.empty() ? json(nullptr) : exchanges.back();
+    if (request.is_object()) request.erase("answer");
     attempts.push_back({{"started_at", rfc3339(a.started_at_ms)},
                         {"duration_ms", a.duration_ms},
                         {"http_status", a.http_status ? json(*a.http_status) : json(nullptr)},
                         {"outcome", a.outcome},
                         {"error", a.error},
                         {"detail", a.detail},
-                        {"request", a.sent}});
+                        {"request", request},
+                        {"exchanges", exchanges}});
   }
   return {{"id", job.id},
           {"rule", job.rule},

@@ -4,6 +4,8 @@
 // store that does not exist.
 #include "cli_commands.hpp"
 
+#include "asc_webhookd/delivery/exchange_log.hpp"
+
 #include "asc_webhookd/app/cli.hpp"
 #include "asc_webhookd/core/clock.hpp"
 #include "asc_webhookd/event/event.hpp"
@@ -127,7 +129,7 @@ int cmd_event_show(const Args& a, std::ostream& out, std::ostream& err) {
       if (at.http_status) aj["status"] = *at.http_status;
       if (!at.error.empty()) aj["error"] = at.error;
       if (!at.detail.empty()) aj["detail"] = at.detail;
-      if (!at.sent.empty()) aj["sent"] = at.sent;
+      if (!at.sent.empty()) aj["exchanges"] = delivery::exchanges_of(at.sent);
       jj["attempt_log"].push_back(aj);
     }
     j["jobs"].push_back(jj);

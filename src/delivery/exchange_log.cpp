@@ -5,6 +5,8 @@
 
 namespace asc_webhookd::delivery {
 
+using nlohmann::json;
+
 namespace {
 
 // An answer that hands out a credential (an app installation token) is
@@ -13,35 +15,39 @@ bool answer_holds_credential(const std::string& url) { return url.find("/access_
 
 }  // namespace
 
-void ExchangeLog::append(const std::string& part) {
-  if (cut_) return;
-  if (text_.size() + part.size() <= kMaxBytes) {
-    text_ += part;
-    return;
-  }
-  text_ = actions::truncate_utf8(text_ + part, kMaxBytes - 40) + "\n[cut at 64 KiB]\n";
-  cut_ = true;
-}
-
 boost::asio::awaitable<outbound::HttpResult> ExchangeLog::send(outbound::ClientRequest request) {
-  const std::string shown = outbound::describe(request);
+  // Past the record's limit, later requests are kept without their bodies.
+  json shown = outbound::request_json(request, bytes_ < kMaxBytes ? kMaxBytes : 0);
   const bool hide_answer = answer_holds_credential(request.url);
   const auto secrets = request.secrets;
   auto result = co_await inner_.send(std::move(request));
-  std::string answer;
+  json answer;
   if (!result) {
-    answer = "→ no answer: " + result.error().message + "\n";
+    answer = {{"error", result.error().message}};
   } else {
-    answer = "→ " + std::to_string(result->status) + "\n";
-    if (hide_answer && !result->body.empty()) {
-      answer += "(body not recorded: it holds a credential)\n";
-    } else if (!result->body.empty()) {
-      std::string body = outbound::mask(result->body, secrets);
-      answer += actions::truncate_utf8(body, kAnswerBytes) + "\n";
-    }
+    answer = {{"status", result->status}, {"body", ""}};
+    if (hide_answer && !result->body.empty())
+      answer["body"] = "(body not recorded: it holds a credential)";
+    else
+      answer["body"] = actions::truncate_utf8(outbound::mask(result->body, secrets), kAnswerBytes);
   }
-  append((text_.empty() ? "" : "\n") + shown + answer);
+  shown["answer"] = std::move(answer);
+  bytes_ += shown["body"].get_ref<const std::string&>().size() + 1024;
+  exchanges_.push_back(std::move(shown));
   co_return result;
+}
+
+json exchanges_of(const std::string& record) {
+  if (record.empty()) return json::array();
+  auto parsed = json::parse(record, nullptr, false);
+  if (parsed.is_array()) return parsed;
+  const std::string first = record.substr(0, record.find('\n'));
+  const auto sp = first.find(' ');
+  json one = {{"method", sp == std::string::npos ? "" : first.substr(0, sp)},
+              {"url", sp == std::string::npos ? "" : first.substr(sp + 1)},
+              {"headers", json::array()},
+              {"body", record}};
+  return json::array({one});
 }
 
 }  // namespace asc_webhookd::delivery

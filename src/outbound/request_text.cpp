@@ -22,19 +22,44 @@ std::string mask(std::string text, const std::vector<std::string>& secrets) {
   return text;
 }
 
-std::string describe(const outbound::ClientRequest& r) {
-  std::string url = r.url;
+namespace {
+
+std::string shown_url(const outbound::ClientRequest& r) {
   for (const auto& s : r.secrets)
-    if (s == r.url) url = redact_url(r.url) + "/<redacted>";  // a webhook URL: the path is the secret
-  std::string out = r.method + " " + mask(url, r.secrets) + "\n";
+    if (s == r.url) return redact_url(r.url) + "/<redacted>";  // a webhook URL: the path is the secret
+  return mask(r.url, r.secrets);
+}
+
+std::vector<std::pair<std::string, std::string>> shown_headers(const outbound::ClientRequest& r) {
+  std::vector<std::pair<std::string, std::string>> out;
   for (const auto& [k, v] : r.headers) {
     std::string value = mask(v, r.secrets);
     if (strcasecmp(k.c_str(), "authorization") == 0) {
       auto sp = v.find(' ');
       value = (sp == std::string::npos ? "" : v.substr(0, sp + 1)) + "<redacted>";
     }
-    out += k + ": " + value + "\n";
+    out.emplace_back(k, std::move(value));
   }
+  return out;
+}
+
+}  // namespace
+
+json request_json(const outbound::ClientRequest& r, std::size_t max_body) {
+  json headers = json::array();
+  for (auto& [k, v] : shown_headers(r)) headers.push_back({k, v});
+  std::string body = mask(r.body, r.secrets);
+  if (body.size() > max_body) {
+    std::size_t cut = max_body;
+    while (cut > 0 && (static_cast<unsigned char>(body[cut]) & 0xC0) == 0x80) --cut;
+    body = body.substr(0, cut) + "… [cut at " + std::to_string(max_body / 1024) + " KiB]";
+  }
+  return {{"method", r.method}, {"url", shown_url(r)}, {"headers", headers}, {"body", body}};
+}
+
+std::string describe(const outbound::ClientRequest& r) {
+  std::string out = r.method + " " + shown_url(r) + "\n";
+  for (const auto& [k, v] : shown_headers(r)) out += k + ": " + v + "\n";
   if (!r.body.empty()) {
     auto j = json::parse(r.body, nullptr, false);
     out += "\n" + mask(j.is_discarded() ? r.body : j.dump(2), r.secrets) + "\n";

@@ -9,6 +9,8 @@
 #include "support/temp_dir.hpp"
 
 #include <gtest/gtest.h>
+
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include <unistd.h>
@@ -113,12 +115,19 @@ TEST(ConsoleApi, EveryEndpointAnswersWithItsStatusAndNoSecretAppearsAnywhere) {
   EXPECT_EQ(job["target"], "connection sink");
   ASSERT_EQ(job["attempts_log"].size(), 1u);
   EXPECT_EQ(job["attempts_log"][0]["http_status"], 500);
-  const std::string request = job["attempts_log"][0]["request"];
-  // A connection's URL may hold secrets by reference: its path is masked too.
-  EXPECT_EQ(request.rfind("POST " + rig.sink.url("/"), 0), 0u) << request;
-  EXPECT_NE(request.find("\"id\": \"c-1\""), std::string::npos) << request;  // the body as sent
-  EXPECT_NE(request.find("→ 500\n{\"error\":\"down\"}"), std::string::npos) << request;
-  EXPECT_NE(request.find("X-Token: <redacted>"), std::string::npos) << request;
+  // The request as a JSON object: method, URL (a connection's URL may hold
+  // secrets by reference: its path is masked too), headers as pairs, the
+  // body as sent; the answer with every exchange.
+  const json request = job["attempts_log"][0]["request"];
+  EXPECT_EQ(request["method"], "POST");
+  EXPECT_EQ(request["url"].get<std::string>().rfind(rig.sink.url("/"), 0), 0u) << request;
+  EXPECT_EQ(json::parse(request["body"].get<std::string>())["data"]["id"], "c-1") << request;
+  EXPECT_NE(std::find(request["headers"].begin(), request["headers"].end(), json::array({"X-Token", "<redacted>"})),
+            request["headers"].end()) << request;
+  EXPECT_FALSE(request.contains("answer"));
+  const json exchanges = job["attempts_log"][0]["exchanges"];
+  ASSERT_EQ(exchanges.size(), 1u);
+  EXPECT_EQ(exchanges[0]["answer"], (json{{"status", 500}, {"body", "{\"error\":\"down\"}"}})) << exchanges;
   EXPECT_EQ(rig.get("/api/v1/events/%23" + std::to_string(detail["seq"].get<int>()))["id"], "c-1");
   EXPECT_EQ(rig.call("GET", "/api/v1/events/nope").status, 404);
 

@@ -135,10 +135,24 @@
         (a.http_status !== null ? ' · HTTP ' + a.http_status : '') + ' · ' + a.duration_ms + ' ms'));
       if (a.error) at.appendChild(el('div', a.error, 'error'));
       if (a.detail) at.appendChild(el('div', a.detail));
-      if (a.request) at.appendChild(el('pre', a.request));
+      if (a.request) at.appendChild(el('pre', requestText(a)));
       box.appendChild(at);
     });
     return box;
+  }
+
+  // An attempt's requests as text: method and URL, headers, the body, then
+  // the answer (each exchange, when the attempt made several).
+  function requestText(a) {
+    if (typeof a.request === 'string') return a.request;  // recorded by an older version
+    const list = a.exchanges && a.exchanges.length ? a.exchanges : [a.request];
+    return list.map((x) => {
+      let t = x.method + ' ' + x.url + '\n' + (x.headers || []).map((h) => h[0] + ': ' + h[1] + '\n').join('');
+      if (x.body) t += '\n' + x.body + '\n';
+      if (x.answer) t += '→ ' + (x.answer.status !== undefined ? x.answer.status : 'no answer: ' + x.answer.error) +
+        (x.answer.body ? '\n' + x.answer.body : '') + '\n';
+      return t;
+    }).join('\n');
   }
 
   const eventPath = (seq) => '/api/v1/events/' + seq;

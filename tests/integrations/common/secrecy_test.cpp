@@ -56,7 +56,8 @@ rules:
     std::string sent;
     for (const auto& j : ev->jobs)
       for (const auto& a : j.attempt_log) sent += a.sent + a.error + a.detail;
-    EXPECT_NE(sent.find("POST " + gh.api_url() + "/app/installations/22/access_tokens"), std::string::npos) << sent;
+    EXPECT_NE(sent.find("\"method\":\"POST\",\"url\":\"" + gh.api_url() + "/app/installations/22/access_tokens\""),
+              std::string::npos) << sent;
     EXPECT_NE(sent.find("(body not recorded: it holds a credential)"), std::string::npos) << sent;
     stored = sent;
     for (const char* suffix : {"", "-wal"}) stored += read_file(server.store_path() + suffix);
