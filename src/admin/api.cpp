@@ -1,4 +1,5 @@
-// /api/v1: the events list and detail, retries and replays, the stats.
+// /api/v1: the events list and detail, retries and replays, the stats
+// (and the reviews, reviews_api.cpp).
 // Every answer is built from store views; the stored actions hold no
 // secrets and each attempt's request was masked when it was recorded, so no
 // secret text can reach an answer.
@@ -166,6 +167,13 @@ net::awaitable<http::Response> Console::Impl::api(http::Request& req, const http
                         {"last_event_at", s->last_event_ms ? json(rfc3339(*s->last_event_ms)) : json(nullptr)},
                         {"reconcile", reconcile}},
                        req, info);
+  }
+
+  if (parts.size() >= 4 && parts[2] == "reviews") {
+    auto id = decoded_segment(parts[3]);
+    if (!id || id->empty() || (parts.size() == 5 && parts[4] != "response") || parts.size() > 5)
+      co_return api_error(404, "no route for " + std::string(path) + " (reviews/{id} or reviews/{id}/response)", req, info);
+    co_return co_await reviews(req, info, *id, parts.size() == 5);
   }
 
   if (parts.size() >= 4 && parts[2] == "jobs") {

@@ -51,6 +51,9 @@ struct Console::Impl {
 
   // /api/v1/...: the authenticated request's answer.
   boost::asio::awaitable<http::Response> api(http::Request& req, const http::RequestInfo& info, std::string_view path);
+  // /api/v1/reviews/{id}[/response] (reviews_api.cpp).
+  boost::asio::awaitable<http::Response> reviews(http::Request& req, const http::RequestInfo& info,
+                                                 const std::string& review_id, bool response_path);
 };
 
 // A JSON answer, and {"error": message} ones.

@@ -64,6 +64,13 @@ usage:
                                               Apple's delivery log, and whether each event is stored here
   asc-webhookd apple reconcile --config FILE [--webhook NAME] [--since 3d]
                                               one reconcile pass now: store what Apple failed to deliver
+  asc-webhookd review show ID --config FILE   a customer review and its response
+  asc-webhookd review reply ID --text TEXT --config FILE
+                                              create or replace the review's response; prints its state
+  asc-webhookd review unreply ID --config FILE
+                                              delete the review's response
+  asc-webhookd review poll --config FILE [--webhook NAME]
+                                              one review pass now, then a summary line
   asc-webhookd migrate --from state.db --config FILE
                                               copy an SQLite store into the PostgreSQL of store.url
   asc-webhookd --version | --help
@@ -75,7 +82,7 @@ exit codes: 0 ok, 1 invalid input or config, 2 usage, 3 runtime failure
 std::optional<Args> parse_args(const std::vector<std::string>& argv, std::ostream& err) {
   static const std::vector<std::string> with_value{"--config", "--webhook", "--url", "--secret-file", "--instance", "--instance-dir",
                                                    "--state",  "--limit", "--answer", "--app",
-                                                   "--secret-out", "--wait", "--since", "--from"};
+                                                   "--secret-out", "--wait", "--since", "--from", "--text"};
   Args a;
   for (std::size_t i = 0; i < argv.size(); ++i) {
     const std::string& s = argv[i];
@@ -260,6 +267,7 @@ int dispatch(const std::vector<std::string>& argv, std::ostream& out, std::ostre
   if (cmd == "event") return detail::cmd_event(*args, out, err);
   if (cmd == "job") return detail::cmd_job_retry(*args, out, err);
   if (cmd == "apple") return detail::cmd_apple(*args, out, err);
+  if (cmd == "review") return detail::cmd_review(*args, out, err);
   if (cmd == "migrate") return detail::cmd_migrate(*args, out, err);
   if (cmd == "simulate") return cmd_simulate(*args, out, err);
   err << "asc-webhookd: unknown command '" << cmd << "'\n" << kUsage;

@@ -51,4 +51,7 @@ int cmd_migrate(const Args& a, std::ostream& out, std::ostream& err);
 // `apple webhooks|setup|ping|deliveries|reconcile` (apple_commands.cpp).
 int cmd_apple(const Args& a, std::ostream& out, std::ostream& err);
 
+// `review show|reply|unreply ID`, `review poll` (review_commands.cpp).
+int cmd_review(const Args& a, std::ostream& out, std::ostream& err);
+
 }  // namespace asc_webhookd::app::detail

@@ -2,6 +2,7 @@
 
 #include "asc_webhookd/admin/console.hpp"
 #include "asc_webhookd/apple/reconcile.hpp"
+#include "asc_webhookd/apple/review_poll.hpp"
 #include "asc_webhookd/core/metrics.hpp"
 #include "asc_webhookd/delivery/engine.hpp"
 #include "asc_webhookd/http/router.hpp"
@@ -63,7 +64,8 @@ Result<std::unique_ptr<Daemon>, Error> Daemon::create(std::shared_ptr<const conf
                                           /*console_only=*/true};
     d->admin_server_ = std::make_unique<http::Server>(*d->ioc_, admin_source, std::make_shared<http::Router>(admin_deps));
   }
-  d->reconciler_ = std::make_unique<apple::Reconciler>(*d->ioc_, source, *d->store_, *d->clock_, [engine] { engine->notify(); });
+  d->reconciler_ = apple::make_reconciler(*d->ioc_, source, *d->store_, *d->clock_, [engine] { engine->notify(); });
+  d->review_poller_ = apple::make_review_poller(*d->ioc_, source, *d->store_, *d->clock_, [engine] { engine->notify(); });
   metrics::describe_standard(metrics::Registry::global());
   return d;
 }
@@ -75,14 +77,20 @@ void Daemon::start() {
   if (admin_server_) admin_server_->start();
   engine_->start();
   reconciler_->start();
+  review_poller_->start();
 }
 
 void Daemon::stop(std::function<void()> on_stopped) {
   auto* engine = engine_.get();
   auto* reconciler = reconciler_.get();
-  reconciler->stop([] {});  // no new pass; one in flight ends on its own (its requests have timeouts)
-  auto after_servers = [engine, reconciler, on_stopped = std::move(on_stopped)]() mutable {
-    engine->stop([reconciler, on_stopped = std::move(on_stopped)]() mutable { reconciler->stop(std::move(on_stopped)); });
+  auto* reviews = review_poller_.get();
+  // No new pass; one in flight ends on its own (its requests have timeouts).
+  reconciler->stop([] {});
+  reviews->stop([] {});
+  auto after_servers = [engine, reconciler, reviews, on_stopped = std::move(on_stopped)]() mutable {
+    engine->stop([reconciler, reviews, on_stopped = std::move(on_stopped)]() mutable {
+      reconciler->stop([reviews, on_stopped = std::move(on_stopped)]() mutable { reviews->stop(std::move(on_stopped)); });
+    });
   };
   if (!admin_server_) {
     server_->stop(std::move(after_servers));

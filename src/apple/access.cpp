@@ -51,15 +51,36 @@ std::optional<std::string> link_at_base(const std::string& base_url, const std::
   return base_url + path;
 }
 
+RateLimit parse_rate_limit(const std::string& header) {
+  RateLimit out;
+  std::size_t pos = 0;
+  while (pos < header.size()) {
+    std::size_t end = header.find(';', pos);
+    if (end == std::string::npos) end = header.size();
+    const std::string item = header.substr(pos, end - pos);
+    pos = end + 1;
+    const auto colon = item.find(':');
+    if (colon == std::string::npos) continue;
+    auto trim = [](std::string s) {
+      while (!s.empty() && s.front() == ' ') s.erase(0, 1);
+      while (!s.empty() && s.back() == ' ') s.pop_back();
+      return s;
+    };
+    const std::string key = trim(item.substr(0, colon)), value = trim(item.substr(colon + 1));
+    char* stop = nullptr;
+    const long n = std::strtol(value.c_str(), &stop, 10);
+    if (value.empty() || *stop != '\0' || n < 0) continue;
+    if (key == "user-hour-lim") out.limit = n;
+    else if (key == "user-hour-rem") out.remaining = n;
+  }
+  return out;
+}
+
 void export_rate_limit(const std::string& header) {
-  auto field = [&](const char* name) -> std::optional<double> {
-    auto p = header.find(name);
-    if (p == std::string::npos) return std::nullopt;
-    return std::strtod(header.c_str() + p + std::strlen(name) + 1, nullptr);
-  };
+  const RateLimit r = parse_rate_limit(header);
   auto& reg = metrics::Registry::global();
-  if (auto rem = field("user-hour-rem")) reg.set("asc_webhookd_asc_api_rate_limit_remaining", {}, *rem);
-  if (auto lim = field("user-hour-lim")) reg.set("asc_webhookd_asc_api_rate_limit", {}, *lim);
+  if (r.remaining) reg.set("asc_webhookd_asc_api_rate_limit_remaining", {}, static_cast<double>(*r.remaining));
+  if (r.limit) reg.set("asc_webhookd_asc_api_rate_limit", {}, static_cast<double>(*r.limit));
 }
 
 }  // namespace asc_webhookd::apple

@@ -2,6 +2,7 @@
 
 #include "asc_webhookd/core/metrics.hpp"
 #include "asc_webhookd/outbound/exchange.hpp"
+#include "asc_webhookd/outbound/request_check.hpp"
 
 #include <algorithm>
 #include <set>
@@ -47,7 +48,10 @@ net::awaitable<ApiResult<json>> Api::call(std::string method, std::string url, s
     co_return ApiError{what + ": " + res.error().message, 0};
   }
   reg.inc("asc_webhookd_asc_api_calls_total", {{"code", std::to_string(res->status)}});
-  export_rate_limit(res->header("x-rate-limit"));
+  if (const std::string limit = res->header("x-rate-limit"); !limit.empty()) {
+    export_rate_limit(limit);
+    rate_limit_ = parse_rate_limit(limit);
+  }
   if (res->status != expect) {
     std::string message = what + ": App Store Connect API answered " + std::to_string(res->status);
     if (const std::string detail = outbound::service_message(res->body); !detail.empty()) message += ": " + detail;
@@ -56,6 +60,7 @@ net::awaitable<ApiResult<json>> Api::call(std::string method, std::string url, s
     if (res->status == 429) message += " (rate limit: " + res->header("x-rate-limit") + ")";
     co_return ApiError{message, res->status};
   }
+  if (res->status == 204) co_return ApiResult<json>(boost::system::in_place_value, nullptr);  // no content
   auto parsed = json::parse(res->body, nullptr, false);
   if (parsed.is_discarded()) co_return ApiError{what + ": the answer is not JSON", res->status};
   co_return ApiResult<json>(boost::system::in_place_value, std::move(parsed));
@@ -142,6 +147,60 @@ net::awaitable<ApiResult<std::vector<Delivery>>> Api::deliveries(const std::stri
   }
   std::stable_sort(out.begin(), out.end(), [](const Delivery& a, const Delivery& b) { return a.created_ms < b.created_ms; });
   co_return out;
+}
+
+// --- customer reviews ---------------------------------------------------------
+
+net::awaitable<ApiResult<ReviewPage>> Api::review_page(const std::string& app_id, const std::vector<std::string>& territories,
+                                                       const std::string& next) {
+  std::string url;
+  if (next.empty()) {
+    // Newest first, with each review's response; 200 is Apple's largest page.
+    url = base_url_ + "/v1/apps/" + app_id + "/customerReviews?sort=-createdDate&include=response&limit=200";
+    if (!territories.empty()) {
+      url += "&filter%5Bterritory%5D=";
+      for (std::size_t i = 0; i < territories.size(); ++i) url += (i ? "," : "") + territories[i];
+    }
+  } else {
+    std::string why;
+    auto at_base = link_at_base(base_url_, next, why);
+    if (!at_base) co_return ApiError{"the app's customer reviews: links.next " + why, 0};
+    url = *at_base;
+  }
+  auto answer = co_await call("GET", url, std::nullopt, 200);
+  if (!answer) co_return answer.error();
+  co_return decoded(decode_review_page(*answer, app_id), "the app's customer reviews");
+}
+
+net::awaitable<ApiResult<CustomerReview>> Api::review(const std::string& review_id, const std::string& app_id) {
+  auto answer = co_await call("GET", base_url_ + "/v1/customerReviews/" + outbound::encode_component(review_id) +
+                                         "?include=response",
+                              std::nullopt, 200);
+  if (!answer) co_return answer.error();
+  co_return decoded(decode_review(*answer, app_id), "the customer review");
+}
+
+namespace {
+// Reading reviews works with most roles; answering them does not.
+ApiError with_reply_roles(ApiError e) {
+  const std::string hint = " (is the API key revoked, or without the Admin or App Manager role?)";
+  if (auto at = e.message.find(hint); e.status == 403 && at != std::string::npos)
+    e.message.replace(at, hint.size(), " (answering reviews needs a key with the Admin role; App Manager can only read them)");
+  return e;
+}
+}  // namespace
+
+net::awaitable<ApiResult<ReviewResponse>> Api::reply(const std::string& review_id, const std::string& text) {
+  auto answer = co_await call("POST", base_url_ + "/v1/customerReviewResponses", review_reply_body(review_id, text), 201);
+  if (!answer) co_return with_reply_roles(answer.error());
+  co_return decoded(decode_review_response(*answer), "the review's response");
+}
+
+net::awaitable<ApiResult<bool>> Api::delete_response(const std::string& response_id) {
+  auto answer = co_await call("DELETE", base_url_ + "/v1/customerReviewResponses/" + outbound::encode_component(response_id),
+                              std::nullopt, 204);
+  if (!answer) co_return with_reply_roles(answer.error());
+  co_return true;
 }
 
 }  // namespace asc_webhookd::apple

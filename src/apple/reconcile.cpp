@@ -2,15 +2,9 @@
 
 #include "asc_webhookd/core/log.hpp"
 #include "asc_webhookd/core/metrics.hpp"
-#include "asc_webhookd/outbound/client.hpp"
 #include "asc_webhookd/rules/engine.hpp"
 #include "asc_webhookd/store/async.hpp"
 
-#include <boost/asio/as_tuple.hpp>
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
 
 #include <algorithm>
 
@@ -122,103 +116,38 @@ net::awaitable<PassResult> reconcile_webhook(std::shared_ptr<const config::Confi
   co_return out;
 }
 
-struct Reconciler::Impl : std::enable_shared_from_this<Reconciler::Impl> {
-  net::io_context& io;
-  ConfigSource config;
-  store::Store& store;
-  const Clock& clock;
-  std::function<void()> jobs_stored;
-  net::strand<net::io_context::executor_type> strand;
-  net::steady_timer sleep;
-  outbound::HttpClient client;
-  outbound::ClientTransport transport{client};
-  bool stopping = false;
-  bool running = false;
-  std::function<void()> on_stopped;
+namespace {
 
-  Impl(net::io_context& i, ConfigSource c, store::Store& s, const Clock& k, std::function<void()> j)
-      : io(i), config(std::move(c)), store(s), clock(k), jobs_stored(std::move(j)), strand(net::make_strand(i)),
-        sleep(strand), client(strand) {}
-
-  net::awaitable<void> loop();
-  void finished() {
-    running = false;
-    if (on_stopped) {
-      auto f = std::move(on_stopped);
-      on_stopped = nullptr;
-      f();
-    }
-  }
-};
-
-net::awaitable<void> Reconciler::Impl::loop() {
-  auto self = shared_from_this();
+net::awaitable<Duration> reconcile_round(std::shared_ptr<const config::Config> cfg, Api& api, store::Store& store,
+                                         const Clock& clock, std::function<void()> jobs_stored) {
   auto& reg = metrics::Registry::global();
-  while (!stopping) {
-    auto cfg = config();
-    const bool on = cfg->app_store_connect && cfg->reconcile.interval.count() > 0;
-    // One replica at a time reads Apple's log (several replicas on one
-    // PostgreSQL); the others wait for their next interval.
-    bool lead = false;
-    if (on) {
-      auto ask = [this](auto cb) { store.try_lead_async("reconcile", std::move(cb)); };
-      auto led = co_await store::await_store<store::StoreResult<bool>>(std::move(ask));
-      lead = led && *led;
-      if (!led) log::get("reconcile")->error("reconcile pass skipped error=\"{}\"", led.error().message);
-      else if (!lead) log::get("reconcile")->info("another replica is reconciling; this one waits for its next pass");
+  for (const auto& hook : cfg->webhooks) {
+    if (!hook.apple || hook.apple->webhook_id.empty()) continue;
+    PassResult r = co_await reconcile_webhook(cfg, hook, api, store, clock.now_ms());
+    const std::string outcome = r.error.empty() ? "ok" : r.rate_limited ? "rate_limited" : "error";
+    reg.inc("asc_webhookd_reconcile_passes_total", {{"webhook", hook.name}, {"outcome", outcome}});
+    reg.inc("asc_webhookd_reconciled_events_total", {{"webhook", hook.name}}, static_cast<double>(r.stored));
+    if (r.error.empty()) {
+      reg.set("asc_webhookd_reconcile_last_success_timestamp_seconds", {{"webhook", hook.name}},
+              static_cast<double>(r.until_ms / 1000));
+      log::get("reconcile")->info("{}", r.summary());
+    } else {
+      log::get("reconcile")->error("{}; tried again at the next pass", r.summary());
     }
-    if (lead) {
-      auto api = Api::create(*cfg->app_store_connect, clock, transport, cfg->delivery.timeout);
-      if (!api) log::get("reconcile")->error("reconcile disabled error=\"{}\"", api.error().message);
-      for (const auto& hook : cfg->webhooks) {
-        if (!api || stopping) break;
-        if (!hook.apple || hook.apple->webhook_id.empty()) continue;
-        PassResult r = co_await reconcile_webhook(cfg, hook, *api, store, clock.now_ms());
-        const std::string outcome = r.error.empty() ? "ok" : r.rate_limited ? "rate_limited" : "error";
-        reg.inc("asc_webhookd_reconcile_passes_total", {{"webhook", hook.name}, {"outcome", outcome}});
-        reg.inc("asc_webhookd_reconciled_events_total", {{"webhook", hook.name}}, static_cast<double>(r.stored));
-        if (r.error.empty()) {
-          reg.set("asc_webhookd_reconcile_last_success_timestamp_seconds", {{"webhook", hook.name}},
-                  static_cast<double>(r.until_ms / 1000));
-          log::get("reconcile")->info("{}", r.summary());
-        } else {
-          log::get("reconcile")->error("{}; tried again at the next pass", r.summary());
-        }
-        if (r.jobs > 0 && jobs_stored) jobs_stored();
-      }
-      auto release = [this](auto cb) { store.release_lead_async("reconcile", std::move(cb)); };
-      co_await store::await_store<store::StoreResult<void>>(std::move(release));
-    }
-    if (stopping) break;
-    // Off: look again now and then, for a reload that turns it on.
-    sleep.expires_after(on ? cfg->reconcile.interval : std::chrono::minutes(10));
-    co_await sleep.async_wait(net::as_tuple(net::use_awaitable));
+    if (r.jobs > 0 && jobs_stored) jobs_stored();
   }
-  finished();
+  co_return cfg->reconcile.interval;
 }
 
-Reconciler::Reconciler(net::io_context& io, ConfigSource config, store::Store& store, const Clock& clock,
-                       std::function<void()> jobs_stored)
-    : impl_(std::make_shared<Impl>(io, std::move(config), store, clock, std::move(jobs_stored))) {}
+}  // namespace
 
-Reconciler::~Reconciler() = default;
-
-void Reconciler::start() {
-  impl_->running = true;
-  net::co_spawn(impl_->strand, impl_->loop(), net::detached);
-}
-
-void Reconciler::stop(std::function<void()> done) {
-  auto impl = impl_;
-  net::post(impl->strand, [impl, done = std::move(done)]() mutable {
-    impl->stopping = true;
-    if (!impl->running) {
-      done();
-      return;
-    }
-    impl->on_stopped = std::move(done);
-    impl->sleep.cancel();
-  });
+std::unique_ptr<PassLoop> make_reconciler(net::io_context& io, PassLoop::ConfigSource config, store::Store& store,
+                                          const Clock& clock, std::function<void()> jobs_stored) {
+  auto cadence = [](const config::Config& cfg) { return cfg.reconcile.interval; };
+  auto round = [&store, &clock, jobs_stored](std::shared_ptr<const config::Config> cfg, Api& api) {
+    return reconcile_round(std::move(cfg), api, store, clock, jobs_stored);
+  };
+  return std::make_unique<PassLoop>(io, "reconcile", std::move(config), store, clock, cadence, round);
 }
 
 }  // namespace asc_webhookd::apple

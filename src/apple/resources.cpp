@@ -1,5 +1,7 @@
 #include "asc_webhookd/apple/resources.hpp"
 
+#include "json_members.hpp"
+
 #include "asc_webhookd/core/clock.hpp"
 #include "asc_webhookd/event/event.hpp"
 #include "asc_webhookd/event/event_type.hpp"
@@ -12,24 +14,9 @@ using nlohmann::json;
 
 namespace {
 
-std::string string_at(const json& o, const char* key) {
-  if (!o.is_object()) return "";
-  auto it = o.find(key);
-  return it != o.end() && it->is_string() ? it->get<std::string>() : "";
-}
-
-const json& object_at(const json& o, const char* key) {
-  static const json empty = json::object();
-  if (!o.is_object()) return empty;
-  auto it = o.find(key);
-  return it != o.end() && it->is_object() ? *it : empty;
-}
-
-bool bool_at(const json& o, const char* key) {
-  if (!o.is_object()) return false;
-  auto it = o.find(key);
-  return it != o.end() && it->is_boolean() && it->get<bool>();
-}
+using detail::bool_at;
+using detail::object_at;
+using detail::string_at;
 
 Result<Webhook, Error> decode_webhook(const json& r) {
   if (!r.is_object() || string_at(r, "type") != "webhooks" || string_at(r, "id").empty())

@@ -45,6 +45,27 @@ void check_reconcile(YamlReader& r, const YAML::Node& root, const Config& cfg) {
                                          "nothing is reconciled (add app_store_connect with an API key)");
 }
 
+// Reviews are read with the API key; a backfill reaching past the retention
+// would announce again the reviews pruned here.
+void check_reviews(YamlReader& r, const YAML::Node& root, const Config& cfg) {
+  auto hooks = YamlReader::field(root, "webhooks");
+  if (!hooks || !hooks->IsSequence()) return;
+  for (const auto& item : *hooks) {
+    auto name = YamlReader::field(item, "name");
+    auto apple = YamlReader::field(item, "apple");
+    auto reviews = apple ? YamlReader::field(*apple, "reviews") : std::nullopt;
+    const WebhookConfig* w = name && name->IsScalar() ? cfg.find_webhook(name->Scalar()) : nullptr;
+    if (!reviews || !w || !w->apple || !w->apple->reviews) continue;
+    if (!cfg.app_store_connect)
+      r.error(*reviews, "webhook " + w->name + " has apple.reviews, but app_store_connect is not configured: reviews are "
+                        "read with an App Store Connect API key (add app_store_connect)");
+    if (w->apple->reviews->backfill > cfg.store.retention)
+      r.error(*reviews, "webhook " + w->name + " apple.reviews.backfill (" + format_duration(w->apple->reviews->backfill) +
+                            ") must not be longer than store.retention (" + format_duration(cfg.store.retention) +
+                            "): reviews pruned here would be announced again");
+  }
+}
+
 // Secret references are resolved where credentials live (connections, the
 // webhooks' secrets, app_store_connect's key); an action's strings are
 // templates, sent as written. A reference there would go out literally.

@@ -22,9 +22,10 @@ constexpr K kDelivery[] = {"concurrency", "max_attempts", "initial_backoff", "ma
 constexpr K kLog[] = {"level", "format"};
 constexpr K kAsc[] = {"issuer_id", "key_id", "private_key", "base_url", "enrich_attempts"};
 constexpr K kWebhook[] = {"name", "secret", "previous_secrets", "app_name", "apple"};
-constexpr K kAppleLink[] = {"app_id", "webhook_id"};
+constexpr K kAppleLink[] = {"app_id", "webhook_id", "reviews"};
+constexpr K kReviews[] = {"interval", "backfill", "territories"};
 constexpr K kRule[] = {"name", "when", "stop", "actions"};
-constexpr K kWhen[] = {"webhook", "event", "from", "to"};
+constexpr K kWhen[] = {"webhook", "event", "from", "to", "rating", "territory", "has_response"};
 
 struct Table {
   std::vector<K> kinds;  // the keys of `connections` and of an action: the integrations
@@ -39,7 +40,8 @@ Table build() {
   t.sections = {{"", kTop},          {"server", kServer},   {"server.tls", kTls},
                 {"store", kStore},   {"reconcile", kReconcile}, {"delivery", kDelivery},
                 {"log", kLog},       {"app_store_connect", kAsc}, {"webhooks[]", kWebhook},
-                {"webhooks[].apple", kAppleLink}, {"connections", t.kinds}};
+                {"webhooks[].apple", kAppleLink}, {"webhooks[].apple.reviews", kReviews},
+                {"connections", t.kinds}};
   for (const auto& i : integrations::all())
     for (const auto& s : i.sections)
       if (under(s.path, "connections.")) t.sections.push_back(s);

@@ -45,6 +45,11 @@ bool Match::matches_state(const std::optional<std::string>& v) const {
   return v && matches(std::string_view(*v));
 }
 
+bool RatingMatch::matches(std::optional<int> rating) const {
+  if (values.empty()) return true;
+  return rating && std::find(values.begin(), values.end(), *rating) != values.end();
+}
+
 void Config::index_rules() {
   rules_by_type_.clear();
   rules_any_type_.clear();
@@ -107,6 +112,7 @@ LoadResult load_document(const YAML::Node& root, detail::YamlReader& r, const st
     else if (!root["rules"].IsDefined()) r.error(root.Mark(), "rules: is required (it may be an empty list: rules: [])");
     if (!cfg->app_store_connect) detail::warn_lookups_without_api(r, *cfg);
     detail::check_reconcile(r, root, *cfg);
+    detail::check_reviews(r, root, *cfg);
     detail::reject_references_in_actions(r, *cfg);
     cfg->index_rules();
   }

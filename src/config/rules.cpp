@@ -1,6 +1,7 @@
 // rules: `when` matchers and the list of actions they run (each action is
 // read by actions.cpp). Webhook names are checked here, so a typo fails
 // check-config rather than the first delivery.
+#include "asc_webhookd/apple/territories.hpp"
 #include "asc_webhookd/core/spelling.hpp"
 #include "asc_webhookd/event/event_type.hpp"
 #include "asc_webhookd/integrations/registry.hpp"
@@ -30,6 +31,61 @@ void load_match(YamlReader& r, const YAML::Node& when, std::string_view key, con
   }
 }
 
+// `when.rating`: 3, [1, 2], "<=2", ">=4", "<3", ">3" → the ratings allowed.
+std::optional<std::vector<int>> parse_rating(const YAML::Node& v) {
+  auto one = [](const std::string& s) -> std::optional<int> {
+    if (s.size() != 1 || s[0] < '1' || s[0] > '5') return std::nullopt;
+    return s[0] - '0';
+  };
+  std::vector<int> out;
+  if (v.IsSequence()) {
+    if (v.size() == 0) return std::nullopt;
+    for (const auto& x : v) {
+      if (!x.IsScalar()) return std::nullopt;
+      auto n = one(x.Scalar());
+      if (!n) return std::nullopt;
+      if (std::find(out.begin(), out.end(), *n) == out.end()) out.push_back(*n);
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+  if (!v.IsScalar()) return std::nullopt;
+  std::string s = v.Scalar();
+  s.erase(std::remove(s.begin(), s.end(), ' '), s.end());
+  std::string op;
+  for (const char* o : {"<=", ">=", "<", ">", "="})
+    if (s.rfind(o, 0) == 0) {
+      op = o;
+      break;
+    }
+  auto n = one(s.substr(op.size()));
+  if (!n) return std::nullopt;
+  for (int r = 1; r <= 5; ++r)
+    if ((op == "<=" && r <= *n) || (op == ">=" && r >= *n) || (op == "<" && r < *n) || (op == ">" && r > *n) ||
+        ((op.empty() || op == "=") && r == *n))
+      out.push_back(r);
+  if (out.empty()) return std::nullopt;  // "<1", ">5": nothing could match
+  return out;
+}
+
+void load_review_conditions(YamlReader& r, const YAML::Node& when, Rule& rule) {
+  if (auto v = YamlReader::field(when, "rating")) {
+    if (auto allowed = parse_rating(*v)) rule.when.rating.values = *allowed;
+    else
+      r.error(*v, "rule " + rule.name +
+                      ": when.rating is a star rating from 1 to 5: one number, a list such as [1, 2], or a bound such "
+                      "as \"<=2\" or \">=4\"");
+  }
+  load_match(r, when, "territory", rule.name, rule.when.territory);
+  for (const auto& t : rule.when.territory.values)
+    if (t != "*" && !apple::is_territory_code(t))
+      r.warning(*YamlReader::field(when, "territory"),
+                "rule " + rule.name + ": when.territory \"" + t +
+                    "\" is not a territory code App Store Connect uses (three letters, ISO 3166-1 alpha-3: USA, GBR, DEU)");
+  if (auto v = YamlReader::field(when, "has_response"))
+    if (auto b = r.boolean(*v, "rule " + rule.name + ": when.has_response")) rule.when.has_response = *b;
+}
+
 }  // namespace
 
 void load_rules(YamlReader& r, const YAML::Node& n, const Config& cfg, std::vector<Rule>& out) {
@@ -56,6 +112,7 @@ void load_rules(YamlReader& r, const YAML::Node& n, const Config& cfg, std::vect
         load_match(r, *when, "event", rule.name, rule.when.event);
         load_match(r, *when, "from", rule.name, rule.when.from);
         load_match(r, *when, "to", rule.name, rule.when.to);
+        load_review_conditions(r, *when, rule);
         for (const auto& w : rule.when.webhook.values)
           if (w != "*" && !cfg.find_webhook(w))
             r.error(*YamlReader::field(*when, "webhook"), "rule " + rule.name + ": no webhook named \"" + w + "\"");

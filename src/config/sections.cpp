@@ -3,6 +3,8 @@
 // its line. Connections, rules and actions have their own files.
 #include "sections.hpp"
 
+#include "asc_webhookd/apple/territories.hpp"
+
 #include "asc_webhookd/core/jwt.hpp"
 #include "asc_webhookd/core/log.hpp"
 
@@ -213,6 +215,32 @@ void load_app_store_connect(YamlReader& r, const YAML::Node& n, std::optional<Ap
   out = asc;
 }
 
+namespace {
+
+void load_review_polling(YamlReader& r, const YAML::Node& n, const std::string& webhook, std::optional<ReviewPolling>& out) {
+  if (!r.section_map(n, "webhook " + webhook + " apple.reviews", "webhooks[].apple.reviews")) return;
+  ReviewPolling p;
+  if (auto v = YamlReader::field(n, "interval"))
+    if (auto d = r.duration(*v, "webhooks[].apple.reviews.interval")) {
+      if (*d < kMinReviewInterval)
+        r.error(*v, "webhooks[].apple.reviews.interval is at least 1m (each pass costs requests of the API key's hourly limit)");
+      p.interval = *d;
+    }
+  if (auto v = YamlReader::field(n, "backfill"))
+    if (auto d = r.duration(*v, "webhooks[].apple.reviews.backfill")) p.backfill = *d;
+  if (auto v = YamlReader::field(n, "territories"))
+    if (auto list = r.string_list(*v, "webhooks[].apple.reviews.territories")) {
+      for (const auto& t : *list)
+        if (!apple::is_territory_code(t))
+          r.warning(*v, "webhooks[].apple.reviews.territories: \"" + t +
+                            "\" is not a territory code App Store Connect uses (three letters, ISO 3166-1 alpha-3: USA, GBR, DEU)");
+      p.territories = *list;
+    }
+  out = p;
+}
+
+}  // namespace
+
 void load_webhooks(YamlReader& r, const YAML::Node& n, std::vector<WebhookConfig>& out) {
   if (!n.IsSequence()) {
     r.error(n, "webhooks must be a list");
@@ -263,6 +291,7 @@ void load_webhooks(YamlReader& r, const YAML::Node& n, std::vector<WebhookConfig
         }
         if (auto id = YamlReader::field(*v, "webhook_id"))
           if (auto s = r.nonempty_string(*id, "webhooks[].apple.webhook_id")) link.webhook_id = *s;
+        if (auto rv = YamlReader::field(*v, "reviews")) load_review_polling(r, *rv, w.name, link.reviews);
         w.apple = link;
       }
     }

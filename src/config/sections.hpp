@@ -22,6 +22,7 @@ void load_reconcile(YamlReader& r, const YAML::Node& node, ReconcileConfig& out)
 // Whole-document checks (document_checks.cpp), once every section is loaded.
 void warn_lookups_without_api(YamlReader& r, const Config& cfg);
 void check_reconcile(YamlReader& r, const YAML::Node& root, const Config& cfg);
+void check_reviews(YamlReader& r, const YAML::Node& root, const Config& cfg);
 void reject_references_in_actions(YamlReader& r, const Config& cfg);
 // How deep the YAML text nests, by a scan before parsing.
 std::size_t nesting_depth(std::string_view yaml);

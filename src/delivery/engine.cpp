@@ -249,7 +249,8 @@ net::awaitable<actions::Outcome> Engine::Impl::attempt(const config::Config& cfg
     co_return outcome;
   }
   std::optional<enrich::Enrichment> en;
-  if (auto api = asc_for(cfg); api && event->instance) {
+  // A review event carries the review: nothing to look up.
+  if (auto api = asc_for(cfg); api && event->instance && !event->review) {
     try {
       en = co_await api->enrich(*event, job.event_seq, sent, cfg.delivery.timeout);
     } catch (const std::exception& e) {  // an answer shaped unlike Apple documents: render without it

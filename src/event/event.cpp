@@ -1,5 +1,7 @@
 #include "asc_webhookd/event/event.hpp"
 
+#include "asc_webhookd/event/review.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <ctime>
@@ -250,6 +252,7 @@ Result<Event, Error> decode_event(std::string_view body) {
     if (auto m = rel->find("marketplaceApp"); m != rel->end() && !m->is_null())
       if (!resource(*m, "data.relationships.marketplaceApp", ev.marketplace_app, error)) return err(error);
   }
+  if (ev.type == EventType::customer_review_created && !read_review(doc, ev.review, error)) return err(error);
   return ev;
 }
 

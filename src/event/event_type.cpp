@@ -5,7 +5,7 @@
 namespace asc_webhookd::event {
 namespace {
 
-constexpr std::array<EventTypeInfo, 13> kTypes{{
+constexpr std::array<EventTypeInfo, 14> kTypes{{
     {EventType::webhook_ping_created, "webhookPingCreated", "", "", ""},
     {EventType::app_store_version_app_version_state_updated, "appStoreVersionAppVersionStateUpdated",
      "APP_STORE_VERSION_APP_VERSION_STATE_UPDATED", "oldValue", "newValue"},
@@ -35,6 +35,9 @@ constexpr std::array<EventTypeInfo, 13> kTypes{{
     {EventType::alternative_distribution_territory_availability_updated,
      "alternativeDistributionTerritoryAvailabilityUpdated", "ALTERNATIVE_DISTRIBUTION_TERRITORY_AVAILABILITY_UPDATED",
      "", ""},
+    // Not Apple's: the review poller's own event (Apple sends none for
+    // reviews), so it has no subscription.
+    {EventType::customer_review_created, "customerReviewCreated", "", "", ""},
 }};
 
 // Every state value Apple documents for the events' state attributes

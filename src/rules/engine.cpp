@@ -5,9 +5,20 @@ namespace asc_webhookd::rules {
 using nlohmann::json;
 namespace cfg = config;
 
+namespace {
+
+bool matches_review(const cfg::When& when, const std::optional<event::Review>& review) {
+  if (!review) return when.rating.values.empty() && when.territory.values.empty() && !when.has_response;
+  return when.rating.matches(review->rating) && when.territory.matches(review->territory) &&
+         (!when.has_response || *when.has_response == review->response.has_value());
+}
+
+}  // namespace
+
 bool matches(const cfg::When& when, std::string_view webhook, const event::Event& event) {
   return when.webhook.matches(webhook) && when.event.matches(event.type_name) &&
-         when.from.matches_state(event.old_state) && when.to.matches_state(event.new_state);
+         when.from.matches_state(event.old_state) && when.to.matches_state(event.new_state) &&
+         matches_review(when, event.review);
 }
 
 std::string instance_key(std::string_view webhook, const event::Event& event) {

@@ -1,5 +1,6 @@
 #include "asc_webhookd/rules/template.hpp"
 
+#include "asc_webhookd/event/review.hpp"
 #include "asc_webhookd/outbound/request_check.hpp"
 
 #include <kainjow/mustache.hpp>
@@ -39,6 +40,23 @@ mustache::data to_data(const json& j) {
   }
 }
 
+// review.*: what a review message shows. Numbers as text, like the rest of
+// the data; `response` only when the developer answered.
+json review_data(const std::string& id, const event::Review& r) {
+  json out = {{"id", id},
+              {"rating", std::to_string(r.rating)},
+              {"stars", event::stars(r.rating)},
+              {"title", r.title},
+              {"body", r.body},
+              {"nickname", r.nickname},
+              {"territory", r.territory},
+              {"created", r.created},
+              {"app_id", r.app_id}};
+  if (r.response) out["response"] = *r.response;
+  if (r.response_state) out["response_state"] = *r.response_state;
+  return out;
+}
+
 }  // namespace
 
 json template_context(const event::Event& e, const config::WebhookConfig* webhook, const std::string& rule) {
@@ -50,7 +68,9 @@ json template_context(const event::Event& e, const config::WebhookConfig* webhoo
   if (e.instance) event["instance"] = {{"type", e.instance->type}, {"id", e.instance->id}, {"url", e.instance->url}};
   json hook = json::object();
   if (webhook) hook = {{"name", webhook->name}, {"app_name", webhook->app_name}};
-  return {{"event", event}, {"webhook", hook}, {"rule", {{"name", rule}}}};
+  json context = {{"event", event}, {"webhook", hook}, {"rule", {{"name", rule}}}};
+  if (e.review) context["review"] = review_data(e.id, *e.review);
+  return context;
 }
 
 namespace {
@@ -67,6 +87,7 @@ std::string string_at(const json& j, const char* pointer) {
 void add_links(json& context) {
   std::string app_id = string_at(context, "/app/id");
   if (app_id.empty()) app_id = string_at(context, "/instance/relationships/app/data/id");
+  if (app_id.empty()) app_id = string_at(context, "/review/app_id");
   std::string link;
   // Apple ids are digits; anything else is not put into a link.
   if (!app_id.empty() && app_id.find_first_not_of("0123456789") == std::string::npos) {
@@ -76,6 +97,13 @@ void add_links(json& context) {
     link = "https://appstoreconnect.apple.com/apps/" + app_id + (testflight ? "/testflight/ios" : "/distribution");
   }
   context["links"] = {{"app_store_connect", link}};
+  if (context.contains("review")) {
+    // App Store Connect has no documented address for one review: its
+    // Ratings and Reviews page of the app is the closest.
+    context["links"]["review"] = link.empty() ? std::string()
+                                              : "https://appstoreconnect.apple.com/apps/" + app_id +
+                                                    "/distribution/activity/ios/ratingsResponses";
+  }
 }
 
 namespace {
@@ -120,8 +148,8 @@ std::string check_template(const std::string& text, std::size_t& offset) {
     }
     return msg;
   }
-  static const char* const known[] = {"event",   "webhook",    "rule", "instance", "app",
-                                      "build",   "history",    "enrichment", "links"};
+  static const char* const known[] = {"event",   "webhook",    "rule",       "instance", "app",
+                                      "build",   "history",    "enrichment", "links",    "review"};
   auto trim = [](std::string s) {
     while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.erase(0, 1);
     while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.pop_back();
@@ -159,7 +187,7 @@ std::string check_template(const std::string& text, std::size_t& offset) {
       if (!ok) {
         offset = open;
         return "unknown template data \"" + root +
-               "\" (the data has event, webhook, rule, instance, app, build and history)";
+               "\" (the data has event, webhook, rule, instance, app, build, history, links and review)";
       }
     }
     if (opens) ++depth;

@@ -5,6 +5,9 @@
 // to build/artifacts/ (CI keeps them). Without a browser installed the test
 // is skipped, unless ASC_WEBHOOKD_REQUIRE_BROWSER=1 (CI) makes that a failure.
 #include "support/daemon.hpp"
+#include "support/fake_apple_reviews.hpp"
+#include "support/fake_asc.hpp"
+#include "support/keys.hpp"
 #include "support/fake_http.hpp"
 #include "support/pipeline.hpp"
 #include "support/temp_dir.hpp"
@@ -172,6 +175,60 @@ TEST_F(ConsoleBrowser, FitsALaptopAndAPhoneAndTheOpenedEventIsInView) {
   ASSERT_TRUE(b.wait_until("const r = document.getElementById('detail').getBoundingClientRect();"
                            "return !document.getElementById('detail').hidden && r.top > -2 && r.top < window.innerHeight / 2;"));
   EXPECT_TRUE(b.screenshot(artifact("console-390-detail.png")));
+}
+
+// A customer review in the console: the review event opens with the
+// review's text and its response as App Store Connect has it; Reply
+// creates the response (the fake sees it), Delete response removes it.
+TEST_F(ConsoleBrowser, AReviewIsAnsweredAndItsResponseDeletedFromTheReplyBox) {
+  KeyPair key = make_p256_key();
+  FakeAsc asc{key.public_pem, kAscKeyId, kAscIssuer};
+  FakeAppleReviews reviews{asc, "1234567890"};
+  const std::string id = reviews.add(1, std::chrono::hours(2), "GBR", "Crashes on launch", "Every time since 4.0.");
+  const std::string cfg = dir.write(
+      "config.yaml", "server:\n  listen: 127.0.0.1:0\n  admin_token: ${env:ADMIN_TOKEN}\nstore:\n  path: " + dir.file("state.db") +
+                         "\napp_store_connect:\n  issuer_id: " + kAscIssuer + "\n  key_id: " + kAscKeyId +
+                         "\n  private_key: \"${file:" + dir.write("AuthKey.p8", key.private_pem) + "}\"\n  base_url: " +
+                         asc.base_url() +
+                         "\nwebhooks:\n  - name: ios-app\n    secret: ${env:HOOK}\n    apple: { app_id: \"1234567890\", reviews: { interval: 15m } }\n"
+                         "rules:\n  - name: reviews\n    when: { event: customerReviewCreated }\n    actions:\n"
+                         "      - http: { url: \"" + sink.url("/sink") + "\" }\n");
+  daemon = std::make_unique<Daemon>(std::vector<std::string>{"--config", cfg},
+                                    std::map<std::string, std::string>{{"ADMIN_TOKEN", kToken}, {"HOOK", kHookSecret}});
+  const auto port = daemon->wait_listening();
+  ASSERT_NE(port, 0) << daemon->log();
+  ASSERT_TRUE(sink.wait_for(1)) << daemon->log();
+
+  WebDriver b;
+  ASSERT_TRUE(b.ok()) << b.error();
+  b.go("http://127.0.0.1:" + std::to_string(port) + "/ui");
+  ASSERT_TRUE(b.wait_until("return !document.getElementById('login').hidden"));
+  b.type("#token", kToken);
+  b.click("#login-button");
+  ASSERT_TRUE(b.wait_until("return document.querySelectorAll('#events tbody tr').length === 1")) << daemon->log();
+  b.click("#events tbody tr");
+  ASSERT_TRUE(b.wait_until("return !document.getElementById('review').hidden && "
+                           "document.getElementById('review-response').textContent === 'None yet.'"))
+      << b.text("#review");
+  EXPECT_EQ(b.text("#review-stars"), "★☆☆☆☆ (1/5)");
+  EXPECT_NE(b.text("#review-title").find("Crashes on launch"), std::string::npos);
+  EXPECT_NE(b.text("#review-meta").find("GBR"), std::string::npos);
+
+  b.type("#reply-text", "Fixed in 4.0.1, sorry!");
+  b.click("#reply");
+  ASSERT_TRUE(b.wait_until("return document.getElementById('reply-outcome').textContent.includes('PENDING_PUBLISH')"))
+      << b.text("#reply-outcome");
+  ASSERT_TRUE(reviews.response_of(id));
+  EXPECT_EQ(reviews.response_of(id)->text, "Fixed in 4.0.1, sorry!");
+  ASSERT_TRUE(b.wait_until("return document.getElementById('review-response').textContent.includes('PENDING_PUBLISH')"));
+  EXPECT_TRUE(b.screenshot(artifact("console-review.png")));
+
+  b.click("#unreply");
+  ASSERT_TRUE(b.wait_until("return document.getElementById('reply-outcome').textContent.includes('deleted')"))
+      << b.text("#reply-outcome");
+  EXPECT_FALSE(reviews.response_of(id));
+  EXPECT_TRUE(daemon->wait_log("admin review unreply review=" + id));
+  EXPECT_TRUE(daemon->wait_log("admin review reply review=" + id));
 }
 
 }  // namespace

@@ -215,12 +215,6 @@ TEST(AppleReconcile, EventsAppleFailedToDeliverWhileTheDaemonWasDownAreStoredOnc
       << metrics->body;
 }
 
-std::string metrics_of(std::uint16_t port) {
-  RawClient client(port);
-  if (!client.send("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")) return "";
-  auto r = client.read_response();
-  return r ? r->body : "";
-}
 
 // Apple rate-limits one pass and fails the next: each is logged with Apple's
 // detail and counted, ingest and readiness never wait, and a later pass

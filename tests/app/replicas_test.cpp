@@ -141,8 +141,8 @@ TEST(Replicas, OneReconcilePassAtATimeAcrossReplicas) {
   const auto listed_at_hold = apple.listing_queries().size();
   std::this_thread::sleep_for(3500ms);  // three intervals of both replicas
   EXPECT_EQ(apple.listing_queries().size(), listed_at_hold) << "a second pass listed while the first was under way";
-  const bool a_waited = a.daemon->log().find("another replica is reconciling") != std::string::npos;
-  const bool b_waited = b.daemon->log().find("another replica is reconciling") != std::string::npos;
+  const bool a_waited = a.daemon->log().find("another replica is running reconcile now") != std::string::npos;
+  const bool b_waited = b.daemon->log().find("another replica is running reconcile now") != std::string::npos;
   EXPECT_TRUE(a_waited != b_waited) << "exactly one replica (the one not leading) waits\n"
                                     << a.daemon->log() << b.daemon->log();
   apple.release_listing();

@@ -1,4 +1,4 @@
-// `simulate` on the six example configs of config/examples/ (each also
+// `simulate` on the seven example configs of config/examples/ (each also
 // passes check-config), run as the real binary: the matching rules and the
 // exact requests, with every credential masked.
 #include "asc_webhookd/config/loader.hpp"
@@ -63,7 +63,7 @@ TEST(Examples, EveryExampleConfigPassesCheckConfig) {
     EXPECT_EQ(r.exit_code, 0) << entry.path() << "\n" << r.err;
     ++n;
   }
-  EXPECT_EQ(n, 6);
+  EXPECT_EQ(n, 7);
 }
 
 // The sample workflows in config/examples/github/ take what the example
@@ -109,6 +109,40 @@ TEST(Simulate, UseCase1SubmitForReviewWithEnrichmentData) {
   expect_has(r.out, "02-buildUploadStateUpdated-FAILED.json: buildUploadStateUpdated");
   expect_has(r.out, "no rule matches");
   expect_no_secret(r);
+}
+
+// The README shows the built-in review messages as `simulate` renders them
+// for the 1-star and 5-star fixtures with the reviews example: the same
+// bytes, so the README cannot drift from what the daemon sends.
+TEST(Simulate, UseCase7TheReadmeShowsTheBuiltInReviewMessagesAsRendered) {
+  ExampleEnv e;
+  const std::string fixtures = std::string(ASC_WEBHOOKD_FIXTURES) + "/events/";
+  auto r = run_binary({"simulate", "--config", example("7-customer-reviews.yaml"), fixtures + "customerReviewCreated-1star.json",
+                       fixtures + "customerReviewCreated-5star.json"}, e.env);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  expect_has(r.out, "rule bad-reviews matches\n  action 1: slack\n    POST https://slack.com/api/chat.postMessage\n");
+  expect_has(r.out, "rule praise matches\n");
+  expect_has(r.out, "★☆☆☆☆");
+  expect_has(r.out, "★★★★★");
+  expect_no_secret(r);
+  const std::string readme = read_file(kSource + "/README.md");
+  const std::string begin = "<!-- review-messages:begin -->\n", end = "<!-- review-messages:end -->";
+  const auto b = readme.find(begin), en = readme.find(end);
+  ASSERT_NE(b, std::string::npos);
+  ASSERT_NE(en, std::string::npos);
+  std::string shown = readme.substr(b + begin.size(), en - b - begin.size());
+  // ```text, the command line, the output, ```.
+  const std::string command = "$ asc-webhookd simulate --config config/examples/7-customer-reviews.yaml \\\n"
+                              "    tests/fixtures/events/customerReviewCreated-1star.json \\\n"
+                              "    tests/fixtures/events/customerReviewCreated-5star.json\n";
+  ASSERT_EQ(shown.rfind("```text\n" + command, 0), 0u) << shown.substr(0, 300);
+  shown = shown.substr(8 + command.size());
+  ASSERT_GE(shown.size(), 4u);
+  shown.resize(shown.size() - 4);  // "```\n"
+  std::string out = r.out;
+  for (auto at = out.find(fixtures); at != std::string::npos; at = out.find(fixtures))
+    out.replace(at, fixtures.size(), "tests/fixtures/events/");
+  EXPECT_EQ(shown, out);
 }
 
 // --answer: the same attempt stages as the daemon, with every request

@@ -25,6 +25,11 @@ constexpr const char* A = nullptr;  // absent
 
 const Expected kFixtures[] = {
     {"events/webhookPingCreated.json", EventType::webhook_ping_created, A, A, A, A, false, true},
+    // The review poller's events (Apple sends none): the instance with its API link.
+    {"events/customerReviewCreated-1star.json", EventType::customer_review_created, A, A, "customerReviews",
+     "00000070-1c2e-0014-9a31-7b4200000000", true, true},
+    {"events/customerReviewCreated-5star.json", EventType::customer_review_created, A, A, "customerReviews",
+     "00000070-1c2d-0014-2f88-0c9100000000", true, true},
     {"events/appStoreVersionAppVersionStateUpdated.json", EventType::app_store_version_app_version_state_updated,
      "PREPARE_FOR_SUBMISSION", "READY_FOR_REVIEW", "appStoreVersions", "ad7e6298-2570-4ca6-b3cc-f81788e40bdc", false, true},
     {"events/appStoreVersionAppVersionStateUpdated-REJECTED.json", EventType::app_store_version_app_version_state_updated,

@@ -35,6 +35,13 @@ std::optional<store::EventView> wait_event(store::Store& st, const std::string& 
   return std::nullopt;
 }
 
+std::string metrics_of(std::uint16_t port) {
+  RawClient client(port);
+  if (!client.send("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")) return "";
+  auto r = client.read_response();
+  return r ? r->body : "";
+}
+
 bool settled(const store::EventView& ev) {
   for (const auto& j : ev.jobs)
     if (j.state != "done" && j.state != "dead") return false;

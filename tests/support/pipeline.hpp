@@ -17,6 +17,9 @@ namespace asc_webhookd::test {
 // status 0 when none came.
 RawResponse post_signed(std::uint16_t port, const std::string& webhook, const std::string& body, const std::string& secret);
 
+// GET /metrics of the daemon on `port` ("" when it did not answer).
+std::string metrics_of(std::uint16_t port);
+
 // Polls the store until `pred` holds for the event (bounded; no fixed sleeps).
 std::optional<store::EventView> wait_event(store::Store& st, const std::string& id,
                                            const std::function<bool(const store::EventView&)>& pred,

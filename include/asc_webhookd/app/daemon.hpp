@@ -25,7 +25,7 @@ namespace asc_webhookd::http {
 class Server;
 }
 namespace asc_webhookd::apple {
-class Reconciler;
+class PassLoop;
 }
 namespace asc_webhookd::admin {
 class Console;
@@ -78,7 +78,8 @@ private:
   std::unique_ptr<admin::Console> console_;
   std::unique_ptr<http::Server> server_;
   std::unique_ptr<http::Server> admin_server_;  // server.admin_listen: the console alone
-  std::unique_ptr<apple::Reconciler> reconciler_;
+  std::unique_ptr<apple::PassLoop> reconciler_;
+  std::unique_ptr<apple::PassLoop> review_poller_;  // customer reviews
 };
 
 }  // namespace asc_webhookd::app

@@ -36,6 +36,16 @@ private:
 // hosts (any case); nullopt with `why` otherwise.
 std::optional<std::string> link_at_base(const std::string& base_url, const std::string& link, std::string& why);
 
+// Apple's X-Rate-Limit: "user-hour-lim:3500;user-hour-rem:500;" (either
+// order, unknown keys ignored, the trailing ';' optional, often absent).
+struct RateLimit {
+  std::optional<long> limit;      // requests per rolling hour for this key
+  std::optional<long> remaining;  // of those, left
+  // Under a twentieth of the hour left (or under 50): passes space out.
+  bool low() const { return limit && remaining && (*remaining < *limit / 20 || *remaining < 50); }
+};
+RateLimit parse_rate_limit(const std::string& header);
+
 // "user-hour-lim:3500;user-hour-rem:500;" → the rate-limit gauges.
 void export_rate_limit(const std::string& header);
 

@@ -9,6 +9,7 @@
 #include "asc_webhookd/outbound/transport.hpp"
 #include "asc_webhookd/apple/access.hpp"
 #include "asc_webhookd/apple/resources.hpp"
+#include "asc_webhookd/apple/reviews.hpp"
 
 #include <boost/asio/awaitable.hpp>
 
@@ -40,6 +41,22 @@ public:
   boost::asio::awaitable<ApiResult<std::vector<Delivery>>> deliveries(const std::string& webhook_id, std::int64_t since_ms,
                                                                       std::int64_t until_ms);
 
+  // Customer reviews (apple/reviews.hpp). One page of the app's reviews,
+  // newest first, with their responses; `next` is the previous page's
+  // links.next ("" for the first page), refused unless on Apple's host.
+  boost::asio::awaitable<ApiResult<ReviewPage>> review_page(const std::string& app_id,
+                                                            const std::vector<std::string>& territories,
+                                                            const std::string& next);
+  // One review with its response (`app_id` only fills the review's links).
+  boost::asio::awaitable<ApiResult<CustomerReview>> review(const std::string& review_id, const std::string& app_id = "");
+  // Creates the review's response, or replaces the one it has.
+  boost::asio::awaitable<ApiResult<ReviewResponse>> reply(const std::string& review_id, const std::string& text);
+  // Deletes a response (by the response's id).
+  boost::asio::awaitable<ApiResult<bool>> delete_response(const std::string& response_id);
+
+  // The X-Rate-Limit of the last answer that had one.
+  const RateLimit& rate_limit() const { return rate_limit_; }
+
 private:
   Api(const config::AppStoreConnectConfig& cfg, TokenMinter token, outbound::Transport& http, Duration timeout)
       : base_url_(cfg.base_url), token_(std::move(token)), http_(&http), timeout_(timeout) {}
@@ -50,6 +67,7 @@ private:
   TokenMinter token_;
   outbound::Transport* http_;
   Duration timeout_;
+  RateLimit rate_limit_;
 };
 
 }  // namespace asc_webhookd::apple

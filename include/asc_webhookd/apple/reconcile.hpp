@@ -8,10 +8,11 @@
 // ways is planned once. Pings are skipped. The watermark (kv
 // "reconcile:NAME") moves only when the whole listing was read and stored.
 //
-// Reconciler runs a pass for each linked webhook at start and every
+// make_reconciler runs a pass for each linked webhook at start and every
 // reconcile.interval; its failures are logged, counted and left to the next
 // pass: they never touch ingest or readiness.
 #include "asc_webhookd/apple/api.hpp"
+#include "asc_webhookd/apple/pass_loop.hpp"
 #include "asc_webhookd/config/config.hpp"
 #include "asc_webhookd/store/store.hpp"
 
@@ -49,20 +50,9 @@ boost::asio::awaitable<PassResult> reconcile_webhook(std::shared_ptr<const confi
                                                      const config::WebhookConfig& hook, Api& api, store::Store& store,
                                                      std::int64_t now_ms, std::optional<std::int64_t> since_ms = {});
 
-class Reconciler {
-public:
-  using ConfigSource = std::function<std::shared_ptr<const config::Config>()>;
-  Reconciler(boost::asio::io_context& io, ConfigSource config, store::Store& store, const Clock& clock,
-             std::function<void()> jobs_stored);
-  ~Reconciler();
-  void start();
-  // No new pass starts; `done` runs once the current one (if any) ended.
-  void stop(std::function<void()> done);
-
-  struct Impl;
-
-private:
-  std::shared_ptr<Impl> impl_;
-};
+// Reconcile's background task: a pass for each linked webhook at start and
+// every reconcile.interval.
+std::unique_ptr<PassLoop> make_reconciler(boost::asio::io_context& io, PassLoop::ConfigSource config, store::Store& store,
+                                          const Clock& clock, std::function<void()> jobs_stored);
 
 }  // namespace asc_webhookd::apple

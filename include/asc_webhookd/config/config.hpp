@@ -83,10 +83,19 @@ struct AppStoreConnectConfig {
   unsigned enrich_attempts = 3;
 };
 
-// Links a webhook to Apple's (the apple commands, reconcile).
+// apple.reviews: poll the app's customer reviews (apple/review_poll).
+struct ReviewPolling {
+  Duration interval = 15min;              // a pass at start, then every interval (at least 1m)
+  Duration backfill = 48h;                // how far back the very first pass reaches
+  std::vector<std::string> territories;   // Apple's alpha-3 codes; empty: every territory
+};
+inline constexpr Duration kMinReviewInterval = 1min;
+
+// Links a webhook to Apple's (the apple commands, reconcile, reviews).
 struct AppleLink {
   std::string app_id;      // the app's Apple ID
   std::string webhook_id;  // Apple's webhook id ("" until `apple setup` made one)
+  std::optional<ReviewPolling> reviews;
 };
 
 struct WebhookConfig {
@@ -104,11 +113,23 @@ struct Match {
   bool matches_state(const std::optional<std::string>& v) const;  // absent state matches only "any"
 };
 
+// `when.rating`: one number, a list, or a bound ("<=2", ">=4"), kept as
+// the set of ratings 1..5 it allows.
+struct RatingMatch {
+  std::vector<int> values;  // empty = any
+  bool matches(std::optional<int> rating) const;  // an event without a rating matches only "any"
+};
+
 struct When {
   Match webhook;
   Match event;
   Match from;
   Match to;
+  // Customer reviews (customerReviewCreated); an event without a review
+  // matches these only when they are not set.
+  RatingMatch rating;
+  Match territory;
+  std::optional<bool> has_response;
 };
 
 // The `kind` of a stored action (its integration's name).

@@ -26,6 +26,21 @@ struct Timestamp {
   std::string text;  // as Apple wrote it
 };
 
+// A customer review, as the review poller found it (apple/review_poll): the
+// `review` member of a customerReviewCreated event. Apple pushes no review
+// events; the poller writes this payload itself (see review.hpp).
+struct Review {
+  int rating = 0;         // 1..5
+  std::string title;
+  std::string body;
+  std::string nickname;   // reviewerNickname
+  std::string territory;  // ISO 3166-1 alpha-3, as Apple spells it
+  std::string created;    // createdDate, RFC 3339 as Apple gave it
+  std::string app_id;     // the app's Apple ID (for links)
+  std::optional<std::string> response;        // the developer response's text
+  std::optional<std::string> response_state;  // PENDING_PUBLISH | PUBLISHED
+};
+
 struct Event {
   EventType type = EventType::unknown;
   std::string type_name;  // data.type as received
@@ -39,6 +54,7 @@ struct Event {
   std::optional<std::string> app_id;           // alternative distribution
   std::optional<bool> available;               // alternative distribution
   std::vector<std::string> territories;        // alternative distribution
+  std::optional<Review> review;                // customerReviewCreated
   std::string raw;                             // the body exactly as received
 };
 

@@ -22,6 +22,7 @@ enum class EventType {
   alternative_distribution_package_version_created,
   alternative_distribution_package_available_updated,
   alternative_distribution_territory_availability_updated,
+  customer_review_created,  // written by the review poller, not by Apple
   unknown,  // a well-formed type we do not know yet: kept, never refused
 };
 

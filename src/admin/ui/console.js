@@ -32,17 +32,20 @@
     $('token').focus();
   }
 
-  async function api(path, method) {
-    const res = await fetch(path, { method: method || 'GET', headers: { Authorization: 'Bearer ' + token() } });
-    let body = null;
-    try { body = await res.json(); } catch (e) { body = { error: 'the answer is not JSON (HTTP ' + res.status + ')' }; }
+  async function api(path, method, body) {
+    const headers = { Authorization: 'Bearer ' + token() };
+    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    const res = await fetch(path, { method: method || 'GET', headers,
+      body: body === undefined ? undefined : JSON.stringify(body) });
+    let answer = null;
+    try { answer = await res.json(); } catch (e) { answer = { error: 'the answer is not JSON (HTTP ' + res.status + ')' }; }
     if (res.status === 401) {
       sessionStorage.removeItem(TOKEN_KEY);
       showLogin('The token was refused (401 unauthorized). Check server.admin_token.');
       throw new Error('unauthorized');
     }
-    if (!res.ok) throw new Error(body && body.error ? body.error : 'HTTP ' + res.status);
-    return body;
+    if (!res.ok) throw new Error(answer && answer.error ? answer.error : 'HTTP ' + res.status);
+    return answer;
   }
 
   function query(before) {
@@ -155,6 +158,50 @@
     }).join('\n');
   }
 
+  // A customer review: its text from the stored event, its response as
+  // Apple has it now (read once per opening: each read costs a request of
+  // the API key's hourly limit), and the Reply box.
+  let reviewShown = null;
+  function showReview(ev) {
+    const r = ev.raw && ev.raw.review;
+    $('review').hidden = !r;
+    if (!r || reviewShown === ev.id) return;
+    reviewShown = ev.id;
+    $('review-stars').textContent = '★★★★★☆☆☆☆☆'.substr(5 - r.rating, 5) + ' (' + r.rating + '/5)';
+    $('review-title').textContent = r.title || '';
+    $('review-body').textContent = r.body || '';
+    $('review-meta').textContent = [r.territory, r.nickname, r.created].filter(Boolean).join(' · ');
+    $('reply-outcome').textContent = '';
+    loadResponse(ev.id);
+  }
+
+  async function loadResponse(id) {
+    try {
+      const r = await api('/api/v1/reviews/' + encodeURIComponent(id));
+      $('review-response').textContent = r.response ? r.response.text + ' — ' + r.response.state : 'None yet.';
+      if (r.response) $('reply-text').value = r.response.text;
+    } catch (e) {
+      if (e.message !== 'unauthorized') $('review-response').textContent = 'Could not read it from App Store Connect: ' + e.message;
+    }
+  }
+
+  async function reply(method) {
+    const id = reviewShown;
+    const out = $('reply-outcome');
+    try {
+      const path = '/api/v1/reviews/' + encodeURIComponent(id) + '/response';
+      const r = method === 'PUT' ? await api(path, 'PUT', { text: $('reply-text').value }) : await api(path, 'DELETE');
+      out.textContent = method === 'PUT' ? 'Response ' + r.id + ': ' + r.state : 'Response ' + r.deleted + ' deleted';
+      out.className = 'done';
+      if (method === 'DELETE') $('reply-text').value = '';
+      loadResponse(id);
+    } catch (e) {
+      if (e.message === 'unauthorized') return;
+      out.textContent = 'Refused: ' + e.message;
+      out.className = 'failed';
+    }
+  }
+
   const eventPath = (seq) => '/api/v1/events/' + seq;
   // `reveal`: brought into view (a click on a row far down the list would
   // otherwise open it below the fold, and seem to do nothing).
@@ -169,6 +216,7 @@
     $('jobs').replaceChildren(...ev.jobs.map(jobBlock));
     if (ev.jobs.length === 0) $('jobs').appendChild(el('p', 'No rule matched this event.'));
     $('payload').textContent = JSON.stringify(ev.raw, null, 2);
+    showReview(ev);
     document.querySelectorAll('#events tbody tr').forEach((tr) => tr.classList.toggle('selected', tr.dataset.seq === String(seq)));
     if (reveal) $('detail').scrollIntoView({ block: 'start' });
   }
@@ -216,7 +264,9 @@
   $('filters').addEventListener('submit', (ev) => { ev.preventDefault(); refresh(); });
   $('filter-state').addEventListener('change', () => refresh());
   $('more').addEventListener('click', () => loadEvents(true));
-  $('close-detail').addEventListener('click', () => { openSeq = null; $('detail').hidden = true; refresh(); });
+  $('close-detail').addEventListener('click', () => { openSeq = null; reviewShown = null; $('detail').hidden = true; refresh(); });
+  $('reply-form').addEventListener('submit', (ev) => { ev.preventDefault(); reply('PUT'); });
+  $('unreply').addEventListener('click', () => reply('DELETE'));
   $('retry-event').addEventListener('click', () =>
     act(eventPath(openSeq) + '/retry?by=seq', (r) => 'Requeued ' + r.requeued + (r.requeued === 1 ? ' job' : ' jobs')));
   $('replay-event').addEventListener('click', () =>

@@ -3,6 +3,7 @@
 #include "asc_webhookd/integrations/common/notice.hpp"
 
 #include <cctype>
+#include <cstdlib>
 
 namespace asc_webhookd::actions {
 
@@ -117,6 +118,38 @@ std::vector<NoticeLine> details_of(const json& c, const std::string& new_state) 
   return out;
 }
 
+// A customer review's message reads like the review: the title and the
+// body (a long one cut), who and where from, the developer response if
+// there is one, and the link to the app's reviews in App Store Connect. The
+// stars are in the title; no fact table.
+constexpr std::size_t kReviewBodyMax = 1200;
+
+void review_notice(const json& c, Notice& n) {
+  const int rating = std::atoi(str(c, {"review", "rating"}).c_str());
+  const std::string stars = str(c, {"review", "stars"});
+  const std::string title = str(c, {"review", "title"});
+  const std::string territory = str(c, {"review", "territory"});
+  n.emoji = rating <= 2 ? "👎" : rating == 3 ? "😐" : "⭐";
+  n.tone = rating <= 2 ? Tone::bad : rating == 3 ? Tone::warning : Tone::good;
+  n.title = "New review " + stars;
+  n.facts.clear();
+  n.details.clear();
+  if (!title.empty()) n.details.push_back({"💬", "“" + title + "”", "", false});
+  if (const std::string body = str(c, {"review", "body"}); !body.empty())
+    n.details.push_back({"", truncate_utf8(body, kReviewBodyMax), "", false});
+  std::string from = str(c, {"review", "nickname"});
+  if (!territory.empty()) from += (from.empty() ? "" : ", ") + territory;
+  if (!from.empty()) n.details.push_back({"", "— " + from, "", false});
+  if (const std::string answer = str(c, {"review", "response"}); !answer.empty()) {
+    const std::string state = human_state(str(c, {"review", "response_state"}));
+    n.details.push_back({"↩️", "Response" + (state.empty() ? "" : " (" + state + ")") + ": " +
+                                   truncate_utf8(answer, kReviewBodyMax / 2), "", false});
+  }
+  if (const std::string link = str(c, {"links", "review"}); !link.empty()) n.link = link;
+  n.summary = n.emoji + " " + n.subject + ": " + stars + (title.empty() ? "" : " “" + truncate_utf8(title, 200) + "”") +
+              (territory.empty() ? "" : " (" + territory + ")");
+}
+
 }  // namespace
 
 std::string truncate_utf8(const std::string& s, std::size_t max) {
@@ -191,6 +224,7 @@ Notice build_notice(const json& c) {
   // The push notification shows only the summary: a failure says its first error.
   const std::string first_error = first_apple_error(c);
   if (!first_error.empty()) n.summary += " — " + truncate_utf8(first_error, 300);
+  if (c.contains("review")) review_notice(c, n);
   return n;
 }
 

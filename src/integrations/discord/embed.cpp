@@ -39,7 +39,7 @@ json builtin_discord_message(const json& context) {
     fields.push_back({{"name", truncate_utf8(f.name, kDiscordFieldName)},
                       {"value", truncate_utf8(f.value + (f.code.empty() ? "" : " `" + f.code + "`"), kDiscordFieldValue)},
                       {"inline", f.name != "ASC resource"}});
-  embed["fields"] = fields;
+  if (!fields.empty()) embed["fields"] = fields;
   if (!n.link.empty()) embed["url"] = n.link;
   embed["footer"] = {{"text", truncate_utf8(context_line(n), kDiscordFooter)}};
   // Discord refuses a message whose embeds total over 6000 characters

@@ -32,7 +32,7 @@ json builtin_slack_message(const json& c) {
   for (const auto& f : n.facts)
     if (fields.size() < kFieldsMax)
       fields.push_back(mrkdwn("*" + f.name + ":*\n" + f.value + (f.code.empty() ? "" : " `" + f.code + "`"), kFieldMax));
-  blocks.push_back({{"type", "section"}, {"fields", fields}});
+  if (!fields.empty()) blocks.push_back({{"type", "section"}, {"fields", fields}});  // Slack refuses an empty list
 
   std::string details;
   for (const auto& l : n.details) details += line_text(l) + "\n";

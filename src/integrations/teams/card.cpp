@@ -37,7 +37,7 @@ json builtin_teams_card(const json& context) {
   body.push_back(head);
   json facts = json::array();
   for (const auto& f : n.facts) facts.push_back({{"title", f.name}, {"value", f.value + (f.code.empty() ? "" : " " + f.code)}});
-  body.push_back({{"type", "FactSet"}, {"facts", facts}});
+  if (!facts.empty()) body.push_back({{"type", "FactSet"}, {"facts", facts}});
   for (const auto& l : n.details) {
     json b = text_block(truncate_utf8(markdown_line(l, false), kTeamsLineMax));
     if (l.code) b["fontType"] = "Monospace";

@@ -39,7 +39,7 @@ TEST(SlackAction, BuiltInMessageForEveryEventType) {
     ASSERT_EQ(post_signed(server.port(), "app", fixture_event("events/" + entry.path().filename().string(), id), "s3cret").status, 200);
     ids.push_back(id);
   }
-  ASSERT_EQ(ids.size(), 14u);  // every type Apple sends (a version event twice: REJECTED), and the ping
+  ASSERT_EQ(ids.size(), 16u);  // every type Apple sends (a version event twice: REJECTED), the ping, two reviews
   for (const auto& id : ids) {
     auto ev = wait_event(server.store(), id, settled);
     ASSERT_TRUE(ev) << id;
