@@ -3,6 +3,7 @@
 // Slack threads and the reconcile pass (one at a time).
 #include "replica.hpp"
 
+#include "support/fake_apple_reviews.hpp"
 #include "support/fake_apple_webhooks.hpp"
 #include "support/fake_asc.hpp"
 #include "support/fake_slack.hpp"
@@ -154,6 +155,44 @@ TEST(Replicas, OneReconcilePassAtATimeAcrossReplicas) {
   EXPECT_GT(apple.listing_queries().size(), listed_at_hold + 3) << "the passes went on after the release";
 }
 
+// The review poller on two replicas: while one replica's pass waits on a
+// page of the review list, the other's pass does not start (it says so);
+// every review is stored and delivered once.
+TEST(Replicas, OneReviewPassAtATimeAcrossReplicasAndEachReviewOnce) {
+  const std::string url = fresh_postgres_database();
+  KeyPair key = make_p256_key();
+  FakeAsc asc{key.public_pem, kAscKeyId, kAscIssuer};
+  FakeAppleReviews reviews{asc, "1234567890"};
+  FakeHttpServer sink;
+  for (int i = 0; i < 3; ++i) reviews.add(1 + i, std::chrono::hours(3 - i));
+  reviews.set_page_size(1);
+  reviews.hold_listing_at(1);  // the first pass waits for Apple on its second page
+  TempDir keys;
+  const std::string sections = "app_store_connect:\n  issuer_id: " + std::string(kAscIssuer) + "\n  key_id: " + kAscKeyId +
+                               "\n  private_key: \"${file:" + keys.write("AuthKey.p8", key.private_pem) +
+                               "}\"\n  base_url: " + asc.base_url() + "\n";
+  const std::string webhook = "    apple:\n      app_id: \"1234567890\"\n      reviews: { interval: 15m }\n";
+  const std::string rules = "rules:\n  - name: forward\n    actions:\n      - http: { url: \"" + sink.url("/sink") + "\" }\n";
+  Replica a(url, sections, rules, webhook), b(url, sections, rules, webhook);
+  ASSERT_NE(a.port, 0) << a.daemon->log();
+  ASSERT_NE(b.port, 0) << b.daemon->log();
+
+  ASSERT_TRUE(reviews.wait_held()) << a.daemon->log() << b.daemon->log();
+  bool waited = false;
+  for (int i = 0; i < 200 && !waited; ++i) {
+    waited = a.daemon->log().find("another replica is running reviews now") != std::string::npos ||
+             b.daemon->log().find("another replica is running reviews now") != std::string::npos;
+    if (!waited) std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_TRUE(waited) << a.daemon->log() << b.daemon->log();
+  EXPECT_EQ(reviews.listing_queries().size(), 1u) << "a second pass listed while the first was under way";
+  reviews.release_listing();
+
+  ASSERT_TRUE(sink.wait_for(3)) << a.daemon->log() << b.daemon->log();
+  std::this_thread::sleep_for(1s);
+  EXPECT_EQ(sink.count(), 3u);
+  EXPECT_EQ(postgres_number(url, "SELECT count(*) FROM events WHERE source = 'poll'"), 3);
+}
 
 }  // namespace
 }  // namespace asc_webhookd::test

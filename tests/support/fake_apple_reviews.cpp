@@ -58,6 +58,29 @@ FakeAppleReviews::FakeAppleReviews(FakeAsc& asc, std::string app_id) : app_id_(s
   asc.add_route([this](const FakeRequest& r, const std::string& path) { return route(r, path); });
 }
 
+FakeAppleReviews::~FakeAppleReviews() {
+  std::unique_lock l(mutex_);
+  released_ = true;
+  held_changed_.notify_all();
+  held_changed_.wait(l, [this] { return !holding_; });
+}
+
+void FakeAppleReviews::hold_listing_at(std::size_t cursor) {
+  std::lock_guard l(mutex_);
+  hold_cursor_ = cursor;
+}
+
+bool FakeAppleReviews::wait_held(std::chrono::milliseconds timeout) {
+  std::unique_lock l(mutex_);
+  return held_changed_.wait_for(l, timeout, [this] { return holding_; });
+}
+
+void FakeAppleReviews::release_listing() {
+  std::lock_guard l(mutex_);
+  released_ = true;
+  held_changed_.notify_all();
+}
+
 std::string FakeAppleReviews::add(int rating, std::chrono::milliseconds age, const std::string& territory,
                                   const std::string& title, const std::string& body) {
   std::lock_guard l(mutex_);
@@ -208,7 +231,18 @@ std::optional<FakeResponse> FakeAppleReviews::route(const FakeRequest& r, const 
 }
 
 FakeResponse FakeAppleReviews::list(const std::string& query) {
-  std::lock_guard l(mutex_);
+  std::unique_lock l(mutex_);
+  if (hold_cursor_) {
+    const std::string c = parse_query(query)["cursor"];
+    if ((c.empty() ? 0 : std::stoul(c.substr(3))) == *hold_cursor_) {
+      hold_cursor_.reset();
+      holding_ = true;
+      held_changed_.notify_all();
+      held_changed_.wait(l, [this] { return released_; });
+      holding_ = false;
+      held_changed_.notify_all();
+    }
+  }
   listing_queries_.push_back(query);
   if (!listing_failures_.empty()) {
     FakeResponse r = listing_failures_.front();

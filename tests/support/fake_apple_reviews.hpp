@@ -14,6 +14,8 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
+#include <chrono>
+#include <condition_variable>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -36,6 +38,7 @@ public:
   };
 
   FakeAppleReviews(FakeAsc& asc, std::string app_id);
+  ~FakeAppleReviews();  // a held listing is let go first
 
   // A review created `age` ago; its id.
   std::string add(int rating, std::chrono::milliseconds age, const std::string& territory = "USA",
@@ -46,6 +49,11 @@ public:
   void arrive_after_page(std::size_t cursor, Review r);
   // The next listing is answered with this (429, 500 ...) instead.
   void fail_next_listing(FakeResponse r);
+  // The next listing of the page at `cursor` is held (the poller waits for
+  // Apple mid-pass) until `release_listing` or the fake's end.
+  void hold_listing_at(std::size_t cursor);
+  bool wait_held(std::chrono::milliseconds timeout = std::chrono::seconds(10));
+  void release_listing();
   // Replies are refused as for a key without the role (403).
   void forbid_replies(bool forbid);
   void publish(const std::string& review_id);  // Apple's review of the response passed
@@ -72,6 +80,9 @@ private:
   std::size_t page_size_ = 200;
   std::vector<std::pair<std::size_t, Review>> arrivals_;
   std::vector<FakeResponse> listing_failures_;
+  std::optional<std::size_t> hold_cursor_;
+  bool holding_ = false, released_ = false;
+  std::condition_variable held_changed_;
   bool forbid_replies_ = false;
   std::vector<std::string> listing_queries_;
   std::vector<nlohmann::json> reply_bodies_;
