@@ -8,7 +8,6 @@
 
 #include "asc_webhookd/apple/api.hpp"
 #include "asc_webhookd/core/log.hpp"
-#include "asc_webhookd/event/review.hpp"
 #include "asc_webhookd/outbound/client.hpp"
 
 #include <boost/asio/this_coro.hpp>
@@ -27,21 +26,6 @@ namespace {
 http::Response apple_refused(const apple::ApiError& e, const http::Request& req, const http::RequestInfo& info) {
   const unsigned status = e.status >= 400 && e.status < 500 ? e.status : 502;
   return api_error(status, e.message, req, info);
-}
-
-json review_json(const apple::CustomerReview& r) {
-  json response = nullptr;
-  if (r.response)
-    response = {{"id", r.response->id}, {"text", r.response->text}, {"state", r.response->state}, {"last_modified", r.response->modified}};
-  return {{"id", r.id},
-          {"rating", r.review.rating},
-          {"stars", event::stars(r.review.rating)},
-          {"title", r.review.title},
-          {"body", r.review.body},
-          {"nickname", r.review.nickname},
-          {"territory", r.review.territory},
-          {"created", r.review.created},
-          {"response", response}};
 }
 
 }  // namespace
@@ -68,7 +52,7 @@ net::awaitable<http::Response> Console::Impl::reviews(http::Request& req, const 
     }
     auto review = co_await api->review(review_id);
     if (!review) co_return apple_refused(review.error(), req, info);
-    co_return api_json(200, review_json(*review), req, info);
+    co_return api_json(200, apple::review_json(*review), req, info);
   }
 
   if (method == bhttp::verb::put) {

@@ -6,7 +6,6 @@
 #include "asc_webhookd/app/cli.hpp"
 #include "asc_webhookd/apple/review_poll.hpp"
 #include "asc_webhookd/core/log.hpp"
-#include "asc_webhookd/event/review.hpp"
 #include "asc_webhookd/store/store.hpp"
 
 #include <pwd.h>
@@ -15,8 +14,6 @@
 namespace asc_webhookd::app::detail {
 
 namespace {
-
-using nlohmann::json;
 
 // Who answered, for the log line: the account running the command.
 std::string operator_name() {
@@ -35,25 +32,30 @@ const std::string* review_id(const Args& a, std::ostream& err, int& code) {
   return &a.positional[2];
 }
 
-json response_json(const std::optional<apple::ReviewResponse>& r) {
-  if (!r) return nullptr;
-  return {{"id", r->id}, {"text", r->text}, {"state", r->state}, {"last_modified", r->modified}};
+// The review ID names, as App Store Connect has it now, and the session
+// that read it; nullopt with `code` (and the reason said) otherwise.
+struct NamedReview {
+  AppleContext ctx;
+  apple::CustomerReview review;
+};
+std::optional<NamedReview> named_review(const Args& a, std::ostream& err, int& code) {
+  const std::string* id = review_id(a, err, code);
+  if (!id) return std::nullopt;
+  auto ctx = open_apple(a, err, code);
+  if (!ctx) return std::nullopt;
+  auto review = ctx->session->run(ctx->session->api->review(*id));
+  if (!review) {
+    code = api_failed(review.error(), err);
+    return std::nullopt;
+  }
+  return NamedReview{std::move(*ctx), std::move(*review)};
 }
 
 int cmd_show(const Args& a, std::ostream& out, std::ostream& err) {
   int code = ok;
-  const std::string* id = review_id(a, err, code);
-  if (!id) return code;
-  auto ctx = open_apple(a, err, code);
-  if (!ctx) return code;
-  auto review = ctx->session->run(ctx->session->api->review(*id));
-  if (!review) return api_failed(review.error(), err);
-  const event::Review& r = review->review;
-  out << json{{"id", review->id},         {"rating", r.rating},       {"stars", event::stars(r.rating)},
-              {"title", r.title},         {"body", r.body},           {"nickname", r.nickname},
-              {"territory", r.territory}, {"created", r.created},     {"response", response_json(review->response)}}
-             .dump(2)
-      << "\n";
+  auto named = named_review(a, err, code);
+  if (!named) return code;
+  out << apple::review_json(named->review).dump(2) << "\n";
   return ok;
 }
 
@@ -79,20 +81,19 @@ int cmd_reply(const Args& a, std::ostream& out, std::ostream& err) {
 
 int cmd_unreply(const Args& a, std::ostream& out, std::ostream& err) {
   int code = ok;
-  const std::string* id = review_id(a, err, code);
-  if (!id) return code;
-  auto ctx = open_apple(a, err, code);
-  if (!ctx) return code;
-  auto review = ctx->session->run(ctx->session->api->review(*id));
-  if (!review) return api_failed(review.error(), err);
-  if (!review->response) {
-    err << "asc-webhookd: review " << *id << " has no response to delete\n";
+  auto named = named_review(a, err, code);
+  if (!named) return code;
+  const std::string& id = a.positional[2];  // as the operator wrote it
+  const auto& response = named->review.response;
+  if (!response) {
+    err << "asc-webhookd: review " << id << " has no response to delete\n";
     return invalid;
   }
-  auto deleted = ctx->session->run(ctx->session->api->delete_response(review->response->id));
+  auto& session = *named->ctx.session;
+  auto deleted = session.run(session.api->delete_response(response->id));
   if (!deleted) return api_failed(deleted.error(), err);
-  log::get("reviews")->info("review unreply review={} response={} by={}", *id, review->response->id, operator_name());
-  out << "review " << *id << ": response " << review->response->id << " deleted\n";
+  log::get("reviews")->info("review unreply review={} response={} by={}", id, response->id, operator_name());
+  out << "review " << id << ": response " << response->id << " deleted\n";
   return ok;
 }
 

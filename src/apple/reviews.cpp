@@ -2,6 +2,8 @@
 
 #include "json_members.hpp"
 
+#include "asc_webhookd/event/review.hpp"
+
 #include <map>
 
 namespace asc_webhookd::apple {
@@ -26,8 +28,37 @@ std::string response_id_of(const json& review) {
   return string_at(object_at(object_at(object_at(review, "relationships"), "response"), "data"), "id");
 }
 
-Result<CustomerReview, Error> review_of(const json& r, const std::string& app_id,
-                                        const std::map<std::string, ReviewResponse>& responses) {
+// The responses in `included`: by their id, and by the review their own
+// relationship names (a review's relationship may leave out `data`).
+struct IncludedResponses {
+  std::map<std::string, ReviewResponse> by_id;
+  std::map<std::string, std::string> id_by_review;
+
+  // The one the review's relationship names, else one that names the review.
+  const ReviewResponse* of(const json& review) const {
+    if (auto it = by_id.find(response_id_of(review)); it != by_id.end()) return &it->second;
+    if (auto link = id_by_review.find(string_at(review, "id")); link != id_by_review.end())
+      if (auto it = by_id.find(link->second); it != by_id.end()) return &it->second;
+    return nullptr;
+  }
+};
+
+IncludedResponses included_responses(const json& answer) {
+  IncludedResponses out;
+  auto it = answer.find("included");
+  if (it == answer.end() || !it->is_array()) return out;
+  for (const auto& inc : *it) {
+    if (string_at(inc, "type") != "customerReviewResponses") continue;  // territories, ...
+    auto r = response_of(inc);
+    if (!r) continue;
+    const std::string review = string_at(object_at(object_at(object_at(inc, "relationships"), "review"), "data"), "id");
+    if (!review.empty()) out.id_by_review[review] = r->id;
+    out.by_id.emplace(r->id, std::move(*r));
+  }
+  return out;
+}
+
+Result<CustomerReview, Error> review_of(const json& r, const std::string& app_id, const IncludedResponses& responses) {
   if (string_at(r, "type") != "customerReviews" || string_at(r, "id").empty())
     return Error{"a review in Apple's answer has no type \"customerReviews\" or no id"};
   CustomerReview out;
@@ -46,43 +77,12 @@ Result<CustomerReview, Error> review_of(const json& r, const std::string& app_id
   v.created = string_at(a, "createdDate");
   v.app_id = app_id;
   if (auto nanos = event::parse_rfc3339_nanos(v.created)) out.created_ms = *nanos / 1'000'000;
-  if (auto it = responses.find(response_id_of(r)); it != responses.end()) {
-    out.response = it->second;
-    v.response = it->second.text;
-    if (!it->second.state.empty()) v.response_state = it->second.state;
+  if (const ReviewResponse* response = responses.of(r)) {
+    out.response = *response;
+    v.response = response->text;
+    if (!response->state.empty()) v.response_state = response->state;
   }
   return out;
-}
-
-// The responses in `included`, by id; and those whose relationship names
-// their review, by review id too (a response may come without the review's
-// relationship naming it).
-std::map<std::string, ReviewResponse> included_responses(const json& answer, std::map<std::string, std::string>& by_review) {
-  std::map<std::string, ReviewResponse> out;
-  auto it = answer.find("included");
-  if (it == answer.end() || !it->is_array()) return out;
-  for (const auto& inc : *it) {
-    if (string_at(inc, "type") != "customerReviewResponses") continue;  // territories, ...
-    auto r = response_of(inc);
-    if (!r) continue;
-    const std::string review = string_at(object_at(object_at(object_at(inc, "relationships"), "review"), "data"), "id");
-    if (!review.empty()) by_review[review] = r->id;
-    out.emplace(r->id, std::move(*r));
-  }
-  return out;
-}
-
-Result<CustomerReview, Error> joined(const json& r, const std::string& app_id, std::map<std::string, ReviewResponse>& responses,
-                                     const std::map<std::string, std::string>& by_review) {
-  auto review = review_of(r, app_id, responses);
-  if (review && !review->response)
-    if (auto link = by_review.find(review->id); link != by_review.end())
-      if (auto resp = responses.find(link->second); resp != responses.end()) {
-        review->response = resp->second;
-        review->review.response = resp->second.text;
-        if (!resp->second.state.empty()) review->review.response_state = resp->second.state;
-      }
-  return review;
 }
 
 }  // namespace
@@ -90,11 +90,10 @@ Result<CustomerReview, Error> joined(const json& r, const std::string& app_id, s
 Result<ReviewPage, Error> decode_review_page(const json& answer, const std::string& app_id) {
   if (!answer.is_object() || !answer.contains("data") || !answer["data"].is_array())
     return Error{"Apple's answer has no data list"};
-  std::map<std::string, std::string> by_review;
-  auto responses = included_responses(answer, by_review);
+  const auto responses = included_responses(answer);
   ReviewPage page;
   for (const auto& r : answer["data"]) {
-    auto review = joined(r, app_id, responses, by_review);
+    auto review = review_of(r, app_id, responses);
     if (!review) return review.error();
     page.reviews.push_back(std::move(*review));
   }
@@ -105,15 +104,29 @@ Result<ReviewPage, Error> decode_review_page(const json& answer, const std::stri
 Result<CustomerReview, Error> decode_review(const json& answer, const std::string& app_id) {
   if (!answer.is_object() || !answer.contains("data") || !answer["data"].is_object())
     return Error{"Apple's answer has no data object"};
-  std::map<std::string, std::string> by_review;
-  auto responses = included_responses(answer, by_review);
-  return joined(answer["data"], app_id, responses, by_review);
+  return review_of(answer["data"], app_id, included_responses(answer));
 }
 
 Result<ReviewResponse, Error> decode_review_response(const json& answer) {
   if (!answer.is_object() || !answer.contains("data") || !answer["data"].is_object())
     return Error{"Apple's answer has no data object"};
   return response_of(answer["data"]);
+}
+
+json review_json(const CustomerReview& r) {
+  json response = nullptr;
+  if (r.response)
+    response = {{"id", r.response->id}, {"text", r.response->text}, {"state", r.response->state},
+                {"last_modified", r.response->modified}};
+  return {{"id", r.id},
+          {"rating", r.review.rating},
+          {"stars", event::stars(r.review.rating)},
+          {"title", r.review.title},
+          {"body", r.review.body},
+          {"nickname", r.review.nickname},
+          {"territory", r.review.territory},
+          {"created", r.review.created},
+          {"response", response}};
 }
 
 json review_reply_body(const std::string& review_id, const std::string& text) {

@@ -42,6 +42,11 @@ Result<CustomerReview, Error> decode_review(const nlohmann::json& answer, const 
 // The response document (201 of a reply, GET .../response).
 Result<ReviewResponse, Error> decode_review_response(const nlohmann::json& answer);
 
+// A review and its response as `review show` prints it and the console's
+// API answers it: id, rating, stars, title, body, nickname, territory,
+// created, response {id, text, state, last_modified} or null.
+nlohmann::json review_json(const CustomerReview& review);
+
 // POST /v1/customerReviewResponses: creates the response, or replaces the
 // one the review has.
 nlohmann::json review_reply_body(const std::string& review_id, const std::string& text);
