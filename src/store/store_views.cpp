@@ -5,6 +5,8 @@
 
 #include <sys/statvfs.h>
 
+#include <optional>
+
 namespace asc_webhookd::store {
 
 namespace {
@@ -217,19 +219,24 @@ void SqliteStore::check_writable_async(Completion<void> done) {
     s.bind(1, now);
     if (s.step() != SQLITE_DONE) throw std::runtime_error(db.error());
   };
-  auto then = [done = std::move(done), dir = volume_of(impl_->path)](StoreResult<void> wrote) {
-    if (!wrote) return done(wrote.error());
-    // A write of a few bytes can still fit in the WAL's pages when an
-    // event's cannot: below a megabyte free, POSTs are about to get 503, so
-    // this is not ready.
+  // A write of a few bytes can still fit in the WAL's pages when an event's
+  // cannot: below a megabyte free, POSTs are about to get 503, so this is not
+  // ready. When the probe itself failed on a full volume, the answer says both.
+  auto low_space = [](const std::string& dir) -> std::optional<std::string> {
     struct statvfs vs {};
-    if (::statvfs(dir.c_str(), &vs) == 0) {
-      const auto free_bytes = static_cast<unsigned long long>(vs.f_bavail) * vs.f_frsize;
-      if (free_bytes < kMinFreeBytes)
-        return done(StoreError{make_error_code(errc::disk_full),
-                               "only " + std::to_string(free_bytes) + " bytes free on the store's volume (" + dir +
-                                   "); events need room to be stored"});
+    if (::statvfs(dir.c_str(), &vs) != 0) return std::nullopt;
+    const auto free_bytes = static_cast<unsigned long long>(vs.f_bavail) * vs.f_frsize;
+    if (free_bytes >= kMinFreeBytes) return std::nullopt;
+    return "only " + std::to_string(free_bytes) + " bytes free on the store's volume (" + dir +
+           "); events need room to be stored";
+  };
+  auto then = [done = std::move(done), dir = volume_of(impl_->path), low_space](StoreResult<void> wrote) {
+    const auto space = low_space(dir);
+    if (!wrote) {
+      if (!space) return done(wrote.error());
+      return done(StoreError{wrote.error().code, wrote.error().message + "; " + *space});
     }
+    if (space) return done(StoreError{make_error_code(errc::disk_full), *space});
     done(StoreResult<void>());
   };
   impl_->submit_for<void>(std::move(probe), std::move(then), /*durable=*/true, "the probe was not committed");
