@@ -1,5 +1,7 @@
 #include "asc_webhookd/enrich/asc_api.hpp"
 
+#include "asc_webhookd/enrich/feedback.hpp"
+
 #include "asc_webhookd/apple/access.hpp"
 #include "asc_webhookd/core/log.hpp"
 #include "asc_webhookd/core/metrics.hpp"
@@ -24,7 +26,7 @@ namespace {
 // within moments of each other (they are leased together).
 constexpr std::int64_t kCacheMs = 10 * 60'000;
 constexpr std::size_t kCacheMax = 512;
-constexpr std::size_t kCrashLogMax = 8 * 1024;
+constexpr std::size_t kCrashLogMax = kFeedbackCrashLogMax;
 constexpr std::string_view kErrorPrefix = "App Store Connect API: ";
 
 // What to include for each instance type, so templates see app and build.
@@ -198,6 +200,20 @@ net::awaitable<Enrichment> AscApi::enrich(const event::Event& event, std::int64_
       if (e.crash_log.size() > kCrashLogMax) e.crash_log = e.crash_log.substr(0, kCrashLogMax) + "\n…";
     }
   }
+  if (e.status == Enrichment::Status::enriched && e.response.is_object() &&
+      (event.instance->type == "betaFeedbackCrashSubmissions" || event.instance->type == "betaFeedbackScreenshotSubmissions")) {
+    // Best effort: the app version a tester ran (the build's pre-release
+    // version; the submission names only the build).
+    const json::json_pointer build_id("/data/relationships/build/data/id");
+    if (e.response.contains(build_id) && e.response.at(build_id).is_string()) {
+      Enrichment pre = co_await get(cfg_.base_url + "/v1/builds/" + path_segment(e.response.at(build_id).get<std::string>()) +
+                                        "/preReleaseVersion",
+                                    event_seq, http, timeout);
+      const json::json_pointer version("/data/attributes/version");
+      if (pre.status == Enrichment::Status::enriched && pre.response.contains(version) && pre.response.at(version).is_string())
+        e.app_version = pre.response.at(version).get<std::string>();
+    }
+  }
   co_return e;
 }
 
@@ -205,6 +221,10 @@ void add_enrichment(json& context, const Enrichment& e) {
   if (e.status != Enrichment::Status::enriched) return;
   add_to_context(context, e.response);
   if (!e.crash_log.empty()) context["instance"]["crash_log"] = e.crash_log;
+  if (json fb = feedback_data(context); fb.is_object()) {
+    fb["app_version"] = e.app_version;
+    context["feedback"] = std::move(fb);
+  }
 }
 
 std::string enrichment_error(const Enrichment& e) {

@@ -149,7 +149,8 @@ std::string check_template(const std::string& text, std::size_t& offset) {
     return msg;
   }
   static const char* const known[] = {"event",   "webhook",    "rule",       "instance", "app",
-                                      "build",   "history",    "enrichment", "links",    "review"};
+                                      "build",   "history",    "enrichment", "links",    "review",
+                                      "feedback"};
   auto trim = [](std::string s) {
     while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.erase(0, 1);
     while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.pop_back();
@@ -187,7 +188,7 @@ std::string check_template(const std::string& text, std::size_t& offset) {
       if (!ok) {
         offset = open;
         return "unknown template data \"" + root +
-               "\" (the data has event, webhook, rule, instance, app, build, history, links and review)";
+               "\" (the data has event, webhook, rule, instance, app, build, history, links, review and feedback)";
       }
     }
     if (opens) ++depth;

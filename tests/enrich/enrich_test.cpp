@@ -186,6 +186,39 @@ TEST(Enrichment, RejectionAndFeedbackMessagesFromTheRecordedAnswers) {
   EXPECT_NE(all.find("VideoPlayerViewController.viewWillTransition"), std::string::npos) << all;
 }
 
+// feedback.*: what a ticket needs from a tester's feedback, from the
+// submission, its build, the build's pre-release version (one more
+// lookup) and, for a crash, the crash log.
+TEST(Enrichment, FeedbackDataForTemplatesFromTheSubmissionItsBuildAndTheCrashLog) {
+  Rig s;
+  FakeAsc asc(s.key.public_pem, kKid, kIssuer);
+  const json shot = json::parse(fixture("api/betaFeedbackScreenshotSubmissions.json"));
+  const json crash = json::parse(fixture("api/betaFeedbackCrashSubmissions.json"));
+  asc.serve("/v1/betaFeedbackScreenshotSubmissions/AD8JvKbr0BK0Cj9OnM6WO6I", shot);
+  asc.serve("/v1/betaFeedbackCrashSubmissions/AK7UjG-qL5QxXf3gIOGjbpQ", crash);
+  asc.serve("/v1/betaFeedbackCrashSubmissions/AK7UjG-qL5QxXf3gIOGjbpQ/crashLog", json::parse(fixture("api/betaCrashLogs.json")));
+  for (const json* sub : {&shot, &crash}) {
+    const std::string build = (*sub)["data"]["relationships"]["build"]["data"]["id"];
+    asc.serve("/v1/builds/" + build + "/preReleaseVersion",
+              resource("preReleaseVersions", "prv-1", {{"version", "2.4.0"}, {"platform", "IOS"}}));
+  }
+  TestServer server(s.config(asc, s.forward("{{feedback.kind}}|{{feedback.comment}}|{{feedback.device_model}}|"
+                                            "{{feedback.os_version}}|{{feedback.app_version}}|{{feedback.build_number}}|"
+                                            "{{feedback.locale}}|{{feedback.battery}}|{{feedback.connection}}|"
+                                            "{{#feedback.screenshots}}{{width}}x{{height}} {{/feedback.screenshots}}|"
+                                            "{{feedback.crash_log}}")));
+  post_and_deliver(server, "betaFeedbackScreenshotSubmissionCreated.json");
+  post_and_deliver(server, "betaFeedbackCrashSubmissionCreated.json");
+  const auto bodies = s.bodies();
+  ASSERT_EQ(bodies.size(), 2u);
+  EXPECT_EQ(bodies[0], "screenshot|The Save button is hidden behind the keyboard on the checkout screen.|iPhone16,2|18.2|"
+                       "2.4.0|" + shot["included"][0]["attributes"]["version"].get<std::string>() +
+                       "|en-US|76|WIFI|1290x2796 |");
+  EXPECT_EQ(bodies[1].rfind("crash|Crashed when I rotated the phone while the video was loading.|", 0), 0u) << bodies[1];
+  EXPECT_NE(bodies[1].find("|2.4.0|"), std::string::npos) << bodies[1];
+  EXPECT_NE(bodies[1].find("VideoPlayerViewController.viewWillTransition"), std::string::npos) << bodies[1];
+}
+
 TEST(Enrichment, TokenIsReusedThenRenewedBeforeItExpires) {
   Rig s;
   FakeAsc asc(s.key.public_pem, kKid, kIssuer);

@@ -30,6 +30,7 @@ struct Enrichment {
   Status status = Status::absent;
   nlohmann::json response;          // enriched: the API answer ({data, included})
   std::string crash_log;            // crash feedback: the log text (bounded)
+  std::string app_version;          // feedback: the build's pre-release version ("" when unknown)
   outbound::AttemptResult failure;      // failed: what the API answered, for the record
   outbound::Decision decision;          // failed: retry or final, by the plain HTTP rules
   std::string target;               // "GET https://..." of the call
