@@ -13,9 +13,17 @@ namespace {
 // recorded by its status only: the store never holds a secret.
 bool answer_holds_credential(const std::string& url) { return url.find("/access_tokens") != std::string::npos; }
 
+// A downloaded file (a screenshot) is recorded by its size and type: its
+// bytes are not text, and the record is.
+bool answer_is_file(const outbound::ClientResponse& res) {
+  const std::string type = res.header("content-type");
+  return type.rfind("image/", 0) == 0 || type.rfind("application/octet-stream", 0) == 0;
+}
+
 }  // namespace
 
 boost::asio::awaitable<outbound::HttpResult> ExchangeLog::send(outbound::ClientRequest request) {
+  request.secrets.insert(request.secrets.end(), also_mask_.begin(), also_mask_.end());
   // Past the record's limit, later requests are kept without their bodies.
   json shown = outbound::request_json(request, bytes_ < kMaxBytes ? kMaxBytes : 0);
   const bool hide_answer = answer_holds_credential(request.url);
@@ -28,6 +36,8 @@ boost::asio::awaitable<outbound::HttpResult> ExchangeLog::send(outbound::ClientR
     answer = {{"status", result->status}, {"body", ""}};
     if (hide_answer && !result->body.empty())
       answer["body"] = "(body not recorded: it holds a credential)";
+    else if (answer_is_file(*result))
+      answer["body"] = "(" + std::to_string(result->body.size()) + " bytes of " + result->header("content-type") + ")";
     else
       answer["body"] = actions::truncate_utf8(outbound::mask(result->body, secrets), kAnswerBytes);
   }

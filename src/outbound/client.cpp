@@ -237,7 +237,9 @@ net::awaitable<RoundTrip> round_trip(Stream& stream, const ClientRequest& reques
   parser.body_limit(request.max_response);
   auto [rec, rn] = co_await bhttp::async_read(stream, buffer, parser, use_tuple);
   if (rec) {
-    out.stale = reused && rn == 0 && (rec == bhttp::error::end_of_stream || rec == net::error::eof ||
+    // Sent, then no answer: most likely a connection the server had closed
+    // idle — but a send_once request may have been acted on, so it is not resent.
+    out.stale = reused && !request.send_once && rn == 0 && (rec == bhttp::error::end_of_stream || rec == net::error::eof ||
                                       rec == net::error::connection_reset);
     if (rec == bhttp::error::body_limit)
       out.result = Error{"response larger than " + std::to_string(request.max_response) + " bytes"};

@@ -2,6 +2,7 @@
 #include "asc_webhookd/outbound/exchange.hpp"
 
 #include "asc_webhookd/outbound/request_check.hpp"
+#include "asc_webhookd/outbound/request_text.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -18,7 +19,8 @@ boost::asio::awaitable<Exchange> exchange(Transport& transport, ClientRequest re
     done.decision = final_decision(done.result.error);
     co_return done;
   }
-  done.target = request.method + " " + (show == ShowTarget::host ? redact_url(request.url) : request.url);
+  // A credential in the URL (a signed download's query) is masked here too.
+  done.target = request.method + " " + (show == ShowTarget::host ? redact_url(request.url) : mask(request.url, request.secrets));
   auto answer = co_await transport.send(std::move(request));
   if (answer) {
     done.result.status = answer->status;

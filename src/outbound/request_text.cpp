@@ -48,7 +48,7 @@ std::vector<std::pair<std::string, std::string>> shown_headers(const outbound::C
 json request_json(const outbound::ClientRequest& r, std::size_t max_body) {
   json headers = json::array();
   for (auto& [k, v] : shown_headers(r)) headers.push_back({k, v});
-  std::string body = mask(r.body, r.secrets);
+  std::string body = mask(r.shown_body.empty() ? r.body : r.shown_body, r.secrets);
   if (body.size() > max_body) {
     std::size_t cut = max_body;
     while (cut > 0 && (static_cast<unsigned char>(body[cut]) & 0xC0) == 0x80) --cut;
@@ -60,7 +60,9 @@ json request_json(const outbound::ClientRequest& r, std::size_t max_body) {
 std::string describe(const outbound::ClientRequest& r) {
   std::string out = r.method + " " + shown_url(r) + "\n";
   for (const auto& [k, v] : shown_headers(r)) out += k + ": " + v + "\n";
-  if (!r.body.empty()) {
+  if (!r.shown_body.empty()) {
+    out += "\n" + mask(r.shown_body, r.secrets) + "\n";
+  } else if (!r.body.empty()) {
     auto j = json::parse(r.body, nullptr, false);
     out += "\n" + mask(j.is_discarded() ? r.body : j.dump(2), r.secrets) + "\n";
   }

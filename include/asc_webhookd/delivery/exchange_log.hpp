@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include <string>
+#include <vector>
 
 namespace asc_webhookd::delivery {
 
@@ -23,6 +24,10 @@ public:
 
   boost::asio::awaitable<outbound::HttpResult> send(outbound::ClientRequest request) override;
 
+  // Masked in every request of this attempt besides its own credentials
+  // (a screenshot link's signature inside a message).
+  void also_mask(std::vector<std::string> secrets) { also_mask_ = std::move(secrets); }
+
   // The record so far as JSON text ("" when nothing was sent).
   std::string record() const { return exchanges_.empty() ? "" : exchanges_.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); }
 
@@ -30,6 +35,7 @@ private:
   outbound::Transport& inner_;
   nlohmann::json exchanges_ = nlohmann::json::array();
   std::size_t bytes_ = 0;
+  std::vector<std::string> also_mask_;
 };
 
 // A stored record read back: the list of exchanges. A record written as

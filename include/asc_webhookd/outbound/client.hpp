@@ -29,6 +29,13 @@ struct ClientRequest {
   // Credentials inside url/headers/body, masked whenever the request is shown
   // (simulate, logs). Not sent.
   std::vector<std::string> secrets{};
+  // Not sent again when a kept-alive connection ends without an answer. The
+  // peer usually closed it idle, but it may have acted and then failed: a
+  // create must not be repeated blind (the caller searches instead).
+  bool send_once = false;
+  // Shown in place of the body wherever the request is shown (a file
+  // upload: names and sizes, never the bytes). Not sent.
+  std::string shown_body{};
 };
 
 struct ClientResponse {
