@@ -153,6 +153,9 @@ void load_delivery(YamlReader& r, const YAML::Node& n, DeliveryConfig& out) {
       }
   if (out.max_backoff < out.initial_backoff)
     r.error(n, "delivery.max_backoff must not be shorter than delivery.initial_backoff");
+  // 0 is allowed (a destination whose search is immediately consistent).
+  if (auto v = YamlReader::field(n, "ticket_search_lag"))
+    if (auto d = r.duration(*v, "delivery.ticket_search_lag")) out.ticket_search_lag = *d;
 }
 
 void load_reconcile(YamlReader& r, const YAML::Node& n, ReconcileConfig& out) {

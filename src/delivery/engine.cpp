@@ -6,6 +6,7 @@
 #include "asc_webhookd/delivery/attempt.hpp"
 #include "asc_webhookd/delivery/exchange_log.hpp"
 #include "asc_webhookd/enrich/asc_api.hpp"
+#include "asc_webhookd/enrich/feedback.hpp"
 #include "asc_webhookd/rules/engine.hpp"
 #include "asc_webhookd/store/async.hpp"
 #include "store_key_value.hpp"
@@ -280,7 +281,13 @@ net::awaitable<actions::Outcome> Engine::Impl::attempt(const config::Config& cfg
   if (lookup_failed) log_lookup_failure(job, *event, *en, prepared);
   if (prepared.lookup_failed) co_return std::move(*prepared.lookup_failed);
   actions::Job j{cfg, *action, *event, prepared.context, job.rule, job.id, rules::instance_key(job.webhook, *event)};
+  sent.also_mask(enrich::screenshot_signatures(prepared.context));
   actions::Services services{sent, *kv, clock, tokens};
+  services.ticket_search_lag = cfg.delivery.ticket_search_lag;
+  if (auto api = asc_for(cfg); api && prepared.context.contains("feedback"))
+    services.fresh_screenshots = [api, ev = *event, seq = job.event_seq, &sent, timeout = cfg.delivery.timeout] {
+      return api->fresh_screenshots(ev, seq, sent, timeout);
+    };
   outcome = co_await execute(j, services);
   if (!prepared.note.empty())
     outcome.detail = "not enriched: " + prepared.note + (outcome.detail.empty() ? "" : "; " + outcome.detail);

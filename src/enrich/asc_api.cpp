@@ -110,11 +110,11 @@ std::string AscApi::instance_url(const event::Event& event, std::string& why) co
 }
 
 net::awaitable<Enrichment> AscApi::get(const std::string& url, std::int64_t event_seq, outbound::Transport& http,
-                                       Duration timeout) {
+                                       Duration timeout, bool fresh) {
   const std::int64_t now = clock_.now_ms();
   const std::string key = std::to_string(event_seq) + " " + url;
   if (auto it = cache_.find(key); it != cache_.end()) {
-    if (it->second.until_ms > now) co_return it->second.value;
+    if (it->second.until_ms > now && !fresh) co_return it->second.value;
     cache_.erase(it);
   }
   // One request per URL at a time: later callers wait for the first.
@@ -179,7 +179,7 @@ net::awaitable<Enrichment> AscApi::get(const std::string& url, std::int64_t even
 }
 
 net::awaitable<Enrichment> AscApi::enrich(const event::Event& event, std::int64_t event_seq, outbound::Transport& http,
-                                          Duration timeout) {
+                                          Duration timeout, bool fresh) {
   std::string why;
   const std::string url = instance_url(event, why);
   if (url.empty()) {
@@ -189,7 +189,8 @@ net::awaitable<Enrichment> AscApi::enrich(const event::Event& event, std::int64_
     if (event.instance && !event.instance->id.empty()) none.reason = "refused_link";
     co_return none;
   }
-  Enrichment e = co_await get(url, event_seq, http, timeout);
+  Enrichment e = co_await get(url, event_seq, http, timeout, fresh);
+  if (fresh) co_return e;  // only the submission's own URLs were wanted again
   if (e.status == Enrichment::Status::enriched && event.instance->type == "betaFeedbackCrashSubmissions") {
     // Best effort: the crash log text, bounded.
     Enrichment log = co_await get(cfg_.base_url + "/v1/betaFeedbackCrashSubmissions/" + path_segment(event.instance->id) + "/crashLog", event_seq, http, timeout);
@@ -215,6 +216,15 @@ net::awaitable<Enrichment> AscApi::enrich(const event::Event& event, std::int64_
     }
   }
   co_return e;
+}
+
+net::awaitable<std::optional<json>> AscApi::fresh_screenshots(event::Event event, std::int64_t event_seq,
+                                                             outbound::Transport& http, Duration timeout) {
+  const Enrichment again = co_await enrich(event, event_seq, http, timeout, /*fresh=*/true);
+  json context = json::object();
+  add_enrichment(context, again);
+  if (!context.contains("feedback")) co_return std::nullopt;
+  co_return context["feedback"]["screenshots"];
 }
 
 void add_enrichment(json& context, const Enrichment& e) {

@@ -57,4 +57,15 @@ json feedback_data(const json& c) {
   return out;
 }
 
+std::vector<std::string> screenshot_signatures(const json& context) {
+  std::vector<std::string> out;
+  const auto fb = context.find("feedback");
+  if (fb == context.end() || !fb->is_object()) return out;
+  for (const auto& shot : fb->value("screenshots", json::array())) {
+    const std::string url = shot.value("url", "");
+    if (auto q = url.find('?'); q != std::string::npos && q + 1 < url.size()) out.push_back(url.substr(q + 1));
+  }
+  return out;
+}
+
 }  // namespace asc_webhookd::enrich

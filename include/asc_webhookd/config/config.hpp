@@ -66,6 +66,10 @@ struct DeliveryConfig {
   Duration max_backoff = 30min;
   Duration max_age = 48h;
   Duration timeout = 15s;
+  // After a ticket create whose outcome is unknown (timeout, cut connection,
+  // 5xx), how long before the destination is searched for the submission's
+  // marker: Jira's and GitHub's searches lag behind creates.
+  Duration ticket_search_lag = 60s;
 };
 
 struct LogConfig {

@@ -46,8 +46,16 @@ public:
   static Result<std::shared_ptr<AscApi>, Error> create(const config::AppStoreConnectConfig& cfg, const Clock& clock);
 
   // `event_seq` names the stored event: answers are shared by its jobs only.
+  // `fresh`: asked of Apple again, not taken from the cache (a screenshot
+  // URL in the cached answer has expired).
   boost::asio::awaitable<Enrichment> enrich(const event::Event& event, std::int64_t event_seq, outbound::Transport& http,
-                                            Duration timeout);
+                                            Duration timeout, bool fresh = false);
+
+  // A feedback submission's screenshots (`feedback.screenshots`) read again
+  // from Apple: the URLs of an earlier answer expire. nullopt when the
+  // lookup failed.
+  boost::asio::awaitable<std::optional<nlohmann::json>> fresh_screenshots(event::Event event, std::int64_t event_seq,
+                                                                          outbound::Transport& http, Duration timeout);
 
   bool same_config(const config::AppStoreConnectConfig& cfg) const;
 
@@ -59,7 +67,7 @@ private:
       : cfg_(std::move(cfg)), token_(std::move(token)), clock_(clock) {}
   struct Flight;
   boost::asio::awaitable<Enrichment> get(const std::string& url, std::int64_t event_seq, outbound::Transport& http,
-                                         Duration timeout);
+                                         Duration timeout, bool fresh = false);
 
   config::AppStoreConnectConfig cfg_;
   apple::TokenMinter token_;

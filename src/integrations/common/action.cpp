@@ -40,6 +40,11 @@ void retry_later(Outcome& out, std::string reason) {
   out.decision = outbound::retry_decision(std::move(reason));
 }
 
+void succeed(Outcome& out) {
+  out.result.error.clear();
+  out.decision = {outbound::Verdict::success, std::nullopt, ""};
+}
+
 namespace detail {
 
 std::optional<std::string> render(const config::Template& t, const Job& job, Outcome& out, const std::string& what,

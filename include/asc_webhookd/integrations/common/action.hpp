@@ -20,6 +20,8 @@
 #include <boost/asio/awaitable.hpp>
 #include <nlohmann/json.hpp>
 
+#include <chrono>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -57,6 +59,12 @@ struct Services {
   KeyValue& kv;
   const Clock& clock;
   TokenCache& tokens;
+  // A feedback submission's screenshots asked of Apple again (their URLs
+  // expire); empty where there is no App Store Connect lookup (simulate).
+  std::function<boost::asio::awaitable<std::optional<nlohmann::json>>()> fresh_screenshots{};
+  // How long after a create whose outcome is unknown the destination is
+  // searched for the submission's marker (searches lag behind creates).
+  std::chrono::milliseconds ticket_search_lag{60'000};
 };
 
 struct Job {
@@ -83,6 +91,9 @@ struct Outcome {
 // Ends the attempt with a final decision, or a retry without a server's wait.
 void fail(Outcome& out, std::string reason);
 void retry_later(Outcome& out, std::string reason);
+// Ends the attempt as done (an action whose steps were done by earlier
+// attempts sends nothing, and an Outcome starts out final).
+void succeed(Outcome& out);
 
 boost::asio::awaitable<Outcome> run(const Job& job, Services& services);
 
