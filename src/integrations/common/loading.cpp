@@ -1,6 +1,9 @@
 // What every integration's loading and stored form share.
 #include "asc_webhookd/integrations/common/loading.hpp"
 
+#include <algorithm>
+#include <iterator>
+
 namespace asc_webhookd::integrations {
 
 using nlohmann::json;
@@ -31,6 +34,19 @@ std::map<std::string, Template> template_map(YamlReader& r, const YAML::Node& v,
     if (key && val) out[*key] = *val;
   }
   return out;
+}
+
+std::vector<std::string> attach_kinds(YamlReader& r, const YAML::Node& v, const std::string& rule) {
+  std::vector<std::string> kinds;
+  auto list = r.string_list(v, "attach");
+  if (!list) return kinds;
+  for (const auto& k : *list) {
+    if (std::find(std::begin(kAttachKinds), std::end(kAttachKinds), k) == std::end(kAttachKinds))
+      r.error(v, with_name(rule, "unknown attach kind \"" + k.substr(0, 64) + "\" (known: screenshots, crash_log)"));
+    else if (std::find(kinds.begin(), kinds.end(), k) == kinds.end())
+      kinds.push_back(k);
+  }
+  return kinds;
 }
 
 json text(const Template& t) { return t.text; }

@@ -23,6 +23,9 @@ void to_json(json& j, const GithubAction& a) {
   j = {{"kind", "github"}, {"connection", a.connection}, {"repo", a.repo},
        {"workflow", a.workflow ? json(*a.workflow) : json(nullptr)}, {"ref", text(a.ref)},
        {"inputs", texts(a.inputs)}, {"event_type", text(a.event_type)}, {"client_payload", tree(a.client_payload)}};
+  if (a.issue)
+    j["issue"] = {{"repo", a.issue->repo}, {"title", a.issue->title.text}, {"body", text(a.issue->body)},
+                  {"labels", a.issue->labels}};
 }
 
 void from_json(const json& j, GithubAction& a) {
@@ -33,6 +36,9 @@ void from_json(const json& j, GithubAction& a) {
   a.inputs = tpl_map(j, "inputs");
   a.event_type = opt_tpl(j, "event_type");
   a.client_payload = opt_tree(j, "client_payload");
+  if (auto i = j.find("issue"); i != j.end() && i->is_object())  // absent in jobs stored before issue: existed
+    a.issue = GithubIssue{i->value("repo", std::string()), tpl(*i, "title"), opt_tpl(*i, "body"),
+                          i->value("labels", std::vector<std::string>{})};
 }
 
 }  // namespace asc_webhookd::config
@@ -47,12 +53,45 @@ using namespace config;
 
 constexpr std::string_view kConnection[] = {"token", "app", "api_url"};
 constexpr std::string_view kApp[] = {"app_id", "installation_id", "private_key"};
-constexpr std::string_view kAction[] = {"connection", "repo", "workflow", "ref", "inputs", "event_type", "client_payload", "enrich"};
+constexpr std::string_view kAction[] = {"connection", "repo",           "workflow", "ref",   "inputs",
+                                        "event_type", "client_payload", "issue",    "enrich"};
+constexpr std::string_view kIssue[] = {"repo", "title", "body", "labels"};
 constexpr config::SectionKeys kSections[] = {
     {"connections.github.*", kConnection},
     {"connections.github.*.app", kApp},
     {"rules[].actions[].github", kAction},
+    {"rules[].actions[].github.issue", kIssue},
 };
+
+const std::regex& repo_pattern() {
+  static const std::regex repo_re("[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+");
+  return repo_re;
+}
+
+void load_issue(YamlReader& r, const YAML::Node& n, const std::string& rule, GithubAction& a) {
+  if (!r.section_map(n, "github issue", "rules[].actions[].github.issue")) return;
+  GithubIssue issue;
+  if (auto v = YamlReader::field(n, "repo")) {
+    if (auto s = r.nonempty_string(*v, "issue.repo")) {
+      if (!std::regex_match(*s, repo_pattern())) r.error(*v, with_name(rule, "github issue.repo must be owner/name"));
+      issue.repo = *s;
+    }
+  } else {
+    r.error(n, with_name(rule, "github issue needs repo: owner/name"));
+  }
+  if (auto v = YamlReader::field(n, "title")) {
+    if (auto t = r.template_text(*v, "issue.title")) {
+      if (t->text.empty()) r.error(*v, with_name(rule, "github issue.title must not be empty"));
+      issue.title = *t;
+    }
+  } else {
+    r.error(n, with_name(rule, "github issue needs title:"));
+  }
+  if (auto v = YamlReader::field(n, "body")) issue.body = r.template_text(*v, "issue.body");
+  if (auto v = YamlReader::field(n, "labels"))
+    if (auto list = r.string_list(*v, "issue.labels")) issue.labels = *list;
+  a.issue = std::move(issue);
+}
 
 bool load_connection(YamlReader& r, const YAML::Node& n, const std::string& what, GithubConnection& c) {
   if (!r.section_map(n, what, "connections.github.*")) return false;
@@ -99,14 +138,21 @@ std::optional<Action> load_action(YamlReader& r, const YAML::Node& n, const Conf
   a.pos = r.pos(n);
   a.enrich_required = enrich_required(r, n, rule);
   if (auto c = connection_ref(r, n, cfg.connections.github, "github", rule, "default")) a.connection = *c;
-  static const std::regex repo_re("[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+");
+  if (auto v = YamlReader::field(n, "issue")) {
+    load_issue(r, *v, rule, a);
+    for (auto key : {"repo", "workflow", "event_type", "ref", "inputs", "client_payload"})
+      if (auto other = YamlReader::field(n, key))
+        r.error(*other, with_name(rule, std::string("github issue: makes an issue; ") + key + ": belongs to a dispatch" +
+                                            (std::string(key) == "repo" ? " (the issue's repo goes inside issue:)" : "")));
+    return Action(std::move(a));
+  }
   if (auto v = YamlReader::field(n, "repo")) {
     if (auto s = r.nonempty_string(*v, "repo")) {
-      if (!std::regex_match(*s, repo_re)) r.error(*v, with_name(rule, "github repo must be owner/name"));
+      if (!std::regex_match(*s, repo_pattern())) r.error(*v, with_name(rule, "github repo must be owner/name"));
       a.repo = *s;
     }
   } else {
-    r.error(n, with_name(rule, "github action needs repo: owner/name"));
+    r.error(n, with_name(rule, "github action needs repo: owner/name (a dispatch) or issue: (an issue to make)"));
   }
   auto workflow = YamlReader::field(n, "workflow");
   auto event_type = YamlReader::field(n, "event_type");
@@ -142,10 +188,12 @@ std::optional<Action> load_action(YamlReader& r, const YAML::Node& n, const Conf
 
 bool any_template(const Action& action, const TemplatePredicate& pred) {
   const auto& a = std::get<GithubAction>(action);
+  if (a.issue && (pred(a.issue->title.text) || holds(a.issue->body, pred))) return true;
   return holds(a.ref, pred) || holds(a.inputs, pred) || holds(a.event_type, pred) || holds(a.client_payload, pred);
 }
 
 std::string target(const json& a) {
+  if (auto i = a.find("issue"); i != a.end() && i->is_object()) return field(*i, "repo") + " issue";
   return field(a, "repo") + " " + (field(a, "workflow").empty() ? field(a, "event_type") : field(a, "workflow"));
 }
 
@@ -156,6 +204,12 @@ Simulation simulate(const Action&, const json&) {
     if (r.url.find("/access_tokens") != std::string::npos) {
       res.status = 201;
       res.body = json{{"token", "<installation token>"}, {"expires_at", "2099-01-01T00:00:00Z"}}.dump();
+    } else if (r.method == "GET" && r.url.find("/issues?") != std::string::npos) {
+      res.status = 200;  // an issue's marker: none yet
+      res.body = "[]";
+    } else if (r.method == "POST" && r.url.size() > 7 && r.url.compare(r.url.size() - 7, 7, "/issues") == 0) {
+      res.status = 201;
+      res.body = json{{"number", 1}, {"html_url", "https://github.com/<simulated issue>"}}.dump();
     } else if (r.body.find("\"return_run_details\":true") != std::string::npos) {
       res.status = 200;
       res.body = json{{"workflow_run_id", 1}, {"run_url", "<simulated>"}, {"html_url", "https://github.com/<simulated run>"}}.dump();

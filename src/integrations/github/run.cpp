@@ -13,10 +13,6 @@ const outbound::RetryPolicy& github_policy() {
 using nlohmann::json;
 namespace net = boost::asio;
 
-namespace {
-
-using Limits = config::GithubLimits;
-
 void github_headers(outbound::ClientRequest& req, const std::string& token) {
   req.headers = {{"Accept", "application/vnd.github+json"},
                  {"Authorization", "Bearer " + token},
@@ -24,6 +20,10 @@ void github_headers(outbound::ClientRequest& req, const std::string& token) {
                  {"User-Agent", "asc-webhookd/" ASC_WEBHOOKD_VERSION}};
   req.secrets.push_back(token);
 }
+
+namespace {
+
+using Limits = config::GithubLimits;
 
 // The default client_payload: what the event says, in at most 10 keys.
 json event_summary(const Job& job) {
@@ -108,6 +108,14 @@ net::awaitable<std::optional<Token>> app_token(const config::GithubConnection& c
 
 }  // namespace
 
+net::awaitable<std::optional<std::string>> github_token(const config::GithubConnection& c, const std::string& name,
+                                                        Services& s, const Job& job, Outcome& out) {
+  if (c.token) co_return c.token->reveal();
+  auto t = co_await app_token(c, name, s, job, out);
+  if (!t) co_return std::nullopt;
+  co_return t->value;
+}
+
 namespace {
 
 // The dispatch request without its Authorization: workflow_dispatch (ref,
@@ -186,6 +194,7 @@ outbound::ClientRequest without_run_details(outbound::ClientRequest req) {
 }  // namespace
 
 net::awaitable<Outcome> run_github(const Job& job, const config::GithubAction& a, Services& s) {
+  if (a.issue) co_return co_await run_github_issue(job, a, s);
   Outcome out;
   const auto* found = connection(job.config.connections.github, a.connection, "github", out);
   if (!found) co_return out;

@@ -3,11 +3,8 @@
 // Basic email:token) or Data Center (REST v2, strings, Bearer PAT)
 // (Jira's REST API v3 / v2). Progress is kept per job, so a retry after a
 // failure half-way does not transition or comment twice.
-#include "asc_webhookd/integrations/jira/run.hpp"
-#include "asc_webhookd/core/jwt.hpp"
-#include "asc_webhookd/outbound/request_check.hpp"
+#include "api.hpp"
 
-#include <boost/url/parse.hpp>
 #include <strings.h>
 
 namespace asc_webhookd::actions::detail {
@@ -22,59 +19,17 @@ namespace net = boost::asio;
 
 namespace {
 
+using jira_api::Api;
+using jira_api::make_api;
+using jira_api::segment;
+
+json comment_body(bool cloud, const std::string& text) { return {{"body", jira_api::rich_text(cloud, text)}}; }
+
 constexpr int kPageSize = 100;
 constexpr int kMaxPages = 100;
 
 bool iequals(const std::string& a, const std::string& b) { return strcasecmp(a.c_str(), b.c_str()) == 0; }
 bool is_number(const std::string& s) { return !s.empty() && s.find_first_not_of("0123456789") == std::string::npos; }
-
-// A path segment (issue key, project key, version id), percent-encoded.
-std::string segment(const std::string& s) { return outbound::encode_component(s); }
-
-struct Api {
-  const config::JiraConnection& conn;
-  bool cloud;
-  std::string base;  // .../rest/api/3 or /2
-  std::string auth;
-  std::vector<std::string> secrets;
-  Duration timeout;
-
-  outbound::ClientRequest request(const std::string& method, const std::string& path, const json* body) const {
-    outbound::ClientRequest r;
-    r.method = method;
-    r.url = base + path;
-    r.timeout = timeout;
-    r.headers = {{"Authorization", auth}, {"Accept", "application/json"}, {"Accept-Language", "en"}};
-    if (body) {
-      r.headers.emplace_back("Content-Type", "application/json");
-      r.body = body->dump();
-    }
-    r.secrets = secrets;
-    return r;
-  }
-
-  // One call: the response on 2xx, else out.result says what went wrong.
-  net::awaitable<std::optional<outbound::ClientResponse>> call(Services& s, Outcome& out, const std::string& method,
-                                                           const std::string& path, const json* body) const {
-    co_return co_await send(s, out, request(method, path, body), jira_policy());
-  }
-};
-
-json comment_body(bool cloud, const std::string& text) {
-  if (!cloud) return {{"body", text}};
-  json paragraphs = json::array();
-  std::size_t start = 0;
-  while (start <= text.size()) {  // one ADF paragraph per line
-    auto nl = text.find('\n', start);
-    std::string line = text.substr(start, nl == std::string::npos ? std::string::npos : nl - start);
-    json content = json::array();
-    if (!line.empty()) content.push_back({{"type", "text"}, {"text", line}});
-    paragraphs.push_back({{"type", "paragraph"}, {"content", content}});
-    if (nl == std::string::npos) break;
-    start = nl + 1;
-  }
-  return {{"body", {{"type", "doc"}, {"version", 1}, {"content", paragraphs}}}};
-}
 
 struct Issue {
   std::string key;
@@ -84,24 +39,6 @@ struct Issue {
 }  // namespace
 
 namespace {
-
-// Cloud (REST v3, Basic email:token) or Data Center (REST v2, Bearer PAT).
-Api make_api(const config::JiraConnection& conn, Duration timeout) {
-  const auto parsed = boost::urls::parse_absolute_uri(conn.base_url);
-  const std::string host = parsed ? std::string(parsed->host()) : "";
-  const bool cloud = conn.flavor == config::JiraFlavor::cloud ||
-                     (conn.flavor == config::JiraFlavor::automatic && host.size() > 14 &&
-                      host.compare(host.size() - 14, 14, ".atlassian.net") == 0);
-  Api api{conn, cloud, conn.base_url + (cloud ? "/rest/api/3" : "/rest/api/2"), "", {}, timeout};
-  if (conn.api_token) {
-    api.auth = "Basic " + jwt::base64(conn.email + ":" + conn.api_token->reveal());
-    api.secrets = {conn.api_token->reveal(), api.auth.substr(6)};
-  } else {
-    api.auth = "Bearer " + conn.bearer_token->reveal();
-    api.secrets = {conn.bearer_token->reveal()};
-  }
-  return api;
-}
 
 // The action's templates, rendered; nullopt (with `out` set) when one fails.
 struct Rendered {
@@ -136,13 +73,9 @@ net::awaitable<std::optional<std::vector<Issue>>> search_all(const Api& api, Ser
     json body = {{"jql", jql}, {"fields", {"key", "status"}}, {"maxResults", kPageSize}};
     if (api.cloud && !token.empty()) body["nextPageToken"] = token;
     if (!api.cloud) body["startAt"] = static_cast<int>(issues.size());
-    auto res = co_await api.call(s, out, "POST", api.cloud ? "/search/jql" : "/search", &body);
-    if (!res) co_return std::nullopt;
-    auto j = json::parse(res->body, nullptr, false);
-    if (!j.is_object() || !j.contains("issues") || !j["issues"].is_array()) {
-      retry_later(out, "Jira search answered without an issues list");
-      co_return std::nullopt;
-    }
+    auto page_answer = co_await jira_api::search_page(api, s, out, body);
+    if (!page_answer) co_return std::nullopt;
+    json& j = *page_answer;
     for (const auto& i : j["issues"]) {
       Issue is{i.value("key", i.value("id", std::string())), ""};
       if (i.contains("fields") && i["fields"].contains("status")) is.status = i["fields"]["status"].value("name", "");
@@ -233,6 +166,7 @@ net::awaitable<bool> release_version(const Api& api, Services& s, Outcome& out, 
 }  // namespace
 
 net::awaitable<Outcome> run_jira(const Job& job, const config::JiraAction& a, Services& s) {
+  if (a.create) co_return co_await run_jira_create(job, a, s);
   Outcome out;
   const auto* conn = connection(job.config.connections.jira, a.connection, "jira", out);
   if (!conn) co_return out;

@@ -20,6 +20,18 @@ std::optional<outbound::BodyError> slack_ok_false(const outbound::AttemptResult&
 
 }  // namespace
 
+outbound::ClientRequest bot_call(const config::SlackConnection& c, const std::string& method, std::string content_type,
+                                 std::string body, const Job& job) {
+  outbound::ClientRequest req;
+  req.method = "POST";
+  req.url = c.api_url + "/" + method;
+  req.timeout = job.config.delivery.timeout;
+  req.headers = {{"Authorization", "Bearer " + c.bot_token->reveal()}, {"Content-Type", std::move(content_type)}};
+  req.secrets.push_back(c.bot_token->reveal());
+  req.body = std::move(body);
+  return req;
+}
+
 const outbound::RetryPolicy& slack_api_policy() {
   static const outbound::RetryPolicy p{{}, false, &slack_ok_false};
   return p;
@@ -33,15 +45,7 @@ namespace {
 constexpr std::size_t kTextMax = 40'000;  // Slack truncates beyond this; we cut first, on a character
 
 outbound::ClientRequest bot_request(const config::SlackConnection& c, const std::string& method, const json& body, const Job& job) {
-  outbound::ClientRequest req;
-  req.method = "POST";
-  req.url = c.api_url + "/" + method;
-  req.timeout = job.config.delivery.timeout;
-  req.headers = {{"Authorization", "Bearer " + c.bot_token->reveal()},
-                 {"Content-Type", "application/json; charset=utf-8"}};
-  req.secrets.push_back(c.bot_token->reveal());
-  req.body = body.dump();
-  return req;
+  return bot_call(c, method, "application/json; charset=utf-8", body.dump(), job);
 }
 
 // A Web API answer the policy accepted (ok:true): its parsed body.
@@ -122,7 +126,7 @@ net::awaitable<Outcome> run_slack(const Job& job, const config::SlackAction& a, 
     const json answer = api_answer(*res);
     progress = {{"ts", answer.value("ts", "")}, {"channel", answer.value("channel", channel)}};
     if (threaded && !parent) co_await s.kv.put(thread_key, progress.dump());  // the thread's parent
-    else if (a.update_parent && parent) co_await s.kv.put(progress_key, progress.dump());
+    if ((a.update_parent && parent) || !a.attach.empty()) co_await s.kv.put(progress_key, progress.dump());
   }
   out.detail = "ts=" + progress.value("ts", "") + (parent ? " thread=" + (*parent).value("ts", "") : "");
   if (a.update_parent && parent) {
@@ -132,6 +136,13 @@ net::awaitable<Outcome> run_slack(const Job& job, const config::SlackAction& a, 
     auto update = bot_request(*conn, "chat.update", body, job);
     if (!co_await send(s, out, std::move(update), slack_api_policy())) co_return out;
     out.detail += " parent updated";
+  }
+  if (!a.attach.empty()) {
+    // Files go in a thread: the parent's when this message is a reply there
+    // (Slack takes no reply's own ts as a thread), else this message's.
+    const std::string thread_ts = parent ? (*parent).value("ts", "") : progress.value("ts", "");
+    if (!co_await post_files(job, a, *conn, s, out, progress, progress_key, progress.value("channel", channel), thread_ts))
+      co_return out;
   }
   co_return out;
 }

@@ -19,6 +19,7 @@ using integrations::tree;
 void to_json(json& j, const SlackAction& a) {
   j = {{"kind", "slack"}, {"connection", a.connection}, {"channel", text(a.channel)}, {"text", text(a.text)},
        {"blocks", tree(a.blocks)}, {"thread_per_instance", a.thread_per_instance}, {"update_parent", a.update_parent}};
+  if (!a.attach.empty()) j["attach"] = a.attach;
 }
 
 void from_json(const json& j, SlackAction& a) {
@@ -28,6 +29,7 @@ void from_json(const json& j, SlackAction& a) {
   a.blocks = opt_tree(j, "blocks");
   a.thread_per_instance = j.at("thread_per_instance").get<bool>();
   a.update_parent = j.at("update_parent").get<bool>();
+  if (auto at = j.find("attach"); at != j.end() && at->is_array()) a.attach = at->get<std::vector<std::string>>();
 }
 
 }  // namespace asc_webhookd::config
@@ -41,7 +43,7 @@ using config::Config;
 using namespace config;
 
 constexpr std::string_view kConnection[] = {"webhook_url", "bot_token", "api_url"};
-constexpr std::string_view kAction[] = {"connection", "channel", "text", "blocks", "thread", "update_parent", "enrich"};
+constexpr std::string_view kAction[] = {"connection", "channel", "text", "blocks", "thread", "update_parent", "attach", "enrich"};
 constexpr config::SectionKeys kSections[] = {
     {"connections.slack.*", kConnection},
     {"rules[].actions[].slack", kAction},
@@ -90,6 +92,12 @@ std::optional<Action> load_action(YamlReader& r, const YAML::Node& n, const Conf
   if (c && c->bot_token && !a.channel) r.error(n, with_name(rule, "a slack action on a bot connection needs channel:"));
   if (c && c->webhook_url && (a.thread_per_instance || a.update_parent))
     r.error(n, with_name(rule, "threads need a bot connection (bot_token); an incoming webhook cannot reply in a thread"));
+  if (auto v = YamlReader::field(n, "attach")) {
+    a.attach = attach_kinds(r, *v, rule);
+    if (c && c->webhook_url)
+      r.error(*v, with_name(rule, "slack attach: needs a bot connection (bot_token with files:write); an incoming webhook "
+                                  "cannot carry files"));
+  }
   if (a.update_parent && !a.thread_per_instance)
     r.error(n, with_name(rule, "update_parent needs thread: per_instance"));
   return Action(std::move(a));
@@ -116,6 +124,11 @@ Simulation simulate(const Action&, const json&) {
     res.status = 200;
     if (r.url.find("chat.postMessage") != std::string::npos) res.body = R"({"ok":true,"channel":"C0SIMULATED","ts":"1700000000.000100"})";
     else if (r.url.find("chat.update") != std::string::npos) res.body = R"({"ok":true})";
+    else if (r.url.find("files.getUploadURLExternal") != std::string::npos)
+      res.body = R"({"ok":true,"upload_url":"https://files.slack.com/upload/v1/SIMULATED","file_id":"F0SIMULATED"})";
+    else if (r.url.find("/upload/v1/") != std::string::npos) res.body = "OK";
+    else if (r.url.find("files.completeUploadExternal") != std::string::npos)
+      res.body = R"({"ok":true,"files":[{"id":"F0SIMULATED"}]})";
     else return std::nullopt;  // an incoming webhook answers "ok"
     return res;
   };

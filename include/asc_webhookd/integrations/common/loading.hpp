@@ -8,6 +8,8 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 namespace asc_webhookd::integrations {
 
@@ -21,6 +23,11 @@ inline std::string with_name(const std::string& rule, const std::string& what) {
 // app_store_connect.enrich_attempts failed lookups the action runs without
 // `instance`; required keeps retrying the lookup like any failure).
 bool enrich_required(YamlReader& r, const YAML::Node& action, const std::string& rule);
+
+// `attach: [screenshots, crash_log]`: the feedback files a ticket or a
+// Slack post carries; an unknown kind is an error naming the known ones.
+inline constexpr std::string_view kAttachKinds[] = {"screenshots", "crash_log"};
+std::vector<std::string> attach_kinds(YamlReader& r, const YAML::Node& v, const std::string& rule);
 
 // A mapping of names to string templates (inputs, headers, variables).
 std::map<std::string, config::Template> template_map(YamlReader& r, const YAML::Node& v, const std::string& rule,

@@ -25,6 +25,15 @@ struct GithubConnection {
   std::string api_url = "https://api.github.com";
 };
 
+// `issue:` — an issue made once per submission and repository; the crash
+// log goes into its body (GitHub's REST API takes no files).
+struct GithubIssue {
+  std::string repo;  // owner/name
+  Template title;
+  std::optional<Template> body;  // else the feedback's lines
+  std::vector<std::string> labels;
+};
+
 struct GithubAction {
   std::string connection = "default";
   std::string repo;  // owner/name
@@ -35,6 +44,8 @@ struct GithubAction {
   // repository_dispatch
   std::optional<Template> event_type;
   std::optional<nlohmann::json> client_payload;  // string leaves are templates
+  // issue (instead of a dispatch)
+  std::optional<GithubIssue> issue;
   bool enrich_required = false;  // enrich: required — a failed lookup keeps retrying (never runs without instance)
   SourcePos pos;
 };
@@ -46,6 +57,7 @@ struct GithubLimits {
   static constexpr std::size_t max_client_payload_keys = 10;
   static constexpr std::size_t max_client_payload_bytes = 64 * 1024;
   static constexpr std::size_t max_event_type = 100;
+  static constexpr std::size_t max_issue_body = 65'536;  // characters
 };
 
 void to_json(nlohmann::json& j, const GithubAction& a);

@@ -28,9 +28,20 @@ struct JiraReleaseVersion {
   Template name;
 };
 
+// `create:` an issue (instead of jql/transition): once per submission.
+struct JiraCreate {
+  Template project;     // key or id
+  Template issue_type;  // name, or id when all digits
+  Template summary;
+  std::optional<Template> description;  // else the feedback's lines
+  std::vector<std::string> labels;
+};
+
 struct JiraAction {
   std::string connection = "default";
   Template jql;
+  std::optional<JiraCreate> create;
+  std::vector<std::string> attach;  // with create: screenshots, crash_log
   std::optional<Template> transition;
   std::optional<Template> comment;
   std::optional<JiraReleaseVersion> release_version;

@@ -26,6 +26,7 @@ struct SlackAction {
   std::optional<nlohmann::json> blocks;  // string leaves are templates
   bool thread_per_instance = false;
   bool update_parent = false;
+  std::vector<std::string> attach;  // feedback files posted in the message's thread (bot connections)
   bool enrich_required = false;  // enrich: required — a failed lookup keeps retrying (never runs without instance)
   SourcePos pos;
 };
