@@ -63,7 +63,7 @@ TEST(Examples, EveryExampleConfigPassesCheckConfig) {
     EXPECT_EQ(r.exit_code, 0) << entry.path() << "\n" << r.err;
     ++n;
   }
-  EXPECT_EQ(n, 7);
+  EXPECT_EQ(n, 8);
 }
 
 // The sample workflows in config/examples/github/ take what the example
@@ -111,10 +111,11 @@ TEST(Simulate, UseCase1SubmitForReviewWithEnrichmentData) {
   expect_no_secret(r);
 }
 
-// The README shows the built-in review messages as `simulate` renders them
-// for the 1-star and 5-star fixtures with the reviews example: the same
-// bytes, so the README cannot drift from what the daemon sends.
-TEST(Simulate, UseCase7TheReadmeShowsTheBuiltInReviewMessagesAsRendered) {
+// The operator's guide (docs/operating.md, "Customer reviews") shows the
+// built-in review messages as `simulate` renders them for the 1-star and
+// 5-star fixtures with the reviews example: the same bytes, so the page
+// cannot drift from what the daemon sends.
+TEST(Simulate, UseCase7TheOperatorsGuideShowsTheBuiltInReviewMessagesAsRendered) {
   ExampleEnv e;
   const std::string fixtures = std::string(ASC_WEBHOOKD_FIXTURES) + "/events/";
   auto r = run_binary({"simulate", "--config", example("7-customer-reviews.yaml"), fixtures + "customerReviewCreated-1star.json",
@@ -125,12 +126,12 @@ TEST(Simulate, UseCase7TheReadmeShowsTheBuiltInReviewMessagesAsRendered) {
   expect_has(r.out, "★☆☆☆☆");
   expect_has(r.out, "★★★★★");
   expect_no_secret(r);
-  const std::string readme = read_file(kSource + "/README.md");
+  const std::string guide = read_file(kSource + "/docs/operating.md");
   const std::string begin = "<!-- review-messages:begin -->\n", end = "<!-- review-messages:end -->";
-  const auto b = readme.find(begin), en = readme.find(end);
+  const auto b = guide.find(begin), en = guide.find(end);
   ASSERT_NE(b, std::string::npos);
   ASSERT_NE(en, std::string::npos);
-  std::string shown = readme.substr(b + begin.size(), en - b - begin.size());
+  std::string shown = guide.substr(b + begin.size(), en - b - begin.size());
   // ```text, the command line, the output, ```.
   const std::string command = "$ asc-webhookd simulate --config config/examples/7-customer-reviews.yaml \\\n"
                               "    tests/fixtures/events/customerReviewCreated-1star.json \\\n"
@@ -229,6 +230,29 @@ TEST(Simulate, UseCase5TestflightFeedback) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   expect_has(r.out, "rule testflight-feedback matches\n  action 1: slack\n    POST https://hooks.slack.com/<redacted>\n");
   expect_has(r.out, "\"text\": \"New TestFlight feedback for Acme iOS: betaFeedbackScreenshotSubmissionCreated ");
+  expect_no_secret(r);
+}
+
+// The tickets of a screenshot: the marker search, the create, and the
+// multipart upload shown by file name and size (never its bytes).
+TEST(Simulate, FeedbackTicketsShowTheCreateAndTheFilesByNameAndSize) {
+  ExampleEnv e;
+  auto r = run_binary({"simulate", "--config", example("8-feedback-tickets.yaml"), "--instance",
+                       kApi + "betaFeedbackScreenshotSubmissions.json", kSeed + "11-betaFeedbackScreenshotSubmissionCreated.json"},
+                      e.env);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  expect_has(r.out, "rule feedback-to-tickets matches\n  action 1: jira");
+  expect_has(r.out, "\"jql\": \"project = \\\"IOS\\\" AND labels = \\\"asc-feedback-AD8JvKbr0BK0Cj9OnM6WO6I\\\"\"");
+  expect_has(r.out, "POST https://acme.atlassian.net/rest/api/3/issue\n");
+  expect_has(r.out, "\"summary\": \"TestFlight: The Save button is hidden behind the keyboard on the checkout screen.\"");
+  expect_has(r.out, "POST https://acme.atlassian.net/rest/api/3/issue/ISSUE-1/attachments\n");
+  expect_has(r.out, "X-Atlassian-Token: no-check\n");
+  expect_has(r.out, "multipart/form-data: file \"screenshot-1.png\" (");
+  expect_has(r.out, "  action 2: github\n");
+  expect_has(r.out, "POST https://api.github.com/repos/acme/ios-app/issues\n");
+  expect_has(r.out, "  action 3: slack\n");
+  expect_has(r.out, "POST https://slack.com/api/files.getUploadURLExternal\n");
+  expect_has(r.out, "POST https://slack.com/api/files.completeUploadExternal\n");
   expect_no_secret(r);
 }
 

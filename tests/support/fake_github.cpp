@@ -61,6 +61,77 @@ std::vector<json> FakeGithub::dispatches() const {
   return dispatches_;
 }
 
+std::vector<json> FakeGithub::issues(const std::string& repo) const {
+  std::lock_guard l(mutex_);
+  auto it = issues_.find(repo);
+  return it == issues_.end() ? std::vector<json>{} : it->second;
+}
+
+void FakeGithub::answer_next_create_with(FakeResponse r) {
+  std::lock_guard l(mutex_);
+  after_create_.push_back(std::move(r));
+}
+
+FakeResponse FakeGithub::create_issue(const FakeRequest& r, const std::string& repo) {
+  if (!repos_.count(repo)) return gh_error(404, "Not Found", "https://docs.github.com/rest/issues/issues#create-an-issue");
+  auto body = json::parse(r.body, nullptr, false);
+  if (body.is_discarded()) return gh_error(400, "Problems parsing JSON");
+  if (!body.is_object() || !body.contains("title") || !(body["title"].is_string() || body["title"].is_number()))
+    return gh_error(422, "Invalid request.\n\n\"title\" wasn't supplied.");
+  const std::string text = body.value("body", "");
+  std::size_t characters = 0;  // GitHub counts characters, not bytes
+  for (unsigned char c : text) characters += (c & 0xC0) != 0x80;
+  if (characters > 65536)
+    return {422, {{"Content-Type", "application/json; charset=utf-8"}},
+            json{{"message", "Validation Failed"},
+                 {"errors", {{{"resource", "Issue"}, {"code", "custom"}, {"field", "body"},
+                              {"message", "body is too long (maximum is 65536 characters)"}}}},
+                 {"documentation_url", "https://docs.github.com/rest/reference/issues#create-an-issue"}}.dump(), {}};
+  json labels = json::array();
+  for (const auto& l : body.value("labels", json::array()))
+    labels.push_back({{"id", 9000 + labels.size()}, {"name", l.is_string() ? l.get<std::string>() : l.value("name", "")},
+                      {"color", "ededed"}, {"default", false}});
+  auto& list = issues_[repo];
+  const int number = static_cast<int>(list.size()) + 1;
+  json issue = {{"id", 3287654321LL + number}, {"number", number}, {"state", "open"}, {"title", body["title"]}, {"body", text},
+                {"labels", labels}, {"url", "https://api.github.com/repos/" + repo + "/issues/" + std::to_string(number)},
+                {"html_url", "https://github.com/" + repo + "/issues/" + std::to_string(number)},
+                {"user", {{"login", "asc-webhookd[bot]"}, {"type", "Bot"}}}};
+  list.push_back(issue);
+  if (!after_create_.empty()) {  // made, then answered otherwise
+    FakeResponse f = after_create_.front();
+    after_create_.erase(after_create_.begin());
+    return f;
+  }
+  return {201, {{"Content-Type", "application/json; charset=utf-8"}, {"Location", issue["url"].get<std::string>()}}, issue.dump(), {}};
+}
+
+FakeResponse FakeGithub::list_issues(const FakeRequest& r, const std::string& repo) {
+  if (!repos_.count(repo)) return gh_error(404, "Not Found", "https://docs.github.com/rest/issues/issues#list-repository-issues");
+  const auto q = r.target.find('?');
+  auto query = url_decoded_fields(q == std::string::npos ? "" : r.target.substr(q + 1));
+  std::vector<std::string> wanted;  // labels: a comma-separated list, all must match
+  for (std::size_t start = 0; !query["labels"].empty() && start <= query["labels"].size();) {
+    auto comma = query["labels"].find(',', start);
+    wanted.push_back(query["labels"].substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  const std::string state = query.count("state") ? query["state"] : "open";
+  json out = json::array();
+  for (auto it = issues_[repo].rbegin(); it != issues_[repo].rend(); ++it) {  // newest first
+    if (state != "all" && (*it)["state"] != state) continue;
+    bool all = true;
+    for (const auto& w : wanted) {
+      bool has = false;
+      for (const auto& l : (*it)["labels"]) has = has || l["name"] == w;
+      all = all && has;
+    }
+    if (all) out.push_back(*it);
+  }
+  return {200, {{"Content-Type", "application/json; charset=utf-8"}}, out.dump(), {}};
+}
+
 FakeResponse FakeGithub::handle(const FakeRequest& r) {
   std::lock_guard l(mutex_);
   if (r.header("user-agent").empty())
@@ -104,6 +175,8 @@ FakeResponse FakeGithub::handle(const FakeRequest& r) {
   static const std::regex repo_dispatch(R"(/repos/([^/]+/[^/]+)/dispatches)");
   if (r.method == "POST" && std::regex_match(path, m, workflow)) return dispatch(r, m[1], m[2], token);
   if (r.method == "POST" && std::regex_match(path, m, repo_dispatch)) return dispatch(r, m[1], "", token);
+  static const std::regex issues_re(R"(/repos/([^/]+/[^/]+)/issues)");
+  if (std::regex_match(path, m, issues_re)) return r.method == "POST" ? create_issue(r, m[1]) : list_issues(r, m[1]);
   static const std::regex run(R"(/repos/([^/]+/[^/]+)/actions/runs/(\d+))");
   if (r.method == "GET" && std::regex_match(path, m, run)) {
     auto it = runs_.find(std::stoll(m[2]));

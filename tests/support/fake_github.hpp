@@ -3,8 +3,10 @@
 // GitHub checks — User-Agent, bearer credentials (PATs and App installation
 // tokens), the App JWT (RS256 against the App's public key, iss, a lifetime
 // of at most 10 minutes), dispatch payload limits, workflow inputs and refs —
-// and answers with GitHub's status codes and error bodies. Canned answers
-// pushed on `server` come first (rate limits, 5xx).
+// and answers with GitHub's status codes and error bodies; issues created
+// (201 with Location, incrementing numbers per repository, 422 for a body
+// over 65,536 characters or no title) and listed by label with state=all.
+// Canned answers pushed on `server` come first (rate limits, 5xx).
 #include "support/fake_http.hpp"
 
 #include <nlohmann/json.hpp>
@@ -43,10 +45,17 @@ public:
   int tokens_minted() const;
   // Accepted dispatches: {"path", "body", "token"}.
   std::vector<nlohmann::json> dispatches() const;
+  // The repository's issues as GitHub answers them ({number, title, body, labels: [{name}], ...}).
+  std::vector<nlohmann::json> issues(const std::string& repo) const;
+  // The next issue create is made, then answered with `r` (r.cut: the
+  // connection closed) instead of 201.
+  void answer_next_create_with(FakeResponse r);
 
 private:
   FakeResponse handle(const FakeRequest& r);
   FakeResponse dispatch(const FakeRequest& r, const std::string& repo, const std::string& workflow, const std::string& token);
+  FakeResponse create_issue(const FakeRequest& r, const std::string& repo);
+  FakeResponse list_issues(const FakeRequest& r, const std::string& repo);
 
   mutable std::mutex mutex_;
   std::set<std::string> pats_;
@@ -60,6 +69,8 @@ private:
   unsigned refuse_run_details_ = 0;
   std::map<std::int64_t, std::string> runs_;  // id → repo
   std::int64_t next_run_ = 9'000'001;
+  std::map<std::string, std::vector<nlohmann::json>> issues_;
+  std::vector<FakeResponse> after_create_;
 
 public:
   FakeHttpServer server;  // last: stopped before the state its handler uses goes

@@ -12,6 +12,32 @@
 
 namespace asc_webhookd::test {
 
+std::string url_decode(const std::string& s) {
+  std::string out;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size()) {
+      out += static_cast<char>(std::stoi(s.substr(i + 1, 2), nullptr, 16));
+      i += 2;
+    } else {
+      out += s[i] == '+' ? ' ' : s[i];
+    }
+  }
+  return out;
+}
+
+std::map<std::string, std::string> url_decoded_fields(const std::string& text) {
+  std::map<std::string, std::string> out;
+  for (std::size_t start = 0; start < text.size();) {
+    const auto amp = text.find('&', start);
+    const std::string pair = text.substr(start, amp == std::string::npos ? std::string::npos : amp - start);
+    const auto eq = pair.find('=');
+    if (!pair.empty()) out[url_decode(pair.substr(0, eq))] = eq == std::string::npos ? "" : url_decode(pair.substr(eq + 1));
+    if (amp == std::string::npos) break;
+    start = amp + 1;
+  }
+  return out;
+}
+
 FakeHttpServer::FakeHttpServer(Handler handler) : handler_(std::move(handler)) {
   listen_fd_ = listen_loopback(port_);
   acceptor_ = std::thread([this] {
@@ -102,6 +128,10 @@ void FakeHttpServer::serve(int fd, std::size_t connection) {
     }
     cv_.notify_all();
     if (res.delay.count() > 0) std::this_thread::sleep_for(res.delay);
+    if (res.cut) {  // what a server that acted and then lost the connection looks like
+      ::shutdown(fd, SHUT_RDWR);
+      return;
+    }
     std::string out = "HTTP/1.1 " + std::to_string(res.status) + " X\r\nContent-Length: " + std::to_string(res.body.size()) + "\r\n";
     for (const auto& [k, v] : res.headers) out += k + ": " + v + "\r\n";
     out += "\r\n" + res.body;

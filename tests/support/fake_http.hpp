@@ -34,7 +34,12 @@ struct FakeResponse {
   std::map<std::string, std::string> headers;
   std::string body;
   std::chrono::milliseconds delay{0};  // before answering
+  bool cut = false;                    // the connection is closed instead of answered
 };
+
+// `a=1&b=x%20y` (a form body or a query) as a map, percent- and +-decoded.
+std::string url_decode(const std::string& s);
+std::map<std::string, std::string> url_decoded_fields(const std::string& text);
 
 class FakeHttpServer {
 public:

@@ -2,6 +2,8 @@
 
 #include "asc_webhookd/core/jwt.hpp"
 
+#include <algorithm>
+#include <optional>
 #include <regex>
 
 namespace asc_webhookd::test {
@@ -20,6 +22,54 @@ std::string category(const std::string& status) {
   if (status == "Done") return "done";
   if (status == "To Do") return "new";
   return "indeterminate";
+}
+
+// Atlassian Document Format as Jira checks it: a doc of version 1 with
+// content, no empty text node anywhere.
+bool valid_adf(const json& node, bool root) {
+  if (!node.is_object()) return false;
+  if (root && !(node.value("type", "") == "doc" && node.value("version", 0) == 1 && node.contains("content"))) return false;
+  if (node.value("type", "") == "text" && node.value("text", "").empty()) return false;
+  if (auto c = node.find("content"); c != node.end()) {
+    if (!c->is_array()) return false;
+    for (const auto& child : *c)
+      if (!valid_adf(child, false)) return false;
+  }
+  return true;
+}
+
+struct Part {
+  std::string name, filename, content_type, bytes;
+};
+
+// multipart/form-data (RFC 7578) as a server reads it.
+std::optional<std::vector<Part>> multipart_parts(const std::string& content_type, const std::string& body) {
+  auto b = content_type.find("boundary=");
+  if (content_type.rfind("multipart/form-data", 0) != 0 || b == std::string::npos) return std::nullopt;
+  const std::string delimiter = "--" + content_type.substr(b + 9);
+  std::vector<Part> parts;
+  std::size_t pos = body.find(delimiter);
+  while (pos != std::string::npos) {
+    pos += delimiter.size();
+    if (body.compare(pos, 2, "--") == 0) return parts;  // the closing delimiter
+    if (body.compare(pos, 2, "\r\n") != 0) return std::nullopt;
+    pos += 2;
+    const auto head_end = body.find("\r\n\r\n", pos);
+    const auto next = body.find("\r\n" + delimiter, pos);
+    if (head_end == std::string::npos || next == std::string::npos || head_end > next) return std::nullopt;
+    const std::string head = body.substr(pos, head_end - pos);
+    Part p;
+    static const std::regex name_re(R"re([; ]name="([^"]*)")re"), file_re(R"re(filename="([^"]*)")re"),
+        type_re(R"re(Content-Type: ([^\r\n]*))re", std::regex::icase);
+    std::smatch m;
+    if (std::regex_search(head, m, name_re)) p.name = m[1];
+    if (std::regex_search(head, m, file_re)) p.filename = m[1];
+    if (std::regex_search(head, m, type_re)) p.content_type = m[1];
+    p.bytes = body.substr(head_end + 4, next - head_end - 4);
+    parts.push_back(std::move(p));
+    pos = next + 2;
+  }
+  return std::nullopt;
 }
 
 }  // namespace
@@ -46,6 +96,109 @@ void FakeJira::fail_request(int n, FakeResponse r) {
   std::lock_guard l(mutex_);
   scripted_[n] = std::move(r);
 }
+void FakeJira::add_project(const std::string& key) {
+  std::lock_guard l(mutex_);
+  projects_.insert(key);
+}
+void FakeJira::set_upload_limit(std::int64_t bytes) {
+  std::lock_guard l(mutex_);
+  upload_limit_ = bytes;
+}
+void FakeJira::set_search_lag(std::chrono::milliseconds lag) {
+  std::lock_guard l(mutex_);
+  search_lag_ = lag;
+}
+void FakeJira::answer_next_create_with(FakeResponse r) {
+  std::lock_guard l(mutex_);
+  after_create_.push_back(std::move(r));
+}
+std::vector<FakeJira::Created> FakeJira::created() const {
+  std::lock_guard l(mutex_);
+  return created_;
+}
+int FakeJira::attachment_posts() const {
+  std::lock_guard l(mutex_);
+  return attachment_posts_;
+}
+
+FakeResponse FakeJira::create(const json& body) {
+  const bool cloud = flavor_ == Flavor::cloud;
+  if (!body.is_object() || !body.contains("fields") || !body["fields"].is_object()) return jerr(400, {"Request body is not valid JSON"});
+  const json& f = body["fields"];
+  const std::string project = f.contains("project") ? f["project"].value("key", f["project"].value("id", "")) : "";
+  if (project.empty()) return jerr(400, {}, {{"project", "project is required"}});
+  if (!projects_.count(project)) return jerr(400, {"The value '" + project + "' does not exist for the field 'project'."});
+  const std::string type = f.contains("issuetype") ? f["issuetype"].value("name", f["issuetype"].value("id", "")) : "";
+  if (type != "Bug" && type != "Task" && type != "10004") return jerr(400, {}, {{"issuetype", "valid issue type is required"}});
+  const std::string summary = f.value("summary", "");
+  if (summary.empty()) return jerr(400, {}, {{"summary", "You must specify a summary of the issue."}});
+  if (summary.size() > 255) return jerr(400, {}, {{"summary", "Summary must be less than 255 characters."}});
+  if (summary.find_first_of("\r\n") != std::string::npos)
+    return jerr(400, {}, {{"summary", "The summary is invalid because it contains newline characters."}});
+  json description = f.value("description", json());
+  if (!description.is_null()) {
+    if (cloud && !valid_adf(description, true))
+      return jerr(400, {}, {{"description", "Operation value must be an Atlassian Document (see the Atlassian Document Format)"}});
+    if (!cloud && !description.is_string()) return jerr(400, {}, {{"description", "Operation value must be a string"}});
+    if (description.dump().size() > 32767 + 2048)  // the text plus ADF's own characters
+      return jerr(400, {}, {{"description", "The entered text is too long. It exceeds the allowed limit of 32,767 characters."}});
+  }
+  std::vector<std::string> labels;
+  for (const auto& l : f.value("labels", json::array())) {
+    const std::string label = l.is_string() ? l.get<std::string>() : "";
+    if (label.find(' ') != std::string::npos)
+      return jerr(400, {}, {{"labels", "The label '" + label + "' contains spaces which is invalid."}});
+    if (label.size() > 255)
+      return jerr(400, {"The label '" + label + "' exceeds the maximum length for a single label of 255 characters"});
+    labels.push_back(label);
+  }
+  int n = 1;
+  for (const auto& c : created_) n += c.project == project;
+  Created c{project + "-" + std::to_string(n), project, type, summary, description, labels, {}, std::chrono::steady_clock::now()};
+  issues_[c.key] = "To Do";
+  created_.push_back(c);
+  const std::string id = std::to_string(10000 + created_.size());
+  if (!after_create_.empty()) {  // made, then answered otherwise
+    FakeResponse r = after_create_.front();
+    after_create_.erase(after_create_.begin());
+    return r;
+  }
+  return jok(201, {{"id", id}, {"key", c.key}, {"self", base_url() + (cloud ? "/rest/api/3/issue/" : "/rest/api/2/issue/") + id}});
+}
+
+FakeResponse FakeJira::attach(const FakeRequest& r, const std::string& key) {
+  if (r.header("x-atlassian-token") != "no-check") return {403, {{"Content-Type", "text/plain"}}, "XSRF check failed", {}};
+  auto parts = multipart_parts(r.header("content-type"), r.body);
+  if (!parts) return jerr(400, {"The request is not multipart/form-data."});
+  auto it = std::find_if(created_.begin(), created_.end(), [&](const Created& c) { return c.key == key; });
+  if (it == created_.end()) return jerr(404, {"Issue does not exist or you do not have permission to see it."});
+  if (parts->size() > 60) return jerr(413, {"You can attach at most 60 files at a time."});
+  json answer = json::array();
+  for (const auto& p : *parts) {
+    if (p.name != "file") return jerr(400, {"Attachments must be sent in a part named 'file'."});
+    if (static_cast<std::int64_t>(p.bytes.size()) > upload_limit_)
+      return jerr(413, {"The file '" + p.filename + "' is too large: the maximum attachment size is " +
+                        std::to_string(upload_limit_) + " bytes."});
+  }
+  ++attachment_posts_;
+  for (const auto& p : *parts) {
+    it->attachments.push_back({p.filename, p.content_type, p.bytes});
+    answer.push_back({{"id", std::to_string(20000 + attachment_posts_)}, {"filename", p.filename}, {"size", p.bytes.size()},
+                      {"mimeType", p.content_type}, {"created", "2026-12-05T10:15:02.118+0000"}});
+  }
+  return jok(200, answer);
+}
+
+FakeResponse FakeJira::search_labels(const std::string& project, const std::string& label, bool cloud) {
+  json issues = json::array();
+  const auto now = std::chrono::steady_clock::now();
+  for (const auto& c : created_)
+    if (c.project == project && std::find(c.labels.begin(), c.labels.end(), label) != c.labels.end() && now - c.at >= search_lag_)
+      issues.push_back({{"id", "1"}, {"key", c.key}, {"fields", {{"status", {{"name", issues_[c.key]}}}}}});
+  if (cloud) return jok(200, {{"issues", issues}, {"isLast", true}});
+  return jok(200, {{"startAt", 0}, {"maxResults", 50}, {"total", issues.size()}, {"issues", issues}});
+}
+
 std::string FakeJira::status(const std::string& key) const {
   std::lock_guard l(mutex_);
   auto it = issues_.find(key);
@@ -96,6 +249,9 @@ FakeResponse FakeJira::handle(const FakeRequest& r) {
     if (r.method != "POST" || !body.is_object()) return jerr(400, {"Request body is not valid JSON"});
     const std::string jql = body.value("jql", "");
     if (jql.empty()) return jerr(400, {"Unbounded JQL queries are not allowed here. Please add a search restriction to your query."});
+    static const std::regex by_label(R"re(project = "([^"]+)" AND labels = "([^"]+)")re");
+    std::smatch lm;
+    if (std::regex_match(jql, lm, by_label)) return search_labels(lm[1], lm[2], cloud);
     auto q = queries_.find(jql);
     std::vector<std::string> keys = q == queries_.end() ? std::vector<std::string>{} : q->second;
     std::size_t page = std::min<std::size_t>(page_size_, body.value("maxResults", 50));
@@ -115,8 +271,20 @@ FakeResponse FakeJira::handle(const FakeRequest& r) {
     }
     return jok(200, {{"startAt", start}, {"maxResults", page}, {"total", keys.size()}, {"issues", issues}});
   }
-  static const std::regex issue_re(R"(/issue/([A-Z]+-\d+)/(transitions|comment))");
   std::smatch m;
+  if (path == "/issue" && r.method == "POST") return create(body);
+  if (path == "/attachment/meta" && r.method == "GET") return jok(200, {{"enabled", upload_limit_ > 0}, {"uploadLimit", upload_limit_}});
+  static const std::regex attachments_re(R"(/issue/([A-Z]+-\d+)/attachments)");
+  if (r.method == "POST" && std::regex_match(path, m, attachments_re)) return attach(r, m[1]);
+  static const std::regex one_issue_re(R"(/issue/([A-Z]+-\d+))");
+  if (r.method == "GET" && std::regex_match(path, m, one_issue_re)) {
+    auto it = std::find_if(created_.begin(), created_.end(), [&](const Created& c) { return c.key == m[1]; });
+    if (it == created_.end()) return jerr(404, {"Issue does not exist or you do not have permission to see it."});
+    json list = json::array();
+    for (const auto& a : it->attachments) list.push_back({{"filename", a.filename}, {"size", a.bytes.size()}, {"mimeType", a.mime_type}});
+    return jok(200, {{"id", "1"}, {"key", it->key}, {"fields", {{"attachment", list}}}});
+  }
+  static const std::regex issue_re(R"(/issue/([A-Z]+-\d+)/(transitions|comment))");
   if (std::regex_match(path, m, issue_re)) {
     auto it = issues_.find(m[1]);
     if (it == issues_.end()) return jerr(404, {"Issue does not exist or you do not have permission to see it."});

@@ -52,6 +52,11 @@ std::vector<FakeSlack::Message> FakeSlack::messages() const {
   return messages_;
 }
 
+std::vector<FakeSlack::SharedFile> FakeSlack::files() const {
+  std::lock_guard l(mutex_);
+  return files_;
+}
+
 std::vector<json> FakeSlack::webhook_posts() const {
   std::lock_guard l(mutex_);
   return webhook_posts_;
@@ -69,14 +74,67 @@ FakeResponse FakeSlack::handle(const FakeRequest& r) {
     webhook_posts_.push_back(body);
     return text(200, "ok");
   }
+  if (r.target.rfind("/upload/v1/", 0) == 0) return upload(r);
   if (r.target.rfind("/api/", 0) == 0) return api(r.target.substr(5), r);
   return text(404, "Not Found");
+}
+
+// The upload URL takes the bytes (no Web API envelope, no token needed).
+FakeResponse FakeSlack::upload(const FakeRequest& r) {
+  auto it = uploads_.find(r.target.substr(11));
+  if (r.method != "POST" || it == uploads_.end() || it->second.completed) return text(404, "Not Found");
+  if (r.body.size() != it->second.length) return text(500, "length mismatch");
+  it->second.bytes = r.body;
+  it->second.uploaded = true;
+  return text(200, "OK - " + std::to_string(r.body.size()));
+}
+
+FakeResponse FakeSlack::file_api(const std::string& method, const FakeRequest& r) {
+  if (method == "files.upload") return api_error("method_deprecated");
+  if (r.header("content-type").rfind("application/x-www-form-urlencoded", 0) != 0) return api_error("invalid_arguments");
+  auto args = url_decoded_fields(r.body);
+  if (method == "files.getUploadURLExternal") {
+    if (args["filename"].empty()) return api_error("invalid_arguments");
+    const std::size_t length = args["length"].empty() ? 0 : std::stoul(args["length"]);
+    if (length == 0) return api_error("missing_argument");
+    const std::string id = "F0" + std::to_string(1000 + uploads_.size());
+    uploads_[id] = {args["filename"], length, "", false, false};
+    return ok_json({{"ok", true}, {"upload_url", server.url("/upload/v1/" + id)}, {"file_id", id}});
+  }
+  // files.completeUploadExternal
+  auto list = json::parse(args["files"], nullptr, false);
+  if (!list.is_array() || list.empty()) return api_error("invalid_arguments");
+  const std::string channel = args["channel_id"];
+  if (!channel.empty()) {
+    auto ch = channels_.find(channel);
+    if (ch == channels_.end() || ch->second.id != channel) return api_error("channel_not_found");
+    if (!ch->second.member) return api_error("not_in_channel");
+  }
+  const std::string thread = args["thread_ts"];
+  if (!thread.empty()) {
+    bool parent = false;
+    for (const auto& x : messages_) parent = parent || (x.ts == thread && x.channel == channel && x.thread_ts.empty());
+    if (!parent) return api_error("invalid_thread_ts");
+  }
+  json done = json::array();
+  for (const auto& f : list) {
+    auto it = uploads_.find(f.value("id", ""));
+    if (it == uploads_.end() || !it->second.uploaded || it->second.completed) return api_error("file_not_found");
+  }
+  for (const auto& f : list) {
+    auto& up = uploads_[f.value("id", "")];
+    up.completed = true;
+    files_.push_back({f.value("id", ""), up.filename, f.value("title", up.filename), channel, thread, up.bytes});
+    done.push_back({{"id", f.value("id", "")}, {"title", f.value("title", up.filename)}});
+  }
+  return ok_json({{"ok", true}, {"files", done}});
 }
 
 FakeResponse FakeSlack::api(const std::string& method, const FakeRequest& r) {
   const std::string auth = r.header("authorization");
   if (auth.empty()) return api_error("not_authed");
   if (auth != std::string("Bearer ") + kBotToken) return api_error("invalid_auth");
+  if (method.rfind("files.", 0) == 0) return file_api(method, r);
   if (r.header("content-type").rfind("application/json", 0) != 0) return api_error("invalid_arguments");
   auto body = json::parse(r.body, nullptr, false);
   if (!body.is_object()) return api_error("invalid_json");

@@ -4,6 +4,12 @@
 // chat.update (bearer bot token; HTTP 200 with ok:false for errors; Block
 // Kit limits; channels by name or ID, archived, bot not a member; thread_ts
 // must name a parent; chat.update needs the channel ID and an existing ts).
+// Files through the external upload: files.getUploadURLExternal (form body
+// only: JSON gets invalid_arguments; length 0 → missing_argument), the
+// bytes POSTed to the upload URL (200 "OK - n"; a length that differs →
+// 500), files.completeUploadExternal once per file (else file_not_found),
+// the bot a member of channel_id, thread_ts naming a top-level message;
+// files.upload answers method_deprecated.
 // Canned answers pushed on `server` come first (429, 5xx).
 #include "support/fake_http.hpp"
 
@@ -38,11 +44,31 @@ public:
   // A channel: its #name, ID, and whether it is archived / the bot is in it.
   void add_channel(const std::string& name, const std::string& id, bool archived = false, bool member = true);
   std::vector<Message> messages() const;
+  struct SharedFile {
+    std::string id;
+    std::string name;
+    std::string title;
+    std::string channel;
+    std::string thread_ts;
+    std::string bytes;
+  };
+  std::vector<SharedFile> files() const;
   std::vector<nlohmann::json> webhook_posts() const;
 
 private:
   FakeResponse handle(const FakeRequest& r);
   FakeResponse api(const std::string& method, const FakeRequest& r);
+  FakeResponse file_api(const std::string& method, const FakeRequest& r);
+  FakeResponse upload(const FakeRequest& r);
+  struct Upload {
+    std::string filename;
+    std::size_t length = 0;
+    std::string bytes;
+    bool uploaded = false;
+    bool completed = false;
+  };
+  std::map<std::string, Upload> uploads_;  // by file ID
+  std::vector<SharedFile> files_;
 
   mutable std::mutex mutex_;
   struct Channel {
