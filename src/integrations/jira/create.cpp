@@ -32,6 +32,14 @@ struct Fields {
   std::vector<std::string> labels;
 };
 
+// A string member of an answer, "" when absent or of another type (an
+// answer shaped unlike Jira documents is not an internal error).
+std::string string_at(const json& j, const char* key) {
+  if (!j.is_object()) return "";
+  auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
 bool all_digits(const std::string& s) { return !s.empty() && s.find_first_not_of("0123456789") == std::string::npos; }
 
 std::optional<Fields> render_fields(const Job& job, const config::JiraCreate& c, Outcome& out) {
@@ -80,7 +88,7 @@ net::awaitable<std::optional<std::string>> find_marked(const Api& api, Services&
   auto j = co_await jira_api::search_page(api, s, out, body);
   if (!j) co_return std::nullopt;
   if ((*j)["issues"].empty()) co_return std::string();
-  co_return (*j)["issues"][0].value("key", std::string());
+  co_return string_at((*j)["issues"][0], "key");
 }
 
 net::awaitable<std::optional<std::string>> create_issue(const Api& api, Services& s, Outcome& out, const Fields& f,
@@ -115,7 +123,7 @@ net::awaitable<std::optional<std::int64_t>> upload_limit(const Api& api, Service
   if (!res) co_return std::nullopt;
   auto j = json::parse(res->body, nullptr, false);
   if (!j.is_object()) co_return std::nullopt;
-  if (!j.value("enabled", true)) co_return 0;
+  if (j.contains("enabled") && j["enabled"].is_boolean() && !j["enabled"].get<bool>()) co_return 0;
   if (j.contains("uploadLimit") && j["uploadLimit"].is_number_integer()) co_return j["uploadLimit"].get<std::int64_t>();
   co_return std::nullopt;
 }
@@ -130,7 +138,7 @@ net::awaitable<std::optional<std::vector<std::string>>> attached_names(const Api
   auto j = json::parse(res->body, nullptr, false);
   const json::json_pointer list("/fields/attachment");
   if (j.is_object() && j.contains(list) && j.at(list).is_array())
-    for (const auto& a : j.at(list)) names.push_back(a.value("filename", std::string()));
+    for (const auto& a : j.at(list)) names.push_back(string_at(a, "filename"));
   co_return names;
 }
 

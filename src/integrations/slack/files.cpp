@@ -34,7 +34,10 @@ net::awaitable<bool> post_file(const Job& job, const config::SlackConnection& co
   auto ticket = co_await send(s, out, std::move(ticket_req), slack_api_policy());
   if (!ticket) co_return false;
   const json answer = json::parse(ticket->body, nullptr, false);
-  const std::string url = answer.value("upload_url", ""), id = answer.value("file_id", "");
+  auto member = [&](const char* key) {  // "" when absent or not a string
+    return answer.is_object() && answer.contains(key) && answer[key].is_string() ? answer[key].get<std::string>() : "";
+  };
+  const std::string url = member("upload_url"), id = member("file_id");
   if (url.empty() || id.empty()) {
     retry_later(out, "slack: files.getUploadURLExternal answered without upload_url and file_id");
     co_return false;
