@@ -102,6 +102,39 @@ bool resource(const json& rel, const std::string& path, std::optional<ResourceRe
 
 }  // namespace
 
+namespace {
+
+bool string_list(const json& obj, const char* key, std::vector<std::string>& out, std::string& error) {
+  auto it = obj.find(key);
+  if (it == obj.end() || it->is_null()) return true;
+  bool ok = it->is_array();
+  for (const auto& x : ok ? *it : json::array()) {
+    if (!x.is_string()) ok = false;
+    else out.push_back(x.get<std::string>());
+  }
+  if (!ok) error = std::string("data.attributes.") + key + " must be a list of strings";
+  return ok;
+}
+
+// A webhookHealthChanged event's verdict (data.attributes.healthy, problems,
+// previous); absent when the event carries no `healthy`.
+bool read_health(const json& attributes, std::optional<WebhookHealth>& out, std::string& error) {
+  auto healthy = attributes.find("healthy");
+  if (healthy == attributes.end() || healthy->is_null()) return true;
+  if (!healthy->is_boolean()) {
+    error = "data.attributes.healthy must be true or false";
+    return false;
+  }
+  WebhookHealth h;
+  h.healthy = healthy->get<bool>();
+  if (!string_list(attributes, "problems", h.problems, error) || !string_list(attributes, "previous", h.previous, error))
+    return false;
+  out = std::move(h);
+  return true;
+}
+
+}  // namespace
+
 std::optional<std::int64_t> parse_rfc3339_nanos(std::string_view s) {
   auto digits = [&](std::size_t pos, std::size_t n, int& out) {
     if (pos + n > s.size()) return false;
@@ -236,13 +269,8 @@ Result<Event, Error> decode_event(std::string_view body) {
       if (!v->is_boolean()) return err("data.attributes.available must be true or false");
       ev.available = v->get<bool>();
     }
-    if (auto v = a->find("territories"); v != a->end() && !v->is_null()) {
-      if (!v->is_array()) return err("data.attributes.territories must be a list of strings");
-      for (const auto& x : *v) {
-        if (!x.is_string()) return err("data.attributes.territories must be a list of strings");
-        ev.territories.push_back(x.get<std::string>());
-      }
-    }
+    if (!string_list(*a, "territories", ev.territories, error)) return err(error);
+    if (ev.type == EventType::webhook_health_changed && !read_health(*a, ev.health, error)) return err(error);
   }
 
   if (auto rel = data.find("relationships"); rel != data.end() && !rel->is_null()) {

@@ -5,7 +5,7 @@
 namespace asc_webhookd::event {
 namespace {
 
-constexpr std::array<EventTypeInfo, 14> kTypes{{
+constexpr std::array<EventTypeInfo, 15> kTypes{{
     {EventType::webhook_ping_created, "webhookPingCreated", "", "", ""},
     {EventType::app_store_version_app_version_state_updated, "appStoreVersionAppVersionStateUpdated",
      "APP_STORE_VERSION_APP_VERSION_STATE_UPDATED", "oldValue", "newValue"},
@@ -38,6 +38,9 @@ constexpr std::array<EventTypeInfo, 14> kTypes{{
     // Not Apple's: the review poller's own event (Apple sends none for
     // reviews), so it has no subscription.
     {EventType::customer_review_created, "customerReviewCreated", "", "", ""},
+    // Not Apple's either: the reconcile pass's verdict on Apple's webhook
+    // changed (apple/webhook_health.hpp).
+    {EventType::webhook_health_changed, "webhookHealthChanged", "", "", ""},
 }};
 
 // Every state value Apple documents for the events' state attributes

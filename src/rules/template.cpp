@@ -70,6 +70,8 @@ json template_context(const event::Event& e, const config::WebhookConfig* webhoo
   if (webhook) hook = {{"name", webhook->name}, {"app_name", webhook->app_name}};
   json context = {{"event", event}, {"webhook", hook}, {"rule", {{"name", rule}}}};
   if (e.review) context["review"] = review_data(e.id, *e.review);
+  if (e.health)
+    context["health"] = {{"healthy", e.health->healthy}, {"problems", e.health->problems}, {"previous", e.health->previous}};
   return context;
 }
 

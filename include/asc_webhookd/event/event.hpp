@@ -41,6 +41,15 @@ struct Review {
   std::optional<std::string> response_state;  // PENDING_PUBLISH | PUBLISHED
 };
 
+// The verdict on Apple's webhook that changed: the attributes of a
+// webhookHealthChanged event (apple/webhook_health.hpp writes it). Each
+// problem names what is wrong and the command that fixes it.
+struct WebhookHealth {
+  bool healthy = false;
+  std::vector<std::string> problems;  // now ([] when healthy)
+  std::vector<std::string> previous;  // before the change
+};
+
 struct Event {
   EventType type = EventType::unknown;
   std::string type_name;  // data.type as received
@@ -55,6 +64,7 @@ struct Event {
   std::optional<bool> available;               // alternative distribution
   std::vector<std::string> territories;        // alternative distribution
   std::optional<Review> review;                // customerReviewCreated
+  std::optional<WebhookHealth> health;         // webhookHealthChanged
   std::string raw;                             // the body exactly as received
 };
 

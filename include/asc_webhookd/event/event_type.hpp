@@ -23,6 +23,7 @@ enum class EventType {
   alternative_distribution_package_available_updated,
   alternative_distribution_territory_availability_updated,
   customer_review_created,  // written by the review poller, not by Apple
+  webhook_health_changed,   // written by the reconcile pass: Apple's webhook's verdict changed
   unknown,  // a well-formed type we do not know yet: kept, never refused
 };
 

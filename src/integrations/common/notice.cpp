@@ -52,6 +52,7 @@ Tone tone_for(const std::string& emoji) {
 std::string title_for(const std::string& type, const std::string& state) {
   const std::string h = human_state(state);
   if (type == "webhookPingCreated") return "Webhook ping";
+  if (type == "webhookHealthChanged") return "Apple's webhook";
   if (type == "buildUploadStateUpdated") return "Build upload: " + h;
   if (type == "appStoreVersionAppVersionStateUpdated") return h;
   if (type == "buildBetaDetailExternalBuildStateUpdated") return "TestFlight: " + h;
@@ -150,6 +151,32 @@ void review_notice(const json& c, Notice& n) {
               (territory.empty() ? "" : " (" + territory + ")");
 }
 
+// Apple's webhook's verdict changed (webhookHealthChanged): each problem
+// is a line that names the fix; "healthy again" says what was wrong.
+void health_notice(const json& c, Notice& n) {
+  const json& h = c["health"];
+  const bool healthy = h.value("healthy", false);
+  auto lines = [&h](const char* key) {
+    std::vector<std::string> out;
+    if (auto it = h.find(key); it != h.end() && it->is_array())
+      for (const auto& p : *it)
+        if (p.is_string()) out.push_back(p.get<std::string>());
+    return out;
+  };
+  const auto problems = lines("problems");
+  const auto previous = lines("previous");
+  n.emoji = healthy ? "✅" : "🚨";
+  n.tone = healthy ? Tone::good : Tone::bad;
+  n.title = healthy ? "Apple's webhook is healthy again" : "Apple's webhook needs attention: events may not arrive";
+  n.facts = {{"Webhook", str(c, {"webhook", "name"}), ""}};
+  n.details.clear();
+  for (const auto& p : problems) n.details.push_back({"⚠️", p, "", false});
+  if (healthy)
+    for (const auto& p : previous) n.details.push_back({"", "Was: " + p, "", false});
+  n.summary = n.emoji + " " + n.subject + ": " + n.title;
+  if (!problems.empty()) n.summary += " — " + truncate_utf8(problems.front(), 300);
+}
+
 }  // namespace
 
 std::string truncate_utf8(const std::string& s, std::size_t max) {
@@ -225,6 +252,7 @@ Notice build_notice(const json& c) {
   const std::string first_error = first_apple_error(c);
   if (!first_error.empty()) n.summary += " — " + truncate_utf8(first_error, 300);
   if (c.contains("review")) review_notice(c, n);
+  if (c.contains("health") && c["health"].is_object()) health_notice(c, n);
   return n;
 }
 
