@@ -37,6 +37,19 @@ void check_reconcile(YamlReader& r, const YAML::Node& root, const Config& cfg) {
     r.error(node ? *node : root, "reconcile.window (" + format_duration(cfg.reconcile.window) +
                                      ") must not be longer than store.retention (" + format_duration(cfg.store.retention) +
                                      "): events pruned here would be found in Apple's log and planned again");
+  // apple.url is what the health check compares Apple's URL with.
+  auto hooks = YamlReader::field(root, "webhooks");
+  for (const auto& w : cfg.webhooks) {
+    if (!w.apple || w.apple->url.empty()) continue;
+    const YAML::Node& at = hooks ? *hooks : root;
+    if (w.apple->webhook_id.empty())
+      r.warning(at, "webhook " + w.name + " has apple.url but no apple.webhook_id: nothing checks that Apple calls it "
+                    "(asc-webhookd apple setup prints the id)");
+    const std::string route = "/webhooks/" + w.name;
+    if (w.apple->url.size() < route.size() || w.apple->url.compare(w.apple->url.size() - route.size(), route.size(), route) != 0)
+      r.warning(at, "webhook " + w.name + " apple.url (" + w.apple->url + ") does not end in " + route +
+                    ": Apple will call that URL; the daemon answers on " + route + " unless a proxy rewrites the path");
+  }
   if (cfg.app_store_connect) return;
   for (const auto& w : cfg.webhooks)
     if (w.apple && !w.apple->webhook_id.empty())

@@ -294,6 +294,14 @@ void load_webhooks(YamlReader& r, const YAML::Node& n, std::vector<WebhookConfig
         }
         if (auto id = YamlReader::field(*v, "webhook_id"))
           if (auto s = r.nonempty_string(*id, "webhooks[].apple.webhook_id")) link.webhook_id = *s;
+        // Kept as written (no trailing slash dropped): the health check
+        // compares it with the URL Apple calls, character for character.
+        if (auto u = YamlReader::field(*v, "url"))
+          if (auto s = r.nonempty_string(*u, "webhooks[].apple.url")) {
+            if (s->rfind("https://", 0) != 0 && s->rfind("http://", 0) != 0)
+              r.error(*u, "webhooks[].apple.url is the public URL Apple calls (https://HOST/webhooks/" + w.name + ")");
+            link.url = *s;
+          }
         if (auto rv = YamlReader::field(*v, "reviews")) load_review_polling(r, *rv, w.name, link.reviews);
         w.apple = link;
       }

@@ -21,6 +21,22 @@ bool matches(const cfg::When& when, std::string_view webhook, const event::Event
          matches_review(when, event.review);
 }
 
+std::vector<std::string> needed_subscriptions(const cfg::Config& config, std::string_view webhook) {
+  std::vector<std::string> out;
+  for (const auto& type : event::known_event_types()) {
+    if (type.subscription.empty()) continue;
+    for (const auto& rule : config.rules) {
+      const cfg::When& w = rule.when;
+      if (w.webhook.matches(webhook) && w.event.matches(type.name) && w.rating.values.empty() &&
+          w.territory.values.empty() && !w.has_response) {
+        out.emplace_back(type.subscription);
+        break;
+      }
+    }
+  }
+  return out;
+}
+
 std::string instance_key(std::string_view webhook, const event::Event& event) {
   if (!event.instance) return "";
   return std::string(webhook) + "|" + event.instance->type + "|" + event.instance->id;

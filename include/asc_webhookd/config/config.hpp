@@ -99,6 +99,7 @@ inline constexpr Duration kMinReviewInterval = 1min;
 struct AppleLink {
   std::string app_id;      // the app's Apple ID
   std::string webhook_id;  // Apple's webhook id ("" until `apple setup` made one)
+  std::string url;         // the public URL Apple must call ("": not checked), exactly as Apple keeps it
   std::optional<ReviewPolling> reviews;
 };
 

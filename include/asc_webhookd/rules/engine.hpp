@@ -16,6 +16,12 @@ namespace asc_webhookd::rules {
 
 bool matches(const config::When& when, std::string_view webhook, const event::Event& event);
 
+// The subscriptions (Apple's WebhookEventType values) Apple's webhook must
+// have for `webhook`'s rules: each Apple event type some rule of it could
+// match. A rule that asks for a review's rating, territory or response
+// matches only the poller's reviews, which Apple does not send.
+std::vector<std::string> needed_subscriptions(const config::Config& cfg, std::string_view webhook);
+
 // "webhook|type|id" of the event's instance, "" when it has none: the key
 // of per-instance order, chat threads and history.
 std::string instance_key(std::string_view webhook, const event::Event& event);
