@@ -3,7 +3,7 @@
 #include "asc_webhookd/core/log.hpp"
 #include "asc_webhookd/core/metrics.hpp"
 #include "asc_webhookd/event/review.hpp"
-#include "asc_webhookd/rules/engine.hpp"
+#include "asc_webhookd/apple/found_event.hpp"
 #include "asc_webhookd/store/async.hpp"
 
 #include <algorithm>
@@ -99,10 +99,7 @@ net::awaitable<ReviewPassResult> poll_reviews(std::shared_ptr<const config::Conf
         lg->warn("reviews webhook={} review={} not stored error=\"{}\"", hook.name, r.id.substr(0, 80), decoded.error().message);
         continue;
       }
-      store::NewEvent ne{hook.name, std::move(*decoded), {}, now_ms, "poll"};
-      ne.jobs = rules::jobs_of(rules::plan(*cfg, hook.name, ne.event));
-      auto commit = [&store, ne = std::move(ne)](auto cb) mutable { store.ingest_async(std::move(ne), std::move(cb)); };
-      auto ingested = co_await store::await_store<store::StoreResult<store::Ingested>>(std::move(commit));
+      auto ingested = co_await store_found_event(*cfg, hook.name, std::move(*decoded), now_ms, "poll", store);
       if (!ingested) {
         out.error = "the store failed: " + ingested.error().message;
         co_return out;
