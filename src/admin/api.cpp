@@ -153,19 +153,36 @@ net::awaitable<http::Response> Console::Impl::api(http::Request& req, const http
     auto s_call = [this] { return store.stats("reconcile:"); };  // named: gcc bug 107288
     auto s = co_await blocking(std::move(s_call));
     if (!s) co_return api_error(503, "the store failed: " + s.error().message, req, info);
-    json reconcile = json::array();
+    // kv "reconcile:NAME" (the watermark) and "reconcile:NAME:health" (the
+    // last verdict on Apple's webhook, apple/webhook_health.hpp).
+    json reconcile = json::array(), apple_webhooks = json::array();
     for (const auto& [key, value] : s->kv_by_prefix) {
       auto v = json::parse(value, nullptr, false);
-      const std::int64_t at = v.is_object() ? v.value("until_ms", std::int64_t{0}) : 0;
-      reconcile.push_back({{"webhook", key.substr(std::string("reconcile:").size())},
+      if (!v.is_object()) continue;
+      std::string name = key.substr(std::string("reconcile:").size());
+      if (const auto colon = name.find(':'); colon != std::string::npos) {
+        if (name.substr(colon) != ":health") continue;
+        name.resize(colon);
+        const std::int64_t checked = v.value("checked_ms", std::int64_t{0});
+        const std::int64_t since = v.value("since_ms", std::int64_t{0});
+        apple_webhooks.push_back({{"webhook", name},
+                                  {"healthy", v.value("healthy", false)},
+                                  {"problems", v.value("problems", json::array())},
+                                  {"checked_at", checked ? json(rfc3339(checked)) : json(nullptr)},
+                                  {"since", since ? json(rfc3339(since)) : json(nullptr)}});
+        continue;
+      }
+      const std::int64_t at = v.value("until_ms", std::int64_t{0});
+      reconcile.push_back({{"webhook", name},
                            {"last_pass_at", at ? json(rfc3339(at)) : json(nullptr)},
-                           {"events_found", v.is_object() ? v.value("found", 0) : 0}});
+                           {"events_found", v.value("found", 0)}});
     }
     co_return api_json(200,
                        {{"events", {{"total", s->events}, {"by_state", s->events_by_state}, {"by_webhook", s->events_by_webhook}}},
                         {"jobs", {{"by_state", s->jobs_by_state}, {"by_kind", s->jobs_by_kind}}},
                         {"last_event_at", s->last_event_ms ? json(rfc3339(*s->last_event_ms)) : json(nullptr)},
-                        {"reconcile", reconcile}},
+                        {"reconcile", reconcile},
+                        {"apple_webhooks", apple_webhooks}},
                        req, info);
   }
 

@@ -7,6 +7,8 @@
 
 #include "asc_webhookd/app/cli.hpp"
 #include "asc_webhookd/apple/reconcile.hpp"
+#include "asc_webhookd/apple/webhook_health.hpp"
+#include "asc_webhookd/rules/engine.hpp"
 #include "asc_webhookd/store/store.hpp"
 
 #include <openssl/rand.h>
@@ -24,6 +26,30 @@ namespace {
 
 // --- apple webhooks ---------------------------------------------------------
 
+// The health verdict on a linked webhook (apple/webhook_health.hpp), judged
+// now as a reconcile pass would: "health of NAME: healthy", or each problem
+// with its fix.
+std::string judge_now(AppleContext& ctx, const config::WebhookConfig& hook, const std::vector<apple::Webhook>& listed) {
+  apple::AppleSide side;
+  auto linked = std::find_if(listed.begin(), listed.end(), [&](const auto& w) { return w.id == hook.apple->webhook_id; });
+  if (linked != listed.end()) side.webhook = *linked;
+  else side.app_webhooks = listed;
+  auto& s = *ctx.session;
+  const std::int64_t now = s.clock.now_ms();
+  const std::int64_t window_start = now - std::chrono::duration_cast<std::chrono::milliseconds>(ctx.cfg->reconcile.window).count();
+  std::vector<apple::Delivery> deliveries;
+  if (side.webhook) {
+    auto got = s.run(s.api->deliveries(hook.apple->webhook_id, window_start, now + 60'000));
+    if (!got) return "health of " + hook.name + ": not judged (Apple's delivery log: " + got.error().message + ")\n";
+    deliveries = std::move(*got);
+  }
+  const auto v = apple::judge_webhook(*ctx.cfg, hook, rules::needed_subscriptions(*ctx.cfg, hook.name), side, deliveries,
+                                      window_start);
+  std::string text = "health of " + hook.name + ": " + (v.healthy() ? "healthy" : "UNHEALTHY") + "\n";
+  for (const auto& p : v.problems) text += "  - " + p + "\n";
+  return text;
+}
+
 int cmd_webhooks(const Args& a, std::ostream& out, std::ostream& err) {
   int code = ok;
   auto ctx = open_apple(a, err, code);
@@ -31,6 +57,7 @@ int cmd_webhooks(const Args& a, std::ostream& out, std::ostream& err) {
   auto hooks = selected_webhooks(*ctx, a, err, code, /*linked=*/false);
   if (!hooks) return code;
   out << "APP\tID\tNAME\tURL\tENABLED\tEVENTS\tLINKED\n";
+  std::vector<std::string> verdicts;  // after the table
   for (const auto* hook : *hooks) {
     if (!hook->apple) {
       err << "asc-webhookd: webhook " << hook->name << " has no apple.app_id (the app's Apple ID)\n";
@@ -41,7 +68,9 @@ int cmd_webhooks(const Args& a, std::ostream& out, std::ostream& err) {
     for (const auto& w : *list)
       out << hook->apple->app_id << "\t" << w.id << "\t" << w.name << "\t" << w.url << "\t" << (w.enabled ? "yes" : "no")
           << "\t" << w.event_types.size() << "\t" << (w.id == hook->apple->webhook_id ? hook->name : "-") << "\n";
+    if (!hook->apple->webhook_id.empty()) verdicts.push_back(judge_now(*ctx, *hook, *list));
   }
+  for (const auto& v : verdicts) out << v;
   return ok;
 }
 

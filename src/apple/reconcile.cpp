@@ -2,11 +2,14 @@
 
 #include "asc_webhookd/core/log.hpp"
 #include "asc_webhookd/core/metrics.hpp"
+#include "asc_webhookd/apple/found_event.hpp"
+#include "asc_webhookd/apple/webhook_health.hpp"
 #include "asc_webhookd/rules/engine.hpp"
 #include "asc_webhookd/store/async.hpp"
 
 
 #include <algorithm>
+#include <set>
 
 namespace asc_webhookd::apple {
 
@@ -72,8 +75,10 @@ net::awaitable<PassResult> reconcile_webhook(std::shared_ptr<const config::Confi
   if (!listed) {
     out.error = listed.error().message;
     out.rate_limited = listed.error().rate_limited();
+    out.listing_status = listed.error().status;
     co_return out;
   }
+  out.listing = *listed;
   out.deliveries = listed->size();
   for (const auto& d : *listed) {
     if (d.state != "SUCCEEDED") ++out.failed;
@@ -91,11 +96,8 @@ net::awaitable<PassResult> reconcile_webhook(std::shared_ptr<const config::Confi
       ++out.pings;
       continue;
     }
-    store::NewEvent ne{hook.name, std::move(*event), {}, now_ms, "reconcile"};
-    ne.jobs = rules::jobs_of(rules::plan(*cfg, hook.name, ne.event));
-    const std::string id = ne.event.id;
-    auto commit = [&store, ne = std::move(ne)](auto cb) mutable { store.ingest_async(std::move(ne), std::move(cb)); };
-    auto stored = co_await store::await_store<store::StoreResult<store::Ingested>>(std::move(commit));
+    const std::string id = event->id;
+    auto stored = co_await store_found_event(*cfg, hook.name, std::move(*event), now_ms, "reconcile", store);
     if (!stored) {
       out.error = "the store failed: " + stored.error().message;
       co_return out;  // the watermark stays: the next pass asks again
@@ -118,12 +120,40 @@ net::awaitable<PassResult> reconcile_webhook(std::shared_ptr<const config::Confi
 
 namespace {
 
+// After the pass: Apple's webhook judged (apple/webhook_health.hpp). Only
+// with Apple's listing in hand -- or a 404 for it, the webhook gone: a 429
+// or a 5xx is a failed pass, never an unhealthy verdict.
+net::awaitable<std::size_t> check_health(const config::Config& cfg, const config::WebhookConfig& hook, Api& api,
+                                         store::Store& store, const PassResult& pass, std::int64_t now_ms,
+                                         std::set<std::string>& judged) {
+  auto lg = log::get("reconcile");
+  if (!pass.listing && pass.listing_status != 404) {
+    lg->warn("apple webhook health webhook={} not judged: the delivery listing failed; judged again at the next pass", hook.name);
+    co_return 0;
+  }
+  auto side = co_await read_apple_side(api, hook);
+  if (!side) {
+    lg->warn("apple webhook health webhook={} not judged error=\"{}\"; judged again at the next pass", hook.name,
+             side.error().message);
+    co_return 0;
+  }
+  const std::int64_t window_start = now_ms - std::chrono::duration_cast<std::chrono::milliseconds>(cfg.reconcile.window).count();
+  const auto verdict = judge_webhook(cfg, hook, rules::needed_subscriptions(cfg, hook.name), *side,
+                                     pass.listing ? *pass.listing : std::vector<Delivery>{}, window_start);
+  auto recorded = co_await record_verdict(cfg, hook, verdict, store, now_ms, judged);
+  if (!recorded.error.empty())
+    lg->error("apple webhook health webhook={} error=\"{}\"; judged again at the next pass", hook.name, recorded.error);
+  co_return recorded.jobs;
+}
+
 net::awaitable<Duration> reconcile_round(std::shared_ptr<const config::Config> cfg, Api& api, store::Store& store,
-                                         const Clock& clock, std::function<void()> jobs_stored) {
+                                         const Clock& clock, std::function<void()> jobs_stored,
+                                         std::shared_ptr<std::set<std::string>> judged) {
   auto& reg = metrics::Registry::global();
   for (const auto& hook : cfg->webhooks) {
     if (!hook.apple || hook.apple->webhook_id.empty()) continue;
     PassResult r = co_await reconcile_webhook(cfg, hook, api, store, clock.now_ms());
+    const std::size_t health_jobs = co_await check_health(*cfg, hook, api, store, r, clock.now_ms(), *judged);
     const std::string outcome = r.error.empty() ? "ok" : r.rate_limited ? "rate_limited" : "error";
     reg.inc("asc_webhookd_reconcile_passes_total", {{"webhook", hook.name}, {"outcome", outcome}});
     reg.inc("asc_webhookd_reconciled_events_total", {{"webhook", hook.name}}, static_cast<double>(r.stored));
@@ -134,7 +164,7 @@ net::awaitable<Duration> reconcile_round(std::shared_ptr<const config::Config> c
     } else {
       log::get("reconcile")->error("{}; tried again at the next pass", r.summary());
     }
-    if (r.jobs > 0 && jobs_stored) jobs_stored();
+    if (r.jobs + health_jobs > 0 && jobs_stored) jobs_stored();
   }
   co_return cfg->reconcile.interval;
 }
@@ -144,8 +174,11 @@ net::awaitable<Duration> reconcile_round(std::shared_ptr<const config::Config> c
 std::unique_ptr<PassLoop> make_reconciler(net::io_context& io, PassLoop::ConfigSource config, store::Store& store,
                                           const Clock& clock, std::function<void()> jobs_stored) {
   auto cadence = [](const config::Config& cfg) { return cfg.reconcile.interval; };
-  auto round = [&store, &clock, jobs_stored](std::shared_ptr<const config::Config> cfg, Api& api) {
-    return reconcile_round(std::move(cfg), api, store, clock, jobs_stored);
+  // The webhooks this process has judged: its first verdict on each is a
+  // change only when unhealthy.
+  auto judged = std::make_shared<std::set<std::string>>();
+  auto round = [&store, &clock, jobs_stored, judged](std::shared_ptr<const config::Config> cfg, Api& api) {
+    return reconcile_round(std::move(cfg), api, store, clock, jobs_stored, judged);
   };
   return std::make_unique<PassLoop>(io, "reconcile", std::move(config), store, clock, cadence, round);
 }

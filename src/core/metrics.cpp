@@ -141,6 +141,7 @@ void describe_standard(Registry& r) {
   r.describe("asc_webhookd_reconcile_passes_total", "counter", "Reconcile passes over Apple's delivery log, by webhook and outcome (ok, rate_limited, error).");
   r.describe("asc_webhookd_reconciled_events_total", "counter", "Events found in Apple's delivery log that were not stored here, now stored.");
   r.describe("asc_webhookd_reconcile_last_success_timestamp_seconds", "gauge", "When the last complete reconcile pass of the webhook listed Apple's log.");
+  r.describe("asc_webhookd_apple_webhook_healthy", "gauge", "1 while Apple's webhook is healthy (exists, enabled, right URL and event types, deliveries not failing), else 0.");
   r.describe("asc_webhookd_config_reloads_total", "counter", "Configuration reloads, by result.");
   r.describe("asc_webhookd_build_info", "gauge", "Build information.");
   r.describe("process_resident_memory_bytes", "gauge", "Resident memory size in bytes.");

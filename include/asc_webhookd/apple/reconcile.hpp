@@ -37,6 +37,10 @@ struct PassResult {
   std::size_t jobs = 0;        // planned for the stored ones
   std::string error;           // why the pass stopped ("" when complete)
   bool rate_limited = false;
+  // Apple's listing, for the health check (nullopt: Apple did not list it;
+  // `listing_status` then says what it answered, 0 for no answer).
+  std::optional<std::vector<Delivery>> listing;
+  unsigned listing_status = 0;
   std::string summary() const;  // one line, for the log and `apple reconcile`
 };
 

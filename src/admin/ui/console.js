@@ -113,7 +113,23 @@
     (s.reconcile || []).forEach((r) => {
       text += ' · reconcile ' + r.webhook + ': ' + (r.last_pass_at || 'never') + ' (' + r.events_found + ' found)';
     });
+    // Apple's webhook: a healthy one in the line, an unhealthy one in a
+    // banner that says each problem and its fix.
+    const sick = [];
+    (s.apple_webhooks || []).forEach((h) => {
+      if (h.healthy) text += ' · Apple webhook ' + h.webhook + ': healthy';
+      else sick.push(h);
+    });
     $('stats').textContent = text;
+    const banner = $('apple-health');
+    banner.replaceChildren();
+    sick.forEach((h) => {
+      banner.appendChild(el('strong', 'Apple webhook ' + h.webhook + ' is unhealthy' + (h.since ? ' since ' + h.since : '')));
+      const list = el('ul');
+      h.problems.forEach((p) => list.appendChild(el('li', p)));
+      banner.appendChild(list);
+    });
+    banner.hidden = sick.length === 0;
   }
 
   function jobBlock(job) {
