@@ -6,6 +6,7 @@
 // is skipped, unless ASC_WEBHOOKD_REQUIRE_BROWSER=1 (CI) makes that a failure.
 #include "support/daemon.hpp"
 #include "support/fake_apple_reviews.hpp"
+#include "support/fake_apple_webhooks.hpp"
 #include "support/fake_asc.hpp"
 #include "support/keys.hpp"
 #include "support/fake_http.hpp"
@@ -229,6 +230,50 @@ TEST_F(ConsoleBrowser, AReviewIsAnsweredAndItsResponseDeletedFromTheReplyBox) {
   EXPECT_FALSE(reviews.response_of(id));
   EXPECT_TRUE(daemon->wait_log("admin review unreply review=" + id));
   EXPECT_TRUE(daemon->wait_log("admin review reply review=" + id));
+}
+
+// Apple's webhook turned off: the console says so in a banner, with the
+// fix; once it is on again, the stats line says healthy.
+TEST_F(ConsoleBrowser, AnUnhealthyAppleWebhookIsABannerWithTheFix) {
+  KeyPair key = make_p256_key();
+  FakeAsc asc{key.public_pem, kAscKeyId, kAscIssuer};
+  FakeAppleWebhooks apple{asc};
+  apple.add_app("1234567890");
+  const std::string hook = apple.add_hook("1234567890", "https://hooks.example.com/webhooks/ios-app", kHookSecret);
+  apple.set_enabled(hook, false);
+  const std::string cfg = dir.write(
+      "config.yaml", "server:\n  listen: 127.0.0.1:0\n  admin_token: ${env:ADMIN_TOKEN}\nstore:\n  path: " + dir.file("state.db") +
+                         "\nreconcile:\n  interval: 1s\napp_store_connect:\n  issuer_id: " + kAscIssuer + "\n  key_id: " +
+                         kAscKeyId + "\n  private_key: \"${file:" + dir.write("AuthKey.p8", key.private_pem) +
+                         "}\"\n  base_url: " + asc.base_url() +
+                         "\nwebhooks:\n  - name: ios-app\n    secret: ${env:HOOK}\n    apple: { app_id: \"1234567890\", webhook_id: " +
+                         hook + " }\nrules:\n  - name: forward\n    when: { event: buildUploadStateUpdated }\n    actions:\n"
+                         "      - http: { url: \"" + sink.url("/sink") + "\" }\n");
+  daemon = std::make_unique<Daemon>(std::vector<std::string>{"--config", cfg},
+                                    std::map<std::string, std::string>{{"ADMIN_TOKEN", kToken}, {"HOOK", kHookSecret}});
+  const auto port = daemon->wait_listening();
+  ASSERT_NE(port, 0) << daemon->log();
+  ASSERT_TRUE(daemon->wait_log("apple webhook health webhook=ios-app healthy=false")) << daemon->log();
+
+  WebDriver b;
+  ASSERT_TRUE(b.ok()) << b.error();
+  b.go("http://127.0.0.1:" + std::to_string(port) + "/ui");
+  ASSERT_TRUE(b.wait_until("return !document.getElementById('login').hidden"));
+  b.type("#token", kToken);
+  b.click("#login-button");
+  ASSERT_TRUE(b.wait_until("return !document.getElementById('apple-health').hidden")) << daemon->log();
+  const std::string banner = b.text("#apple-health");
+  EXPECT_NE(banner.find("Apple webhook ios-app is unhealthy"), std::string::npos) << banner;
+  EXPECT_NE(banner.find("disabled"), std::string::npos) << banner;
+  EXPECT_NE(banner.find("asc-webhookd apple setup"), std::string::npos) << banner;
+  EXPECT_TRUE(b.screenshot(artifact("console-apple-webhook-unhealthy.png")));
+
+  apple.set_enabled(hook, true);
+  ASSERT_TRUE(daemon->wait_log("healthy again")) << daemon->log();
+  b.click("#refresh");
+  ASSERT_TRUE(b.wait_until("return document.getElementById('apple-health').hidden && "
+                           "document.getElementById('stats').textContent.includes('Apple webhook ios-app: healthy')"))
+      << b.text("#stats");
 }
 
 }  // namespace

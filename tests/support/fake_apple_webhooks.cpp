@@ -60,6 +60,40 @@ void FakeAppleWebhooks::set_page_size(std::size_t n) {
   page_size_ = n;
 }
 
+void FakeAppleWebhooks::set_enabled(const std::string& webhook_id, bool enabled) {
+  std::lock_guard l(mutex_);
+  for (auto& h : hooks_)
+    if (h.id == webhook_id) h.enabled = enabled;
+}
+
+void FakeAppleWebhooks::set_url(const std::string& webhook_id, const std::string& url) {
+  std::lock_guard l(mutex_);
+  for (auto& h : hooks_)
+    if (h.id == webhook_id) h.url = url;
+}
+
+void FakeAppleWebhooks::set_event_types(const std::string& webhook_id, std::vector<std::string> types) {
+  std::lock_guard l(mutex_);
+  for (auto& h : hooks_)
+    if (h.id == webhook_id) h.event_types = types;
+}
+
+void FakeAppleWebhooks::delete_hook(const std::string& webhook_id) {
+  std::lock_guard l(mutex_);
+  hooks_.erase(std::remove_if(hooks_.begin(), hooks_.end(), [&](const Hook& h) { return h.id == webhook_id; }),
+               hooks_.end());
+}
+
+void FakeAppleWebhooks::fail_next_webhook_read(FakeResponse r) {
+  std::lock_guard l(mutex_);
+  read_failures_.push_back(std::move(r));
+}
+
+std::size_t FakeAppleWebhooks::webhook_reads() const {
+  std::lock_guard l(mutex_);
+  return webhook_reads_;
+}
+
 void FakeAppleWebhooks::fail_next_listing(FakeResponse r) {
   std::lock_guard l(mutex_);
   listing_failures_.push_back(std::move(r));
@@ -233,6 +267,14 @@ std::optional<FakeResponse> FakeAppleWebhooks::route(const FakeRequest& r, const
   std::string id = path.substr(hooks_prefix.size());
   const bool listing = id.size() > 11 && id.substr(id.size() - 11) == "/deliveries";
   if (listing) id = id.substr(0, id.size() - 11);
+  if (!listing && r.method == "GET") {
+    ++webhook_reads_;
+    if (!read_failures_.empty()) {
+      FakeResponse failure = read_failures_.front();
+      read_failures_.erase(read_failures_.begin());
+      return failure;
+    }
+  }
   auto it = find_hook(id);
   if (it == hooks_.end()) return FakeAsc::error(404, "NOT_FOUND", "The specified resource does not exist", "There is no resource of type 'webhooks' with id '" + id + "'");
   if (listing && r.method == "GET") {
@@ -250,7 +292,8 @@ std::optional<FakeResponse> FakeAppleWebhooks::route(const FakeRequest& r, const
     }
     return list_deliveries(id, query);
   }
-  if (r.method == "GET") return answer(200, {{"data", hook_json(*it)}});
+  if (r.method == "GET")
+    return answer(200, {{"data", hook_json(*it)}, {"links", {{"self", std::string(kAppleHost) + "/v1/webhooks/" + id}}}});
   if (r.method == "PATCH") {
     auto body = json::parse(r.body, nullptr, false);
     if (!body.is_object() || body.value("/data/id"_json_pointer, std::string()) != id || body.value("/data/type"_json_pointer, std::string()) != "webhooks")

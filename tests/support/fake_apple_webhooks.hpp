@@ -46,6 +46,15 @@ public:
   // A delivery logged `age_ms` ago without being sent (Apple's queue).
   void log_pending(const std::string& webhook_id, const std::string& payload, std::int64_t age_ms = 0);
   void set_page_size(std::size_t n);
+  // The switches of the webhook resource, as a person in App Store
+  // Connect's UI (or another tool) flips them.
+  void set_enabled(const std::string& webhook_id, bool enabled);
+  void set_url(const std::string& webhook_id, const std::string& url);
+  void set_event_types(const std::string& webhook_id, std::vector<std::string> types);
+  void delete_hook(const std::string& webhook_id);  // then 404, and gone from the app's listing
+  // The next GET /v1/webhooks/{id} is answered with this instead.
+  void fail_next_webhook_read(FakeResponse r);
+  std::size_t webhook_reads() const;  // GET /v1/webhooks/{id} so far
   // The next delivery listing is answered with this (429, 500 ...) instead.
   void fail_next_listing(FakeResponse r);
   // The next listing of the page at `cursor` is held (the daemon waits for
@@ -71,6 +80,8 @@ private:
   std::vector<Delivery> deliveries_;
   std::vector<std::string> listing_queries_;
   std::vector<FakeResponse> listing_failures_;
+  std::vector<FakeResponse> read_failures_;
+  std::size_t webhook_reads_ = 0;
   std::optional<std::size_t> hold_cursor_;
   bool holding_ = false, released_ = false;
   std::condition_variable held_changed_;
