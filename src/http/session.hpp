@@ -66,25 +66,30 @@ private:
   void arm(Duration d) {
     timed_out_ = false;
     deadline_ = std::chrono::steady_clock::now() + d;
-    if (!watching_ || deadline_ < watch_until_) watch();
+    if (!watching_ || deadline_ < watch_until_) watch(deadline_);
   }
   void disarm() { deadline_ = std::chrono::steady_clock::time_point::max(); }
 
-  void watch() {
+  void watch(std::chrono::steady_clock::time_point at) {
     watching_ = true;
-    watch_until_ = deadline_;
-    timer_.expires_at(deadline_);
+    watch_until_ = at;
+    timer_.expires_at(at);
     timer_.async_wait([weak = this->weak_from_this(), gen = ++generation_](error_code ec) {
       auto self = weak.lock();
       if (!self || self->generation_ != gen) return;  // superseded by a newer watch
       self->watching_ = false;
       if (ec) return;
-      if (self->deadline_ <= std::chrono::steady_clock::now()) {
+      const auto now = std::chrono::steady_clock::now();
+      if (self->deadline_ <= now) {
         self->timed_out_ = true;
         error_code ignored;
         beast::get_lowest_layer(self->stream_).cancel(ignored);
+        // A cancel that finds no read pending (a composed read between two
+        // of its reads, a trickling client's byte just in) is lost: cancel
+        // again shortly, until the phase ends (disarm or a new arm).
+        self->watch(now + std::chrono::milliseconds(50));
       } else if (self->deadline_ != std::chrono::steady_clock::time_point::max()) {
-        self->watch();
+        self->watch(self->deadline_);
       }
     });
   }
