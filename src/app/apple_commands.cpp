@@ -8,7 +8,6 @@
 #include "asc_webhookd/app/cli.hpp"
 #include "asc_webhookd/apple/reconcile.hpp"
 #include "asc_webhookd/apple/webhook_health.hpp"
-#include "asc_webhookd/rules/engine.hpp"
 #include "asc_webhookd/store/store.hpp"
 
 #include <openssl/rand.h>
@@ -36,15 +35,14 @@ std::string judge_now(AppleContext& ctx, const config::WebhookConfig& hook, cons
   else side.app_webhooks = listed;
   auto& s = *ctx.session;
   const std::int64_t now = s.clock.now_ms();
-  const std::int64_t window_start = now - std::chrono::duration_cast<std::chrono::milliseconds>(ctx.cfg->reconcile.window).count();
+  const std::int64_t window_start = apple::health_window_start(*ctx.cfg, now);
   std::vector<apple::Delivery> deliveries;
   if (side.webhook) {
     auto got = s.run(s.api->deliveries(hook.apple->webhook_id, window_start, now + 60'000));
     if (!got) return "health of " + hook.name + ": not judged (Apple's delivery log: " + got.error().message + ")\n";
     deliveries = std::move(*got);
   }
-  const auto v = apple::judge_webhook(*ctx.cfg, hook, rules::needed_subscriptions(*ctx.cfg, hook.name), side, deliveries,
-                                      window_start);
+  const auto v = apple::judge_webhook(*ctx.cfg, hook, side, deliveries, window_start);
   std::string text = "health of " + hook.name + ": " + (v.healthy() ? "healthy" : "UNHEALTHY") + "\n";
   for (const auto& p : v.problems) text += "  - " + p + "\n";
   return text;

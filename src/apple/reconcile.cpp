@@ -4,7 +4,6 @@
 #include "asc_webhookd/core/metrics.hpp"
 #include "asc_webhookd/apple/found_event.hpp"
 #include "asc_webhookd/apple/webhook_health.hpp"
-#include "asc_webhookd/rules/engine.hpp"
 #include "asc_webhookd/store/async.hpp"
 
 
@@ -137,9 +136,8 @@ net::awaitable<std::size_t> check_health(const config::Config& cfg, const config
              side.error().message);
     co_return 0;
   }
-  const std::int64_t window_start = now_ms - std::chrono::duration_cast<std::chrono::milliseconds>(cfg.reconcile.window).count();
-  const auto verdict = judge_webhook(cfg, hook, rules::needed_subscriptions(cfg, hook.name), *side,
-                                     pass.listing ? *pass.listing : std::vector<Delivery>{}, window_start);
+  const auto verdict = judge_webhook(cfg, hook, *side, pass.listing ? *pass.listing : std::vector<Delivery>{},
+                                     health_window_start(cfg, now_ms));
   auto recorded = co_await record_verdict(cfg, hook, verdict, store, now_ms, judged);
   if (!recorded.error.empty())
     lg->error("apple webhook health webhook={} error=\"{}\"; judged again at the next pass", hook.name, recorded.error);

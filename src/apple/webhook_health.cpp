@@ -3,6 +3,7 @@
 #include "asc_webhookd/apple/found_event.hpp"
 #include "asc_webhookd/core/log.hpp"
 #include "asc_webhookd/core/metrics.hpp"
+#include "asc_webhookd/rules/engine.hpp"
 #include "asc_webhookd/store/async.hpp"
 
 #include <algorithm>
@@ -58,8 +59,11 @@ std::string failing_deliveries(const std::vector<Delivery>& deliveries, std::int
 
 std::string health_key(const std::string& webhook) { return "reconcile:" + webhook + ":health"; }
 
-HealthVerdict judge_webhook(const config::Config& cfg, const config::WebhookConfig& hook,
-                            const std::vector<std::string>& needed, const AppleSide& apple,
+std::int64_t health_window_start(const config::Config& cfg, std::int64_t now_ms) {
+  return now_ms - std::chrono::duration_cast<std::chrono::milliseconds>(cfg.reconcile.window).count();
+}
+
+HealthVerdict judge_webhook(const config::Config& cfg, const config::WebhookConfig& hook, const AppleSide& apple,
                             const std::vector<Delivery>& deliveries, std::int64_t window_start_ms) {
   HealthVerdict v;
   auto add = [&v](std::string key, std::string text) {
@@ -86,7 +90,7 @@ HealthVerdict judge_webhook(const config::Config& cfg, const config::WebhookConf
     add("url differs: " + w.url, "url differs: " + w.url + " (Apple calls that; this daemon is at " + expected +
                                      ") — fix: " + fix);
   std::vector<std::string> missing;
-  for (const auto& type : needed)
+  for (const auto& type : rules::needed_subscriptions(cfg, hook.name))
     if (std::find(w.event_types.begin(), w.event_types.end(), type) == w.event_types.end()) missing.push_back(type);
   if (!missing.empty())
     add("missing event types: " + joined(missing),
@@ -118,9 +122,11 @@ net::awaitable<ApiResult<AppleSide>> read_apple_side(Api& api, const config::Web
 
 namespace {
 
+// The last verdict kept (health_key). Its keys are empty exactly when it
+// was healthy, so they alone say whether a verdict changed.
 struct KeptVerdict {
-  bool healthy = true;
   std::vector<std::string> problems, keys;
+  std::int64_t since_ms = 0;  // when it became the verdict
 };
 
 std::optional<KeptVerdict> read_kept(const std::optional<std::string>& value) {
@@ -128,7 +134,7 @@ std::optional<KeptVerdict> read_kept(const std::optional<std::string>& value) {
   auto j = json::parse(*value, nullptr, false);
   if (!j.is_object()) return std::nullopt;
   KeptVerdict k;
-  k.healthy = j.value("healthy", true);
+  k.since_ms = j.value("since_ms", std::int64_t{0});
   for (auto [key, field] : {std::pair{"problems", &k.problems}, {"keys", &k.keys}})
     if (auto it = j.find(key); it != j.end() && it->is_array())
       for (const auto& s : *it)
@@ -168,12 +174,8 @@ net::awaitable<HealthRecord> record_verdict(const config::Config& cfg, const con
   }
   const auto kept = read_kept(*stored);
   const bool first = !judged.count(hook.name) || !kept;
-  out.changed = first ? !verdict.healthy() : kept->healthy != verdict.healthy() || kept->keys != verdict.keys;
-  std::int64_t since_ms = now_ms;
-  if (!out.changed && kept && stored->has_value()) {
-    auto j = json::parse(**stored, nullptr, false);
-    since_ms = j.is_object() ? j.value("since_ms", now_ms) : now_ms;
-  }
+  out.changed = first ? !verdict.healthy() : kept->keys != verdict.keys;
+  const std::int64_t since_ms = !out.changed && kept && kept->since_ms ? kept->since_ms : now_ms;
   auto lg = log::get("reconcile");
   if (out.changed) {
     auto ev = health_event(hook, verdict, kept ? kept->problems : std::vector<std::string>{}, now_ms);

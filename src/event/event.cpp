@@ -100,10 +100,6 @@ bool resource(const json& rel, const std::string& path, std::optional<ResourceRe
   return true;
 }
 
-}  // namespace
-
-namespace {
-
 bool string_list(const json& obj, const char* key, std::vector<std::string>& out, std::string& error) {
   auto it = obj.find(key);
   if (it == obj.end() || it->is_null()) return true;

@@ -27,8 +27,8 @@ std::vector<std::string> needed_subscriptions(const cfg::Config& config, std::st
     if (type.subscription.empty()) continue;
     for (const auto& rule : config.rules) {
       const cfg::When& w = rule.when;
-      if (w.webhook.matches(webhook) && w.event.matches(type.name) && w.rating.values.empty() &&
-          w.territory.values.empty() && !w.has_response) {
+      // An event Apple sends has no review: a rule asking for one never matches it.
+      if (w.webhook.matches(webhook) && w.event.matches(type.name) && matches_review(w, std::nullopt)) {
         out.emplace_back(type.subscription);
         break;
       }

@@ -42,8 +42,7 @@ Delivery delivery(const std::string& state, std::int64_t age_ms, const std::stri
 }
 
 HealthVerdict judge(const config::Config& cfg, const AppleSide& side, const std::vector<Delivery>& deliveries = {}) {
-  const auto& hook = cfg.webhooks[0];
-  return judge_webhook(cfg, hook, rules::needed_subscriptions(cfg, hook.name), side, deliveries, kWindowStart);
+  return judge_webhook(cfg, cfg.webhooks[0], side, deliveries, kWindowStart);
 }
 
 TEST(HealthVerdict, AWebhookAsSetUpIsHealthy) {

@@ -45,12 +45,14 @@ struct AppleSide {
 };
 
 // The verdict on `hook` (which has apple.webhook_id) from what Apple has,
-// the subscriptions its rules need (rules::needed_subscriptions) and Apple's
-// deliveries (any order; those created before `window_start_ms` are not
-// looked at). Pure.
-HealthVerdict judge_webhook(const config::Config& cfg, const config::WebhookConfig& hook,
-                            const std::vector<std::string>& needed, const AppleSide& apple,
+// the subscriptions the rules of `cfg` need (rules::needed_subscriptions)
+// and Apple's deliveries (any order; those created before `window_start_ms`
+// are not looked at). Pure.
+HealthVerdict judge_webhook(const config::Config& cfg, const config::WebhookConfig& hook, const AppleSide& apple,
                             const std::vector<Delivery>& deliveries, std::int64_t window_start_ms);
+
+// Where the deliveries judged start: reconcile.window before `now_ms`.
+std::int64_t health_window_start(const config::Config& cfg, std::int64_t now_ms);
 
 // Reads the linked webhook. A 404 is confirmed with the app's listing
 // (Apple has answered 404 for things that exist) before it counts as
