@@ -32,6 +32,15 @@ std::string artifact(const std::string& name) { return std::string(ASC_WEBHOOKD_
 // to `sink`; the browser tests skip without a browser (fail where CI needs one).
 class ConsoleBrowser : public ::testing::Test {
 protected:
+  // Opens the console and logs in with the token; false when the login
+  // form never showed.
+  static bool log_in(WebDriver& b, std::uint16_t port) {
+    b.go("http://127.0.0.1:" + std::to_string(port) + "/ui");
+    if (!b.wait_until("return !document.getElementById('login').hidden")) return false;
+    b.type("#token", kToken);
+    b.click("#login-button");
+    return true;
+  }
   void SetUp() override {
     if (const std::string why = WebDriver::unavailable(); !why.empty()) {
       if (const char* need = std::getenv("ASC_WEBHOOKD_REQUIRE_BROWSER"); need && std::string(need) == "1") FAIL() << why;
@@ -144,10 +153,7 @@ TEST_F(ConsoleBrowser, FitsALaptopAndAPhoneAndTheOpenedEventIsInView) {
   WebDriver b;
   ASSERT_TRUE(b.ok()) << b.error();
   b.window(1280, 900);
-  b.go("http://127.0.0.1:" + std::to_string(port) + "/ui");
-  ASSERT_TRUE(b.wait_until("return !document.getElementById('login').hidden"));
-  b.type("#token", kToken);
-  b.click("#login-button");
+  ASSERT_TRUE(log_in(b, port));
   ASSERT_TRUE(b.wait_until("return document.querySelectorAll('#events tbody tr').length === 20")) << daemon->log();
   const std::string fits =
       "const w = document.querySelector('.table-wrap');"
@@ -202,10 +208,7 @@ TEST_F(ConsoleBrowser, AReviewIsAnsweredAndItsResponseDeletedFromTheReplyBox) {
 
   WebDriver b;
   ASSERT_TRUE(b.ok()) << b.error();
-  b.go("http://127.0.0.1:" + std::to_string(port) + "/ui");
-  ASSERT_TRUE(b.wait_until("return !document.getElementById('login').hidden"));
-  b.type("#token", kToken);
-  b.click("#login-button");
+  ASSERT_TRUE(log_in(b, port));
   ASSERT_TRUE(b.wait_until("return document.querySelectorAll('#events tbody tr').length === 1")) << daemon->log();
   b.click("#events tbody tr");
   ASSERT_TRUE(b.wait_until("return !document.getElementById('review').hidden && "
@@ -257,10 +260,7 @@ TEST_F(ConsoleBrowser, AnUnhealthyAppleWebhookIsABannerWithTheFix) {
 
   WebDriver b;
   ASSERT_TRUE(b.ok()) << b.error();
-  b.go("http://127.0.0.1:" + std::to_string(port) + "/ui");
-  ASSERT_TRUE(b.wait_until("return !document.getElementById('login').hidden"));
-  b.type("#token", kToken);
-  b.click("#login-button");
+  ASSERT_TRUE(log_in(b, port));
   ASSERT_TRUE(b.wait_until("return !document.getElementById('apple-health').hidden")) << daemon->log();
   const std::string banner = b.text("#apple-health");
   EXPECT_NE(banner.find("Apple webhook ios-app is unhealthy"), std::string::npos) << banner;
